@@ -1,0 +1,92 @@
+// Builds the extension (Node, CJS, `vscode` external), the `delivery` CLI (Node, CJS) and the webview
+// (browser, IIFE). Type-checking is separate (`npm run typecheck`): esbuild only strips types.
+//
+//   node esbuild.mjs               development build with source maps
+//   node esbuild.mjs --production  minified, no source maps (what `npm run package` ships)
+//   node esbuild.mjs --watch       rebuild on change
+//   node esbuild.mjs --tests       also transpile src/ and test/ file by file into out/ for mocha
+import * as esbuild from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const args = new Set(process.argv.slice(2));
+const production = args.has('--production');
+const watch = args.has('--watch');
+const tests = args.has('--tests');
+
+const node = {
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  bundle: true,
+  minify: production,
+  sourcemap: production ? false : 'linked',
+  logLevel: 'warning',
+  metafile: true,
+};
+
+/** @type {import('esbuild').BuildOptions[]} */
+const builds = [
+  { ...node, entryPoints: { extension: 'src/vscode/extension.ts' }, outdir: 'dist', external: ['vscode'] },
+  {
+    ...node,
+    entryPoints: { cli: 'src/cli/main.ts' },
+    outdir: 'dist',
+    external: ['vscode'],
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  {
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    bundle: true,
+    minify: production,
+    sourcemap: production ? false : 'inline',
+    logLevel: 'warning',
+    metafile: true,
+    entryPoints: { webview: 'webview/main.ts' },
+    outdir: 'dist',
+    loader: { '.css': 'css' },
+  },
+];
+
+function listTs(dir) {
+  const out = [];
+  if (!fs.existsSync(dir)) return out;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) { if (entry.name !== 'fixtures') out.push(...listTs(p)); }
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+if (tests) {
+  // Unit and integration tests import src/ by relative path; transpiling file by file keeps that layout in out/.
+  builds.push({
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    bundle: false,
+    sourcemap: 'inline',
+    logLevel: 'warning',
+    entryPoints: [...listTs('src'), ...listTs('test/unit'), ...listTs('test/integration'), ...listTs('test/support')],
+    outdir: 'out',
+    outbase: '.',
+  });
+}
+
+if (watch) {
+  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log('esbuild: watching for changes');
+} else {
+  const started = Date.now();
+  const results = await Promise.all(builds.map((b) => esbuild.build(b)));
+  fs.chmodSync('dist/cli.js', 0o755);
+  const sizes = results
+    .flatMap((r) => Object.entries(r.metafile?.outputs ?? {}))
+    .filter(([file]) => file.endsWith('.js') && file.startsWith('dist/'))
+    .map(([file, meta]) => `${file} ${(meta.bytes / 1024).toFixed(0)} KB`);
+  console.log(`esbuild: ${sizes.join(', ')} in ${Date.now() - started} ms${production ? ' (production)' : ''}`);
+}

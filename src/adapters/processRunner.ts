@@ -1,0 +1,233 @@
+// Runs commands as real processes and streams their output line by line.
+//
+// Process trees: every command starts in its own process group and carries a unique marker in its environment
+// (DELIVERY_PROCESS_MARKS, inherited by everything it starts). Cancelling kills the group and every process that
+// still carries the marker — which also finds daemons that called setsid() to leave the group, the way Jenkins'
+// ProcessTreeKiller finds a build's processes by an environment cookie. After a command exits, what it left
+// running is killed too (unless the spec says the command starts long-lived servers on purpose).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { CommandSpec, OutputStream, ProcessResult, ProcessRunner } from '../core/engine/ports';
+
+export const MARK_VARIABLE = 'DELIVERY_PROCESS_MARKS';
+/** After SIGTERM, how long a process tree gets before SIGKILL. */
+const KILL_GRACE_MS = 2000;
+/** After the main process exits, how long its output pipes may stay open (a leftover holding them). */
+const PIPE_GRACE_MS = 200;
+
+export interface ProcessRunnerOptions {
+  /** Base environment (default: this process's environment). */
+  baseEnv?: NodeJS.ProcessEnv;
+  killGraceMs?: number;
+}
+
+export class LocalProcessRunner implements ProcessRunner {
+  constructor(private readonly options: ProcessRunnerOptions = {}) {}
+
+  async run(
+    spec: CommandSpec,
+    io: { signal: AbortSignal; onLine: (stream: OutputStream, text: string) => void },
+  ): Promise<ProcessResult> {
+    if (io.signal.aborted) return { exitCode: null, signal: null, error: 'cancelled before it started', leftovers: 0 };
+    try {
+      const st = fs.statSync(spec.cwd);
+      if (!st.isDirectory()) return { exitCode: null, signal: null, error: `working directory is not a directory: ${spec.cwd}`, leftovers: 0 };
+    } catch {
+      return { exitCode: null, signal: null, error: `working directory does not exist: ${spec.cwd}`, leftovers: 0 };
+    }
+    const mark = `dlv${randomBytes(9).toString('hex')}`;
+    const base = this.options.baseEnv ?? process.env;
+    const env: NodeJS.ProcessEnv = { ...base, ...spec.env };
+    env[MARK_VARIABLE] = base[MARK_VARIABLE] ? `${base[MARK_VARIABLE]}:${mark}` : mark;
+    let scriptDir: string | null = null;
+    let args = spec.args;
+    if (spec.scriptFile) {
+      scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-step-'));
+      const file = path.join(scriptDir, `step${spec.scriptFile.extension}`);
+      fs.writeFileSync(file, spec.scriptFile.text, { mode: 0o700 });
+      args = args.map((a) => a.split('{0}').join(file));
+    }
+    try {
+      return await this.spawnAndWait(spec, args, env, mark, io);
+    } finally {
+      if (scriptDir) fs.rmSync(scriptDir, { recursive: true, force: true });
+    }
+  }
+
+  private spawnAndWait(
+    spec: CommandSpec,
+    args: string[],
+    env: NodeJS.ProcessEnv,
+    mark: string,
+    io: { signal: AbortSignal; onLine: (stream: OutputStream, text: string) => void },
+  ): Promise<ProcessResult> {
+    return new Promise((resolve) => {
+      let child;
+      try {
+        child = spawn(spec.command, args, { cwd: spec.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (e) {
+        resolve({ exitCode: null, signal: null, error: describeSpawnError(spec.command, e as NodeJS.ErrnoException), leftovers: 0 });
+        return;
+      }
+      const pid = child.pid;
+      let spawnError: string | null = null;
+      let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+      let open = 2;
+      let settled = false;
+      const splitters = {
+        stdout: lineSplitter((t) => io.onLine('stdout', t)),
+        stderr: lineSplitter((t) => io.onLine('stderr', t)),
+      };
+      child.stdout.on('data', (b: Buffer) => splitters.stdout.push(b));
+      child.stderr.on('data', (b: Buffer) => splitters.stderr.push(b));
+      const onClose = () => {
+        open--;
+        maybeDone();
+      };
+      child.stdout.on('close', onClose);
+      child.stderr.on('close', onClose);
+
+      let killTimer: ReturnType<typeof setTimeout> | null = null;
+      const onAbort = () => {
+        if (pid === undefined) return;
+        killTree(pid, mark, 'SIGTERM');
+        killTimer = setTimeout(() => killTree(pid, mark, 'SIGKILL'), this.options.killGraceMs ?? KILL_GRACE_MS);
+      };
+      io.signal.addEventListener('abort', onAbort, { once: true });
+
+      let pipeTimer: ReturnType<typeof setTimeout> | null = null;
+      let leftovers = 0;
+      child.on('error', (e: NodeJS.ErrnoException) => {
+        spawnError = describeSpawnError(spec.command, e);
+        if (pid === undefined) {
+          exit = { code: null, signal: null };
+          open = 0;
+          maybeDone();
+        }
+      });
+      child.on('exit', (code, signal) => {
+        exit = { code, signal };
+        if (pid !== undefined && spec.killLeftovers !== false) leftovers = killTree(pid, mark, 'SIGKILL');
+        // A process the command left behind may hold the pipes open; do not wait for it forever.
+        pipeTimer = setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          open = 0;
+          maybeDone();
+        }, PIPE_GRACE_MS);
+        maybeDone();
+      });
+
+      const maybeDone = () => {
+        if (settled || exit === null || open > 0) return;
+        settled = true;
+        if (pipeTimer) clearTimeout(pipeTimer);
+        if (killTimer && !io.signal.aborted) clearTimeout(killTimer);
+        io.signal.removeEventListener('abort', onAbort);
+        splitters.stdout.end();
+        splitters.stderr.end();
+        if (io.signal.aborted && pid !== undefined) {
+          // Make sure nothing of the tree survives a cancel, even what ignored SIGTERM.
+          killTree(pid, mark, 'SIGKILL');
+          if (killTimer) clearTimeout(killTimer);
+        }
+        resolve({ exitCode: exit.code, signal: exit.signal, error: spawnError, leftovers });
+      };
+    });
+  }
+}
+
+function describeSpawnError(command: string, e: NodeJS.ErrnoException): string {
+  switch (e.code) {
+    case 'ENOENT':
+      return `command not found: ${command}`;
+    case 'EACCES':
+      return `permission denied: ${command} is not executable`;
+    case 'E2BIG':
+      return `the command line or environment of ${command} is too long`;
+    default:
+      return `could not start ${command}: ${e.message}`;
+  }
+}
+
+/** Splits a byte stream into lines (\n or \r\n), decoding UTF-8 across chunk boundaries; bad bytes become U+FFFD. */
+export function lineSplitter(onLine: (text: string) => void): { push(b: Buffer): void; end(): void } {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  const emit = (s: string) => {
+    let start = 0;
+    let nl: number;
+    while ((nl = s.indexOf('\n', start)) >= 0) {
+      const end = nl > start && s.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      onLine(s.slice(start, end));
+      start = nl + 1;
+    }
+    return s.slice(start);
+  };
+  return {
+    push(b: Buffer) {
+      const text = decoder.write(b);
+      rest = emit(rest ? rest + text : text);
+    },
+    end() {
+      const text = rest + decoder.end();
+      rest = '';
+      if (text.length > 0) onLine(text.endsWith('\r') ? text.slice(0, -1) : text);
+    },
+  };
+}
+
+/**
+ * Signals the process group `pid` and every live process whose environment carries `mark`.
+ * Returns how many processes were signalled (the group leader excluded).
+ */
+export function killTree(pid: number, mark: string, signal: NodeJS.Signals): number {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is gone (or was never created).
+  }
+  let count = 0;
+  for (const p of processesWithMark(mark)) {
+    if (p === pid) continue;
+    try {
+      process.kill(p, signal);
+      count++;
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return count;
+}
+
+/** PIDs of live (non-zombie) processes whose environment contains `mark`. Linux only; elsewhere empty. */
+export function processesWithMark(mark: string): number[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const needle = Buffer.from(mark);
+  const out: number[] = [];
+  for (const e of entries) {
+    const c = e.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const pid = Number(e);
+    if (pid === process.pid) continue;
+    try {
+      const env = fs.readFileSync(`/proc/${e}/environ`);
+      if (env.indexOf(needle) < 0) continue;
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'latin1');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state !== 'Z' && state !== 'X') out.push(pid);
+    } catch {
+      // Exited, or not ours to read.
+    }
+  }
+  return out;
+}

@@ -1,0 +1,178 @@
+// Run history on disk: <stateDir>/runs/<run id>/run.json (written atomically) and one <job>.log per job.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunRecord } from '../shared/model';
+import type { JobLog, OutputStream, RunStore } from '../core/engine/ports';
+import { writeFileAtomic } from './atomicFile';
+
+const LOG_FLUSH_BYTES = 64 * 1024;
+const LOG_FLUSH_MS = 100;
+
+/** Sortable, unique run ids: 20261127-061207-123-ab12cd. */
+export function newRunId(now = new Date()): string {
+  const iso = now.toISOString(); // 2026-11-27T06:12:07.123Z
+  return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}-${iso.slice(20, 23)}-${randomBytes(3).toString('hex')}`;
+}
+
+export class FileRunStore implements RunStore {
+  readonly runsDir: string;
+
+  constructor(readonly stateDir: string) {
+    this.runsDir = path.join(stateDir, 'runs');
+  }
+
+  private runDir(id: string): string {
+    if (!/^[A-Za-z0-9_.-]+$/.test(id)) throw new Error(`invalid run id: ${id}`);
+    return path.join(this.runsDir, id);
+  }
+
+  async save(run: RunRecord): Promise<void> {
+    const dir = this.runDir(run.id);
+    await fs.promises.mkdir(dir, { recursive: true });
+    const driver = path.join(dir, 'driver.json');
+    if (run.status === 'running' && !fs.existsSync(driver)) {
+      await writeFileAtomic(driver, JSON.stringify({ pid: run.pid, startTime: processStartTime(run.pid) }));
+    }
+    await writeFileAtomic(path.join(dir, 'run.json'), JSON.stringify(run, null, 1));
+  }
+
+  openLog(run: RunRecord, jobId: string): JobLog {
+    const dir = this.runDir(run.id);
+    fs.mkdirSync(dir, { recursive: true });
+    const safe = jobId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 100);
+    return new FileJobLog(path.join(dir, `${safe}.log`));
+  }
+
+  /** The most recent runs, newest first. Runs whose driving process is gone are marked interrupted. */
+  async list(limit = 50, pipelineId?: string): Promise<RunRecord[]> {
+    let ids: string[];
+    try {
+      ids = await fs.promises.readdir(this.runsDir);
+    } catch {
+      return [];
+    }
+    ids = ids.filter((d) => !d.startsWith('.')).sort().reverse();
+    const out: RunRecord[] = [];
+    for (const id of ids) {
+      if (out.length >= limit) break;
+      const run = await this.read(id);
+      if (run && (!pipelineId || run.pipelineId === pipelineId)) out.push(run);
+    }
+    return out;
+  }
+
+  /** Removes the oldest runs (records and logs) beyond `keep`; runs still in progress are kept. */
+  async prune(keep: number): Promise<number> {
+    let ids: string[];
+    try {
+      ids = (await fs.promises.readdir(this.runsDir)).filter((d) => !d.startsWith('.')).sort().reverse();
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const id of ids.slice(keep)) {
+      const run = await this.read(id);
+      if (run?.status === 'running') continue;
+      await fs.promises.rm(this.runDir(id), { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
+
+  async read(id: string): Promise<RunRecord | null> {
+    let run: RunRecord;
+    try {
+      run = JSON.parse(await fs.promises.readFile(path.join(this.runDir(id), 'run.json'), 'utf8')) as RunRecord;
+    } catch {
+      return null; // unreadable records are skipped, never fatal
+    }
+    if (run.status === 'running' && !(await this.driverAlive(id, run.pid))) {
+      run.status = 'interrupted';
+      run.finishedAt = run.finishedAt ?? Date.now();
+      for (const j of run.jobs) {
+        if (j.status === 'running' || j.status === 'queued') {
+          j.status = 'cancelled';
+          j.reason = 'interrupted: the process running it ended';
+        }
+      }
+      await this.save(run).catch(() => undefined);
+    }
+    return run;
+  }
+
+  private async driverAlive(id: string, pid: number): Promise<boolean> {
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+    }
+    try {
+      const d = JSON.parse(await fs.promises.readFile(path.join(this.runDir(id), 'driver.json'), 'utf8')) as { startTime: number | null };
+      const now = processStartTime(pid);
+      if (d.startTime !== null && now !== null && d.startTime !== now) return false; // the PID was reused
+    } catch {
+      // No driver file: trust the PID.
+    }
+    return processState(pid) !== 'Z';
+  }
+}
+
+/** Start time of a process in clock ticks since boot (/proc/<pid>/stat field 22); null off Linux. */
+function processStartTime(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[19]);
+  } catch {
+    return null;
+  }
+}
+
+function processState(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return null;
+  }
+}
+
+class FileJobLog implements JobLog {
+  private buffer: string[] = [];
+  private size = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly stream: fs.WriteStream;
+  private failed: Error | null = null;
+
+  constructor(readonly path: string) {
+    this.stream = fs.createWriteStream(path, { flags: 'a' });
+    this.stream.on('error', (e) => (this.failed = e));
+  }
+
+  write(_stream: OutputStream | 'system', text: string): void {
+    this.buffer.push(text);
+    this.size += text.length + 1;
+    if (this.size >= LOG_FLUSH_BYTES) this.flush();
+    else if (!this.timer) this.timer = setTimeout(() => this.flush(), LOG_FLUSH_MS);
+  }
+
+  private flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.buffer.length === 0 || this.failed) return;
+    this.stream.write(this.buffer.join('\n') + '\n');
+    this.buffer = [];
+    this.size = 0;
+  }
+
+  close(): Promise<void> {
+    this.flush();
+    return new Promise((resolve, reject) => {
+      this.stream.end(() => (this.failed ? reject(this.failed) : resolve()));
+    });
+  }
+}
+

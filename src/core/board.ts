@@ -1,0 +1,90 @@
+// What the stage board and the status bar show for a run: pure functions of the run record.
+import type { JobRecord, RunRecord, RunStatus } from '../shared/model';
+import type { JobView, RunView, StageView } from '../shared/views';
+import { depths } from './graph';
+import { formatDuration } from './duration';
+
+/** Groups a run's jobs into columns: declared stages in order, otherwise by dependency depth. */
+export function stagesOf(run: RunRecord): { name: string; jobs: JobRecord[] }[] {
+  const d = depths(run.jobs.map((j) => j.id), (id) => run.jobs.find((j) => j.id === id)?.deps ?? []);
+  const columns = new Map<string, { name: string; order: number; jobs: JobRecord[] }>();
+  const declared = run.stages ?? [];
+  for (const job of run.jobs) {
+    const depth = d.get(job.id) ?? 0;
+    const name = job.stage ?? (declared.length ? 'test' : `stage ${depth + 1}`);
+    const idx = declared.indexOf(name);
+    const order = idx >= 0 ? idx * 1000 : depth * 1000 + 500;
+    const col = columns.get(name) ?? { name, order, jobs: [] };
+    col.order = Math.min(col.order, order);
+    col.jobs.push(job);
+    columns.set(name, col);
+  }
+  return [...columns.values()].sort((a, b) => a.order - b.order).map(({ name, jobs }) => ({ name, jobs }));
+}
+
+export function jobView(job: JobRecord, tail: readonly string[], now: number): JobView {
+  return {
+    id: job.id,
+    name: job.name,
+    status: job.status,
+    allowFailure: job.allowFailure,
+    durationMs: job.status === 'running' && job.startedAt !== null ? now - job.startedAt : job.durationMs,
+    startedAt: job.startedAt,
+    attempts: job.attempts,
+    reason: job.reason,
+    tests: job.tests,
+    tail: tail.slice(-20),
+  };
+}
+
+export function runView(run: RunRecord, tail: (jobId: string) => readonly string[], folderName: string, now: number): RunView {
+  const stages: StageView[] = stagesOf(run).map((s) => ({ name: s.name, jobs: s.jobs.map((j) => jobView(j, tail(j.id), now)) }));
+  return {
+    id: run.id,
+    folderName,
+    pipelineId: run.pipelineId,
+    pipelineName: run.pipelineName,
+    status: run.status,
+    startedAt: run.startedAt,
+    durationMs: run.status === 'running' ? now - run.startedAt : run.durationMs,
+    stages,
+  };
+}
+
+export const RUN_STATUS_LABEL: Record<RunStatus, string> = {
+  running: 'running',
+  success: 'passed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  interrupted: 'interrupted',
+};
+
+export interface StatusBarModel {
+  text: string;
+  tooltip: string;
+  tone: 'normal' | 'warning' | 'error';
+}
+
+/** The run-status item: the pipeline and how its last (or current) run is doing. */
+export function runStatusBar(run: RunRecord | null, now: number): StatusBarModel {
+  if (!run) return { text: '$(rocket) Delivery', tooltip: 'No pipeline has run yet in this workspace', tone: 'normal' };
+  const done = run.jobs.filter((j) => j.status === 'success').length;
+  const total = run.jobs.length;
+  const icon: Record<RunStatus, string> = {
+    running: '$(sync~spin)',
+    success: '$(pass-filled)',
+    failed: '$(error)',
+    cancelled: '$(circle-slash)',
+    interrupted: '$(warning)',
+  };
+  const duration = formatDuration(run.status === 'running' ? now - run.startedAt : run.durationMs);
+  const text = `${icon[run.status]} ${run.pipelineName}: ${RUN_STATUS_LABEL[run.status]} ${done}/${total}`;
+  const failed = run.jobs.filter((j) => j.status === 'failed' && !j.allowFailure).map((j) => j.name);
+  const tooltip = [
+    `${run.pipelineName} ${RUN_STATUS_LABEL[run.status]} (${duration})`,
+    `${done} of ${total} jobs succeeded`,
+    failed.length ? `failed: ${failed.join(', ')}` : '',
+  ].filter(Boolean).join('\n');
+  const tone = run.status === 'failed' || run.status === 'interrupted' ? 'error' : run.status === 'cancelled' ? 'warning' : 'normal';
+  return { text, tooltip, tone };
+}

@@ -1,0 +1,32 @@
+// Durations as people write them in pipeline files.
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `90`, `90s`, `10m`, `1h30m`, `500ms`, `2d` (a bare number is seconds). Null when malformed or zero. */
+export function parseDuration(v: string | number): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? Math.round(v * 1000) : null;
+  const s = v.trim().toLowerCase();
+  if (/^\d+(\.\d+)?$/.test(s)) return parseDuration(Number(s));
+  const re = /(\d+(?:\.\d+)?)\s*(ms|d|h|m|s)/y;
+  let total = 0;
+  let pos = 0;
+  while (pos < s.length) {
+    re.lastIndex = pos;
+    const m = re.exec(s);
+    if (!m) return null;
+    total += Number(m[1]) * UNIT_MS[m[2]];
+    pos = re.lastIndex;
+    while (s[pos] === ' ') pos++;
+  }
+  return total > 0 ? Math.round(total) : null;
+}
+
+/** `1.2s`, `3m 04s`, `1h 02m`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+}

@@ -1,0 +1,68 @@
+// A run plan: the concrete work of one run, produced from a pipeline definition by its source's planner.
+import type { JobStatus, PipelineSource, When } from '../../shared/model';
+import type { CommandSpec, ProcessResult } from './ports';
+
+export interface DepState {
+  status: JobStatus;
+  allowFailure: boolean;
+  outputs: Record<string, string>;
+}
+
+export interface StepContext {
+  /** True once a step of this job failed (without continue-on-error). */
+  failed: boolean;
+  cancelled: boolean;
+  deps: Record<string, DepState>;
+  /** Outputs collected so far by this job's steps. */
+  outputs: Record<string, string>;
+  attempt: number;
+}
+
+export interface PlannedStep {
+  name: string;
+  /** Runs when: on_success (default: no earlier failure), on_failure, always. */
+  when: 'on_success' | 'on_failure' | 'always';
+  /** The command, or a function that builds it when the step starts (for values known only at run time). */
+  command: CommandSpec | ((ctx: StepContext) => CommandSpec | { skip: string } | { error: string }) | null;
+  /** Why this step cannot run here (it is reported, the job goes on). */
+  unsupported: string | null;
+  /** A step that does nothing locally, by design (e.g. a checkout of the workspace we already have). */
+  noop: string | null;
+  continueOnError: boolean;
+  /** Extra decision on top of `when` (GitHub `if:`): true to run, false to skip, a string for an error. */
+  condition?: (ctx: StepContext) => boolean | string;
+  /** Called after the step with its result, e.g. to read outputs the step wrote. */
+  after?: (result: ProcessResult, ctx: StepContext) => Promise<void> | void;
+}
+
+export interface PlannedJob {
+  /** Unique in the run (matrix jobs get their own ids). */
+  id: string;
+  name: string;
+  stage: string | null;
+  /** Jobs that must succeed first (declared needs). */
+  deps: string[];
+  /** Jobs that must finish first; only a failure (not a skip) of one of them stops this job (stage order). */
+  after: string[];
+  when: When;
+  allowFailure: boolean;
+  retries: number;
+  timeoutMs: number | null;
+  steps: PlannedStep[];
+  /** Why the whole job cannot run here (it is not started). */
+  unsupported: string | null;
+  /** Overrides the `when` rules (GitHub job `if:`): run, skip with a reason, or fail with an error. */
+  condition?: (deps: Record<string, DepState>) => { run: true } | { run: false; reason: string } | { error: string };
+  junit: string[];
+  artifacts: string[];
+  /** Absolute working directory for reports and artifacts. */
+  cwd: string;
+}
+
+export interface RunPlan {
+  pipelineId: string;
+  pipelineName: string;
+  source: PipelineSource;
+  stages: string[] | null;
+  jobs: PlannedJob[];
+}

@@ -1,0 +1,55 @@
+// What the engine needs from the outside world. src/adapters implements these with real processes and files;
+// tests may pass real adapters too (the core has no I/O of its own).
+import type { RunRecord, TestCounts } from '../../shared/model';
+
+/** A command described as data: argv, never a shell string assembled by us. */
+export interface CommandSpec {
+  command: string;
+  args: string[];
+  /** Variables added on top of the runner's base environment. */
+  env: Record<string, string>;
+  /** Absolute working directory. */
+  cwd: string;
+  /** Script the runner writes to a temporary file; every `{0}` in args is replaced by that file's path. */
+  scriptFile?: { text: string; extension: string };
+  /** Kill whatever the command left running when it exits (default true). Deploys that start servers set false. */
+  killLeftovers?: boolean;
+}
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface ProcessResult {
+  /** Exit code, or null when the process was killed by a signal or never started. */
+  exitCode: number | null;
+  signal: string | null;
+  /** Why the process did not start (command not found, permission denied, bad cwd), else null. */
+  error: string | null;
+  /** Processes it left behind that were killed after it exited. */
+  leftovers: number;
+}
+
+export interface ProcessRunner {
+  /** Runs the command to its end. Aborting the signal kills the whole process tree. */
+  run(spec: CommandSpec, io: { signal: AbortSignal; onLine: (stream: OutputStream, text: string) => void }): Promise<ProcessResult>;
+}
+
+export interface JobLog {
+  readonly path: string;
+  write(stream: OutputStream | 'system', text: string): void;
+  close(): Promise<void>;
+}
+
+export interface RunStore {
+  /** Persists the run record (atomically: a reader sees the old or the new record, never half of one). */
+  save(run: RunRecord): Promise<void>;
+  openLog(run: RunRecord, jobId: string): JobLog;
+}
+
+/** Optional file access for reports and artifacts. */
+export interface WorkspaceFiles {
+  /** Files under cwd matching the glob patterns, as absolute paths. */
+  glob(cwd: string, patterns: readonly string[]): Promise<string[]>;
+  readText(path: string): Promise<string>;
+}
+
+export type { TestCounts };

@@ -1,0 +1,71 @@
+// Pipeline sources: each file kind (delivery.yml, GitHub workflows, .gitlab-ci.yml) has an importer that reads it
+// into PipelineDefs with located problems, and each imported pipeline knows how to plan a run of itself.
+import type { PipelineDef, Problem, SourceKind } from '../shared/model';
+import type { RunPlan } from './engine/plan';
+import type { RunRequest } from './engine/select';
+import { parseDeliveryConfig, DELIVERY_FILE, type EnvironmentConfig } from './config/delivery';
+import { planDeliveryPipeline } from './engine/planDelivery';
+
+export interface SourceFile {
+  /** Path relative to the workspace folder, forward slashes. */
+  path: string;
+  text: string;
+}
+
+/** File access an importer may use (includes, local actions). Paths are relative to the workspace folder. */
+export interface ImportContext {
+  readFile(rel: string): Promise<string | null>;
+  /** Relative paths matching a glob (`*`, `**`, `?`). */
+  listFiles(glob: string): Promise<string[]>;
+}
+
+export interface PlanContext {
+  /** Absolute path of the workspace folder. */
+  folder: string;
+  /** Local git facts, where known. */
+  git?: { sha: string | null; ref: string | null; branch: string | null };
+}
+
+export interface ImportedPipeline {
+  def: PipelineDef;
+  plan(request: RunRequest, ctx: PlanContext): RunPlan | { error: string };
+}
+
+export interface ImportResult {
+  pipelines: ImportedPipeline[];
+  environments: EnvironmentConfig[];
+  problems: Problem[];
+  /** Other files this result depends on (included files): a change to one of them re-imports this file. */
+  dependsOn: string[];
+}
+
+export interface Importer {
+  kind: SourceKind;
+  /** Globs (relative to the folder) of the files this importer reads. */
+  patterns: readonly string[];
+  matches(rel: string): boolean;
+  parse(file: SourceFile, ctx: ImportContext): Promise<ImportResult>;
+}
+
+export const deliveryImporter: Importer = {
+  kind: 'delivery',
+  patterns: [DELIVERY_FILE],
+  matches: (rel) => rel === DELIVERY_FILE,
+  async parse(file) {
+    const cfg = parseDeliveryConfig(file.text, file.path);
+    const hasErrors = cfg.problems.some((p) => p.severity === 'error');
+    return {
+      pipelines: cfg.pipelines.map((def) => ({
+        def,
+        plan: (request, ctx) =>
+          hasErrors
+            ? { error: `${file.path} has errors; fix them first (see Problems)` }
+            : planDeliveryPipeline(def, ctx.folder, request),
+      })),
+      environments: cfg.environments,
+      problems: cfg.problems,
+      dependsOn: [],
+    };
+  },
+};
+

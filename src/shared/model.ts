@@ -1,0 +1,156 @@
+// JSON-only domain types shared by the core, the extension host, the CLI and the webview.
+// No functions, no classes, no Node or DOM types: everything here must survive JSON.stringify.
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** A position in a configuration file; line and column are 1-based. */
+export interface SourceLocation {
+  /** Path relative to the workspace folder, with forward slashes. */
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface Problem extends SourceLocation {
+  endLine: number;
+  endColumn: number;
+  severity: Severity;
+  message: string;
+}
+
+export type SourceKind = 'delivery' | 'github' | 'gitlab';
+
+export interface PipelineSource {
+  kind: SourceKind;
+  /** Path relative to the workspace folder. */
+  file: string;
+}
+
+export type When = 'on_success' | 'on_failure' | 'always' | 'manual';
+
+export type StepKind = 'run' | 'uses' | 'script';
+
+export interface StepDef {
+  name: string | null;
+  kind: StepKind;
+  /** Script text for `run` and `script` steps. */
+  script: string | null;
+  /** Action reference for `uses` steps. */
+  uses: string | null;
+  /** Why the step cannot run on this machine (null: it can). */
+  unsupported: string | null;
+  location: SourceLocation;
+}
+
+export interface EnvironmentRef {
+  name: string;
+  url: string | null;
+}
+
+export interface JobDef {
+  id: string;
+  name: string;
+  stage: string | null;
+  /** Declared needs (job ids). */
+  needs: string[];
+  when: When | null;
+  allowFailure: boolean;
+  retries: number;
+  timeoutMs: number | null;
+  /** Working directory relative to the workspace folder (null: the folder itself). */
+  cwd: string | null;
+  shell: string | null;
+  env: Record<string, string>;
+  /** The job is expanded into several at run time (matrix / parallel). */
+  matrix: boolean;
+  /** Reusable workflow / trigger reference when the whole job is delegated elsewhere. */
+  uses: string | null;
+  environment: EnvironmentRef | null;
+  steps: StepDef[];
+  reports: { junit: string[] };
+  artifacts: string[];
+  /** Why the job as a whole cannot run on this machine (null: it can). */
+  unsupported: string | null;
+  location: SourceLocation;
+}
+
+export interface PipelineDef {
+  id: string;
+  name: string;
+  source: PipelineSource;
+  /** Declared stage order, when the source has stages. */
+  stages: string[] | null;
+  env: Record<string, string>;
+  jobs: JobDef[];
+  location: SourceLocation;
+}
+
+export interface EnvironmentDef {
+  id: string;
+  name: string;
+  url: string | null;
+  promotesFrom: string | null;
+  protected: boolean;
+  location: SourceLocation;
+}
+
+// ---- runs ----
+
+export type JobStatus = 'queued' | 'running' | 'success' | 'failed' | 'skipped' | 'manual' | 'unsupported' | 'cancelled';
+export type StepStatus = 'pending' | 'running' | 'success' | 'failed' | 'skipped' | 'unsupported' | 'cancelled';
+/** `interrupted`: the process that ran it died before it ended (found on the next start). */
+export type RunStatus = 'running' | 'success' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface TestCounts {
+  total: number;
+  failed: number;
+  errors: number;
+  skipped: number;
+}
+
+export interface StepRecord {
+  name: string;
+  status: StepStatus;
+  exitCode: number | null;
+  durationMs: number;
+  reason: string | null;
+}
+
+export interface JobRecord {
+  id: string;
+  name: string;
+  stage: string | null;
+  /** Job ids this one waits for in this run. */
+  deps: string[];
+  status: JobStatus;
+  allowFailure: boolean;
+  exitCode: number | null;
+  startedAt: number | null;
+  durationMs: number;
+  attempts: number;
+  reason: string | null;
+  steps: StepRecord[];
+  tests: TestCounts | null;
+  artifacts: string[];
+  /** Absolute path of the full log on disk (null until the job starts). */
+  logFile: string | null;
+}
+
+export interface RunRecord {
+  id: string;
+  /** Absolute path of the workspace folder the run belongs to. */
+  folder: string;
+  pipelineId: string;
+  pipelineName: string;
+  source: PipelineSource;
+  stages: string[] | null;
+  status: RunStatus;
+  startedAt: number;
+  finishedAt: number | null;
+  durationMs: number;
+  trigger: 'vscode' | 'cli' | 'task';
+  sha: string | null;
+  /** PID of the process driving the run: a `running` record whose driver is gone was interrupted. */
+  pid: number;
+  jobs: JobRecord[];
+}

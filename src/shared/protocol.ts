@@ -1,0 +1,85 @@
+// The typed message protocol between the extension host and the webview: one union per direction,
+// plus a validator for everything the host receives (a webview is a browser page; treat it as untrusted input).
+import type { JobStatus, RunStatus, TestCounts } from './model';
+import type { BoardState } from './views';
+
+/** Host -> webview. */
+export type HostMessage =
+  | { type: 'state'; state: BoardState }
+  | { type: 'patch'; patch: RunPatch };
+
+/** A batch of changes to the run on the board, sent at most ~10 times a second. */
+export interface RunPatch {
+  runId: string;
+  status: RunStatus;
+  durationMs: number;
+  jobs: {
+    id: string;
+    status: JobStatus;
+    durationMs: number;
+    startedAt: number | null;
+    attempts: number;
+    reason: string | null;
+    tests: TestCounts | null;
+    /** Lines appended since the last patch (already bounded). */
+    append: string[];
+  }[];
+}
+
+/** Webview -> host. */
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'cancelRun'; runId: string }
+  | { type: 'rerun'; runId: string; failedOnly: boolean }
+  | { type: 'openLog'; runId: string; jobId: string }
+  | { type: 'runPipeline'; folder: string; pipelineId: string };
+
+const MAX_ID = 512;
+
+function isId(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= MAX_ID;
+}
+
+/** Returns the message if it is well formed, otherwise null (unknown types, extra or wrong fields). */
+export function parseWebviewMessage(raw: unknown): WebviewMessage | null {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
+  const m = raw as Record<string, unknown>;
+  const keys = Object.keys(m).sort().join(',');
+  switch (m.type) {
+    case 'ready':
+      return keys === 'type' ? { type: 'ready' } : null;
+    case 'cancelRun':
+      return keys === 'runId,type' && isId(m.runId) ? { type: 'cancelRun', runId: m.runId } : null;
+    case 'rerun':
+      return keys === 'failedOnly,runId,type' && isId(m.runId) && typeof m.failedOnly === 'boolean'
+        ? { type: 'rerun', runId: m.runId, failedOnly: m.failedOnly }
+        : null;
+    case 'openLog':
+      return keys === 'jobId,runId,type' && isId(m.runId) && isId(m.jobId)
+        ? { type: 'openLog', runId: m.runId, jobId: m.jobId }
+        : null;
+    case 'runPipeline':
+      return keys === 'folder,pipelineId,type' && isId(m.folder) && isId(m.pipelineId)
+        ? { type: 'runPipeline', folder: m.folder, pipelineId: m.pipelineId }
+        : null;
+    default:
+      return null;
+  }
+}
+
+/** Returns the message if it is a well-formed host message (the webview validates what it receives too). */
+export function parseHostMessage(raw: unknown): HostMessage | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const m = raw as Record<string, unknown>;
+  if (m.type === 'state' && typeof m.state === 'object' && m.state !== null) {
+    const s = m.state as Record<string, unknown>;
+    if (Array.isArray(s.pipelines) && typeof s.trusted === 'boolean' && (s.run === null || typeof s.run === 'object')) {
+      return m as unknown as HostMessage;
+    }
+  }
+  if (m.type === 'patch' && typeof m.patch === 'object' && m.patch !== null) {
+    const p = m.patch as Record<string, unknown>;
+    if (isId(p.runId) && typeof p.status === 'string' && Array.isArray(p.jobs)) return m as unknown as HostMessage;
+  }
+  return null;
+}

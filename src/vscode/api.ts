@@ -1,0 +1,102 @@
+// The extension's exported API (what `vscode.extensions.getExtension(...).exports` returns): read-only views of
+// its state, for other extensions and for the integration tests.
+import * as vscode from 'vscode';
+import type { RunRecord } from '../shared/model';
+import type { EnvironmentsTreeProvider } from './views/environmentsTree';
+import type { PipelinesTreeProvider } from './views/pipelinesTree';
+import type { BoardState } from '../shared/views';
+import type { RunManager } from './runManager';
+import type { RunStatusItem } from './statusBar/runStatusItem';
+import type { BoardController } from './panel/boardPanel';
+import { pipelineKey, type WorkspaceModel } from './workspaceModel';
+
+export interface DeliveryApi {
+  readonly version: 1;
+  /** Resolves when the first load of every folder's pipelines (and its run history) is done. */
+  ready: Promise<void>;
+  activationMs: number;
+  pipelines(): { folder: string; key: string; id: string; name: string; kind: string; jobs: string[] }[];
+  problems(): { folder: string; file: string; line: number; column: number; severity: string; message: string }[];
+  environments(): { folder: string; id: string; name: string; url: string | null }[];
+  /** The newest run (active or from the history). */
+  latestRun(): RunRecord | null;
+  /** Resolves with the final record when the run ends (immediately if it already ended). */
+  waitForRun(runId: string): Promise<RunRecord | null>;
+  statusBarText(): { run: string };
+  /** The rows of a tree as the user sees them (labels, descriptions, icons, context values), recursively. */
+  tree(view: 'pipelines' | 'environments'): Promise<TreeRow[]>;
+  board(): Promise<{ open: boolean; state: BoardState; patchesPosted: number }>;
+}
+
+export interface TreeRow {
+  label: string;
+  description: string;
+  icon: string | null;
+  contextValue: string;
+  children: TreeRow[];
+}
+
+interface TreeSource<T> {
+  getChildren(node?: T): T[] | Thenable<T[]> | null | undefined;
+  getTreeItem(node: T): vscode.TreeItem | Thenable<vscode.TreeItem>;
+}
+
+async function rows<T>(provider: TreeSource<T>, node?: T, depth = 0): Promise<TreeRow[]> {
+  const out: TreeRow[] = [];
+  for (const child of (await provider.getChildren(node)) ?? []) {
+    const item = await provider.getTreeItem(child);
+    const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+    out.push({
+      label,
+      description: typeof item.description === 'string' ? item.description : '',
+      icon: item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : null,
+      contextValue: item.contextValue ?? '',
+      children: depth < 5 && item.collapsibleState !== vscode.TreeItemCollapsibleState.None ? await rows(provider, child, depth + 1) : [],
+    });
+  }
+  return out;
+}
+
+export function createApi(s: {
+  model: WorkspaceModel;
+  runs: RunManager;
+  board: BoardController;
+  runStatus: RunStatusItem;
+  pipelinesTree: PipelinesTreeProvider;
+  environmentsTree: EnvironmentsTreeProvider;
+  ready: Promise<void>;
+  activationMs: number;
+}): DeliveryApi {
+  return {
+    version: 1,
+    ready: s.ready,
+    activationMs: s.activationMs,
+    pipelines: () =>
+      s.model.folders().flatMap((f) =>
+        (f.snapshot?.pipelines ?? []).map((p) => ({
+          folder: f.folder.uri.fsPath,
+          key: pipelineKey(p),
+          id: p.def.id,
+          name: p.def.name,
+          kind: p.def.source.kind,
+          jobs: p.def.jobs.map((j) => j.id),
+        })),
+      ),
+    problems: () =>
+      s.model.folders().flatMap((f) =>
+        (f.snapshot?.problems ?? []).map((p) => ({ folder: f.folder.uri.fsPath, file: p.file, line: p.line, column: p.column, severity: p.severity, message: p.message })),
+      ),
+    environments: () =>
+      s.model.folders().flatMap((f) => (f.snapshot?.environments ?? []).map((e) => ({ folder: f.folder.uri.fsPath, id: e.id, name: e.name, url: e.url }))),
+    latestRun: () => s.runs.latestRun(),
+    waitForRun: async (runId) => {
+      const active = s.runs.getActive(runId);
+      if (active) return active.handle.done;
+      const latest = s.runs.latestRun();
+      return latest?.id === runId ? latest : null;
+    },
+    statusBarText: () => ({ run: s.runStatus.text }),
+    tree: (view) => (view === 'pipelines' ? rows(s.pipelinesTree) : rows(s.environmentsTree)),
+    board: async () => ({ open: s.board.isOpen, state: await s.board.state(), patchesPosted: s.board.postedPatches }),
+  };
+}

@@ -1,0 +1,20 @@
+// Every command the extension contributes (package.json "contributes.commands"). No `vscode` import, so the unit
+// tests can compare this list with package.json; the registration table in index.ts is typed against it.
+export const COMMAND_IDS = [
+  'delivery.refresh',
+  'delivery.pipeline.run',
+  'delivery.job.run',
+  'delivery.run.cancel',
+  'delivery.run.rerunFailed',
+  'delivery.run.showLog',
+  'delivery.panel.open',
+  'delivery.environment.deploy',
+  'delivery.environment.diff',
+  'delivery.environment.openUrl',
+  'delivery.statusBar.selectEnvironment',
+  'delivery.config.create',
+  'delivery.definition.open',
+  'delivery.output.show',
+] as const;
+
+export type CommandId = (typeof COMMAND_IDS)[number];

@@ -1,0 +1,44 @@
+// The command table: every contributed command is registered here (a unit test compares it with package.json).
+import * as vscode from 'vscode';
+import { cancelRun, rerunFailed, runJob, runPipeline } from './runs';
+import { createConfig, openDefinition, openPanel, refresh, showLog, showOutput } from './views';
+import { deploy, diff, openUrl, selectStatusEnvironment } from './environments';
+import type { CommandDeps, CommandSpec } from './types';
+import { COMMAND_IDS, type CommandId } from './ids';
+
+/** Keyed by id and typed against COMMAND_IDS: a contributed command without an implementation does not compile. */
+export const COMMANDS: Record<CommandId, CommandSpec> = {
+  'delivery.refresh': refresh,
+  'delivery.pipeline.run': runPipeline,
+  'delivery.job.run': runJob,
+  'delivery.run.cancel': cancelRun,
+  'delivery.run.rerunFailed': rerunFailed,
+  'delivery.run.showLog': showLog,
+  'delivery.panel.open': openPanel,
+  'delivery.environment.deploy': deploy,
+  'delivery.environment.diff': diff,
+  'delivery.environment.openUrl': openUrl,
+  'delivery.statusBar.selectEnvironment': selectStatusEnvironment,
+  'delivery.config.create': createConfig,
+  'delivery.definition.open': openDefinition,
+  'delivery.output.show': showOutput,
+};
+
+/** Registers every command behind one wrapper: errors are logged and shown once; cancellation stays silent. */
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  return COMMAND_IDS.map((id) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await COMMANDS[id].run(deps, ...args);
+      } catch (e) {
+        if (e instanceof vscode.CancellationError || (e as Error)?.name === 'AbortError') return undefined;
+        deps.log.error(`${id} failed`, e);
+        const show = 'Show Log';
+        void vscode.window.showErrorMessage(`Software Delivery: ${(e as Error)?.message ?? String(e)}`, show).then((c) => {
+          if (c === show) deps.log.channel.show(true);
+        });
+        return undefined;
+      }
+    }),
+  );
+}

@@ -1,0 +1,43 @@
+// Composition root: builds the services, wires them together, registers what VS Code needs. Nothing else —
+// no file I/O here (loading starts after activation returns).
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { Log } from './log';
+import { RunManager } from './runManager';
+import { RunStatusItem } from './statusBar/runStatusItem';
+import { EnvironmentsTreeProvider } from './views/environmentsTree';
+import { PipelinesTreeProvider } from './views/pipelinesTree';
+import { BoardController } from './panel/boardPanel';
+import { WorkspaceModel } from './workspaceModel';
+import { createApi, type DeliveryApi } from './api';
+
+export function activate(context: vscode.ExtensionContext): DeliveryApi {
+  const started = performance.now();
+  const log = new Log();
+  const model = new WorkspaceModel(log);
+  const runs = new RunManager(log);
+  const pipelinesTree = new PipelinesTreeProvider(model, runs);
+  const environmentsTree = new EnvironmentsTreeProvider(model);
+  const board = new BoardController(context.extensionUri, model, runs, log);
+  const runStatus = new RunStatusItem(runs);
+  context.subscriptions.push(
+    log,
+    model,
+    runs,
+    pipelinesTree,
+    environmentsTree,
+    board,
+    runStatus,
+    vscode.window.registerTreeDataProvider('delivery.pipelines', pipelinesTree),
+    vscode.window.registerTreeDataProvider('delivery.environments', environmentsTree),
+    ...registerCommands({ context, log, model, runs, board, pipelinesTree, environmentsTree }),
+  );
+  const ready = model.reloadAll().then(() => runs.loadHistory(model.folders()));
+  const activationMs = performance.now() - started;
+  log.info(`activated in ${activationMs.toFixed(1)} ms`);
+  return createApi({ model, runs, board, runStatus, pipelinesTree, environmentsTree, ready, activationMs });
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions (running jobs are cancelled by RunManager.dispose).
+}

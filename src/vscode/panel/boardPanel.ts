@@ -1,0 +1,270 @@
+// The Delivery panel (host side): a webview showing the stage board of the current or last run, live.
+// Strict CSP with a fresh nonce per render, resources only from dist/ and media/, every incoming message
+// validated, a "ready" handshake before the first post, updates batched to at most 10 a second, and a
+// serializer so the panel comes back after a reload (it refetches its data; only UI state is persisted).
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { readTail } from '../../adapters/files';
+import { runView } from '../../core/board';
+import type { RunEvent } from '../../core/engine/engine';
+import type { RunRecord } from '../../shared/model';
+import { parseWebviewMessage, type HostMessage, type RunPatch, type WebviewMessage } from '../../shared/protocol';
+import type { BoardState } from '../../shared/views';
+import type { Log } from '../log';
+import type { RunManager } from '../runManager';
+import { isTrusted } from '../trust';
+import { pipelineKey, type WorkspaceModel } from '../workspaceModel';
+
+export const BOARD_VIEW_TYPE = 'delivery.board';
+const PATCH_INTERVAL_MS = 100;
+const MAX_APPEND_PER_PATCH = 50;
+
+export class BoardController implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | null = null;
+  private ready = false;
+  private runId: string | null = null;
+  private readonly dirty = new Map<string, string[]>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly subs: vscode.Disposable[] = [];
+  /** Messages posted to the webview (counted for the flood benchmark and tests). */
+  postedPatches = 0;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly model: WorkspaceModel,
+    private readonly runs: RunManager,
+    private readonly log: Log,
+  ) {
+    this.subs.push(
+      runs.onDidStartRun((h) => {
+        this.runId = h.run.id;
+        this.postState();
+      }),
+      runs.onRunEvent((e) => this.onRunEvent(e)),
+      model.onDidChange(() => {
+        if (!this.runId) this.postState();
+      }),
+      vscode.window.registerWebviewPanelSerializer(BOARD_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel) => {
+          this.attach(panel);
+        },
+      }),
+    );
+  }
+
+  get isOpen(): boolean {
+    return this.panel !== null;
+  }
+
+  show(runId?: string): void {
+    if (runId) this.runId = runId;
+    if (this.panel) {
+      this.panel.reveal(undefined, true);
+      this.postState();
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(BOARD_VIEW_TYPE, 'Delivery', { viewColumn: vscode.ViewColumn.Active, preserveFocus: true }, this.options());
+    this.attach(panel);
+  }
+
+  private options(): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+    return {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
+    };
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    this.ready = false;
+    panel.webview.options = this.options();
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'delivery.svg');
+    panel.webview.html = this.html(panel.webview);
+    const subs = [
+      panel.webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw)),
+      panel.onDidDispose(() => {
+        for (const s of subs) s.dispose();
+        this.panel = null;
+        this.ready = false;
+      }),
+    ];
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'board.css'));
+    const csp = [
+      "default-src 'none'",
+      `style-src ${webview.cspSource}`,
+      `font-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource} data:`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style.toString()}">
+<title>Delivery</title>
+</head>
+<body>
+<main id="app" aria-live="polite"><p class="empty">Loading…</p></main>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const msg = parseWebviewMessage(raw);
+    if (!msg) {
+      this.log.warn(`ignored a malformed message from the Delivery panel: ${safeJson(raw)}`);
+      return;
+    }
+    await this.handle(msg);
+  }
+
+  private async handle(msg: WebviewMessage): Promise<void> {
+    switch (msg.type) {
+      case 'ready':
+        this.ready = true;
+        this.postState();
+        return;
+      case 'cancelRun':
+        this.runs.cancel(msg.runId);
+        return;
+      case 'rerun': {
+        const run = this.findRun(msg.runId);
+        if (run) await vscode.commands.executeCommand('delivery.run.rerunFailed', { folder: run.folder, pipelineKey: `${run.source.file}#${run.pipelineId}`, runId: run.id, failedOnly: msg.failedOnly });
+        return;
+      }
+      case 'openLog': {
+        const run = this.findRun(msg.runId);
+        const job = run?.jobs.find((j) => j.id === msg.jobId);
+        if (job?.logFile) await vscode.commands.executeCommand('delivery.run.showLog', { logFile: job.logFile });
+        else void vscode.window.showInformationMessage('This job has no log yet.');
+        return;
+      }
+      case 'runPipeline': {
+        const pipeline = this.model.findPipeline(msg.folder, msg.pipelineId);
+        if (!pipeline) return;
+        await vscode.commands.executeCommand('delivery.pipeline.run', { folder: msg.folder, pipelineKey: pipelineKey(pipeline) });
+        return;
+      }
+      default: {
+        const never: never = msg;
+        return never;
+      }
+    }
+  }
+
+  private findRun(runId: string): RunRecord | undefined {
+    const active = this.runs.getActive(runId);
+    if (active) return active.handle.run;
+    const latest = this.runs.latestRun();
+    return latest?.id === runId ? latest : undefined;
+  }
+
+  private currentRun(): RunRecord | null {
+    if (this.runId) {
+      const r = this.findRun(this.runId);
+      if (r) return r;
+    }
+    return this.runs.latestRun();
+  }
+
+  async state(): Promise<BoardState> {
+    const run = this.currentRun();
+    const folderName = run ? (this.model.folder(run.folder)?.folder.name ?? run.folder) : '';
+    const tails = new Map<string, readonly string[]>();
+    for (const job of run?.jobs ?? []) {
+      const live = this.runs.tail(run!.id, job.id);
+      tails.set(job.id, live.length || !job.logFile ? live : await readTail(job.logFile, 20));
+    }
+    return {
+      run: run ? runView(run, (jobId) => tails.get(jobId) ?? [], folderName, Date.now()) : null,
+      pipelines: this.model.folders().flatMap((f) =>
+        (f.snapshot?.pipelines ?? []).map((p) => ({ folder: f.folder.uri.fsPath, folderName: f.folder.name, id: pipelineKey(p), name: p.def.name })),
+      ),
+      trusted: isTrusted(),
+    };
+  }
+
+  private post(message: HostMessage): void {
+    if (!this.panel || !this.ready) return;
+    void this.panel.webview.postMessage(message);
+  }
+
+  private postState(): void {
+    this.dirty.clear();
+    void this.state().then((state) => this.post({ type: 'state', state }));
+  }
+
+  private onRunEvent(e: RunEvent): void {
+    if (!this.panel || !this.ready) return;
+    if (this.runId !== e.run.id) return;
+    if (e.type === 'line') {
+      const lines = this.dirty.get(e.jobId) ?? [];
+      lines.push(e.text);
+      if (lines.length > MAX_APPEND_PER_PATCH) lines.splice(0, lines.length - MAX_APPEND_PER_PATCH);
+      this.dirty.set(e.jobId, lines);
+    } else if (e.type === 'job') {
+      if (!this.dirty.has(e.job.id)) this.dirty.set(e.job.id, []);
+    }
+    if (e.type === 'end') {
+      this.flush();
+      return;
+    }
+    if (!this.timer) this.timer = setTimeout(() => this.flush(), PATCH_INTERVAL_MS);
+  }
+
+  private flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const run = this.runId ? this.findRun(this.runId) : null;
+    if (!run || this.dirty.size === 0) {
+      this.dirty.clear();
+      return;
+    }
+    const now = Date.now();
+    const patch: RunPatch = {
+      runId: run.id,
+      status: run.status,
+      durationMs: run.status === 'running' ? now - run.startedAt : run.durationMs,
+      jobs: [...this.dirty.entries()].map(([id, append]) => {
+        const j = run.jobs.find((x) => x.id === id)!;
+        return {
+          id,
+          status: j.status,
+          durationMs: j.status === 'running' && j.startedAt !== null ? now - j.startedAt : j.durationMs,
+          startedAt: j.startedAt,
+          attempts: j.attempts,
+          reason: j.reason,
+          tests: j.tests,
+          append,
+        };
+      }),
+    };
+    this.dirty.clear();
+    this.postedPatches++;
+    this.post({ type: 'patch', patch });
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const s of this.subs) s.dispose();
+    this.panel?.dispose();
+  }
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v).slice(0, 200);
+  } catch {
+    return String(v).slice(0, 200);
+  }
+}

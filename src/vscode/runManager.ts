@@ -1,0 +1,225 @@
+// Local runs inside VS Code: starts them (with progress and cancellation), remembers the last run of each
+// pipeline (from the history on disk, which the CLI shares), and streams output to the log channel.
+import * as vscode from 'vscode';
+import { startLocalRun } from '../adapters/localRuns';
+import type { RunEvent, RunHandle } from '../core/engine/engine';
+import type { RunRequest } from '../core/engine/select';
+import type { ImportedPipeline } from '../core/sources';
+import { formatDuration } from '../core/duration';
+import type { RunRecord } from '../shared/model';
+import type { Log } from './log';
+import { pipelineKey, type FolderState } from './workspaceModel';
+
+export interface ActiveRun {
+  handle: RunHandle;
+  folder: string;
+  key: string;
+}
+
+const TREE_REFRESH_MS = 150;
+
+export class RunManager implements vscode.Disposable {
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly last = new Map<string, RunRecord>();
+  private latest: RunRecord | null = null;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires (throttled) when any run's state changed: for trees and the status bar. */
+  readonly onDidChange = this.changed.event;
+  private readonly events = new vscode.EventEmitter<RunEvent>();
+  /** Every engine event of every active run (unthrottled): for the board, which batches itself. */
+  readonly onRunEvent = this.events.event;
+  private readonly started = new vscode.EventEmitter<RunHandle>();
+  readonly onDidStartRun = this.started.event;
+  private changeTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly loadedHistory = new Set<string>();
+
+  constructor(private readonly log: Log) {}
+
+  private lastKey(folder: string, key: string): string {
+    return `${folder}\u0000${key}`;
+  }
+
+  lastRun(folder: string, key: string): RunRecord | undefined {
+    return this.last.get(this.lastKey(folder, key));
+  }
+
+  latestRun(): RunRecord | null {
+    return this.latest;
+  }
+
+  activeRuns(): ActiveRun[] {
+    return [...this.active.values()];
+  }
+
+  activeFor(folder: string, key: string): ActiveRun | undefined {
+    return this.activeRuns().find((r) => r.folder === folder && r.key === key);
+  }
+
+  getActive(runId: string): ActiveRun | undefined {
+    return this.active.get(runId);
+  }
+
+  tail(runId: string, jobId: string): readonly string[] {
+    return this.active.get(runId)?.handle.tail(jobId) ?? [];
+  }
+
+  /** Reads the run history of each folder once (the newest run per pipeline). */
+  async loadHistory(states: FolderState[]): Promise<void> {
+    for (const state of states) {
+      const folder = state.folder.uri.fsPath;
+      if (this.loadedHistory.has(folder)) continue;
+      this.loadedHistory.add(folder);
+      const runs = await state.store.list(100);
+      for (const run of runs.reverse()) this.remember(folder, run);
+    }
+    this.fireSoon();
+  }
+
+  private remember(folder: string, run: RunRecord): void {
+    const key = `${run.source.file}#${run.pipelineId}`;
+    this.last.set(this.lastKey(folder, key), run);
+    if (!this.latest || run.startedAt >= this.latest.startedAt) this.latest = run;
+  }
+
+  private fireSoon(): void {
+    if (this.changeTimer) return;
+    this.changeTimer = setTimeout(() => {
+      this.changeTimer = null;
+      this.changed.fire();
+    }, TREE_REFRESH_MS);
+  }
+
+  async start(state: FolderState, pipeline: ImportedPipeline, request: RunRequest, maxLinesPerBatch: number, parallelism: number): Promise<RunHandle | undefined> {
+    const folder = state.folder.uri.fsPath;
+    const key = pipelineKey(pipeline);
+    const running = this.activeFor(folder, key);
+    if (running) {
+      const cancel = 'Cancel It';
+      void vscode.window.showWarningMessage(`${pipeline.def.name} is already running.`, cancel).then((choice) => {
+        if (choice === cancel) running.handle.cancel();
+      });
+      return undefined;
+    }
+    const handle = await startLocalRun(pipeline, request, {
+      folder,
+      store: state.store,
+      trigger: 'vscode',
+      parallelism: parallelism > 0 ? parallelism : undefined,
+      redact: this.log.redact,
+    });
+    if ('error' in handle) {
+      void vscode.window.showErrorMessage(`Cannot run ${pipeline.def.name}: ${handle.error}`);
+      return undefined;
+    }
+    const run = handle.run;
+    this.active.set(run.id, { handle, folder, key });
+    this.remember(folder, run);
+    const what = request.jobs?.length ? `${pipeline.def.name} (${request.jobs.join(', ')})` : pipeline.def.name;
+    this.log.info(`run ${run.id}: ${what} started in ${state.folder.name}`);
+    const output = new OutputBatcher(this.log, maxLinesPerBatch);
+    handle.onEvent((e) => {
+      if (e.type === 'line') output.add(`[${e.jobId}] ${e.text}`, e.jobId, e.run.jobs.find((j) => j.id === e.jobId)?.logFile ?? null);
+      else if (e.type === 'job' && (e.job.status !== 'running' && e.job.status !== 'queued')) {
+        output.add(`[${e.job.id}] ── ${e.job.status}${e.job.reason ? `: ${e.job.reason}` : ''} (${formatDuration(e.job.durationMs)})`, null, null);
+      }
+      this.events.fire(e);
+      if (e.type !== 'line') this.fireSoon();
+    });
+    this.started.fire(handle);
+    void handle.done.then((final) => {
+      output.flush();
+      output.dispose();
+      this.active.delete(final.id);
+      this.remember(folder, final);
+      this.log.info(`run ${final.id}: ${final.pipelineName} ${final.status} in ${formatDuration(final.durationMs)}`);
+      void state.store.prune(vscode.workspace.getConfiguration('delivery').get<number>('history.maxRuns', 200)).catch(() => undefined);
+      this.fireSoon();
+      if (final.status === 'failed') {
+        const failed = final.jobs.filter((j) => j.status === 'failed' && !j.allowFailure);
+        const show = 'Show Log';
+        const board = 'Open Panel';
+        void vscode.window
+          .showErrorMessage(`${final.pipelineName} failed: ${failed.map((j) => j.name).join(', ') || 'see the log'}`, show, board)
+          .then((choice) => {
+            if (choice === show && failed[0]?.logFile) void vscode.commands.executeCommand('delivery.run.showLog', { logFile: failed[0].logFile });
+            if (choice === board) void vscode.commands.executeCommand('delivery.panel.open');
+          });
+      }
+    });
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Running ${what}`, cancellable: true },
+      async (progress, token) => {
+        token.onCancellationRequested(() => handle.cancel());
+        let reported = 0;
+        const total = run.jobs.length || 1;
+        const sub = handle.onEvent((e) => {
+          if (e.type !== 'job') return;
+          const done = e.run.jobs.filter((j) => j.status !== 'queued' && j.status !== 'running').length;
+          const runningJobs = e.run.jobs.filter((j) => j.status === 'running').map((j) => j.name);
+          const increment = ((done - reported) / total) * 100;
+          reported = done;
+          progress.report({ increment, message: `${done}/${total} jobs${runningJobs.length ? ` — ${runningJobs.join(', ')}` : ''}` });
+        });
+        await handle.done;
+        sub();
+      },
+    );
+    this.fireSoon();
+    return handle;
+  }
+
+  cancel(runId: string): boolean {
+    const r = this.active.get(runId);
+    if (!r) return false;
+    this.log.info(`run ${runId}: cancelling`);
+    r.handle.cancel();
+    return true;
+  }
+
+  dispose(): void {
+    for (const r of this.active.values()) r.handle.cancel();
+    if (this.changeTimer) clearTimeout(this.changeTimer);
+    this.changed.dispose();
+    this.events.dispose();
+    this.started.dispose();
+  }
+}
+
+/**
+ * Copies job output to the log channel in batches (every 100 ms), at most `max` lines a batch: a job that floods
+ * its output must not flood the editor. The full output is always in the job's log file.
+ */
+class OutputBatcher {
+  private lines: string[] = [];
+  private dropped = new Map<string, { count: number; logFile: string | null }>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    private readonly log: Log,
+    private readonly max: number,
+  ) {}
+
+  add(line: string, jobId: string | null, logFile: string | null): void {
+    if (this.lines.length < this.max || jobId === null) this.lines.push(line);
+    else {
+      const d = this.dropped.get(jobId) ?? { count: 0, logFile };
+      d.count++;
+      this.dropped.set(jobId, d);
+    }
+    if (!this.timer) this.timer = setInterval(() => this.flush(), 100);
+  }
+
+  flush(): void {
+    for (const [job, d] of this.dropped) {
+      this.lines.push(`[${job}] … ${d.count} more lines not copied here; full log: ${d.logFile ?? 'in the run history'}`);
+    }
+    this.dropped.clear();
+    if (this.lines.length) this.log.append(this.lines.join('\n') + '\n');
+    this.lines = [];
+  }
+
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

@@ -1,0 +1,277 @@
+// The Pipelines tree: (folder →) (source →) pipeline → job → step, with the last run's status on each row.
+// One class per node kind; each knows its own children. The model is not the TreeItem.
+import * as vscode from 'vscode';
+import type { ImportedPipeline } from '../../core/sources';
+import { formatDuration } from '../../core/duration';
+import type { JobDef, JobRecord, Problem, RunRecord, SourceKind, StepDef } from '../../shared/model';
+import type { RunManager } from '../runManager';
+import { isTrusted } from '../trust';
+import { pipelineKey, type FolderState, type WorkspaceModel } from '../workspaceModel';
+import { statusIcon } from './icons';
+
+const SOURCE_LABEL: Record<SourceKind, string> = { delivery: 'delivery.yml', github: 'GitHub Actions', gitlab: 'GitLab CI' };
+
+export abstract class PipelineTreeNode {
+  abstract treeItem(): vscode.TreeItem;
+  children(): PipelineTreeNode[] {
+    return [];
+  }
+}
+
+interface Ctx {
+  runs: RunManager;
+  trusted: boolean;
+}
+
+class FolderNode extends PipelineTreeNode {
+  constructor(
+    readonly state: FolderState,
+    private readonly ctx: Ctx,
+  ) {
+    super();
+  }
+  treeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.state.folder.name, vscode.TreeItemCollapsibleState.Expanded);
+    item.iconPath = vscode.ThemeIcon.Folder;
+    item.resourceUri = this.state.folder.uri;
+    item.contextValue = 'folder';
+    item.id = `folder:${this.state.folder.uri.fsPath}`;
+    return item;
+  }
+  children(): PipelineTreeNode[] {
+    return folderChildren(this.state, this.ctx);
+  }
+}
+
+function folderChildren(state: FolderState, ctx: Ctx): PipelineTreeNode[] {
+  const snap = state.snapshot;
+  if (!snap) return [];
+  const kinds = [...new Set(snap.pipelines.map((p) => p.def.source.kind))];
+  const problems = snap.problems.map((p) => new ProblemNode(state, p));
+  if (kinds.length <= 1) return [...problems, ...snap.pipelines.map((p) => new PipelineNode(state, p, ctx))];
+  return [
+    ...kinds.map(
+      (k) =>
+        new SourceNode(
+          state,
+          k,
+          snap.pipelines.filter((p) => p.def.source.kind === k),
+          problems.filter((p) => snap.pipelines.some((x) => x.def.source.kind === k && x.def.source.file === p.problem.file)),
+          ctx,
+        ),
+    ),
+    ...problems.filter((p) => !snap.pipelines.some((x) => x.def.source.file === p.problem.file)),
+  ];
+}
+
+class SourceNode extends PipelineTreeNode {
+  constructor(
+    readonly state: FolderState,
+    readonly kind: SourceKind,
+    readonly pipelines: ImportedPipeline[],
+    readonly problems: ProblemNode[],
+    private readonly ctx: Ctx,
+  ) {
+    super();
+  }
+  treeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(SOURCE_LABEL[this.kind], vscode.TreeItemCollapsibleState.Expanded);
+    item.iconPath = new vscode.ThemeIcon(this.kind === 'github' ? 'github' : this.kind === 'gitlab' ? 'gitlab' : 'rocket');
+    item.description = `${this.pipelines.length} pipeline${this.pipelines.length === 1 ? '' : 's'}`;
+    item.contextValue = `source ${this.kind}`;
+    item.id = `source:${this.state.folder.uri.fsPath}:${this.kind}`;
+    return item;
+  }
+  children(): PipelineTreeNode[] {
+    return [...this.problems, ...this.pipelines.map((p) => new PipelineNode(this.state, p, this.ctx))];
+  }
+}
+
+export class ProblemNode extends PipelineTreeNode {
+  constructor(
+    readonly state: FolderState,
+    readonly problem: Problem,
+  ) {
+    super();
+  }
+  treeItem(): vscode.TreeItem {
+    const p = this.problem;
+    const item = new vscode.TreeItem(p.message, vscode.TreeItemCollapsibleState.None);
+    item.description = `${p.file}:${p.line}:${p.column}`;
+    item.iconPath = new vscode.ThemeIcon(
+      p.severity === 'error' ? 'error' : 'warning',
+      new vscode.ThemeColor(p.severity === 'error' ? 'list.errorForeground' : 'list.warningForeground'),
+    );
+    item.tooltip = `${p.file}:${p.line}:${p.column}: ${p.message}`;
+    item.contextValue = `problem ${p.severity}`;
+    item.command = { command: 'delivery.definition.open', title: 'Open Definition', arguments: [this] };
+    return item;
+  }
+  location(): { folder: vscode.Uri; file: string; line: number; column: number } {
+    return { folder: this.state.folder.uri, file: this.problem.file, line: this.problem.line, column: this.problem.column };
+  }
+}
+
+export class PipelineNode extends PipelineTreeNode {
+  constructor(
+    readonly state: FolderState,
+    readonly pipeline: ImportedPipeline,
+    private readonly ctx: Ctx,
+  ) {
+    super();
+  }
+  get key(): string {
+    return pipelineKey(this.pipeline);
+  }
+  lastRun(): RunRecord | undefined {
+    return this.ctx.runs.lastRun(this.state.folder.uri.fsPath, this.key);
+  }
+  hasErrors(): boolean {
+    return (this.state.snapshot?.problems ?? []).some((p) => p.file === this.pipeline.def.source.file && p.severity === 'error');
+  }
+  treeItem(): vscode.TreeItem {
+    const def = this.pipeline.def;
+    const run = this.lastRun();
+    const item = new vscode.TreeItem(def.name, vscode.TreeItemCollapsibleState.Expanded);
+    item.id = `pipeline:${this.state.folder.uri.fsPath}:${this.key}`;
+    item.iconPath = run ? statusIcon(run.status) : new vscode.ThemeIcon(def.source.kind === 'github' ? 'github-action' : 'rocket');
+    item.description = run ? `${run.status} · ${formatDuration(run.durationMs || Date.now() - run.startedAt)}` : def.source.file;
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**${escapeMd(def.name)}** — \`${escapeMd(def.source.file)}\`\n\n`);
+    md.appendMarkdown(`${def.jobs.length} job${def.jobs.length === 1 ? '' : 's'}${def.stages ? `, stages: ${def.stages.map(escapeMd).join(' → ')}` : ''}\n\n`);
+    if (run) md.appendMarkdown(`Last run: **${run.status}** ${new Date(run.startedAt).toLocaleString()} (${formatDuration(run.durationMs)})${run.sha ? ` at \`${run.sha.slice(0, 7)}\`` : ''}\n\n`);
+    if (this.hasErrors()) md.appendMarkdown('$(error) This file has errors: nothing runs until they are fixed (see Problems).');
+    if (!this.ctx.trusted) md.appendMarkdown('\n\n$(shield) Untrusted workspace: pipelines are shown but not run.');
+    item.tooltip = md;
+    const tokens = ['pipeline', def.source.kind];
+    if (this.ctx.trusted && !this.hasErrors()) tokens.push('runnable');
+    if (this.ctx.runs.activeFor(this.state.folder.uri.fsPath, this.key)) tokens.push('running');
+    if (run && run.jobs.some((j) => j.status === 'failed' || j.status === 'cancelled')) tokens.push('hasFailed');
+    item.contextValue = tokens.join(' ');
+    return item;
+  }
+  children(): PipelineTreeNode[] {
+    const run = this.lastRun();
+    return this.pipeline.def.jobs.map((j) => new JobNode(this, j, run?.jobs.find((r) => r.id === j.id || r.id.startsWith(`${j.id} `)), this.ctx));
+  }
+  location() {
+    return { folder: this.state.folder.uri, ...this.pipeline.def.location };
+  }
+}
+
+export class JobNode extends PipelineTreeNode {
+  constructor(
+    readonly parent: PipelineNode,
+    readonly job: JobDef,
+    readonly record: JobRecord | undefined,
+    private readonly ctx: Ctx,
+  ) {
+    super();
+  }
+  treeItem(): vscode.TreeItem {
+    const job = this.job;
+    const rec = this.record;
+    const showSteps = job.steps.length > 1 || job.steps.some((s) => s.kind === 'uses');
+    const item = new vscode.TreeItem(job.name, showSteps ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    item.id = `job:${this.parent.state.folder.uri.fsPath}:${this.parent.key}:${job.id}`;
+    item.iconPath = rec ? statusIcon(rec.status, rec.allowFailure) : job.unsupported ? statusIcon('unsupported') : new vscode.ThemeIcon('circle-large-outline');
+    const parts: string[] = [];
+    if (rec) parts.push(rec.status === 'running' ? 'running' : `${rec.status}${rec.durationMs ? ` · ${formatDuration(rec.durationMs)}` : ''}`);
+    if (rec?.tests) parts.push(`${rec.tests.total - rec.tests.failed - rec.tests.errors - rec.tests.skipped}/${rec.tests.total} tests`);
+    if (!rec && job.needs.length) parts.push(`needs ${job.needs.join(', ')}`);
+    if (job.unsupported) parts.push('unsupported locally');
+    item.description = parts.join(' · ');
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**${escapeMd(job.name)}**${job.stage ? ` — stage \`${escapeMd(job.stage)}\`` : ''}\n\n`);
+    if (job.needs.length) md.appendMarkdown(`Needs: ${job.needs.map((n) => `\`${escapeMd(n)}\``).join(', ')}\n\n`);
+    if (job.unsupported) md.appendMarkdown(`$(warning) Unsupported locally: ${escapeMd(job.unsupported)}\n\n`);
+    if (rec) {
+      md.appendMarkdown(`Last run: **${rec.status}**${rec.exitCode !== null ? ` (exit ${rec.exitCode})` : ''}, ${formatDuration(rec.durationMs)}${rec.attempts > 1 ? `, ${rec.attempts} attempts` : ''}\n\n`);
+      if (rec.reason) md.appendMarkdown(`${escapeMd(rec.reason)}\n\n`);
+    }
+    item.tooltip = md;
+    const tokens = ['job'];
+    if (this.ctx.trusted && !this.parent.hasErrors() && !job.unsupported) tokens.push('runnable');
+    if (rec?.status === 'running') tokens.push('running');
+    if (rec?.logFile) tokens.push('hasLog');
+    item.contextValue = tokens.join(' ');
+    item.command = rec?.logFile
+      ? { command: 'delivery.run.showLog', title: 'Show Job Log', arguments: [this] }
+      : { command: 'delivery.definition.open', title: 'Open Definition', arguments: [this] };
+    return item;
+  }
+  children(): PipelineTreeNode[] {
+    return this.job.steps.map((s, i) => new StepNode(this, s, i));
+  }
+  location() {
+    return { folder: this.parent.state.folder.uri, ...this.job.location };
+  }
+}
+
+class StepNode extends PipelineTreeNode {
+  constructor(
+    readonly parent: JobNode,
+    readonly step: StepDef,
+    readonly index: number,
+  ) {
+    super();
+  }
+  treeItem(): vscode.TreeItem {
+    const s = this.step;
+    const label = s.name ?? (s.kind === 'uses' ? s.uses ?? `step ${this.index + 1}` : firstLine(s.script ?? '') || `step ${this.index + 1}`);
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+    const rec = this.parent.record?.steps[this.index];
+    item.iconPath = rec ? statusIcon(rec.status) : new vscode.ThemeIcon(s.kind === 'uses' ? 'package' : 'terminal');
+    item.description = s.unsupported ? 'unsupported locally' : rec ? `${rec.status}${rec.durationMs ? ` · ${formatDuration(rec.durationMs)}` : ''}` : s.kind === 'uses' ? s.uses ?? '' : '';
+    item.tooltip = s.unsupported ? `Unsupported locally: ${s.unsupported}` : s.script ?? s.uses ?? undefined;
+    item.contextValue = `step ${s.kind}`;
+    item.command = { command: 'delivery.definition.open', title: 'Open Definition', arguments: [this] };
+    return item;
+  }
+  location() {
+    return { folder: this.parent.parent.state.folder.uri, ...this.step.location };
+  }
+}
+
+export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineTreeNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<PipelineTreeNode | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private readonly subs: vscode.Disposable[];
+
+  constructor(
+    private readonly model: WorkspaceModel,
+    private readonly runs: RunManager,
+  ) {
+    const refresh = () => this.emitter.fire(undefined);
+    this.subs = [model.onDidChange(refresh), runs.onDidChange(refresh), vscode.workspace.onDidGrantWorkspaceTrust(refresh), this.emitter];
+  }
+
+  refresh(): void {
+    this.emitter.fire(undefined);
+  }
+
+  getTreeItem(node: PipelineTreeNode): vscode.TreeItem {
+    return node.treeItem();
+  }
+
+  getChildren(node?: PipelineTreeNode): PipelineTreeNode[] {
+    if (node) return node.children();
+    const ctx: Ctx = { runs: this.runs, trusted: isTrusted() };
+    const folders = this.model.folders().filter((f) => (f.snapshot?.pipelines.length ?? 0) + (f.snapshot?.problems.length ?? 0) > 0);
+    if (folders.length === 1 && (vscode.workspace.workspaceFolders?.length ?? 0) <= 1) return folderChildren(folders[0], ctx);
+    return folders.map((f) => new FolderNode(f, ctx));
+  }
+
+  dispose(): void {
+    for (const s of this.subs) s.dispose();
+  }
+}
+
+function firstLine(s: string): string {
+  const line = s.trim().split('\n')[0] ?? '';
+  return line.length > 60 ? `${line.slice(0, 60)}…` : line;
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}

@@ -1,0 +1,72 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { api, waitFor, workspaceFolder } from './helpers';
+
+suite('running a pipeline', () => {
+  test('Run Pipeline runs the jobs as real processes in dependency order and reports the result everywhere', async () => {
+    const a = await api();
+    const folder = workspaceFolder().uri.fsPath;
+    const runId = (await vscode.commands.executeCommand('delivery.pipeline.run', { folder, pipeline: 'ci' })) as string;
+    assert.equal(typeof runId, 'string');
+    const run = await a.waitForRun(runId);
+    assert.ok(run);
+    assert.equal(run.status, 'success');
+    const job = (id: string) => run.jobs.find((j) => j.id === id)!;
+    assert.deepEqual(run.jobs.map((j) => [j.id, j.status]), [['build', 'success'], ['lint', 'success'], ['test', 'success']]);
+    // lint and test started only after build ended
+    const buildEnd = job('build').startedAt! + job('build').durationMs;
+    assert.ok(job('lint').startedAt! >= buildEnd - 5 && job('test').startedAt! >= buildEnd - 5);
+    // the jobs really ran: their output is in their logs and their files are on disk
+    assert.match(fs.readFileSync(job('build').logFile!, 'utf8'), /hello from build/);
+    assert.match(fs.readFileSync(job('test').logFile!, 'utf8'), /unit test 3 ok/);
+    assert.equal(fs.readFileSync(`${folder}/out/app.txt`, 'utf8'), 'artifact\n');
+    // status bar and tree show it
+    await waitFor(() => a.statusBarText().run === '$(pass-filled) CI: passed 3/3', 'the status bar to show the result');
+    const tree = await waitFor(async () => {
+      const t = await a.tree('pipelines');
+      return t[0].icon === 'pass-filled' ? t : null;
+    }, 'the tree to show the result');
+    assert.deepEqual(tree[0].children.map((r) => r.icon), ['pass-filled', 'pass-filled', 'pass-filled']);
+    assert.match(tree[0].children[0].description, /^success · /);
+    assert.match(tree[0].children[0].contextValue, /\bhasLog\b/);
+  });
+
+  test('Run Job runs only that job', async () => {
+    const a = await api();
+    const folder = workspaceFolder().uri.fsPath;
+    const runId = (await vscode.commands.executeCommand('delivery.job.run', { folder, pipeline: 'ci', jobs: ['lint'] })) as string;
+    const run = await a.waitForRun(runId);
+    assert.deepEqual(run?.jobs.map((j) => [j.id, j.status]), [['lint', 'success']]);
+  });
+
+  test('Cancel Run kills the running job', async () => {
+    const a = await api();
+    const folder = workspaceFolder().uri.fsPath;
+    const file = vscode.Uri.file(`${folder}/delivery.yml`);
+    const original = fs.readFileSync(file.fsPath, 'utf8');
+    try {
+      fs.writeFileSync(file.fsPath, original.replace('environments:', `  slow:\n    jobs:\n      wait: { run: 'echo $$ > slow.pid; sleep 300' }\n\nenvironments:`));
+      await waitFor(() => a.pipelines().some((p) => p.id === 'slow'), 'the new pipeline to be read');
+      const runId = (await vscode.commands.executeCommand('delivery.pipeline.run', { folder, pipeline: 'slow' })) as string;
+      await waitFor(() => fs.existsSync(`${folder}/slow.pid`), 'the job to start');
+      const pid = Number(fs.readFileSync(`${folder}/slow.pid`, 'utf8'));
+      assert.equal(await vscode.commands.executeCommand('delivery.run.cancel', { runId }), true);
+      const run = await a.waitForRun(runId);
+      assert.equal(run?.status, 'cancelled');
+      assert.equal(run?.jobs[0].status, 'cancelled');
+      await waitFor(() => {
+        try {
+          process.kill(pid, 0);
+          return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
+        } catch {
+          return true;
+        }
+      }, 'the job process to be gone');
+    } finally {
+      fs.writeFileSync(file.fsPath, original);
+      fs.rmSync(`${folder}/slow.pid`, { force: true });
+      await waitFor(() => !a.pipelines().some((p) => p.id === 'slow'), 'the file to be restored');
+    }
+  });
+});

@@ -1,0 +1,100 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LocalProcessRunner, lineSplitter } from '../../src/adapters/processRunner';
+import type { CommandSpec } from '../../src/core/engine/ports';
+import { cleanupTempDirs, isAlive, tempDir, waitFor } from '../support/tmp';
+
+function bash(script: string, cwd: string, extra: Partial<CommandSpec> = {}): CommandSpec {
+  return { command: 'bash', args: ['-c', script], env: {}, cwd, ...extra };
+}
+
+async function collect(spec: CommandSpec, signal = new AbortController().signal) {
+  const lines: string[] = [];
+  const result = await new LocalProcessRunner({ killGraceMs: 300 }).run(spec, { signal, onLine: (s, t) => lines.push(`${s}:${t}`) });
+  return { result, lines };
+}
+
+describe('process runner (real processes)', () => {
+  after(cleanupTempDirs);
+
+  it('streams stdout and stderr line by line and returns the exit code', async () => {
+    const dir = tempDir();
+    const { result, lines } = await collect(bash('echo one; echo two >&2; printf "no newline"; exit 3', dir));
+    assert.equal(result.exitCode, 3);
+    assert.equal(result.error, null);
+    assert.deepEqual(lines.sort(), ['stderr:two', 'stdout:no newline', 'stdout:one'].sort());
+  });
+
+  it('passes env and cwd, and scripts as files with {0}', async () => {
+    const dir = tempDir();
+    const { lines } = await collect({ command: 'bash', args: ['{0}'], env: { GREETING: 'hi there' }, cwd: dir, scriptFile: { text: 'echo "$GREETING"; pwd', extension: '.sh' } });
+    assert.deepEqual(lines, ['stdout:hi there', `stdout:${fs.realpathSync(dir)}`]);
+  });
+
+  it('says clearly when a command is missing, not executable, or the cwd is missing', async () => {
+    const dir = tempDir();
+    assert.equal((await collect({ command: 'no-such-command-xyz', args: [], env: {}, cwd: dir })).result.error, 'command not found: no-such-command-xyz');
+    const file = path.join(dir, 'script.sh');
+    fs.writeFileSync(file, '#!/bin/sh\necho hi\n', { mode: 0o644 });
+    assert.equal((await collect({ command: file, args: [], env: {}, cwd: dir })).result.error, `permission denied: ${file} is not executable`);
+    assert.match((await collect(bash('true', path.join(dir, 'missing')))).result.error ?? '', /working directory does not exist/);
+  });
+
+  it('decodes UTF-8 split across chunks and replaces invalid bytes', () => {
+    const out: string[] = [];
+    const s = lineSplitter((t) => out.push(t));
+    const euro = Buffer.from('€ok\r\n');
+    s.push(euro.subarray(0, 1));
+    s.push(euro.subarray(1));
+    s.push(Buffer.from([0xff, 0x41, 0x0a]));
+    s.end();
+    assert.deepEqual(out, ['€ok', '\uFFFDA']);
+  });
+
+  it('kills what a command leaves running when it exits, even a daemon that called setsid', async () => {
+    const dir = tempDir();
+    const pidFile = path.join(dir, 'daemon.pid');
+    const { result } = await collect(bash(`setsid bash -c 'echo $$ > ${pidFile}; exec sleep 300' </dev/null >/dev/null 2>&1 & sleep 0.3; echo started`, dir));
+    assert.equal(result.exitCode, 0);
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    assert.ok(result.leftovers >= 1, `leftovers: ${result.leftovers}`);
+    await waitFor(() => !isAlive(pid), 5000, 'the daemon to die');
+  });
+
+  it('leaves servers running when the spec asks (deploys that start an app)', async () => {
+    const dir = tempDir();
+    const pidFile = path.join(dir, 'server.pid');
+    const { result } = await collect(bash(`setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $! > ${pidFile}`, dir, { killLeftovers: false }));
+    assert.equal(result.exitCode, 0);
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    assert.ok(isAlive(pid));
+    process.kill(pid, 'SIGKILL');
+  });
+
+  it('cancel kills the whole tree, including processes that ignore SIGTERM', async () => {
+    const dir = tempDir();
+    const ctl = new AbortController();
+    const pids = path.join(dir, 'pids');
+    const run = collect(
+      bash(`(trap '' TERM; echo $BASHPID >> ${pids}; sleep 300) & (setsid bash -c 'echo $$ >> ${pids}; sleep 300' &) ; echo $$ >> ${pids}; sleep 300`, dir),
+      ctl.signal,
+    );
+    await waitFor(() => fs.existsSync(pids) && fs.readFileSync(pids, 'utf8').trim().split('\n').length >= 3, 5000, 'three processes');
+    const all = fs.readFileSync(pids, 'utf8').trim().split('\n').map(Number);
+    assert.ok(all.every(isAlive));
+    const t0 = Date.now();
+    ctl.abort();
+    const { result } = await run;
+    assert.equal(result.exitCode, null);
+    await waitFor(() => all.every((p) => !isAlive(p)), 5000, 'every process of the tree to die');
+    assert.ok(Date.now() - t0 < 5000);
+  });
+
+  it('does not hang when a leftover holds the output pipe', async () => {
+    const dir = tempDir();
+    const { result, lines } = await collect(bash('(setsid sleep 300 &) ; echo done', dir));
+    assert.equal(result.exitCode, 0);
+    assert.deepEqual(lines, ['stdout:done']);
+  });
+});

@@ -1,0 +1,29 @@
+import * as assert from 'node:assert/strict';
+import { parseHostMessage, parseWebviewMessage } from '../../src/shared/protocol';
+
+describe('webview protocol', () => {
+  it('accepts each well-formed webview message', () => {
+    assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
+    assert.deepEqual(parseWebviewMessage({ type: 'cancelRun', runId: 'r1' }), { type: 'cancelRun', runId: 'r1' });
+    assert.deepEqual(parseWebviewMessage({ type: 'rerun', runId: 'r1', failedOnly: true }), { type: 'rerun', runId: 'r1', failedOnly: true });
+    assert.deepEqual(parseWebviewMessage({ type: 'openLog', runId: 'r', jobId: 'j' }), { type: 'openLog', runId: 'r', jobId: 'j' });
+    assert.deepEqual(parseWebviewMessage({ type: 'runPipeline', folder: '/w', pipelineId: 'delivery.yml#ci' }), {
+      type: 'runPipeline', folder: '/w', pipelineId: 'delivery.yml#ci',
+    });
+  });
+  it('rejects unknown types, missing, extra and mistyped fields', () => {
+    for (const bad of [
+      null, 'ready', [], { type: 'nope' }, { type: 'cancelRun' }, { type: 'cancelRun', runId: 3 }, { type: 'cancelRun', runId: '' },
+      { type: 'ready', extra: 1 }, { type: 'rerun', runId: 'r', failedOnly: 'yes' }, { type: 'openLog', runId: 'r' },
+      { type: 'cancelRun', runId: 'x'.repeat(600) }, { type: 'runPipeline', folder: '/w', pipelineId: 'ci', env: 'prod' },
+    ]) {
+      assert.equal(parseWebviewMessage(bad), null, JSON.stringify(bad));
+    }
+  });
+  it('checks host messages too', () => {
+    assert.ok(parseHostMessage({ type: 'state', state: { run: null, pipelines: [], trusted: true } }));
+    assert.ok(parseHostMessage({ type: 'patch', patch: { runId: 'r', status: 'running', durationMs: 1, jobs: [] } }));
+    assert.equal(parseHostMessage({ type: 'state', state: { run: null } }), null);
+    assert.equal(parseHostMessage({ type: 'patch', patch: { status: 'x' } }), null);
+  });
+});

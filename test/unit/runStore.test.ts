@@ -1,0 +1,89 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FileRunStore, newRunId } from '../../src/adapters/runStore';
+import { folderStateDir } from '../../src/adapters/stateDir';
+import type { RunRecord } from '../../src/shared/model';
+import { cleanupTempDirs, tempDir } from '../support/tmp';
+
+function record(over: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id: newRunId(), folder: '/w', pipelineId: 'ci', pipelineName: 'CI', source: { kind: 'delivery', file: 'delivery.yml' },
+    stages: null, status: 'success', startedAt: Date.now(), finishedAt: Date.now(), durationMs: 5, trigger: 'cli', sha: null,
+    pid: process.pid, jobs: [], ...over,
+  };
+}
+
+describe('run history store', () => {
+  after(cleanupTempDirs);
+
+  it('saves and lists runs newest first', async () => {
+    const store = new FileRunStore(tempDir());
+    const a = record({ id: '20260101-000000-000-aaaaaa' });
+    const b = record({ id: '20260102-000000-000-bbbbbb' });
+    await store.save(a);
+    await store.save(b);
+    assert.deepEqual((await store.list()).map((r) => r.id), [b.id, a.id]);
+    assert.deepEqual((await store.list(1)).map((r) => r.id), [b.id]);
+  });
+
+  it('marks a running record whose process is gone as interrupted', async () => {
+    const store = new FileRunStore(tempDir());
+    const dead = spawnSync('true').pid!;
+    const r = record({ status: 'running', finishedAt: null, pid: dead, jobs: [{
+      id: 'j', name: 'j', stage: null, deps: [], status: 'running', allowFailure: false, exitCode: null, startedAt: 1, durationMs: 0,
+      attempts: 1, reason: null, steps: [], tests: null, artifacts: [], logFile: null,
+    }] });
+    await store.save(r);
+    const read = await store.read(r.id);
+    assert.equal(read?.status, 'interrupted');
+    assert.equal(read?.jobs[0].status, 'cancelled');
+    assert.match(read?.jobs[0].reason ?? '', /interrupted/);
+    // and it stays interrupted on disk
+    const raw = JSON.parse(fs.readFileSync(path.join(store.runsDir, r.id, 'run.json'), 'utf8')) as RunRecord;
+    assert.equal(raw.status, 'interrupted');
+  });
+
+  it('keeps a running record of a live process running', async () => {
+    const store = new FileRunStore(tempDir());
+    const r = record({ status: 'running', finishedAt: null });
+    await store.save(r);
+    assert.equal((await store.read(r.id))?.status, 'running');
+  });
+
+  it('writes atomically: no temp files left, concurrent writers leave one whole record', async () => {
+    const store = new FileRunStore(tempDir());
+    const r = record();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.save({ ...r, durationMs: i })));
+    const dir = path.join(store.runsDir, r.id);
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+    const saved = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunRecord;
+    assert.ok(saved.durationMs >= 0 && saved.durationMs < 20);
+  });
+
+  it('skips unreadable records instead of failing', async () => {
+    const store = new FileRunStore(tempDir());
+    const good = record({ id: '20260101-000000-000-aaaaaa' });
+    await store.save(good);
+    fs.mkdirSync(path.join(store.runsDir, '20260103-000000-000-cccccc'));
+    fs.writeFileSync(path.join(store.runsDir, '20260103-000000-000-cccccc', 'run.json'), '{"half');
+    assert.deepEqual((await store.list()).map((r) => r.id), [good.id]);
+  });
+
+  it('prunes the oldest runs beyond the limit', async () => {
+    const store = new FileRunStore(tempDir());
+    for (let i = 1; i <= 5; i++) await store.save(record({ id: `2026010${i}-000000-000-aaaaaa` }));
+    assert.equal(await store.prune(3), 2);
+    assert.deepEqual((await store.list()).map((r) => r.id.slice(0, 8)), ['20260105', '20260104', '20260103']);
+  });
+
+  it('keys state directories on the folder path', () => {
+    const root = tempDir();
+    const a = folderStateDir('/some/where/app', root);
+    const b = folderStateDir('/other/place/app', root);
+    assert.notEqual(a, b);
+    assert.ok(path.basename(a).startsWith('app-'));
+    assert.equal(folderStateDir('/some/where/app', root), a);
+  });
+});

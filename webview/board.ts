@@ -1,0 +1,143 @@
+// The stage board: stages as columns, jobs as cards (status, duration, tests, last log lines, actions).
+import type { RunPatch } from '../src/shared/protocol';
+import type { BoardState, JobView, RunView } from '../src/shared/views';
+import { formatDuration, h } from './dom';
+import { TAGS } from './toolkit';
+import { send } from './vscodeApi';
+
+const TAIL_LINES = 20;
+const STATUS_ICON: Record<string, string> = {
+  queued: '○', running: '◌', success: '✓', failed: '✗', skipped: '↷', manual: '⏸', unsupported: '⊘', cancelled: '⊘',
+  interrupted: '!',
+};
+
+let current: RunView | null = null;
+let trusted = false;
+
+export function render(root: HTMLElement, state: BoardState): void {
+  current = state.run;
+  trusted = state.trusted;
+  root.replaceChildren();
+  if (!state.run) {
+    root.append(renderPipelines(state));
+    return;
+  }
+  root.append(renderHeader(state.run, state.trusted), renderStages(state.run));
+}
+
+function renderPipelines(state: BoardState): HTMLElement {
+  const section = h('section', { class: 'pipelines' }, h('h2', {}, 'Pipelines'));
+  if (state.pipelines.length === 0) {
+    section.append(h('p', { class: 'empty' }, 'No pipelines in this workspace yet.'));
+    return section;
+  }
+  if (!state.trusted) section.append(h('p', { class: 'notice' }, 'This workspace is not trusted: pipelines are shown but not run.'));
+  const list = h('ul', {});
+  for (const p of state.pipelines) {
+    const item = h('li', {}, h('span', { class: 'name' }, p.name), h('span', { class: 'folder' }, p.folderName));
+    if (state.trusted) {
+      const button = h(TAGS.button, { appearance: 'secondary', 'data-action': 'run', title: `Run ${p.name}` }, 'Run');
+      button.addEventListener('click', () => send({ type: 'runPipeline', folder: p.folder, pipelineId: p.id }));
+      item.append(button);
+    }
+    list.append(item);
+  }
+  section.append(list);
+  return section;
+}
+
+function renderHeader(run: RunView, trusted: boolean): HTMLElement {
+  const status = h('span', { id: 'run-status', class: `pill status-${run.status}` }, run.status);
+  const duration = h('span', { id: 'run-duration', class: 'duration' }, formatDuration(run.durationMs));
+  const actions = h('div', { class: 'actions' });
+  if (trusted && run.status === 'running') {
+    const cancel = h(TAGS.button, { id: 'cancel-run', appearance: 'secondary' }, 'Cancel');
+    cancel.addEventListener('click', () => send({ type: 'cancelRun', runId: run.id }));
+    actions.append(cancel);
+  }
+  if (trusted && run.status !== 'running' && run.stages.some((s) => s.jobs.some((j) => j.status === 'failed' || j.status === 'cancelled'))) {
+    const rerun = h(TAGS.button, { id: 'rerun-failed', appearance: 'secondary' }, 'Rerun failed');
+    rerun.addEventListener('click', () => send({ type: 'rerun', runId: run.id, failedOnly: true }));
+    actions.append(rerun);
+  }
+  return h(
+    'header',
+    { class: 'run-header' },
+    h('h2', { id: 'run-title' }, run.pipelineName),
+    h('span', { class: 'folder' }, run.folderName),
+    status,
+    duration,
+    actions,
+  );
+}
+
+function renderStages(run: RunView): HTMLElement {
+  const board = h('section', { class: 'board', id: 'board' });
+  for (const stage of run.stages) {
+    const column = h('div', { class: 'stage', 'data-stage': stage.name }, h('h3', {}, stage.name));
+    for (const job of stage.jobs) column.append(renderJob(run.id, job));
+    board.append(column);
+  }
+  return board;
+}
+
+function renderJob(runId: string, job: JobView): HTMLElement {
+  const card = h('article', { class: `job status-${job.status}`, 'data-job': job.id, 'aria-label': `${job.name}: ${job.status}` });
+  const icon = job.status === 'running' ? h(TAGS.progressRing, { class: 'ring' }) : h('span', { class: 'icon', 'aria-hidden': 'true' }, STATUS_ICON[job.status] ?? '•');
+  card.append(
+    h('header', {}, icon, h('span', { class: 'job-name' }, job.name), h('span', { class: 'job-status' }, statusText(job))),
+    h('div', { class: 'meta' }, h('span', { class: 'job-duration' }, job.startedAt ? formatDuration(job.durationMs) : ''), testsBadge(job), job.attempts > 1 ? h('span', { class: 'attempts' }, `attempt ${job.attempts}`) : null),
+    h('div', { class: 'reason' }, job.reason ?? ''),
+    h('pre', { class: 'tail' }, job.tail.slice(-TAIL_LINES).join('\n')),
+  );
+  const log = h(TAGS.button, { appearance: 'icon', 'aria-label': `Open the full log of ${job.name}`, title: 'Open full log', class: 'open-log' }, 'Log');
+  log.addEventListener('click', () => send({ type: 'openLog', runId, jobId: job.id }));
+  card.querySelector('header')?.append(log);
+  return card;
+}
+
+function statusText(job: { status: string; allowFailure: boolean }): string {
+  return job.status === 'failed' && job.allowFailure ? 'failed (allowed)' : job.status;
+}
+
+function testsBadge(job: Pick<JobView, 'tests'>): HTMLElement | null {
+  if (!job.tests) return null;
+  const t = job.tests;
+  const passed = t.total - t.failed - t.errors - t.skipped;
+  return h(TAGS.badge, { class: 'tests', title: `${passed} passed, ${t.failed} failed, ${t.errors} errors, ${t.skipped} skipped` }, `${passed}/${t.total} tests`);
+}
+
+export function applyPatch(root: HTMLElement, patch: RunPatch): boolean {
+  if (!current || current.id !== patch.runId) return false;
+  const ended = current.status !== patch.status;
+  current.status = patch.status;
+  current.durationMs = patch.durationMs;
+  for (const j of patch.jobs) {
+    const view = current.stages.flatMap((s) => s.jobs).find((x) => x.id === j.id);
+    if (!view) continue;
+    const statusChanged = view.status !== j.status;
+    Object.assign(view, { status: j.status, durationMs: j.durationMs, startedAt: j.startedAt, attempts: j.attempts, reason: j.reason, tests: j.tests });
+    view.tail = [...view.tail, ...j.append].slice(-TAIL_LINES);
+    const card = root.querySelector<HTMLElement>(`article.job[data-job="${CSS.escape(j.id)}"]`);
+    if (!card) continue;
+    if (statusChanged) {
+      card.replaceWith(renderJob(current.id, view));
+      continue;
+    }
+    const d = card.querySelector('.job-duration');
+    if (d) d.textContent = view.startedAt ? formatDuration(view.durationMs) : '';
+    const reason = card.querySelector('.reason');
+    if (reason) reason.textContent = view.reason ?? '';
+    if (j.append.length) {
+      const tail = card.querySelector('.tail');
+      if (tail) tail.textContent = view.tail.join('\n');
+    }
+  }
+  const header = root.querySelector('.run-header');
+  if (ended && header) header.replaceWith(renderHeader(current, trusted));
+  else {
+    const duration = root.querySelector('#run-duration');
+    if (duration) duration.textContent = formatDuration(patch.durationMs);
+  }
+  return true;
+}
