@@ -1,7 +1,9 @@
 // File access for the core's ports: globbing inside a folder and reading text.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import type { WorkspaceFiles } from '../core/engine/ports';
+import type { PlanIO } from '../core/sources';
 import { globBase, globToRegExp } from '../core/glob';
 
 const SKIP_DIRS = new Set(['.git', 'node_modules']);
@@ -74,3 +76,15 @@ export async function readTail(file: string, lines: number): Promise<string[]> {
     await fh?.close();
   }
 }
+
+export const localPlanIO: PlanIO = {
+  tempDir: (prefix) => fs.promises.mkdtemp(path.join(os.tmpdir(), prefix.replace(/[^A-Za-z0-9_-]/g, '_'))),
+  readText: async (p) => {
+    try {
+      return await fs.promises.readFile(p, 'utf8');
+    } catch {
+      return null;
+    }
+  },
+  writeText: (p, text) => fs.promises.writeFile(p, text),
+};

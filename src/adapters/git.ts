@@ -6,6 +6,9 @@ export interface HeadInfo {
   branch: string | null;
   ref: string | null;
   dirty: boolean;
+  defaultBranch: string | null;
+  remoteUrl: string | null;
+  author: { name: string; email: string } | null;
 }
 
 export function gitAt(folder: string, signal?: AbortSignal): SimpleGit {
@@ -39,5 +42,24 @@ export async function headInfo(folder: string, signal?: AbortSignal): Promise<He
   } catch {
     dirty = false;
   }
-  return { sha, branch, ref: branch ? `refs/heads/${branch}` : sha, dirty };
+  const optional = async (args: string[]): Promise<string | null> => {
+    try {
+      return (await git.raw(args)).trim() || null;
+    } catch {
+      return null;
+    }
+  };
+  const originHead = await optional(['symbolic-ref', '-q', '--short', 'refs/remotes/origin/HEAD']);
+  const remoteUrl = await optional(['config', '--get', 'remote.origin.url']);
+  const name = await optional(['config', 'user.name']);
+  const email = await optional(['config', 'user.email']);
+  return {
+    sha,
+    branch,
+    ref: branch ? `refs/heads/${branch}` : sha,
+    dirty,
+    defaultBranch: originHead ? originHead.replace(/^origin\//, '') : null,
+    remoteUrl,
+    author: name ? { name, email: email ?? '' } : null,
+  };
 }

@@ -4,7 +4,7 @@ import { startRun, type EngineOptions, type RunHandle } from '../core/engine/eng
 import type { RunRequest } from '../core/engine/select';
 import type { ImportedPipeline } from '../core/sources';
 import type { RunRecord } from '../shared/model';
-import { LocalWorkspaceFiles } from './files';
+import { LocalWorkspaceFiles, localPlanIO } from './files';
 import { headInfo } from './git';
 import { LocalProcessRunner } from './processRunner';
 import { type FileRunStore, newRunId } from './runStore';
@@ -26,9 +26,11 @@ export async function startLocalRun(
   opts: LocalRunOptions,
 ): Promise<RunHandle | { error: string }> {
   const git = opts.noGit ? null : await headInfo(opts.folder).catch(() => null);
-  const plan = pipeline.plan(request, {
+  const plan = await pipeline.plan(request, {
     folder: opts.folder,
-    git: git ? { sha: git.sha, ref: git.ref, branch: git.branch } : undefined,
+    git: git ? { sha: git.sha, ref: git.ref, branch: git.branch, defaultBranch: git.defaultBranch, remoteUrl: git.remoteUrl, author: git.author } : undefined,
+    variables: request.variables,
+    io: localPlanIO,
   });
   if ('error' in plan) return plan;
   return startRun(

@@ -19,16 +19,36 @@ export interface ImportContext {
   listFiles(glob: string): Promise<string[]>;
 }
 
+/** File access a planner may need at run time (step files such as GITHUB_ENV, job scratch folders). */
+export interface PlanIO {
+  /** A fresh empty folder for the run's scratch files (removed by the caller after the run). */
+  tempDir(prefix: string): Promise<string>;
+  readText(path: string): Promise<string | null>;
+  writeText(path: string, text: string): Promise<void>;
+}
+
 export interface PlanContext {
   /** Absolute path of the workspace folder. */
   folder: string;
   /** Local git facts, where known. */
-  git?: { sha: string | null; ref: string | null; branch: string | null };
+  git?: {
+    sha: string | null;
+    ref: string | null;
+    branch: string | null;
+    /** Default branch of the repository (origin/HEAD), when known. */
+    defaultBranch?: string | null;
+    /** URL of the `origin` remote, when there is one. */
+    remoteUrl?: string | null;
+    author?: { name: string; email: string } | null;
+  };
+  /** Variables from outside the file (CLI --variable, settings), applied last. */
+  variables?: Record<string, string>;
+  io?: PlanIO;
 }
 
 export interface ImportedPipeline {
   def: PipelineDef;
-  plan(request: RunRequest, ctx: PlanContext): RunPlan | { error: string };
+  plan(request: RunRequest, ctx: PlanContext): RunPlan | { error: string } | Promise<RunPlan | { error: string }>;
 }
 
 export interface ImportResult {

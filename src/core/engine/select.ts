@@ -6,6 +6,10 @@ export interface RunRequest {
   jobs?: string[];
   /** Also run the jobs the chosen ones need, transitively. */
   withNeeds?: boolean;
+  /** Manual jobs to run as if they were not manual. */
+  manual?: string[];
+  /** Variables given for this run (CLI --variable), on top of the file's. */
+  variables?: Record<string, string>;
 }
 
 export interface SelectedJob {
