@@ -41,7 +41,7 @@ export class LocalProcessRunner implements ProcessRunner {
     }
     const mark = `dlv${randomBytes(9).toString('hex')}`;
     const base = this.options.baseEnv ?? process.env;
-    const env: NodeJS.ProcessEnv = { ...base, ...spec.env };
+    const env: NodeJS.ProcessEnv = spec.cleanEnv ? { PATH: base.PATH, HOME: base.HOME, ...spec.env } : { ...base, ...spec.env };
     env[MARK_VARIABLE] = base[MARK_VARIABLE] ? `${base[MARK_VARIABLE]}:${mark}` : mark;
     let scriptDir: string | null = null;
     let args = spec.args;
@@ -68,12 +68,18 @@ export class LocalProcessRunner implements ProcessRunner {
     return new Promise((resolve) => {
       let child;
       try {
-        child = spawn(spec.command, args, { cwd: spec.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+        child = spawn(spec.command, args, { cwd: spec.cwd, env, detached: true, stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
       } catch (e) {
         resolve({ exitCode: null, signal: null, error: describeSpawnError(spec.command, e as NodeJS.ErrnoException), leftovers: 0 });
         return;
       }
       const pid = child.pid;
+      const stdout = child.stdout!;
+      const stderr = child.stderr!;
+      if (spec.stdin !== undefined && child.stdin) {
+        child.stdin.on('error', () => undefined); // the command may exit without reading it all
+        child.stdin.end(spec.stdin);
+      }
       let spawnError: string | null = null;
       let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
       let open = 2;
@@ -82,14 +88,14 @@ export class LocalProcessRunner implements ProcessRunner {
         stdout: lineSplitter((t) => io.onLine('stdout', t)),
         stderr: lineSplitter((t) => io.onLine('stderr', t)),
       };
-      child.stdout.on('data', (b: Buffer) => splitters.stdout.push(b));
-      child.stderr.on('data', (b: Buffer) => splitters.stderr.push(b));
+      stdout.on('data', (b: Buffer) => splitters.stdout.push(b));
+      stderr.on('data', (b: Buffer) => splitters.stderr.push(b));
       const onClose = () => {
         open--;
         maybeDone();
       };
-      child.stdout.on('close', onClose);
-      child.stderr.on('close', onClose);
+      stdout.on('close', onClose);
+      stderr.on('close', onClose);
 
       let killTimer: ReturnType<typeof setTimeout> | null = null;
       const onAbort = () => {
@@ -114,8 +120,8 @@ export class LocalProcessRunner implements ProcessRunner {
         if (pid !== undefined && spec.killLeftovers !== false) leftovers = killTree(pid, mark, 'SIGKILL');
         // A process the command left behind may hold the pipes open; do not wait for it forever.
         pipeTimer = setTimeout(() => {
-          child.stdout.destroy();
-          child.stderr.destroy();
+          stdout.destroy();
+          stderr.destroy();
           open = 0;
           maybeDone();
         }, PIPE_GRACE_MS);

@@ -154,3 +154,94 @@ export interface RunRecord {
   pid: number;
   jobs: JobRecord[];
 }
+
+// ---- environments and deploys ----
+
+export type Health = 'up' | 'down' | 'unknown';
+
+export interface CommitInfo {
+  sha: string;
+  subject: string;
+  author: string;
+  /** ISO 8601 author date. */
+  date: string;
+}
+
+export type FileStatus = 'A' | 'M' | 'D' | 'R';
+
+export interface FileChange {
+  path: string;
+  oldPath: string | null;
+  status: FileStatus;
+  additions: number;
+  deletions: number;
+  binary: boolean;
+}
+
+/** What deploying `to` over `from` changes. */
+export interface DeployDiff {
+  from: { env: string | null; sha: string };
+  to: { ref: string; sha: string };
+  commits: { toDeploy: CommitInfo[]; toRevert: CommitInfo[] };
+  files: FileChange[];
+  /** Uncommitted changes of the working tree (not part of any deploy). */
+  uncommitted: { path: string; status: string }[];
+}
+
+export interface EnvironmentStatus {
+  id: string;
+  name: string;
+  url: string | null;
+  deployed: {
+    sha: string | null;
+    /** Why the deployed commit is unknown (probe failed, SHA missing locally, ...). */
+    error: string | null;
+    /** What the probe returned, when it was not a full SHA (a tag, a short SHA). */
+    raw: string | null;
+    checkedAt: number;
+  };
+  local: { sha: string | null; branch: string | null; dirty: boolean };
+  /** Commits in local HEAD that are not deployed (a deploy brings them). */
+  ahead: number | null;
+  /** Deployed commits that are not in HEAD (a deploy of HEAD reverts them). */
+  behind: number | null;
+  health: Health;
+  healthDetail: string | null;
+}
+
+export type DeployStatus = 'running' | 'success' | 'failed' | 'cancelled' | 'interrupted';
+export type DeployAction = 'deploy' | 'rollback' | 'promote';
+
+export interface DeployStepRecord {
+  name: string;
+  status: StepStatus;
+  durationMs: number;
+  reason: string | null;
+}
+
+export interface DeployRecord {
+  id: string;
+  environment: string;
+  folder: string;
+  action: DeployAction;
+  /** The commit deployed (full SHA). */
+  sha: string;
+  /** What the user asked for (branch, tag, SHA, HEAD). */
+  ref: string;
+  /** The commit that was deployed before (null: unknown or first deploy). */
+  previousSha: string | null;
+  status: DeployStatus;
+  startedAt: number;
+  finishedAt: number | null;
+  durationMs: number;
+  /** Who deployed: user@host. */
+  user: string;
+  trigger: 'vscode' | 'cli';
+  pid: number;
+  steps: DeployStepRecord[];
+  health: Health | null;
+  /** Run id of the build pipeline, when the deploy ran one. */
+  buildRunId: string | null;
+  logFile: string | null;
+  reason: string | null;
+}

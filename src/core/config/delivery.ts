@@ -5,6 +5,7 @@ import type { EnvironmentDef, JobDef, PipelineDef, Problem, StepDef, When } from
 import { MapReader } from './reader';
 import { describe, keyOf, YamlFile } from './yamlFile';
 import { findCycle } from '../graph';
+import { readEnvironmentSpecs, type EnvironmentSpecs } from '../environments/config';
 
 export const DELIVERY_FILE = 'delivery.yml';
 
@@ -22,10 +23,8 @@ export const WHEN_VALUES: readonly When[] = ['on_success', 'on_failure', 'always
 /** Ids of pipelines, jobs and environments: safe in file names, URLs and command lines. */
 export const ID_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
 
-/** An environment as written in delivery.yml; `version`, `deploy` and `health` are read by the environments module. */
-export interface EnvironmentConfig extends EnvironmentDef {
-  raw: { version: Node | null; deploy: Node | null; health: Node | null };
-}
+/** An environment as written in delivery.yml, with its version probe, deploy method and health check. */
+export interface EnvironmentConfig extends EnvironmentDef, EnvironmentSpecs {}
 
 export interface DeliveryConfig {
   file: string;
@@ -74,7 +73,11 @@ export function parseDeliveryConfig(text: string, file = DELIVERY_FILE): Deliver
       if (e) out.environments.push(e);
     }
     const ids = new Set(out.environments.map((e) => e.id));
+    const pipelineIds = new Set(out.pipelines.map((p) => p.id));
     for (const e of out.environments) {
+      if (e.deploy?.pipeline && !pipelineIds.has(e.deploy.pipeline)) {
+        f.errorAt(e.location, `environment "${e.id}": deploy pipeline "${e.deploy.pipeline}" is not a pipeline in ${file}`);
+      }
       if (e.promotesFrom === null) continue;
       if (e.promotesFrom === e.id) f.error(promoteNodes.get(e.id), `environment "${e.id}" promotes from itself`);
       else if (!ids.has(e.promotesFrom)) {
@@ -231,6 +234,6 @@ function readEnvironment(f: YamlFile, pair: Pair, promoteNodes: Map<string, Node
     promotesFrom: r.string('promotesFrom', { nonEmpty: true }) ?? null,
     protected: r.bool('protected') ?? false,
     location: f.location(pair),
-    raw: { version: r.value('version') ?? null, deploy: r.value('deploy') ?? null, health: r.value('health') ?? null },
+    ...readEnvironmentSpecs(f, id, { version: r.value('version') ?? null, deploy: r.value('deploy') ?? null, health: r.value('health') ?? null }),
   };
 }

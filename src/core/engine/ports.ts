@@ -14,6 +14,10 @@ export interface CommandSpec {
   scriptFile?: { text: string; extension: string };
   /** Kill whatever the command left running when it exits (default true). Deploys that start servers set false. */
   killLeftovers?: boolean;
+  /** Data written to the command's standard input (then closed); default: no input. */
+  stdin?: string;
+  /** Do not inherit the runner's base environment (only `env`, plus PATH and HOME). */
+  cleanEnv?: boolean;
 }
 
 export type OutputStream = 'stdout' | 'stderr';

@@ -1,0 +1,40 @@
+// What every CLI command gets, and the error type for bad usage (exit status 2).
+import { FolderSources, type FolderSnapshot } from '../adapters/folderSources';
+
+export class UsageError extends Error {}
+
+export interface CliOptions {
+  json: boolean;
+  needs: boolean;
+  parallel?: number;
+  yes: boolean;
+  ref?: string;
+  to?: string;
+  variables: Record<string, string>;
+  manual: string[];
+  allowImages: boolean;
+}
+
+export interface CliContext {
+  /** Absolute path of the workspace folder (--cwd). */
+  folder: string;
+  args: string[];
+  options: CliOptions;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** Where progress goes: stderr with --json (stdout stays pure JSON), else stdout. */
+  progress: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  /** Set when the user interrupts (Ctrl-C): commands cancel their work. */
+  signal: AbortSignal;
+}
+
+export async function loadFolder(folder: string): Promise<FolderSnapshot> {
+  return new FolderSources(folder).loadAll();
+}
+
+export function printProblems(snapshot: FolderSnapshot, stream: NodeJS.WritableStream): void {
+  for (const p of snapshot.problems) stream.write(`${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.message}\n`);
+}
+
+export type CliCommand = (ctx: CliContext) => Promise<number>;

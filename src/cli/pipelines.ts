@@ -1,0 +1,91 @@
+// delivery pipelines / delivery run
+import { startLocalRun } from '../adapters/localRuns';
+import { FileRunStore } from '../adapters/runStore';
+import { folderStateDir } from '../adapters/stateDir';
+import { formatDuration } from '../core/duration';
+import type { ImportedPipeline } from '../core/sources';
+import type { FolderSnapshot } from '../adapters/folderSources';
+import type { RunRecord } from '../shared/model';
+import { loadFolder, printProblems, UsageError, type CliCommand } from './context';
+import { pipelinesJson, runJson } from './json';
+
+export const pipelinesCommand: CliCommand = async (ctx) => {
+  const snapshot = await loadFolder(ctx.folder);
+  if (ctx.options.json) {
+    ctx.stdout.write(`${JSON.stringify(pipelinesJson(snapshot))}\n`);
+  } else {
+    if (snapshot.pipelines.length === 0) ctx.stdout.write(`no pipelines in ${ctx.folder}\n`);
+    for (const { def } of snapshot.pipelines) {
+      ctx.stdout.write(`${def.source.kind}:${def.id}  ${def.name}  (${def.source.file}, ${def.jobs.length} job${def.jobs.length === 1 ? '' : 's'})\n`);
+      for (const j of def.jobs) {
+        const needs = j.needs.length ? `  needs: ${j.needs.join(', ')}` : '';
+        ctx.stdout.write(`  ${j.id}${j.stage ? `  [${j.stage}]` : ''}${needs}${j.unsupported ? `  (unsupported locally: ${j.unsupported})` : ''}\n`);
+      }
+    }
+    printProblems(snapshot, ctx.stderr);
+  }
+  return snapshot.problems.some((p) => p.severity === 'error') ? 1 : 0;
+};
+
+export function findPipeline(snapshot: FolderSnapshot, name: string): ImportedPipeline {
+  const [kind, id] = name.includes(':') ? (name.split(':', 2) as [string, string]) : [null, name];
+  const matches = snapshot.pipelines.filter((p) => p.def.id === id && (kind === null || p.def.source.kind === kind));
+  if (matches.length === 1) return matches[0];
+  if (matches.length > 1) {
+    throw new UsageError(`"${name}" is ambiguous: ${matches.map((m) => `${m.def.source.kind}:${m.def.id} (${m.def.source.file})`).join(', ')}`);
+  }
+  const known = snapshot.pipelines.map((p) => `${p.def.source.kind}:${p.def.id}`).join(', ') || 'none';
+  throw new UsageError(`no pipeline "${name}" (pipelines: ${known})`);
+}
+
+export const runCommand: CliCommand = async (ctx) => {
+  const [name, ...jobs] = ctx.args;
+  if (!name) throw new UsageError('run: name the pipeline');
+  const snapshot = await loadFolder(ctx.folder);
+  const pipeline = findPipeline(snapshot, name);
+  const errors = snapshot.problems.filter((p) => p.file === pipeline.def.source.file && p.severity === 'error');
+  if (errors.length > 0) {
+    printProblems({ ...snapshot, problems: errors }, ctx.stderr);
+    ctx.stderr.write(`delivery: ${pipeline.def.source.file} has ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was run\n`);
+    return 2;
+  }
+  const store = new FileRunStore(folderStateDir(ctx.folder));
+  const o = ctx.options;
+  const handle = await startLocalRun(
+    pipeline,
+    { jobs, withNeeds: o.needs, manual: o.manual, variables: o.variables, allowImages: o.allowImages },
+    { folder: ctx.folder, store, trigger: 'cli', parallelism: o.parallel },
+  );
+  if ('error' in handle) {
+    ctx.stderr.write(`delivery: ${handle.error}\n`);
+    return 2;
+  }
+  const out = ctx.progress;
+  const width = Math.min(30, Math.max(...handle.run.jobs.map((j) => j.id.length), 1));
+  handle.onEvent((e) => {
+    if (e.type === 'line') out.write(`${e.jobId.padEnd(width)} ${e.stream === 'system' ? '|' : '>'} ${e.text}\n`);
+    else if (e.type === 'job' && e.job.status !== 'queued' && e.job.status !== 'running') {
+      out.write(`${e.job.id.padEnd(width)} ${statusWord(e.job.status, e.job.allowFailure)}${e.job.reason ? ` (${e.job.reason})` : ''}\n`);
+    }
+  });
+  const onAbort = () => handle.cancel();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  const result = await handle.done;
+  ctx.signal.removeEventListener('abort', onAbort);
+  if (o.json) ctx.stdout.write(`${JSON.stringify(runJson(result))}\n`);
+  else printSummary(result, ctx.stdout);
+  if (ctx.signal.aborted) return 130;
+  return result.status === 'success' ? 0 : 1;
+};
+
+function statusWord(status: string, allowFailure: boolean): string {
+  if (status === 'failed' && allowFailure) return 'WARN (failed, allowed)';
+  return { success: 'PASS', failed: 'FAIL', skipped: 'SKIP', manual: 'MANUAL', unsupported: 'UNSUPPORTED', cancelled: 'CANCELLED' }[status] ?? status;
+}
+
+function printSummary(run: RunRecord, out: NodeJS.WritableStream): void {
+  out.write(`\n${run.pipelineName}: ${run.status} in ${formatDuration(run.durationMs)}\n`);
+  for (const j of run.jobs) {
+    out.write(`  ${statusWord(j.status, j.allowFailure).padEnd(12)} ${j.id}  ${formatDuration(j.durationMs)}${j.reason ? `  ${j.reason}` : ''}\n`);
+  }
+}
