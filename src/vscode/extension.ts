@@ -10,6 +10,7 @@ import { PipelinesTreeProvider } from './views/pipelinesTree';
 import { BoardController } from './panel/boardPanel';
 import { WorkspaceModel } from './workspaceModel';
 import { createApi, type DeliveryApi } from './api';
+import { DeliveryTaskProvider } from './tasks/taskProvider';
 
 export function activate(context: vscode.ExtensionContext): DeliveryApi {
   const started = performance.now();
@@ -28,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): DeliveryApi {
     environmentsTree,
     board,
     runStatus,
+    new DeliveryTaskProvider(model, runs),
     vscode.window.registerTreeDataProvider('delivery.pipelines', pipelinesTree),
     vscode.window.registerTreeDataProvider('delivery.environments', environmentsTree),
     ...registerCommands({ context, log, model, runs, board, pipelinesTree, environmentsTree }),

@@ -89,7 +89,15 @@ export class RunManager implements vscode.Disposable {
     }, TREE_REFRESH_MS);
   }
 
-  async start(state: FolderState, pipeline: ImportedPipeline, request: RunRequest, maxLinesPerBatch: number, parallelism: number): Promise<RunHandle | undefined> {
+  async start(
+    state: FolderState,
+    pipeline: ImportedPipeline,
+    request: RunRequest,
+    opts: { trigger?: 'vscode' | 'task'; progress?: boolean } = {},
+  ): Promise<RunHandle | undefined> {
+    const cfg = vscode.workspace.getConfiguration('delivery', state.folder.uri);
+    const maxLinesPerBatch = cfg.get<number>('output.maxLinesPerBatch', 2000);
+    const parallelism = cfg.get<number>('parallelism', 0);
     const folder = state.folder.uri.fsPath;
     const key = pipelineKey(pipeline);
     const running = this.activeFor(folder, key);
@@ -103,7 +111,7 @@ export class RunManager implements vscode.Disposable {
     const handle = await startLocalRun(pipeline, request, {
       folder,
       store: state.store,
-      trigger: 'vscode',
+      trigger: opts.trigger ?? 'vscode',
       parallelism: parallelism > 0 ? parallelism : undefined,
       redact: this.log.redact,
     });
@@ -146,6 +154,13 @@ export class RunManager implements vscode.Disposable {
           });
       }
     });
+    if (opts.progress !== false) this.showProgress(handle, what);
+    this.fireSoon();
+    return handle;
+  }
+
+  private showProgress(handle: RunHandle, what: string): void {
+    const run = handle.run;
     void vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Running ${what}`, cancellable: true },
       async (progress, token) => {
@@ -164,8 +179,6 @@ export class RunManager implements vscode.Disposable {
         sub();
       },
     );
-    this.fireSoon();
-    return handle;
   }
 
   cancel(runId: string): boolean {

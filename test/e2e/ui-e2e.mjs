@@ -130,6 +130,18 @@ try {
   await page.locator(SEL.editorTabs).filter({ hasText: 'build.log' }).waitFor({ timeout: 30000 });
   check('"Log" on a card opens the job log in an editor');
 
+  // 7. After a window reload the history is still there and the panel restores itself.
+  await runCommand('Developer: Reload Window').catch(() => {});
+  await page.waitForLoadState('domcontentloaded');
+  await page.waitForTimeout(1000);
+  await page.waitForSelector(SEL.workbench, { timeout: 90000 });
+  await page.locator(SEL.editorTabs).filter({ hasText: /^Delivery/ }).first().click({ timeout: 60000 });
+  const restored = page.frameLocator(SEL.webviewOuter).frameLocator(SEL.webviewInner);
+  await restored.locator('#run-status').filter({ hasText: 'success' }).waitFor({ timeout: 60000 });
+  if (!(await page.locator('[id="workbench.view.extension.delivery"]').isVisible())) await page.locator(SEL.activityItem('Delivery')).first().click();
+  await page.waitForFunction((sel) => document.querySelectorAll(`${sel} .codicon-pass-filled`).length >= 4, SEL.containerRows, { timeout: 30000 });
+  check('after a reload: the panel is restored with the last run and the tree shows it from the history');
+
   assert.deepEqual(pageErrors.filter((e) => !/vsda|service worker|open-vsx/i.test(e)), []);
   step(`${checks} checks passed`);
 } catch (e) {

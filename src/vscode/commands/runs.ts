@@ -29,14 +29,7 @@ async function startRun(deps: CommandDeps, arg: unknown, jobsOnly: boolean): Pro
       .then((choice) => choice === show && vscode.commands.executeCommand('workbench.actions.view.problems'));
     return undefined;
   }
-  const cfg = vscode.workspace.getConfiguration('delivery');
-  const handle = await deps.runs.start(
-    target.state,
-    target.pipeline,
-    { jobs, withNeeds: false },
-    cfg.get<number>('output.maxLinesPerBatch', 2000),
-    cfg.get<number>('parallelism', 0),
-  );
+  const handle = await deps.runs.start(target.state, target.pipeline, { jobs, withNeeds: false });
   return handle?.run.id;
 }
 

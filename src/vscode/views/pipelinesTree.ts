@@ -150,12 +150,55 @@ export class PipelineNode extends PipelineTreeNode {
     item.contextValue = tokens.join(' ');
     return item;
   }
-  children(): PipelineTreeNode[] {
+  jobNode(job: JobDef): JobNode {
     const run = this.lastRun();
-    return this.pipeline.def.jobs.map((j) => new JobNode(this, j, run?.jobs.find((r) => r.id === j.id || r.id.startsWith(`${j.id} `)), this.ctx));
+    // Matrix and parallel jobs run as several ids ("test (18)", "build: [1/2]"): show the first one's record.
+    const rec = run?.jobs.find((r) => r.id === job.id) ?? run?.jobs.find((r) => r.id.startsWith(`${job.id} `) || r.id.startsWith(`${job.id}:`));
+    return new JobNode(this, job, rec, this.ctx);
+  }
+  children(): PipelineTreeNode[] {
+    const def = this.pipeline.def;
+    const staged = def.stages !== null || def.jobs.some((j) => j.stage !== null);
+    if (!staged) return def.jobs.map((j) => this.jobNode(j));
+    const order = [...(def.stages ?? [])];
+    for (const j of def.jobs) if (j.stage !== null && !order.includes(j.stage)) order.push(j.stage);
+    const loose = def.jobs.filter((j) => j.stage === null).map((j) => this.jobNode(j));
+    const stages = order
+      .map((name) => new StageNode(this, name, def.jobs.filter((j) => j.stage === name)))
+      .filter((st) => st.jobs.length > 0);
+    return [...loose, ...stages];
   }
   location() {
     return { folder: this.state.folder.uri, ...this.pipeline.def.location };
+  }
+}
+
+class StageNode extends PipelineTreeNode {
+  constructor(
+    readonly parent: PipelineNode,
+    readonly name: string,
+    readonly jobs: JobDef[],
+  ) {
+    super();
+  }
+  treeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.name, vscode.TreeItemCollapsibleState.Expanded);
+    item.id = `stage:${this.parent.state.folder.uri.fsPath}:${this.parent.key}:${this.name}`;
+    const recs = this.children().map((c) => (c as JobNode).record).filter((r): r is JobRecord => !!r);
+    const status = recs.some((r) => r.status === 'running')
+      ? 'running'
+      : recs.some((r) => r.status === 'failed' && !r.allowFailure)
+        ? 'failed'
+        : recs.length > 0 && recs.every((r) => r.status === 'success' || (r.status === 'failed' && r.allowFailure))
+          ? 'success'
+          : null;
+    item.iconPath = status ? statusIcon(status) : new vscode.ThemeIcon('layers');
+    item.description = `${this.jobs.length} job${this.jobs.length === 1 ? '' : 's'}`;
+    item.contextValue = 'stage';
+    return item;
+  }
+  children(): PipelineTreeNode[] {
+    return this.jobs.map((j) => this.parent.jobNode(j));
   }
 }
 
