@@ -119,7 +119,7 @@ export class FileRunStore implements RunStore {
 }
 
 /** Start time of a process in clock ticks since boot (/proc/<pid>/stat field 22); null off Linux. */
-function processStartTime(pid: number): number | null {
+export function processStartTime(pid: number): number | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -129,7 +129,7 @@ function processStartTime(pid: number): number | null {
   }
 }
 
-function processState(pid: number): string | null {
+export function processState(pid: number): string | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
@@ -138,7 +138,7 @@ function processState(pid: number): string | null {
   }
 }
 
-class FileJobLog implements JobLog {
+export class FileJobLog implements JobLog {
   private buffer: string[] = [];
   private size = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;

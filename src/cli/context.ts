@@ -11,6 +11,9 @@ export interface CliOptions {
   ref?: string;
   to?: string;
   variables: Record<string, string>;
+  unsetVariables: string[];
+  /** Run the jobs of this stage (run command). */
+  stage?: string;
   manual: string[];
   allowImages: boolean;
 }

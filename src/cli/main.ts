@@ -4,6 +4,9 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand, type CliContext } from './context';
 import { pipelinesCommand, runCommand } from './pipelines';
+import { envsCommand } from './envs';
+import { diffCommand } from './diff';
+import { deployCommand, promoteCommand, rollbackCommand } from './deploy';
 
 const VERSION = '0.1.0';
 
@@ -11,6 +14,11 @@ const VERSION = '0.1.0';
 const COMMANDS: Record<string, CliCommand> = {
   pipelines: pipelinesCommand,
   run: runCommand,
+  envs: envsCommand,
+  diff: diffCommand,
+  deploy: deployCommand,
+  rollback: rollbackCommand,
+  promote: promoteCommand,
 };
 
 const USAGE = `usage: delivery <command> [options]
@@ -18,6 +26,11 @@ const USAGE = `usage: delivery <command> [options]
 commands:
   pipelines                         list the pipelines of the folder and any problems in their files
   run <pipeline> [<job>...]         run a pipeline locally (or only the named jobs)
+  envs                              what is deployed where: each environment's commit, distance to HEAD, health
+  diff <env> [--to ENV|--ref REF]   what deploying HEAD (or REF, or ENV's commit) to <env> would change
+  deploy <env> [--ref REF]          build (if configured), deploy, check the version and health; records the history
+  rollback <env> [--to SHA]         re-deploy an earlier commit (default: the previous successful deploy)
+  promote <env>                     deploy the commit that the environment's promotesFrom runs
 
 options:
   --cwd DIR          the workspace folder (default: the current directory)
@@ -26,7 +39,10 @@ options:
   --parallel N       jobs running at once (default: the number of CPUs)
   --variable K=V     a variable for the run (repeatable)
   --manual JOB       run a manual job as if it were not manual (repeatable)
+  --unset-variable K remove a variable for the run, whatever defined it (repeatable)
+  --stage S          run the jobs of one stage
   --allow-images     run jobs that declare a container image in the local shell anyway
+                     (alias: --shell-executor-no-image)
   --yes              confirm without asking (deploys to protected environments)
   --ref REF          the commit, branch or tag to use (deploy, diff)
   --to X             the target (rollback: a SHA; diff: another environment)
@@ -50,7 +66,10 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
         parallel: { type: 'string' },
         variable: { type: 'string', multiple: true, default: [] },
         manual: { type: 'string', multiple: true, default: [] },
+        'unset-variable': { type: 'string', multiple: true, default: [] },
+        stage: { type: 'string' },
         'allow-images': { type: 'boolean', default: false },
+        'shell-executor-no-image': { type: 'boolean', default: false },
         yes: { type: 'boolean', default: false },
         ref: { type: 'string' },
         to: { type: 'string' },
@@ -86,7 +105,7 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     const ctx: CliContext = {
       folder: path.resolve(values.cwd ?? process.cwd()),
       args,
-      options: { json: values.json, needs: values.needs, parallel, yes: values.yes, ref: values.ref, to: values.to, variables, manual: values.manual, allowImages: values['allow-images'] },
+      options: { json: values.json, needs: values.needs, parallel, yes: values.yes, ref: values.ref, to: values.to, variables, unsetVariables: values['unset-variable'], stage: values.stage, manual: values.manual, allowImages: values['allow-images'] || values['shell-executor-no-image'] },
       stdout,
       stderr,
       progress: values.json ? stderr : stdout,

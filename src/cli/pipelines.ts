@@ -51,9 +51,17 @@ export const runCommand: CliCommand = async (ctx) => {
   }
   const store = new FileRunStore(folderStateDir(ctx.folder));
   const o = ctx.options;
+  if (o.stage !== undefined) {
+    const inStage = pipeline.def.jobs.filter((j) => j.stage === o.stage).map((j) => j.id);
+    if (inStage.length === 0) {
+      const stages = [...new Set(pipeline.def.jobs.map((j) => j.stage).filter((s) => s !== null))];
+      throw new UsageError(`no job of ${pipeline.def.name} is in stage "${o.stage}" (stages: ${stages.join(', ') || 'none'})`);
+    }
+    jobs.push(...inStage.filter((id) => !jobs.includes(id)));
+  }
   const handle = await startLocalRun(
     pipeline,
-    { jobs, withNeeds: o.needs, manual: o.manual, variables: o.variables, allowImages: o.allowImages },
+    { jobs, withNeeds: o.needs, manual: o.manual, variables: o.variables, unsetVariables: o.unsetVariables, allowImages: o.allowImages },
     { folder: ctx.folder, store, trigger: 'cli', parallelism: o.parallel },
   );
   if ('error' in handle) {

@@ -71,6 +71,8 @@ export interface JobDef {
   artifacts: string[];
   /** Why the job as a whole cannot run on this machine (null: it can). */
   unsupported: string | null;
+  /** What the job does, when the file says (GitLab: a `# @Description` comment above the job). */
+  description?: string | null;
   location: SourceLocation;
 }
 

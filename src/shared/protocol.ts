@@ -1,12 +1,16 @@
 // The typed message protocol between the extension host and the webview: one union per direction,
 // plus a validator for everything the host receives (a webview is a browser page; treat it as untrusted input).
 import type { JobStatus, RunStatus, TestCounts } from './model';
-import type { BoardState } from './views';
+import type { BoardState, DiffView, EnvironmentRow, PanelView } from './views';
 
 /** Host -> webview. */
 export type HostMessage =
   | { type: 'state'; state: BoardState }
-  | { type: 'patch'; patch: RunPatch };
+  | { type: 'patch'; patch: RunPatch }
+  | { type: 'environments'; rows: EnvironmentRow[]; loading: boolean }
+  | { type: 'diff'; view: DiffView | null; loading: boolean; error: string | null }
+  | { type: 'hunks'; path: string; text: string; truncated: boolean }
+  | { type: 'show'; view: PanelView };
 
 /** A batch of changes to the run on the board, sent at most ~10 times a second. */
 export interface RunPatch {
@@ -32,9 +36,21 @@ export type WebviewMessage =
   | { type: 'cancelRun'; runId: string }
   | { type: 'rerun'; runId: string; failedOnly: boolean }
   | { type: 'openLog'; runId: string; jobId: string }
-  | { type: 'runPipeline'; folder: string; pipelineId: string };
+  | { type: 'runPipeline'; folder: string; pipelineId: string }
+  | { type: 'showView'; view: PanelView }
+  | { type: 'refreshEnvironments' }
+  | { type: 'deployEnvironment'; folder: string; environment: string }
+  | { type: 'showDiff'; folder: string; environment: string }
+  | { type: 'openFileDiff'; path: string }
+  | { type: 'loadHunks'; path: string };
 
 const MAX_ID = 512;
+const MAX_PATH = 4096;
+const VIEWS = ['board', 'environments', 'diff'];
+
+function isPath(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= MAX_PATH && !v.includes('\u0000');
+}
 
 function isId(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0 && v.length <= MAX_ID;
@@ -62,6 +78,18 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | null {
       return keys === 'folder,pipelineId,type' && isId(m.folder) && isId(m.pipelineId)
         ? { type: 'runPipeline', folder: m.folder, pipelineId: m.pipelineId }
         : null;
+    case 'showView':
+      return keys === 'type,view' && typeof m.view === 'string' && VIEWS.includes(m.view) ? { type: 'showView', view: m.view as PanelView } : null;
+    case 'refreshEnvironments':
+      return keys === 'type' ? { type: 'refreshEnvironments' } : null;
+    case 'deployEnvironment':
+    case 'showDiff':
+      return keys === 'environment,folder,type' && isId(m.folder) && isId(m.environment)
+        ? { type: m.type, folder: m.folder, environment: m.environment }
+        : null;
+    case 'openFileDiff':
+    case 'loadHunks':
+      return keys === 'path,type' && isPath(m.path) ? { type: m.type, path: m.path } : null;
     default:
       return null;
   }
@@ -81,5 +109,9 @@ export function parseHostMessage(raw: unknown): HostMessage | null {
     const p = m.patch as Record<string, unknown>;
     if (isId(p.runId) && typeof p.status === 'string' && Array.isArray(p.jobs)) return m as unknown as HostMessage;
   }
+  if (m.type === 'environments' && Array.isArray(m.rows) && typeof m.loading === 'boolean') return m as unknown as HostMessage;
+  if (m.type === 'diff' && (m.view === null || typeof m.view === 'object') && typeof m.loading === 'boolean') return m as unknown as HostMessage;
+  if (m.type === 'hunks' && typeof m.path === 'string' && typeof m.text === 'string') return m as unknown as HostMessage;
+  if (m.type === 'show' && typeof m.view === 'string' && VIEWS.includes(m.view)) return m as unknown as HostMessage;
   return null;
 }

@@ -37,3 +37,34 @@ export interface BoardState {
   pipelines: { folder: string; folderName: string; id: string; name: string }[];
   trusted: boolean;
 }
+
+import type { DeployDiff, DeployRecord, EnvironmentStatus } from './model';
+
+/** One row of the environments overview. */
+export interface EnvironmentRow {
+  folder: string;
+  folderName: string;
+  status: EnvironmentStatus;
+  protected: boolean;
+  promotesFrom: string | null;
+  canDeploy: boolean;
+  /** The step a deploy in progress is at, else null. */
+  deploying: string | null;
+  lastDeploy: Pick<DeployRecord, 'id' | 'sha' | 'status' | 'user' | 'startedAt' | 'durationMs' | 'action'> | null;
+}
+
+/** The diff view: what deploying `to` over `from` changes. */
+export interface DiffView {
+  folder: string;
+  environment: string;
+  environmentName: string;
+  /** "deployed a1b2c3d". */
+  fromLabel: string;
+  /** "local HEAD d4e5f6a", "v1.2 (d4e5f6a)". */
+  toLabel: string;
+  diff: DeployDiff;
+  /** A loud warning to show above the diff (commits a deploy would revert). */
+  warning: string | null;
+}
+
+export type PanelView = 'board' | 'environments' | 'diff';

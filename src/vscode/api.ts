@@ -4,7 +4,9 @@ import * as vscode from 'vscode';
 import type { RunRecord } from '../shared/model';
 import type { EnvironmentsTreeProvider } from './views/environmentsTree';
 import type { PipelinesTreeProvider } from './views/pipelinesTree';
-import type { BoardState } from '../shared/views';
+import type { BoardState, DiffView, EnvironmentRow } from '../shared/views';
+import type { EnvironmentService } from './environments/environmentService';
+import type { DeployStatusItem } from './statusBar/deployStatusItem';
 import type { RunManager } from './runManager';
 import type { RunStatusItem } from './statusBar/runStatusItem';
 import type { BoardController } from './panel/boardPanel';
@@ -22,7 +24,11 @@ export interface DeliveryApi {
   latestRun(): RunRecord | null;
   /** Resolves with the final record when the run ends (immediately if it already ended). */
   waitForRun(runId: string): Promise<RunRecord | null>;
-  statusBarText(): { run: string };
+  statusBarText(): { run: string; deploy: string; deployTone: string };
+  /** Statuses of every environment (as the tree shows them); `refresh` probes again first. */
+  environmentRows(refresh?: boolean): Promise<EnvironmentRow[]>;
+  /** The diff view's current content. */
+  diffView(): { view: DiffView | null; loading: boolean; error: string | null };
   /** The rows of a tree as the user sees them (labels, descriptions, icons, context values), recursively. */
   tree(view: 'pipelines' | 'environments'): Promise<TreeRow[]>;
   board(): Promise<{ open: boolean; state: BoardState; patchesPosted: number }>;
@@ -62,6 +68,8 @@ export function createApi(s: {
   runs: RunManager;
   board: BoardController;
   runStatus: RunStatusItem;
+  deployStatus: DeployStatusItem;
+  envs: EnvironmentService;
   pipelinesTree: PipelinesTreeProvider;
   environmentsTree: EnvironmentsTreeProvider;
   ready: Promise<void>;
@@ -95,7 +103,12 @@ export function createApi(s: {
       const latest = s.runs.latestRun();
       return latest?.id === runId ? latest : null;
     },
-    statusBarText: () => ({ run: s.runStatus.text }),
+    statusBarText: () => ({ run: s.runStatus.text, deploy: s.deployStatus.text, deployTone: s.deployStatus.tone }),
+    environmentRows: async (refresh) => {
+      if (refresh) await s.envs.refresh(true);
+      return s.envs.rows();
+    },
+    diffView: () => s.board.diff,
     tree: (view) => (view === 'pipelines' ? rows(s.pipelinesTree) : rows(s.environmentsTree)),
     board: async () => ({ open: s.board.isOpen, state: await s.board.state(), patchesPosted: s.board.postedPatches }),
   };

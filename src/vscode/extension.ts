@@ -11,6 +11,10 @@ import { BoardController } from './panel/boardPanel';
 import { WorkspaceModel } from './workspaceModel';
 import { createApi, type DeliveryApi } from './api';
 import { DeliveryTaskProvider } from './tasks/taskProvider';
+import { Secrets } from './secrets';
+import { EnvironmentService } from './environments/environmentService';
+import { RevisionProvider } from './environments/revisionProvider';
+import { DeployStatusItem } from './statusBar/deployStatusItem';
 
 export function activate(context: vscode.ExtensionContext): DeliveryApi {
   const started = performance.now();
@@ -18,13 +22,19 @@ export function activate(context: vscode.ExtensionContext): DeliveryApi {
   const model = new WorkspaceModel(log);
   const runs = new RunManager(log);
   const pipelinesTree = new PipelinesTreeProvider(model, runs);
-  const environmentsTree = new EnvironmentsTreeProvider(model);
-  const board = new BoardController(context.extensionUri, model, runs, log);
+  const secrets = new Secrets(context.secrets, log);
+  const envs = new EnvironmentService(model, secrets, log);
+  const environmentsTree = new EnvironmentsTreeProvider(model, envs);
+  const board = new BoardController(context.extensionUri, model, runs, envs, log);
   const runStatus = new RunStatusItem(runs);
+  const deployStatus = new DeployStatusItem(envs);
   context.subscriptions.push(
     log,
     model,
     runs,
+    envs,
+    deployStatus,
+    new RevisionProvider(),
     pipelinesTree,
     environmentsTree,
     board,
@@ -32,12 +42,12 @@ export function activate(context: vscode.ExtensionContext): DeliveryApi {
     new DeliveryTaskProvider(model, runs),
     vscode.window.registerTreeDataProvider('delivery.pipelines', pipelinesTree),
     vscode.window.registerTreeDataProvider('delivery.environments', environmentsTree),
-    ...registerCommands({ context, log, model, runs, board, pipelinesTree, environmentsTree }),
+    ...registerCommands({ context, log, model, runs, board, pipelinesTree, environmentsTree, secrets, envs, deployStatus }),
   );
   const ready = model.reloadAll().then(() => runs.loadHistory(model.folders()));
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return createApi({ model, runs, board, runStatus, pipelinesTree, environmentsTree, ready, activationMs });
+  return createApi({ model, runs, board, runStatus, deployStatus, envs, pipelinesTree, environmentsTree, ready, activationMs });
 }
 
 export function deactivate(): void {

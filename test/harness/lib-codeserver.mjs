@@ -4,7 +4,7 @@
 // env: CODE_SERVER_BIN      code-server binary (default: .vscode-test/code-server-<version>/node_modules/.bin/code-server)
 //      CODE_SERVER_VERSION  default 4.100.3
 //      CHROMIUM_BIN         default /usr/bin/chromium
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -43,6 +43,16 @@ export function xdgEnv(xdgRoot) {
 export function copyFixture(name, dest) {
   fs.cpSync(path.join(ROOT, 'test', 'fixtures', name), dest, { recursive: true });
   return dest;
+}
+
+/** Makes a folder a git repository with everything committed on `main` (the tests deploy commits). */
+export function initRepo(dir) {
+  const env = { ...process.env, GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.invalid', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.invalid' };
+  const git = (...args) => execFileSync('git', args, { cwd: dir, env, stdio: 'pipe' });
+  git('init', '-q', '-b', 'main');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'Test workspace');
+  return dir;
 }
 
 /** Starts code-server with all its state in `baseDir`. Returns { port, url, proc, dirs, stop(), startMs }. */

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, format } from 'node:util';
-import { ROOT, copyFixture, launchChromium, remoteUri, startCodeServer } from './lib-codeserver.mjs';
+import { ROOT, copyFixture, initRepo, launchChromium, remoteUri, startCodeServer } from './lib-codeserver.mjs';
 
 const { values: opt } = parseArgs({ options: {
   fixture: { type: 'string', default: 'workspace' },
@@ -22,6 +22,7 @@ const T0 = Date.now();
 const stamp = (msg) => console.log(`[integration +${((Date.now() - T0) / 1000).toFixed(1)}s] ${msg}`);
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-it-'));
 const workspace = copyFixture(opt.fixture, path.join(root, 'workspace'));
+initRepo(workspace);
 const resultsFile = path.join(root, 'results.json');
 
 let server, browser, exitCode = 1;

@@ -123,7 +123,7 @@ pipelines:
   it('cancel stops running jobs, kills their process trees and marks the rest cancelled', async () => {
     const folder = tempDir();
     const { run, job } = await runYaml(
-      `version: 1\npipelines:\n  ci:\n    jobs:\n      long: { run: '(sleep 300 & echo $! > child.pid; wait) & echo started; wait' }\n      next: { needs: [long], run: 'echo never' }\n`,
+      `version: 1\npipelines:\n  ci:\n    jobs:\n      long: { run: '(sleep 300 & echo $! > child.pid; wait) & while [ ! -s child.pid ]; do sleep 0.01; done; echo started; wait' }\n      next: { needs: [long], run: 'echo never' }\n`,
       { folder, cancelAfter: (e) => e.type === 'line' && e.text === 'started' },
     );
     assert.equal(run.status, 'cancelled');

@@ -3,7 +3,7 @@
 // (through the RunStore port); records the run as it goes. No I/O of its own: processes and files are ports.
 import type { JobRecord, JobStatus, RunRecord, RunStatus, StepRecord } from '../../shared/model';
 import type { DepState, PlannedJob, PlannedStep, RunPlan, StepContext } from './plan';
-import type { CommandSpec, JobLog, OutputStream, ProcessRunner, RunStore, WorkspaceFiles } from './ports';
+import type { CommandSpec, JobLog, OutputStream, ProcessResult, ProcessRunner, RunStore, WorkspaceFiles } from './ports';
 import { parseJunit, sumCounts } from './junit';
 
 export type RunEvent =
@@ -74,6 +74,9 @@ class Run {
   private readonly tails = new Map<string, Tail>();
   private readonly outputs = new Map<string, Record<string, string>>();
   private readonly upstreamFailed = new Set<string>();
+  /** Jobs expanded at run time (PlannedJob.expand): group id -> the ids of the jobs that replaced it, and back. */
+  private readonly groups = new Map<string, string[]>();
+  private readonly groupOf = new Map<string, string>();
   private running = 0;
   private finished = 0;
   private resolveDone!: (r: RunRecord) => void;
@@ -105,23 +108,7 @@ class Run {
       trigger: meta.trigger,
       sha: meta.sha,
       pid: meta.pid,
-      jobs: plan.jobs.map((j) => ({
-        id: j.id,
-        name: j.name,
-        stage: j.stage,
-        deps: [...new Set([...j.deps, ...j.after])],
-        status: 'queued' as JobStatus,
-        allowFailure: j.allowFailure,
-        exitCode: null,
-        startedAt: null,
-        durationMs: 0,
-        attempts: 0,
-        reason: null,
-        steps: j.steps.map((s) => ({ name: s.name, status: 'pending', exitCode: null, durationMs: 0, reason: null })),
-        tests: null,
-        artifacts: [],
-        logFile: null,
-      })),
+      jobs: plan.jobs.map((j) => newJobRecord(j)),
     };
     for (const j of plan.jobs) this.jobs.set(j.id, j);
     for (const r of this.record.jobs) {
@@ -206,6 +193,11 @@ class Run {
         const waits = [...job.deps, ...job.after].map((d) => this.records.get(d)).filter((d): d is JobRecord => !!d);
         if (waits.some((d) => !this.isFinal(d.status))) continue;
         const decision = this.decide(job, waits);
+        if (decision.run && job.expand) {
+          this.expandJob(job, rec);
+          progressed = true;
+          continue;
+        }
         if (decision.run) {
           if (this.running >= Math.max(1, this.opts.parallelism)) return;
           this.running++;
@@ -231,14 +223,16 @@ class Run {
     waits: JobRecord[],
   ): { run: true } | { run: false; status: JobStatus; reason: string; propagateFailure: boolean } {
     const anyFailed = [...job.deps, ...job.after].some((d) => this.failedHard(d));
-    if (job.unsupported) {
-      return { run: false, status: 'unsupported', reason: job.unsupported, propagateFailure: !job.allowFailure };
-    }
+    // The condition comes first: a job that would not run anyway is skipped, not reported as unsupported.
     if (job.condition) {
       const c = job.condition(this.depStates(job));
       if ('error' in c) return { run: false, status: 'failed', reason: c.error, propagateFailure: !job.allowFailure };
-      return c.run ? { run: true } : { run: false, status: 'skipped', reason: c.reason, propagateFailure: anyFailed };
+      if (!c.run) return { run: false, status: 'skipped', reason: c.reason, propagateFailure: anyFailed };
     }
+    if (job.unsupported) {
+      return { run: false, status: 'unsupported', reason: job.unsupported, propagateFailure: !job.allowFailure };
+    }
+    if (job.condition) return { run: true };
     if (job.when === 'manual') {
       return { run: false, status: 'manual', reason: 'manual job: start it on its own', propagateFailure: false };
     }
@@ -263,6 +257,59 @@ class Run {
   private finishJob(rec: JobRecord, patch: Partial<JobRecord>): void {
     this.finished++;
     this.setJob(rec, patch);
+    const group = this.groupOf.get(rec.id);
+    if (group) this.finishGroupIfDone(group);
+  }
+
+  /** Replaces a job by the jobs its `expand` returns; its record stays as the group until they have all ended. */
+  private expandJob(job: PlannedJob, rec: JobRecord): void {
+    let r: { jobs: PlannedJob[] } | { error: string };
+    try {
+      r = job.expand!(this.depStates(job));
+    } catch (e) {
+      r = { error: (e as Error).message };
+    }
+    const dup = 'jobs' in r ? r.jobs.find((c) => this.jobs.has(c.id)) : undefined;
+    if (dup) r = { error: `job id "${dup.id}" is already used in this run` };
+    if ('error' in r) {
+      if (!job.allowFailure) this.upstreamFailed.add(job.id);
+      this.finishJob(rec, { status: 'failed', reason: r.error });
+      return;
+    }
+    const children = r.jobs;
+    this.plan.jobs.splice(this.plan.jobs.indexOf(job) + 1, 0, ...children);
+    const recs = children.map((c) => newJobRecord(c));
+    this.record.jobs.splice(this.record.jobs.indexOf(rec) + 1, 0, ...recs);
+    children.forEach((c, i) => {
+      this.jobs.set(c.id, c);
+      this.records.set(c.id, recs[i]);
+      this.tails.set(c.id, new Tail(this.opts.tailLines ?? 200));
+      this.groupOf.set(c.id, job.id);
+    });
+    this.groups.set(job.id, children.map((c) => c.id));
+    this.setJob(rec, { status: 'running', startedAt: this.now(), reason: `expanded into ${children.length} job${children.length === 1 ? '' : 's'}` });
+    this.finishGroupIfDone(job.id);
+  }
+
+  private finishGroupIfDone(groupId: string): void {
+    const rec = this.records.get(groupId)!;
+    if (rec.status !== 'running') return;
+    const kids = (this.groups.get(groupId) ?? []).map((id) => this.records.get(id)!);
+    if (kids.some((k) => !this.isFinal(k.status))) return;
+    const failed = kids.filter((k) => this.failedHard(k.id));
+    const outputs: Record<string, string> = {};
+    for (const k of kids) Object.assign(outputs, this.outputs.get(k.id));
+    this.outputs.set(groupId, outputs);
+    let status: JobStatus = 'success';
+    if (failed.length > 0) status = 'failed';
+    else if (kids.some((k) => k.status === 'cancelled')) status = 'cancelled';
+    else if (kids.length > 0 && kids.every((k) => k.status === 'skipped')) status = 'skipped';
+    if (status === 'failed' && !rec.allowFailure) this.upstreamFailed.add(groupId);
+    this.finishJob(rec, {
+      status,
+      reason: failed.length ? `${failed.map((k) => `"${k.id}"`).join(', ')} failed` : rec.reason,
+      durationMs: this.now() - (rec.startedAt ?? this.now()),
+    });
   }
 
   private line(rec: JobRecord, log: JobLog | null, stream: OutputStream | 'system', raw: string): void {
@@ -338,8 +385,11 @@ class Run {
         this.line(rec, log, 'system', `could not list artifacts: ${(e as Error).message}`);
       }
     }
-    if (status === 'failed' && !job.allowFailure) this.upstreamFailed.add(job.id);
-    if (status === 'failed' && job.allowFailure) this.line(rec, log, 'system', 'job failed, which is allowed');
+    if (status === 'failed' && !job.allowFailure && exitCode !== null && job.allowFailureExitCodes?.includes(exitCode)) {
+      rec.allowFailure = true; // the record is what later decisions read
+      this.line(rec, log, 'system', `exit code ${exitCode} is an allowed failure`);
+    } else if (status === 'failed' && rec.allowFailure) this.line(rec, log, 'system', 'job failed, which is allowed');
+    if (status === 'failed' && !rec.allowFailure) this.upstreamFailed.add(job.id);
     await log?.close().catch(() => undefined);
     this.running--;
     this.finishJob(rec, { status, exitCode, reason, durationMs: this.now() - started });
@@ -355,12 +405,26 @@ class Run {
     attempt: number,
   ): Promise<{ failed: boolean; exitCode: number | null; reason: string | null }> {
     const ctx: StepContext = { failed: false, cancelled: false, deps: this.depStates(job), outputs, attempt };
-    let exitCode: number | null = 0;
-    let reason: string | null = null;
-    const unsupported: string[] = [];
-    for (let i = 0; i < job.steps.length; i++) {
-      const step = job.steps[i];
-      const sr = rec.steps[i];
+    const st: StepsState = { rec, log, signal, ctx, exitCode: 0, reason: null, unsupported: [] };
+    await this.runStepList(job.steps.map((step, i) => ({ step, sr: rec.steps[i] })), st);
+    if (!ctx.failed && st.unsupported.length > 0) {
+      st.reason = `${st.unsupported.length} step${st.unsupported.length === 1 ? '' : 's'} unsupported locally: ${st.unsupported.join(', ')}`;
+    }
+    return { failed: ctx.failed, exitCode: ctx.failed ? st.exitCode : 0, reason: st.reason };
+  }
+
+  /** Runs steps in order; true when one of them failed (without continue-on-error). */
+  private async runStepList(list: { step: PlannedStep; sr: StepRecord }[], st: StepsState): Promise<boolean> {
+    const { rec, log, signal, ctx } = st;
+    let anyFailed = false;
+    const fail = (step: PlannedStep, exitCode: number | null, reason: string) => {
+      if (step.continueOnError) return;
+      anyFailed = true;
+      ctx.failed = true;
+      st.exitCode = exitCode;
+      st.reason = reason;
+    };
+    for (const { step, sr } of list) {
       ctx.cancelled = signal.aborted;
       const skip = this.stepSkip(step, ctx);
       if (skip !== null) {
@@ -368,9 +432,13 @@ class Run {
         continue;
       }
       if (step.unsupported) {
-        unsupported.push(step.name);
+        st.unsupported.push(step.name);
         this.line(rec, log, 'system', `▷ ${step.name}: unsupported locally: ${step.unsupported}`);
         this.setStep(rec, sr, { status: 'unsupported', reason: step.unsupported });
+        continue;
+      }
+      if (step.expand) {
+        if (await this.runExpanded(step, sr, st)) anyFailed = true;
         continue;
       }
       if (step.noop || step.command === null) {
@@ -380,7 +448,12 @@ class Run {
       }
       let spec: CommandSpec;
       if (typeof step.command === 'function') {
-        const built = step.command(ctx);
+        let built: Awaited<ReturnType<typeof step.command>>;
+        try {
+          built = await step.command(ctx);
+        } catch (e) {
+          built = { error: (e as Error).message };
+        }
         if ('skip' in built) {
           this.setStep(rec, sr, { status: 'skipped', reason: built.skip });
           continue;
@@ -388,11 +461,7 @@ class Run {
         if ('error' in built) {
           this.line(rec, log, 'system', `▷ ${step.name}: ${built.error}`);
           this.setStep(rec, sr, { status: 'failed', reason: built.error });
-          if (!step.continueOnError) {
-            ctx.failed = true;
-            exitCode = null;
-            reason = `step "${step.name}": ${built.error}`;
-          }
+          fail(step, null, `step "${step.name}": ${built.error}`);
           continue;
         }
         spec = built;
@@ -400,38 +469,116 @@ class Run {
       this.line(rec, log, 'system', `▶ ${step.name}`);
       const t0 = this.now();
       this.setStep(rec, sr, { status: 'running' });
+      // A step timeout aborts only this step; the job's signal still aborts it too.
+      let stepSignal = signal;
+      let stepCtl: AbortController | null = null;
+      let timer: ReturnType<typeof setTimeout> | null = null;
+      const onJobAbort = () => stepCtl?.abort(signal.reason);
+      if (step.timeoutMs) {
+        stepCtl = new AbortController();
+        signal.addEventListener('abort', onJobAbort, { once: true });
+        timer = setTimeout(() => stepCtl!.abort('step timeout'), step.timeoutMs);
+        stepSignal = stepCtl.signal;
+      }
       const result = await this.opts.runner.run(spec, {
-        signal,
-        onLine: (stream, text) => this.line(rec, log, stream, text),
+        signal: stepSignal,
+        onLine: (stream, text) => {
+          this.line(rec, log, stream, text);
+          try {
+            step.onLine?.(stream, text, ctx);
+          } catch {
+            // A hook's failure must not stop the output.
+          }
+        },
       });
+      if (timer) clearTimeout(timer);
+      signal.removeEventListener('abort', onJobAbort);
       const durationMs = this.now() - t0;
       if (result.leftovers > 0) {
         this.line(rec, log, 'system', `killed ${result.leftovers} process${result.leftovers === 1 ? '' : 'es'} the step left running`);
       }
       if (result.error) this.line(rec, log, 'system', result.error);
-      await step.after?.(result, ctx);
+      const afterError = (await step.after?.(result, ctx)) ?? null;
       if (signal.aborted) {
         this.setStep(rec, sr, { status: 'cancelled', exitCode: result.exitCode, durationMs, reason: String(signal.reason ?? 'cancelled') });
         ctx.failed = true;
-        exitCode = result.exitCode;
+        anyFailed = true;
+        st.exitCode = result.exitCode;
         continue;
       }
-      const ok = result.exitCode === 0;
-      const why = result.error ?? (result.signal ? `killed by ${result.signal}` : ok ? null : `exited with code ${result.exitCode}`);
+      const timedOut = stepCtl?.signal.aborted === true;
+      const ok = result.exitCode === 0 && !timedOut && !afterError;
+      const why = timedOut
+        ? `timed out after ${formatMs(step.timeoutMs ?? 0)}`
+        : (result.error ?? (result.signal ? `killed by ${result.signal}` : result.exitCode !== 0 ? `exited with code ${result.exitCode}` : afterError));
       this.setStep(rec, sr, { status: ok ? 'success' : 'failed', exitCode: result.exitCode, durationMs, reason: why });
       if (!ok) {
         this.line(rec, log, 'system', `✗ ${step.name}: ${why}${step.continueOnError ? ' (continuing: the step may fail)' : ''}`);
-        if (!step.continueOnError) {
-          ctx.failed = true;
-          exitCode = result.exitCode;
-          reason = `step "${step.name}" ${why}`;
-        }
+        fail(step, result.exitCode, `step "${step.name}" ${why}`);
       }
     }
-    if (!ctx.failed && unsupported.length > 0) {
-      reason = `${unsupported.length} step${unsupported.length === 1 ? '' : 's'} unsupported locally: ${unsupported.join(', ')}`;
+    return anyFailed;
+  }
+
+  /** Runs a step that expands into sub-steps (PlannedStep.expand); true when it failed the job. */
+  private async runExpanded(step: PlannedStep, sr: StepRecord, st: StepsState): Promise<boolean> {
+    const { rec, log, signal, ctx } = st;
+    const t0 = this.now();
+    this.setStep(rec, sr, { status: 'running' });
+    let expansion: Awaited<ReturnType<NonNullable<PlannedStep['expand']>>>;
+    try {
+      expansion = await step.expand!(ctx);
+    } catch (e) {
+      expansion = { error: (e as Error).message };
     }
-    return { failed: ctx.failed, exitCode: ctx.failed ? exitCode : 0, reason };
+    if ('error' in expansion) {
+      this.line(rec, log, 'system', `✗ ${step.name}: ${expansion.error}${step.continueOnError ? ' (continuing: the step may fail)' : ''}`);
+      this.setStep(rec, sr, { status: 'failed', durationMs: this.now() - t0, reason: expansion.error });
+      if (step.continueOnError) return false;
+      ctx.failed = true;
+      st.exitCode = null;
+      st.reason = `step "${step.name}": ${expansion.error}`;
+      return true;
+    }
+    if ('unsupported' in expansion) {
+      st.unsupported.push(step.name);
+      this.line(rec, log, 'system', `▷ ${step.name}: unsupported locally: ${expansion.unsupported}`);
+      this.setStep(rec, sr, { status: 'unsupported', reason: expansion.unsupported });
+      return false;
+    }
+    this.line(rec, log, 'system', `▶ ${step.name}`);
+    const subs = expansion.steps.map((s) => ({
+      step: s,
+      sr: { name: `${sr.name} › ${s.name}`, status: 'pending' as const, exitCode: null, durationMs: 0, reason: null },
+    }));
+    rec.steps.splice(rec.steps.indexOf(sr) + 1, 0, ...subs.map((x) => x.sr));
+    this.setJob(rec, {});
+    const before = { failed: ctx.failed, exitCode: st.exitCode, reason: st.reason };
+    const failed = await this.runStepList(subs, st);
+    const result: ProcessResult = { exitCode: failed ? 1 : 0, signal: null, error: null, leftovers: 0 };
+    const afterError = (await step.after?.(result, ctx)) ?? null;
+    if (afterError) this.line(rec, log, 'system', `✗ ${step.name}: ${afterError}`);
+    const durationMs = this.now() - t0;
+    if (signal.aborted) {
+      this.setStep(rec, sr, { status: 'cancelled', durationMs, reason: String(signal.reason ?? 'cancelled') });
+      return false;
+    }
+    if (afterError && !failed && !step.continueOnError) {
+      ctx.failed = true;
+      st.exitCode = null;
+      st.reason = `step "${step.name}": ${afterError}`;
+    }
+    this.setStep(rec, sr, { status: failed || afterError ? 'failed' : 'success', exitCode: failed || afterError ? 1 : 0, durationMs, reason: failed ? 'one of its steps failed' : afterError });
+    if (afterError && !failed) return !step.continueOnError;
+    if (failed && step.continueOnError) {
+      // The sub-step's failure marked the job; the step may fail, so the job goes on as before.
+      ctx.failed = before.failed;
+      st.exitCode = before.exitCode;
+      st.reason = before.reason;
+      this.line(rec, log, 'system', `✗ ${step.name}: one of its steps failed (continuing: the step may fail)`);
+      return false;
+    }
+    return failed;
   }
 
   /** Null when the step should run, else why it is skipped. */
@@ -469,6 +616,36 @@ class Run {
     this.listeners.clear();
     this.resolveDone(this.record);
   }
+}
+
+interface StepsState {
+  rec: JobRecord;
+  log: JobLog | null;
+  signal: AbortSignal;
+  ctx: StepContext;
+  exitCode: number | null;
+  reason: string | null;
+  unsupported: string[];
+}
+
+function newJobRecord(j: PlannedJob): JobRecord {
+  return {
+    id: j.id,
+    name: j.name,
+    stage: j.stage,
+    deps: [...new Set([...j.deps, ...j.after])],
+    status: 'queued',
+    allowFailure: j.allowFailure,
+    exitCode: null,
+    startedAt: null,
+    durationMs: 0,
+    attempts: 0,
+    reason: null,
+    steps: j.steps.map((s) => ({ name: s.name, status: 'pending', exitCode: null, durationMs: 0, reason: null })),
+    tests: null,
+    artifacts: [],
+    logFile: null,
+  };
 }
 
 function formatMs(ms: number): string {

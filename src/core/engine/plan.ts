@@ -1,6 +1,6 @@
 // A run plan: the concrete work of one run, produced from a pipeline definition by its source's planner.
 import type { JobStatus, PipelineSource, When } from '../../shared/model';
-import type { CommandSpec, ProcessResult } from './ports';
+import type { CommandSpec, OutputStream, ProcessResult } from './ports';
 
 export interface DepState {
   status: JobStatus;
@@ -23,7 +23,7 @@ export interface PlannedStep {
   /** Runs when: on_success (default: no earlier failure), on_failure, always. */
   when: 'on_success' | 'on_failure' | 'always';
   /** The command, or a function that builds it when the step starts (for values known only at run time). */
-  command: CommandSpec | ((ctx: StepContext) => CommandSpec | { skip: string } | { error: string }) | null;
+  command: CommandSpec | ((ctx: StepContext) => StepCommand | Promise<StepCommand>) | null;
   /** Why this step cannot run here (it is reported, the job goes on). */
   unsupported: string | null;
   /** A step that does nothing locally, by design (e.g. a checkout of the workspace we already have). */
@@ -31,9 +31,23 @@ export interface PlannedStep {
   continueOnError: boolean;
   /** Extra decision on top of `when` (GitHub `if:`): true to run, false to skip, a string for an error. */
   condition?: (ctx: StepContext) => boolean | string;
-  /** Called after the step with its result, e.g. to read outputs the step wrote. */
-  after?: (result: ProcessResult, ctx: StepContext) => Promise<void> | void;
+  /** Called after the step with its result, e.g. to read outputs the step wrote; a string fails the step with that reason. */
+  after?: (result: ProcessResult, ctx: StepContext) => Promise<void | string> | void | string;
+  /** Sees every output line of the step (GitHub workflow commands such as `::set-output`). */
+  onLine?: (stream: OutputStream, text: string, ctx: StepContext) => void;
+  /** Kills the step (and fails it) after this long; null or absent: only the job's timeout applies. */
+  timeoutMs?: number | null;
+  /**
+   * Replaces the step, when it is due to run, by the steps it stands for (a local composite action, read when the
+   * step starts because an earlier step may have written it). The step's record then sums up its sub-steps, whose
+   * records follow it; `after` is called once they are done (exit code 0 when none failed, else 1).
+   */
+  expand?: (ctx: StepContext) => StepExpansion | Promise<StepExpansion>;
 }
+
+export type StepCommand = CommandSpec | { skip: string } | { error: string };
+
+export type StepExpansion = { steps: PlannedStep[] } | { error: string } | { unsupported: string };
 
 export interface PlannedJob {
   /** Unique in the run (matrix jobs get their own ids). */
@@ -46,6 +60,8 @@ export interface PlannedJob {
   after: string[];
   when: When;
   allowFailure: boolean;
+  /** Exit codes that make a failure allowed (GitLab's allow_failure:exit_codes); the job's record then says so. */
+  allowFailureExitCodes?: number[];
   retries: number;
   timeoutMs: number | null;
   steps: PlannedStep[];
@@ -53,6 +69,12 @@ export interface PlannedJob {
   unsupported: string | null;
   /** Overrides the `when` rules (GitHub job `if:`): run, skip with a reason, or fail with an error. */
   condition?: (deps: Record<string, DepState>) => { run: true } | { run: false; reason: string } | { error: string };
+  /**
+   * Replaces the job, once it is due to run, by the jobs it stands for (a GitHub matrix computed from a needed
+   * job's outputs). The job's record stays as the group: it ends when they all have ended, with their combined
+   * status and outputs, so jobs that need it wait for all of them.
+   */
+  expand?: (deps: Record<string, DepState>) => { jobs: PlannedJob[] } | { error: string };
   junit: string[];
   artifacts: string[];
   /** Absolute working directory for reports and artifacts. */

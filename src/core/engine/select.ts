@@ -10,6 +10,8 @@ export interface RunRequest {
   manual?: string[];
   /** Variables given for this run (CLI --variable), on top of the file's. */
   variables?: Record<string, string>;
+  /** Variables removed for this run (CLI --unset-variable), whatever defined them. */
+  unsetVariables?: string[];
   /** Run jobs that declare a container image in the local shell anyway (gitlab-ci-local's --shell-executor-no-image). */
   allowImages?: boolean;
 }

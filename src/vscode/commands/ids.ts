@@ -10,11 +10,17 @@ export const COMMAND_IDS = [
   'delivery.panel.open',
   'delivery.environment.deploy',
   'delivery.environment.diff',
+  'delivery.environment.rollback',
+  'delivery.environment.promote',
+  'delivery.environment.refresh',
+  'delivery.statusBar.actions',
   'delivery.environment.openUrl',
   'delivery.statusBar.selectEnvironment',
   'delivery.config.create',
   'delivery.definition.open',
   'delivery.output.show',
+  'delivery.secret.set',
+  'delivery.secret.delete',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

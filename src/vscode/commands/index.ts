@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { cancelRun, rerunFailed, runJob, runPipeline } from './runs';
 import { createConfig, openDefinition, openPanel, refresh, showLog, showOutput } from './views';
-import { deploy, diff, openUrl, selectStatusEnvironment } from './environments';
+import { deleteSecret, deploy, diff, openUrl, promote, refreshEnvironments, rollback, selectStatusEnvironment, setSecret, statusBarActions } from './environments';
 import type { CommandDeps, CommandSpec } from './types';
 import { COMMAND_IDS, type CommandId } from './ids';
 
@@ -17,11 +17,17 @@ export const COMMANDS: Record<CommandId, CommandSpec> = {
   'delivery.panel.open': openPanel,
   'delivery.environment.deploy': deploy,
   'delivery.environment.diff': diff,
+  'delivery.environment.rollback': rollback,
+  'delivery.environment.promote': promote,
+  'delivery.environment.refresh': refreshEnvironments,
+  'delivery.statusBar.actions': statusBarActions,
   'delivery.environment.openUrl': openUrl,
   'delivery.statusBar.selectEnvironment': selectStatusEnvironment,
   'delivery.config.create': createConfig,
   'delivery.definition.open': openDefinition,
   'delivery.output.show': showOutput,
+  'delivery.secret.set': setSecret,
+  'delivery.secret.delete': deleteSecret,
 };
 
 /** Registers every command behind one wrapper: errors are logged and shown once; cancellation stays silent. */

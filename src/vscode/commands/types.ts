@@ -2,6 +2,9 @@
 import type * as vscode from 'vscode';
 import type { Log } from '../log';
 import type { CommandId } from './ids';
+import type { Secrets } from '../secrets';
+import type { EnvironmentService } from '../environments/environmentService';
+import type { DeployStatusItem } from '../statusBar/deployStatusItem';
 import type { RunManager } from '../runManager';
 import type { WorkspaceModel } from '../workspaceModel';
 import type { BoardController } from '../panel/boardPanel';
@@ -16,6 +19,9 @@ export interface CommandDeps {
   board: BoardController;
   pipelinesTree: PipelinesTreeProvider;
   environmentsTree: EnvironmentsTreeProvider;
+  secrets: Secrets;
+  envs: EnvironmentService;
+  deployStatus: DeployStatusItem;
 }
 
 export interface CommandSpec {

@@ -9,7 +9,13 @@ import { runView } from '../../core/board';
 import type { RunEvent } from '../../core/engine/engine';
 import type { RunRecord } from '../../shared/model';
 import { parseWebviewMessage, type HostMessage, type RunPatch, type WebviewMessage } from '../../shared/protocol';
-import type { BoardState } from '../../shared/views';
+import type { BoardState, DiffView, PanelView } from '../../shared/views';
+import { environmentDiff, fileHunks, repositoryRoot } from '../../adapters/environments';
+import { revertWarning } from '../../core/environments/status';
+import { shortSha } from '../../core/environments/diff';
+import type { EnvironmentService } from '../environments/environmentService';
+import { revisionUri } from '../environments/revisionProvider';
+import type { FolderState } from '../workspaceModel';
 import type { Log } from '../log';
 import type { RunManager } from '../runManager';
 import { isTrusted } from '../trust';
@@ -28,14 +34,20 @@ export class BoardController implements vscode.Disposable {
   private readonly subs: vscode.Disposable[] = [];
   /** Messages posted to the webview (counted for the flood benchmark and tests). */
   postedPatches = 0;
+  private view: PanelView = 'board';
+  /** The diff shown (or being computed) in the diff view. */
+  diff: { view: DiffView | null; loading: boolean; error: string | null } = { view: null, loading: false, error: null };
+  private diffRequest = 0;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly model: WorkspaceModel,
     private readonly runs: RunManager,
+    private readonly envs: EnvironmentService,
     private readonly log: Log,
   ) {
     this.subs.push(
+      envs.onDidChange(() => this.postEnvironments()),
       runs.onDidStartRun((h) => {
         this.runId = h.run.id;
         this.postState();
@@ -56,11 +68,13 @@ export class BoardController implements vscode.Disposable {
     return this.panel !== null;
   }
 
-  show(runId?: string): void {
+  show(runId?: string, view?: PanelView): void {
     if (runId) this.runId = runId;
+    if (view) this.view = view;
     if (this.panel) {
       this.panel.reveal(undefined, true);
       this.postState();
+      this.post({ type: 'show', view: this.view });
       return;
     }
     const panel = vscode.window.createWebviewPanel(BOARD_VIEW_TYPE, 'Delivery', { viewColumn: vscode.ViewColumn.Active, preserveFocus: true }, this.options());
@@ -131,6 +145,31 @@ export class BoardController implements vscode.Disposable {
       case 'ready':
         this.ready = true;
         this.postState();
+        this.postEnvironments();
+        this.post({ type: 'diff', ...this.diff });
+        this.post({ type: 'show', view: this.view });
+        return;
+      case 'showView':
+        this.view = msg.view;
+        if (msg.view === 'environments') void this.envs.refresh();
+        return;
+      case 'refreshEnvironments':
+        await this.envs.refresh(true);
+        return;
+      case 'deployEnvironment':
+        // The command asks for every confirmation itself: a message from the page never confirms a deploy.
+        await vscode.commands.executeCommand('delivery.environment.deploy', { folder: msg.folder, environment: msg.environment });
+        return;
+      case 'showDiff': {
+        const found = this.envs.find(msg.folder, msg.environment);
+        if (found) await this.showDiff(found.state, msg.environment);
+        return;
+      }
+      case 'openFileDiff':
+        await this.openFileDiff(msg.path);
+        return;
+      case 'loadHunks':
+        await this.loadHunks(msg.path);
         return;
       case 'cancelRun':
         this.runs.cancel(msg.runId);
@@ -158,6 +197,71 @@ export class BoardController implements vscode.Disposable {
         return never;
       }
     }
+  }
+
+  private postEnvironments(): void {
+    if (!this.panel || !this.ready) return;
+    this.post({ type: 'environments', rows: this.envs.rows(), loading: this.envs.loading });
+  }
+
+  /** Shows what deploying `ref` (default: local HEAD) to the environment changes. */
+  async showDiff(state: FolderState, envId: string, ref?: string): Promise<DiffView | null> {
+    const request = ++this.diffRequest;
+    this.view = 'diff';
+    this.diff = { view: null, loading: true, error: null };
+    this.show(undefined, 'diff');
+    this.post({ type: 'diff', ...this.diff });
+    const folder = state.folder.uri.fsPath;
+    const envs = state.snapshot?.environments ?? [];
+    const env = envs.find((e) => e.id === envId);
+    try {
+      const r = await environmentDiff(folder, envs, envId, ref ? { kind: 'ref', ref } : { kind: 'head' }, { service: this.envs.statusService, secrets: this.envs.secrets.resolver });
+      const view: DiffView = {
+        folder,
+        environment: envId,
+        environmentName: env?.name ?? envId,
+        fromLabel: `deployed ${shortSha(r.diff.from.sha)}`,
+        toLabel: ref ? (ref.length === 40 ? shortSha(ref) : `${ref} (${shortSha(r.diff.to.sha)})`) : `local HEAD ${shortSha(r.diff.to.sha)}`,
+        diff: r.diff,
+        warning:
+          r.diff.commits.toRevert.length > 0
+            ? (ref ? null : revertWarning(r.from)) ??
+              `This deploy would revert ${r.diff.commits.toRevert.length} commit${r.diff.commits.toRevert.length === 1 ? '' : 's'} that ${env?.name ?? envId} runs now.`
+            : null,
+      };
+      if (request === this.diffRequest) this.diff = { view, loading: false, error: null };
+      return view;
+    } catch (e) {
+      if (request === this.diffRequest) this.diff = { view: null, loading: false, error: (e as Error).message };
+      return null;
+    } finally {
+      if (request === this.diffRequest) this.post({ type: 'diff', ...this.diff });
+    }
+  }
+
+  private async openFileDiff(file: string): Promise<void> {
+    const v = this.diff.view;
+    const change = v?.diff.files.find((f) => f.path === file);
+    if (!v || !change) return;
+    const root = (await repositoryRoot(v.folder)) ?? v.folder;
+    const left = revisionUri(v.folder, v.diff.from.sha, change.oldPath ?? change.path);
+    const workingTree = v.diff.to.ref === 'HEAD';
+    const right = workingTree && change.status !== 'D' ? vscode.Uri.file(`${root}/${change.path}`) : revisionUri(v.folder, v.diff.to.sha, change.path);
+    await vscode.commands.executeCommand('vscode.diff', left, right, `${change.path} (${v.fromLabel} ↔ ${v.toLabel})`, { preview: true });
+  }
+
+  private async loadHunks(file: string): Promise<void> {
+    const v = this.diff.view;
+    const change = v?.diff.files.find((f) => f.path === file);
+    if (!v || !change) return;
+    const MAX = 200_000;
+    let text: string;
+    try {
+      text = change.binary ? 'Binary file: open it to compare.' : await fileHunks(v.folder, { from: v.diff.from.sha, to: v.diff.to.sha, path: change.path, oldPath: change.oldPath });
+    } catch (e) {
+      text = `Could not read the changes: ${(e as Error).message}`;
+    }
+    this.post({ type: 'hunks', path: file, text: text.slice(0, MAX), truncated: text.length > MAX });
   }
 
   private findRun(runId: string): RunRecord | undefined {

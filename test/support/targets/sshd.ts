@@ -62,7 +62,10 @@ export async function startSshd(dir: string, opts: { host?: string; port?: numbe
   execFileSync('/usr/sbin/sshd', ['-t', '-f', path.join(dir, 'sshd_config')]);
   execFileSync('/usr/sbin/sshd', ['-f', path.join(dir, 'sshd_config'), '-E', path.join(dir, 'sshd.log')]);
   await waitForPort(port, host);
-  const pid = Number(fs.readFileSync(path.join(dir, 'sshd.pid'), 'utf8').trim());
+  // sshd may accept connections a moment before its PID file is written.
+  const pidFile = path.join(dir, 'sshd.pid');
+  for (let i = 0; i < 200 && !fs.existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 25));
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
   const user = 'root';
   return {
     dir,

@@ -1,0 +1,101 @@
+// HTTP for deploys: the deploy hook, polling its status endpoint, and waiting for the health check. Single requests
+// (GET with a timeout and a capped body, the health check) come from the environments adapters; this adds the
+// hook call and the polling. Every wait honours the deploy's AbortSignal.
+import type { HealthSpec } from '../../core/environments/config';
+import { excerpt, jsonPath } from '../../core/environments/status';
+import type { DeployStepIO, DeployStepOutcome } from '../../core/environments/deployRun';
+import type { SecretResolver } from '../../core/secrets';
+import { checkHealth, describeFetchError, httpGet } from '../environments/http';
+
+const REQUEST_TIMEOUT_MS = 10_000;
+const HOOK_TIMEOUT_MS = 60_000;
+
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Calls the deploy hook; any 2xx answer means the deploy was accepted. */
+export async function callHook(
+  hook: { url: string; method: string; headers: Record<string, string>; body: string | null },
+  io: DeployStepIO,
+): Promise<DeployStepOutcome> {
+  const timeout = AbortSignal.timeout(HOOK_TIMEOUT_MS);
+  try {
+    const res = await fetch(hook.url, {
+      method: hook.method,
+      headers: hook.headers,
+      body: hook.method === 'GET' ? undefined : (hook.body ?? undefined),
+      redirect: 'follow',
+      signal: AbortSignal.any([io.signal, timeout]),
+    });
+    const body = excerpt(await res.text(), 200);
+    io.line('stdout', `HTTP ${res.status}${body ? ` ${body}` : ''}`);
+    if (res.ok) return { status: 'success' };
+    return { status: 'failed', reason: `the deploy hook answered HTTP ${res.status}${body ? `: ${body}` : ''}` };
+  } catch (e) {
+    if (timeout.aborted) return { status: 'failed', reason: `the deploy hook ${hook.url} did not answer within ${HOOK_TIMEOUT_MS / 1000} s` };
+    return { status: 'failed', reason: `could not call the deploy hook ${hook.url}: ${describeFetchError(e)}` };
+  }
+}
+
+/** Polls a status endpoint until the JSON value at `json` is a success or failure value, or the time is up. */
+export async function pollStatus(
+  status: { url: string; json: string; success: string[]; failure: string[]; intervalMs: number; timeoutMs: number },
+  io: DeployStepIO,
+): Promise<DeployStepOutcome> {
+  const t0 = Date.now();
+  let last: string | null = null;
+  let problem: string | null = null;
+  while (!io.signal.aborted) {
+    const r = await httpGet(status.url, { timeoutMs: REQUEST_TIMEOUT_MS, signal: io.signal });
+    if ('error' in r) problem = r.error;
+    else {
+      let parsed: unknown = undefined;
+      try {
+        parsed = JSON.parse(r.answer.body);
+      } catch {
+        problem = `the status endpoint answered HTTP ${r.answer.status} with something that is not JSON: ${excerpt(r.answer.body, 120)}`;
+      }
+      const at = parsed === undefined ? null : jsonPath(parsed, status.json);
+      if (at && !at.found) problem = `the status has no "${at.missing}"`;
+      if (at?.found) {
+        const v = String(at.value);
+        if (v !== last) io.line('stdout', `status: ${v}`);
+        last = v;
+        problem = null;
+        if (status.success.includes(v)) return { status: 'success', reason: `status "${v}"` };
+        if (status.failure.includes(v)) return { status: 'failed', reason: `the deploy reported status "${v}"` };
+      }
+    }
+    if (Date.now() - t0 >= status.timeoutMs) {
+      return { status: 'failed', reason: `no final status after ${Math.round(status.timeoutMs / 1000)} s (last: ${last !== null ? `"${last}"` : (problem ?? 'none')})` };
+    }
+    await sleep(status.intervalMs, io.signal);
+  }
+  return { status: 'failed', reason: 'cancelled' };
+}
+
+/** Polls the health check every intervalMs until it is up or timeoutMs has passed. */
+export async function waitHealthy(h: HealthSpec, io: DeployStepIO, secrets?: SecretResolver): Promise<DeployStepOutcome> {
+  const t0 = Date.now();
+  let last: string | null = null;
+  while (!io.signal.aborted) {
+    const r = await checkHealth(h, io.signal, secrets);
+    if (r.health === 'up') return { status: 'success', health: 'up', reason: `GET ${h.url}: ${r.detail ?? 'up'}` };
+    const detail = `GET ${h.url}: ${r.detail ?? r.health}`;
+    if (detail !== last) io.line('stdout', `not healthy yet: ${detail}`);
+    last = detail;
+    if (Date.now() - t0 >= h.timeoutMs) break;
+    await sleep(h.intervalMs, io.signal);
+  }
+  return { status: 'failed', health: 'down', reason: `${last ?? 'not checked'} (still after ${Math.round((Date.now() - t0) / 1000)} s)` };
+}

@@ -1,0 +1,144 @@
+// delivery deploy / rollback / promote. The CLI never prompts: --yes stands for every confirmation (typing a
+// protected environment's name, deploying over uncommitted changes, reverting deployed commits); without it such a
+// deploy is refused with the reasons.
+import { changedFiles } from '../adapters/deploy/git';
+import {
+  prepareDeploy,
+  preparePromote,
+  prepareRollback,
+  startDeploy,
+  type DeployPreparation,
+  type DeployServices,
+} from '../adapters/deploy/runner';
+import { folderStateDir } from '../adapters/stateDir';
+import { formatDuration } from '../core/duration';
+import { confirmAll } from '../core/environments/deploy';
+import { envSecretResolver } from '../core/secrets';
+import type { DeployAction, DeployRecord, DeployStepRecord, Health } from '../shared/model';
+import { loadFolder, printProblems, UsageError, type CliCommand, type CliContext } from './context';
+
+/** `--json` output of deploy, rollback and promote (README: "CLI JSON contracts"). */
+export interface DeployJson {
+  environment: string;
+  action: DeployAction;
+  sha: string;
+  ref: string;
+  previousSha: string | null;
+  status: 'success' | 'failed' | 'cancelled';
+  durationMs: number;
+  /** Result of the health check; null when the environment has none (or it did not run). */
+  health: Health | null;
+  reason: string | null;
+  deployId: string;
+  logFile: string | null;
+  steps: { name: string; status: DeployStepRecord['status']; durationMs: number; reason: string | null }[];
+}
+
+export function deployJson(r: DeployRecord): DeployJson {
+  return {
+    environment: r.environment,
+    action: r.action,
+    sha: r.sha,
+    ref: r.ref,
+    previousSha: r.previousSha,
+    status: r.status === 'success' || r.status === 'failed' ? r.status : 'cancelled',
+    durationMs: r.durationMs,
+    health: r.health,
+    reason: r.reason,
+    deployId: r.id,
+    logFile: r.logFile,
+    steps: r.steps.map((s) => ({ name: s.name, status: s.status, durationMs: s.durationMs, reason: s.reason })),
+  };
+}
+
+export const deployCommand: CliCommand = (ctx) => deployLike(ctx, 'deploy');
+export const rollbackCommand: CliCommand = (ctx) => deployLike(ctx, 'rollback');
+export const promoteCommand: CliCommand = (ctx) => deployLike(ctx, 'promote');
+
+async function deployLike(ctx: CliContext, action: DeployAction): Promise<number> {
+  const [name, ...rest] = ctx.args;
+  if (!name) throw new UsageError(`${action}: name the environment`);
+  if (rest.length) throw new UsageError(`${action}: unexpected argument "${rest[0]}"`);
+  if (action !== 'deploy' && ctx.options.ref !== undefined) throw new UsageError(`${action}: --ref applies to deploy only${action === 'rollback' ? ' (use --to)' : ''}`);
+  if (action !== 'rollback' && ctx.options.to !== undefined) throw new UsageError(`${action}: --to applies to rollback only`);
+  const snapshot = await loadFolder(ctx.folder);
+  const env = snapshot.environments.find((e) => e.id === name);
+  if (!env) {
+    const known = snapshot.environments.map((e) => e.id).join(', ') || 'none';
+    throw new UsageError(`no environment "${name}" (environments: ${known})`);
+  }
+  const file = env.location.file;
+  const errors = snapshot.problems.filter((p) => p.file === file && p.severity === 'error');
+  if (errors.length > 0) {
+    printProblems({ ...snapshot, problems: errors }, ctx.stderr);
+    ctx.stderr.write(`delivery: ${file} has ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was deployed\n`);
+    return 2;
+  }
+  if (!env.deploy) {
+    ctx.stderr.write(`delivery: environment "${env.id}" has no "deploy" in ${file}; say how to deploy it\n`);
+    return 2;
+  }
+  const services: DeployServices = { stateDir: folderStateDir(ctx.folder), secrets: envSecretResolver(ctx.env) };
+  const base = { folder: ctx.folder, environment: env, trigger: 'cli' as const, pipelines: snapshot.pipelines };
+  const prep =
+    action === 'rollback'
+      ? await prepareRollback(base, services, ctx.options.to)
+      : action === 'promote'
+        ? await preparePromote(base, snapshot.environments, services)
+        : await prepareDeploy({ ...base, ref: ctx.options.ref }, services);
+  if ('error' in prep) {
+    ctx.stderr.write(`delivery: ${prep.error}\n`);
+    return 2;
+  }
+  await describe(ctx, prep);
+  if (prep.reasons.length > 0 && !ctx.options.yes) {
+    ctx.stderr.write(`delivery: refusing to ${action} "${env.id}" without --yes:\n${prep.reasons.map((r) => `  - ${r.message}\n`).join('')}re-run with --yes to confirm\n`);
+    return 2;
+  }
+  const started = await startDeploy(prep, services, { confirmed: ctx.options.yes ? confirmAll(env) : undefined });
+  if (!started.ok) {
+    ctx.stderr.write(`delivery: ${started.message}\n`);
+    return started.kind === 'locked' ? 1 : 2;
+  }
+  const { handle } = started;
+  const out = ctx.progress;
+  handle.onEvent((e) => {
+    if (e.type === 'line') out.write(e.stream === 'system' ? `${e.text}\n` : `  ${e.text}\n`);
+    else if (e.type === 'step' && e.step.status !== 'running' && e.step.status !== 'pending') {
+      const mark = e.step.status === 'success' ? '✓' : e.step.status === 'skipped' ? '○' : '✗';
+      out.write(`${mark} ${e.step.name} ${e.step.status} (${formatDuration(e.step.durationMs)})${e.step.reason && e.step.status !== 'success' ? `: ${e.step.reason}` : ''}\n`);
+    }
+  });
+  const onAbort = () => handle.cancel();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  const record = await handle.done;
+  ctx.signal.removeEventListener('abort', onAbort);
+  if (ctx.options.json) ctx.stdout.write(`${JSON.stringify(deployJson(record))}\n`);
+  else {
+    ctx.stdout.write(
+      `${record.action} of ${record.sha.slice(0, 7)} to ${record.environment}: ${record.status} in ${formatDuration(record.durationMs)}` +
+        `${record.health ? `, health ${record.health}` : ''}${record.reason ? ` (${record.reason})` : ''}\nlog: ${record.logFile}\n`,
+    );
+  }
+  if (ctx.signal.aborted) return 130;
+  return record.status === 'success' ? 0 : 1;
+}
+
+/** What is about to happen: the commit, what runs now, and (for a revert) the commits and files it takes back. */
+async function describe(ctx: CliContext, prep: DeployPreparation): Promise<void> {
+  const out = ctx.progress;
+  const short = (s: string | null) => (s ? s.slice(0, 7) : 'unknown');
+  out.write(`${prep.action} ${prep.environment.id}: ${short(prep.sha)} (${prep.ref}); running now: ${short(prep.previousSha)} (${prep.previousNote})\n`);
+  if (prep.reverts && prep.reverts.length > 0 && prep.previousSha) {
+    out.write(`commits that ${prep.action === 'rollback' ? 'the rollback takes back' : 'this reverts'}:\n`);
+    for (const c of prep.reverts.slice(0, 20)) out.write(`  - ${c.sha.slice(0, 7)} ${c.subject}\n`);
+    if (prep.reverts.length > 20) out.write(`  … and ${prep.reverts.length - 20} more\n`);
+    const files = await changedFiles(prep.folder, prep.previousSha, prep.sha);
+    if (files.length) {
+      out.write(`files changed by going from ${short(prep.previousSha)} to ${short(prep.sha)}:\n`);
+      for (const f of files.slice(0, 30)) out.write(`  ${f}\n`);
+      if (files.length > 30) out.write(`  … and ${files.length - 30} more\n`);
+    }
+  }
+  if (prep.lockedBy) out.write(`note: ${prep.environment.id} is locked by ${prep.lockedBy.user} (deploy ${prep.lockedBy.deployId})\n`);
+}

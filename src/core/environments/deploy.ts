@@ -1,0 +1,239 @@
+// What a deploy is, decided without I/O: the DELIVERY_* variables, the steps of a deploy, the questions a user must
+// answer before it starts, and when a deploy lock is stale. VS Code and the CLI ask the same questions because both
+// take them from here.
+import type { DeployAction, EnvironmentDef } from '../../shared/model';
+import type { EnvironmentConfig } from '../config/delivery';
+import type { DeployMethod } from './config';
+
+export const DELIVERY_VARIABLES = ['DELIVERY_ENV', 'DELIVERY_SHA', 'DELIVERY_SHORT_SHA', 'DELIVERY_REF', 'DELIVERY_PREVIOUS_SHA'] as const;
+export type DeliveryVariable = (typeof DELIVERY_VARIABLES)[number];
+
+export interface DeployTarget {
+  environment: string;
+  /** Full SHA of the commit to deploy. */
+  sha: string;
+  /** What the user asked for (a branch, tag, SHA or HEAD). */
+  ref: string;
+  previousSha: string | null;
+}
+
+/** The variables every deploy step receives (as environment variables, never inside a shell string). */
+export function deployVariables(t: DeployTarget): Record<DeliveryVariable, string> {
+  return {
+    DELIVERY_ENV: t.environment,
+    DELIVERY_SHA: t.sha,
+    DELIVERY_SHORT_SHA: t.sha.slice(0, 7),
+    DELIVERY_REF: t.ref,
+    DELIVERY_PREVIOUS_SHA: t.previousSha ?? '',
+  };
+}
+
+/**
+ * Expands `${DELIVERY_*}` in a value that is data, not code (a path such as upload.to). Unknown variables and
+ * results with line breaks or NUL are errors, so a ref cannot smuggle a second line into a path.
+ */
+export function expandDeliveryVariables(text: string, vars: Record<string, string>): { value: string } | { error: string } {
+  let error: string | null = null;
+  const value = text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
+    if (!name.startsWith('DELIVERY_')) return whole;
+    const v = vars[name];
+    if (v === undefined) {
+      error ??= `unknown variable \${${name}} (known: ${DELIVERY_VARIABLES.join(', ')})`;
+      return whole;
+    }
+    return v;
+  });
+  if (error) return { error };
+  if (/[\n\r\u0000]/.test(value)) return { error: `"${text}" expands to a value with a line break` };
+  return { value };
+}
+
+// ---- steps ----
+
+export type DeployStepId =
+  | 'pipeline'
+  | 'command'
+  | 'ssh.prepare'
+  | 'ssh.upload'
+  | 'ssh.run'
+  | 'gitPush'
+  | 'http.hook'
+  | 'http.status'
+  | 'docker.build'
+  | 'docker.push'
+  | 'docker.run'
+  | 'version'
+  | 'health';
+
+export interface DeployStepPlan {
+  id: DeployStepId;
+  name: string;
+}
+
+function methodSteps(m: DeployMethod): DeployStepPlan[] {
+  switch (m.kind) {
+    case 'command':
+      return [{ id: 'command', name: 'deploy command' }];
+    case 'ssh':
+      return [
+        ...(m.upload
+          ? [
+              { id: 'ssh.prepare', name: `create ${m.upload.to} on ${m.ssh.host}` } as DeployStepPlan,
+              { id: 'ssh.upload', name: `upload ${m.upload.from} to ${m.ssh.host}` } as DeployStepPlan,
+            ]
+          : []),
+        ...(m.run ? [{ id: 'ssh.run', name: `run on ${m.ssh.host}` } as DeployStepPlan] : []),
+      ];
+    case 'gitPush':
+      return [{ id: 'gitPush', name: `git push to ${m.branch}` }];
+    case 'http':
+      return [{ id: 'http.hook', name: `${m.method} deploy hook` }, ...(m.status ? [{ id: 'http.status', name: 'wait for the deploy status' } as DeployStepPlan] : [])];
+    case 'docker':
+      return [
+        ...(m.build !== null ? [{ id: 'docker.build', name: `docker build ${m.image}` } as DeployStepPlan] : []),
+        ...(m.push ? [{ id: 'docker.push', name: `docker push ${m.image}` } as DeployStepPlan] : []),
+        ...(m.run ? [{ id: 'docker.run', name: `docker run ${m.run.name}` } as DeployStepPlan] : []),
+      ];
+  }
+}
+
+/** Build pipeline → the method's steps → read the deployed version → health check. */
+export function planDeploySteps(env: EnvironmentConfig): DeployStepPlan[] | { error: string } {
+  if (!env.deploy) return { error: `environment "${env.id}" has no "deploy" in delivery.yml` };
+  const steps: DeployStepPlan[] = [];
+  if (env.deploy.pipeline) steps.push({ id: 'pipeline', name: `build pipeline ${env.deploy.pipeline}` });
+  steps.push(...methodSteps(env.deploy.method));
+  if (env.version) steps.push({ id: 'version', name: 'check the deployed version' });
+  if (env.health) steps.push({ id: 'health', name: 'health check' });
+  return steps;
+}
+
+// ---- confirmation ----
+
+export type ConfirmationKind = 'protected' | 'dirty' | 'reverts';
+
+export interface ConfirmationReason {
+  kind: ConfirmationKind;
+  message: string;
+}
+
+export interface DeployFacts {
+  action: DeployAction;
+  /** Uncommitted changes in the working tree (they are not part of the deploy). */
+  dirty: boolean;
+  /** Deployed commits the target does not contain (deploying it reverts them); null when unknown. */
+  reverts: { sha: string; subject: string }[] | null;
+}
+
+/** What the user must confirm before this deploy starts (empty: nothing). */
+export function needsConfirmation(env: Pick<EnvironmentDef, 'id' | 'name' | 'protected'>, facts: DeployFacts): ConfirmationReason[] {
+  const out: ConfirmationReason[] = [];
+  if (env.protected) {
+    out.push({ kind: 'protected', message: `"${env.id}" is a protected environment: type its name ("${env.id}") to ${facts.action} it` });
+  }
+  if (facts.dirty && facts.action === 'deploy') {
+    out.push({ kind: 'dirty', message: 'the working tree has uncommitted changes; they are not part of the deploy (only committed work is deployed)' });
+  }
+  if (facts.reverts && facts.reverts.length > 0) {
+    const n = facts.reverts.length;
+    const list = facts.reverts.slice(0, 5).map((c) => `${c.sha.slice(0, 7)} ${c.subject}`).join('; ');
+    out.push({
+      kind: 'reverts',
+      message: `this ${facts.action} reverts ${n} deployed commit${n === 1 ? '' : 's'} of "${env.id}" that the target does not contain: ${list}${n > 5 ? `; and ${n - 5} more` : ''}`,
+    });
+  }
+  return out;
+}
+
+/**
+ * The caller's answers. `environmentName` must be what the user typed (equal to the environment id): a flag or a
+ * message alone does not confirm a protected deploy.
+ */
+export interface DeployConfirmation {
+  environmentName?: string;
+  dirty?: boolean;
+  reverts?: boolean;
+}
+
+/** Null when every reason is confirmed, else the ones that are not. */
+export function unconfirmed(env: Pick<EnvironmentDef, 'id'>, reasons: readonly ConfirmationReason[], c: DeployConfirmation | undefined): ConfirmationReason[] {
+  return reasons.filter((r) => {
+    switch (r.kind) {
+      case 'protected':
+        return c?.environmentName !== env.id;
+      case 'dirty':
+        return c?.dirty !== true;
+      case 'reverts':
+        return c?.reverts !== true;
+    }
+  });
+}
+
+/** Every confirmation at once (the CLI's --yes, which stands for typing the name). */
+export function confirmAll(env: Pick<EnvironmentDef, 'id'>): DeployConfirmation {
+  return { environmentName: env.id, dirty: true, reverts: true };
+}
+
+// ---- locks ----
+
+export interface DeployLockInfo {
+  deployId: string;
+  environment: string;
+  /** user@host of the holder. */
+  user: string;
+  host: string;
+  pid: number;
+  /** Start time of the holder process (clock ticks since boot), to tell a reused PID apart. */
+  pidStartTime: number | null;
+  startedAt: number;
+  /** The deploy's timeout: a lock older than this (plus a grace) is stale wherever its holder runs. */
+  timeoutMs: number;
+}
+
+/** Extra time a deploy may take beyond its timeout (cleanup, health check) before its lock counts as stale. */
+export const LOCK_GRACE_MS = 5 * 60_000;
+
+export function lockStaleness(
+  lock: DeployLockInfo,
+  here: { host: string; now: number; holderAlive: (pid: number, startTime: number | null) => boolean },
+): string | null {
+  if (lock.host === here.host && !here.holderAlive(lock.pid, lock.pidStartTime)) {
+    return `its process (${lock.pid}) on ${lock.host} is gone`;
+  }
+  if (here.now - lock.startedAt > lock.timeoutMs + LOCK_GRACE_MS) {
+    return `it is older than the deploy timeout (${Math.round(lock.timeoutMs / 60_000)} min)`;
+  }
+  return null;
+}
+
+export function describeLockHolder(lock: DeployLockInfo, now: number): string {
+  const since = new Date(lock.startedAt).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  const ago = Math.max(0, Math.round((now - lock.startedAt) / 1000));
+  return `"${lock.environment}" is being deployed by ${lock.user} (deploy ${lock.deployId}, pid ${lock.pid}) since ${since} (${ago} s ago); wait for it to finish`;
+}
+
+// ---- small helpers shared by the executors ----
+
+/** Does a reported version (full SHA, short SHA) name this commit? */
+export function versionMatches(reported: string, sha: string): boolean {
+  const r = reported.trim().toLowerCase();
+  return r.length >= 7 && /^[0-9a-f]+$/.test(r) && sha.toLowerCase().startsWith(r);
+}
+
+/** Lines a `git push --porcelain` printed, turned into one clear reason when the push was refused. */
+export function gitPushRejection(lines: readonly string[]): string | null {
+  const rejected = lines.find((l) => l.startsWith('!\t'));
+  const remote = lines
+    .filter((l) => l.startsWith('remote: '))
+    .map((l) => l.slice('remote: '.length).trim())
+    .filter((l) => l.length > 0);
+  const said = remote.length ? `; the remote said: ${remote.join(' / ')}` : '';
+  if (!rejected) return null;
+  const why = /\[([^\]]+)\]\s*(?:\((.*)\))?\s*$/.exec(rejected);
+  const kind = why?.[1] ?? 'rejected';
+  const detail = why?.[2] ?? '';
+  if (/non-fast-forward|fetch first|stale info/.test(detail)) {
+    return `git push rejected (${detail}): the branch holds commits this deploy does not contain; set "force: true" in gitPush to replace them${said}`;
+  }
+  return `git push ${kind}${detail ? ` (${detail})` : ''}${said}`;
+}

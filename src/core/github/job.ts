@@ -1,0 +1,437 @@
+// One planned job of a workflow run (a matrix combination, or the job itself): its `if:` over the jobs it needs,
+// its contexts, its env (workflow < job < GITHUB_ENV < composite < step < run variables) and the files its steps
+// write. WorkflowRun holds what the jobs of one run share.
+import * as path from 'node:path';
+import type { DepState, PlannedJob, PlannedStep, StepContext } from '../engine/plan';
+import type { CommandSpec } from '../engine/ports';
+import type { RunRequest } from '../engine/select';
+import type { PlanContext } from '../sources';
+import { parseEnvFile, parsePathFile, type CommandEffects } from './commands';
+import { isTrustedKey, type RunFacts, type Trusted } from './context';
+import { Unknown, evaluateTemplate, parseCached, soleExpression, toText, truthy, usesStatusFunction, type EvalScope, type Value, type ValueObject } from './expressions';
+import type { Combination } from './matrix';
+import { evalCondition, newScope, oneLine, stepsContext, type Attempt, type Scope } from './scope';
+import { buildSteps, listedStep } from './steps';
+import type { Workflow, WorkflowJob, WorkflowStep } from './workflow';
+
+/** What the jobs of one run share. */
+export class WorkflowRun {
+  /** Workflow job id -> the planned job ids it became (its matrix jobs, or itself). */
+  readonly expansions = new Map<string, string[]>();
+  /** Planned jobs that did not run, or ran, after a failure upstream (for failure() and success()). */
+  readonly failedUpstream = new Set<string>();
+  /** Workflow job id -> the first of its matrix jobs that failed (fail-fast). */
+  readonly failFast = new Map<string, string>();
+  /** Planned job id -> outputs that could not be evaluated, with the reason. */
+  readonly outputErrors = new Map<string, Record<string, string>>();
+
+  constructor(
+    readonly wf: Workflow,
+    readonly ctx: PlanContext,
+    readonly request: RunRequest,
+    readonly facts: RunFacts,
+  ) {}
+
+  /** Contexts known when the run is planned (matrix values, job names, timeouts). */
+  planScope(matrix: Value | null, needs?: ValueObject, trustedMatrix = true): EvalScope {
+    const f = this.facts;
+    return {
+      context: (name) => {
+        switch (name) {
+          case 'github':
+            return f.github;
+          case 'inputs':
+            return f.inputs.values;
+          case 'vars':
+            return f.vars;
+          case 'secrets':
+            return f.secrets;
+          case 'matrix':
+            return matrix ?? undefined;
+          case 'needs':
+            return needs;
+          case 'strategy':
+            return matrix === null ? undefined : {};
+        }
+        return undefined;
+      },
+      trusted: (name, key) => (name === 'inputs' ? isTrustedKey(f.inputs, key) : name === 'matrix' ? trustedMatrix : false),
+    };
+  }
+
+  /** `needs.<job>.result` and `.outputs` of the declared needs, with matrix jobs summed up as one. */
+  needsContext(declared: string[], deps: Record<string, DepState>): ValueObject {
+    const out: ValueObject = {};
+    for (const need of declared) {
+      const ids = this.expansions.get(need) ?? [need];
+      const states = ids.map((id) => deps[id]).filter((d): d is DepState => !!d);
+      if (states.length === 0) {
+        out[need] = new Unknown(`needs.${need} is not known: job "${need}" is not part of this run (run the job with the jobs it needs)`);
+        continue;
+      }
+      const outputs: ValueObject = {};
+      for (const id of ids) {
+        Object.assign(outputs, deps[id]?.outputs ?? {});
+        for (const [k, why] of Object.entries(this.outputErrors.get(id) ?? {})) if (!(k in (deps[id]?.outputs ?? {}))) outputs[k] = new Unknown(`needs.${need}.outputs.${k}: ${why}`);
+      }
+      out[need] = { result: resultOf(states), outputs };
+    }
+    return out;
+  }
+}
+
+function resultOf(states: DepState[]): string {
+  if (states.some((s) => (s.status === 'failed' || s.status === 'unsupported') && !s.allowFailure)) return 'failure';
+  if (states.some((s) => s.status === 'cancelled')) return 'cancelled';
+  if (states.every((s) => s.status === 'skipped' || s.status === 'manual')) return 'skipped';
+  return 'success';
+}
+
+export class JobRun {
+  private state: Attempt | null = null;
+  readonly allowFailure: boolean;
+  readonly timeoutMs: number | null;
+  readonly name: string;
+  private readonly defaultShell: 'bash' | 'sh' | 'pwsh';
+  private readonly matrix: ValueObject | null;
+  private readonly strategy: ValueObject;
+  readonly steps: PlannedStep[];
+  readonly unsupported: string | null;
+
+  constructor(
+    readonly run: WorkflowRun,
+    readonly job: WorkflowJob,
+    readonly id: string,
+    combo: Combination | null,
+    readonly matrixTrusted: boolean,
+    position: { index: number; total: number },
+    /** The declared needs that are part of this run. */
+    readonly needIds: string[],
+  ) {
+    this.matrix = combo?.values ?? null;
+    const failFast = typeof job.failFast === 'boolean' ? job.failFast : truthy(this.planValue(job.failFast, 'strategy.fail-fast'));
+    this.strategy = { 'fail-fast': failFast, 'job-index': position.index, 'job-total': position.total, 'max-parallel': job.maxParallel ?? position.total };
+    const coe = job.continueOnError;
+    this.allowFailure = typeof coe === 'boolean' ? coe : truthy(this.planValue(coe, 'continue-on-error'));
+    const tm = job.timeoutMinutes;
+    const minutes = tm === null ? null : typeof tm === 'number' ? tm : Number(toText(this.planValue(tm, 'timeout-minutes')));
+    if (minutes !== null && !(minutes > 0)) throw new Error(`${run.wf.file}: job "${job.id}": timeout-minutes must be a positive number`);
+    this.timeoutMs = minutes === null ? null : Math.round(minutes * 60_000);
+    this.name = this.displayName(combo);
+    // runs-on is ignored (the job runs on this machine), but a Windows runner's scripts are PowerShell.
+    const labels = (Array.isArray(job.runsOn) ? job.runsOn : [job.runsOn]).flatMap((l) => {
+      if (typeof l !== 'string') return [];
+      try {
+        const v = evaluateTemplate(l, this.planScope()).value;
+        return Array.isArray(v) ? v.map((x) => toText(x)) : [toText(v)];
+      } catch {
+        return [l];
+      }
+    });
+    const windows = labels.some((l) => /^windows/i.test(l));
+    this.defaultShell = job.container ? 'sh' : windows ? 'pwsh' : 'bash';
+    this.unsupported = this.unsupportedReason();
+    this.steps = this.unsupported ? job.steps.map((s) => listedStep(s)) : buildSteps(this, job.steps, (ctx) => this.attempt(ctx).top, false);
+  }
+
+  /** Contexts known when the run is planned, with this job's matrix values. */
+  planScope(): EvalScope {
+    return this.run.planScope(this.matrix, undefined, this.matrixTrusted);
+  }
+
+  private planValue(template: string, what: string): Value {
+    try {
+      return evaluateTemplate(template, this.planScope()).value;
+    } catch (e) {
+      throw new Error(`${this.run.wf.file}: job "${this.job.id}": ${what}: ${(e as Error).message}`);
+    }
+  }
+
+  private displayName(combo: Combination | null): string {
+    const raw = this.job.name ?? this.job.id;
+    let name = raw;
+    try {
+      name = toText(evaluateTemplate(raw, this.run.planScope(this.matrix, undefined, this.matrixTrusted)).value);
+    } catch {
+      // Needs values known only at run time: show it as written.
+    }
+    if (combo && !/\$\{\{[^}]*matrix/i.test(raw)) name = `${name} (${combo.label})`;
+    return name;
+  }
+
+  private unsupportedReason(): string | null {
+    const job = this.job;
+    if (job.uses !== null) {
+      return `reusable workflow ${job.uses} runs only on GitHub (local runs do not call reusable workflows)`;
+    }
+    const reasons: string[] = [];
+    if (job.container && !this.run.request.allowImages) {
+      let image = job.container;
+      try {
+        image = toText(evaluateTemplate(image, this.run.planScope(this.matrix, undefined, this.matrixTrusted)).value);
+      } catch {
+        // Shown as written.
+      }
+      reasons.push(`needs Docker image ${image} (the job runs in a container)`);
+    }
+    if (job.services.length > 0) {
+      const list = job.services.map((s) => s.image ?? s.name).join(', ');
+      reasons.push(`needs service container${job.services.length === 1 ? '' : 's'} ${list}`);
+    }
+    return reasons.length ? reasons.join('; ') : null;
+  }
+
+  planned(deps: string[]): PlannedJob {
+    return {
+      id: this.id,
+      name: this.name,
+      stage: null,
+      deps,
+      after: [],
+      when: 'on_success',
+      allowFailure: this.allowFailure,
+      retries: 0,
+      timeoutMs: this.timeoutMs,
+      steps: this.steps,
+      unsupported: this.unsupported,
+      condition: (d) => this.condition(d),
+      junit: [],
+      artifacts: [],
+      cwd: this.run.facts.folder,
+    };
+  }
+
+  /** The job's `if:` (default `success()`) over the results of the jobs it needs; fail-fast for matrix jobs. */
+  private condition(deps: Record<string, DepState>): { run: true } | { run: false; reason: string } | { error: string } {
+    const run = this.run;
+    const depIds = this.needIds.flatMap((n) => run.expansions.get(n) ?? [n]);
+    const hard = (id: string) => {
+      const d = deps[id];
+      return !!d && (((d.status === 'failed' || d.status === 'unsupported') && !d.allowFailure) || run.failedUpstream.has(id));
+    };
+    const failed = depIds.some(hard);
+    if (failed) run.failedUpstream.add(this.id);
+    const cancelled = depIds.some((id) => deps[id]?.status === 'cancelled');
+    const needs = run.needsContext(this.job.needs, deps);
+    const blocking = this.needIds.find((n) => (needs[n] as ValueObject | undefined)?.result !== 'success');
+    const status = { success: () => !failed && !cancelled && blocking === undefined, failure: () => failed, cancelled: () => cancelled };
+    if (this.matrix && this.strategy['fail-fast'] === true) {
+      const first = run.failFast.get(this.job.id);
+      if (first && first !== this.id) return { run: false, reason: `not started: "${first}" failed and the matrix is fail-fast` };
+    }
+    const f = run.facts;
+    const scope: EvalScope = {
+      context: (name) => (name === 'github' ? f.github : name === 'needs' ? needs : name === 'vars' ? f.vars : name === 'inputs' ? f.inputs.values : undefined),
+      status,
+    };
+    try {
+      if (evalCondition(this.job.if, scope)) return { run: true };
+    } catch (e) {
+      return { error: `if: ${(e as Error).message}` };
+    }
+    if (this.job.if === null || !usesStatusFunction(parseCached(this.job.if.includes('${{') ? (soleExpression(this.job.if)?.expr ?? "''") : this.job.if))) {
+      if (blocking !== undefined) return { run: false, reason: `needs "${blocking}", whose result is ${(needs[blocking] as ValueObject).result}` };
+    }
+    return { run: false, reason: `if: ${oneLine(this.job.if ?? 'success()')} is false` };
+  }
+
+  attempt(ctx: StepContext): Attempt {
+    if (!this.state || this.state.attempt !== ctx.attempt) {
+      this.state = { attempt: ctx.attempt, dir: null, seq: 0, env: {}, paths: [], top: newScope(null, null, null, null) };
+    }
+    return this.state;
+  }
+
+  /** The job's scratch folder (step files, event.json), made when its first step starts. */
+  async dir(ctx: StepContext): Promise<string> {
+    const st = this.attempt(ctx);
+    if (st.dir) return st.dir;
+    const io = this.run.ctx.io;
+    if (!io) throw new Error('this run has no scratch folder for GITHUB_ENV and the other step files');
+    const dir = await io.tempDir('delivery-github-');
+    await io.writeText(path.join(dir, 'event.json'), JSON.stringify(this.run.facts.payload, null, 2));
+    st.dir = dir;
+    return dir;
+  }
+
+  /** Fresh GITHUB_ENV, GITHUB_PATH, GITHUB_OUTPUT, … files for one step. */
+  async stepFiles(ctx: StepContext): Promise<Record<'env' | 'path' | 'output' | 'state' | 'summary', string>> {
+    const dir = await this.dir(ctx);
+    const n = ++this.attempt(ctx).seq;
+    const files = {
+      env: path.join(dir, `env_${n}`),
+      path: path.join(dir, `path_${n}`),
+      output: path.join(dir, `output_${n}`),
+      state: path.join(dir, `state_${n}`),
+      summary: path.join(dir, `summary_${n}`),
+    };
+    for (const f of Object.values(files)) await this.run.ctx.io!.writeText(f, '');
+    return files;
+  }
+
+  /** The env context: workflow env < job env < GITHUB_ENV < composite `uses:` env < step env < run variables. */
+  envContext(scope: Scope, ctx: StepContext, step: WorkflowStep | null): Trusted {
+    const out: Trusted = { values: {}, trusted: new Set() };
+    const put = (k: string, v: string, trusted: boolean) => {
+      out.values[k] = v;
+      if (trusted) out.trusted.add(k);
+      else out.trusted.delete(k);
+    };
+    const f = this.run.facts;
+    const wfScope: EvalScope = {
+      context: (n) => (n === 'github' ? f.github : n === 'inputs' ? f.inputs.values : n === 'vars' ? f.vars : n === 'secrets' ? f.secrets : undefined),
+      trusted: (n, k) => n === 'inputs' && isTrustedKey(f.inputs, k),
+    };
+    for (const [k, raw] of Object.entries(this.run.wf.env)) {
+      const r = evaluateTemplate(raw, wfScope);
+      put(k, toText(r.value), !r.tainted);
+    }
+    const jobScope = this.scope(scope, ctx, () => out, { env: false });
+    for (const [k, raw] of Object.entries(this.job.env)) {
+      const r = evaluateTemplate(raw, jobScope);
+      put(k, toText(r.value), !r.tainted);
+    }
+    const st = this.attempt(ctx);
+    for (const [k, v] of Object.entries(st.env)) put(k, v, false);
+    for (const t of scope.actionEnv) for (const [k, v] of Object.entries(t.values)) put(k, toText(v), t.trusted.has(k));
+    if (step) {
+      const before = { values: { ...out.values }, trusted: new Set(out.trusted) };
+      const stepScope = this.scope(scope, ctx, () => before);
+      for (const [k, raw] of Object.entries(step.env)) {
+        const r = evaluateTemplate(raw, stepScope);
+        put(k, toText(r.value), !r.tainted);
+      }
+    }
+    for (const [k, v] of Object.entries(f.variables)) put(k, v, false);
+    return out;
+  }
+
+  /** Every context a step can read. `env` is computed on first use (it may fail: a secret, an unknown value). */
+  scope(scope: Scope, ctx: StepContext, env: () => Trusted, opts: { env?: boolean } = {}): EvalScope {
+    const f = this.run.facts;
+    let envMemo: Trusted | null = null;
+    const envOf = () => (envMemo ??= env());
+    const inputs = scope.inputs ?? f.inputs;
+    return {
+      context: (name) => {
+        switch (name) {
+          case 'github':
+            return { ...f.github, job: this.job.id, run_attempt: String(ctx.attempt), action_path: scope.actionPath ?? '' };
+          case 'env':
+            return opts.env === false ? undefined : envOf().values;
+          case 'inputs':
+            return inputs.values;
+          case 'vars':
+            return f.vars;
+          case 'secrets':
+            return f.secrets;
+          case 'matrix':
+            return this.matrix;
+          case 'strategy':
+            return this.strategy;
+          case 'needs':
+            return this.run.needsContext(this.job.needs, ctx.deps);
+          case 'steps':
+            return stepsContext(scope);
+          case 'job':
+            return { status: ctx.cancelled ? 'cancelled' : ctx.failed ? 'failure' : 'success', container: { id: null, network: null }, services: {} };
+          case 'runner':
+            return { os: f.runner.os, arch: f.runner.arch, name: 'delivery-local', environment: 'self-hosted', temp: this.state?.dir ?? '', tool_cache: this.state?.dir ? path.join(this.state.dir, 'tool-cache') : '', debug: '' };
+        }
+        return undefined;
+      },
+      trusted: (name, key) => {
+        if (name === 'matrix') return this.matrixTrusted;
+        if (name === 'strategy') return true;
+        if (name === 'env') return isTrustedKey(envOf(), key);
+        if (name === 'inputs') return isTrustedKey(inputs, key);
+        return false;
+      },
+      status: { success: () => !ctx.failed && !ctx.cancelled, failure: () => ctx.failed, cancelled: () => ctx.cancelled },
+    };
+  }
+
+  /** Re-evaluates the job's `outputs:` (after each step), for the jobs that need this one. */
+  updateOutputs(ctx: StepContext): void {
+    const entries = Object.entries(this.job.outputs);
+    if (entries.length === 0) return;
+    const top = this.attempt(ctx).top;
+    const scope = this.scope(top, ctx, () => this.envContext(top, ctx, null));
+    const errors: Record<string, string> = {};
+    for (const [name, raw] of entries) {
+      try {
+        ctx.outputs[name] = toText(evaluateTemplate(raw, scope).value);
+      } catch (e) {
+        delete ctx.outputs[name];
+        errors[name] = (e as Error).message;
+      }
+    }
+    this.run.outputErrors.set(this.id, errors);
+  }
+
+  /** A step failed the job: other jobs of a fail-fast matrix do not start. */
+  stepFailed(): void {
+    if (this.matrix && this.strategy['fail-fast'] === true && !this.allowFailure && !this.run.failFast.has(this.job.id)) {
+      this.run.failFast.set(this.job.id, this.id);
+    }
+  }
+
+  /** The step's process environment: the env context plus GITHUB_* / RUNNER_* and the step files. */
+  processEnv(env: Trusted, scope: Scope, ctx: StepContext, actionId: string, files: Record<string, string>, dir: string): Record<string, string> {
+    const f = this.run.facts;
+    return {
+      CI: 'true',
+      ...(env.values as Record<string, string>),
+      ...f.env,
+      GITHUB_JOB: this.job.id,
+      GITHUB_RUN_ATTEMPT: String(ctx.attempt),
+      GITHUB_ACTION: actionId,
+      ...(scope.actionPath ? { GITHUB_ACTION_PATH: scope.actionPath } : {}),
+      GITHUB_EVENT_PATH: path.join(dir, 'event.json'),
+      GITHUB_ENV: files.env,
+      GITHUB_PATH: files.path,
+      GITHUB_OUTPUT: files.output,
+      GITHUB_STATE: files.state,
+      GITHUB_STEP_SUMMARY: files.summary,
+      RUNNER_TEMP: dir,
+      RUNNER_TOOL_CACHE: path.join(dir, 'tool-cache'),
+      DELIVERY: 'true',
+      DELIVERY_PIPELINE: this.run.wf.id,
+      DELIVERY_JOB: this.id,
+    };
+  }
+
+  /** Applies what a step wrote to its files and printed as commands; a string is why the step fails. */
+  async applyStepFiles(ctx: StepContext, files: Record<string, string>, eff: CommandEffects): Promise<{ outputs: Record<string, string>; error: string | null }> {
+    const io = this.run.ctx.io!;
+    const st = this.attempt(ctx);
+    const problems = [...eff.notes];
+    Object.assign(st.env, eff.env);
+    const outputs = { ...eff.outputs };
+    const envFile = parseEnvFile((await io.readText(files.env)) ?? '');
+    if ('error' in envFile) problems.push(`GITHUB_ENV: ${envFile.error}`);
+    else Object.assign(st.env, envFile.values);
+    const outFile = parseEnvFile((await io.readText(files.output)) ?? '');
+    if ('error' in outFile) problems.push(`GITHUB_OUTPUT: ${outFile.error}`);
+    else Object.assign(outputs, outFile.values);
+    const added = [...eff.paths, ...parsePathFile((await io.readText(files.path)) ?? '')];
+    st.paths = [...added.reverse(), ...st.paths];
+    return { outputs, error: problems.length ? problems.join('; ') : null };
+  }
+
+  withPath(spec: CommandSpec, ctx: StepContext): CommandSpec {
+    const paths = this.attempt(ctx).paths;
+    if (paths.length === 0) return spec;
+    // A fixed wrapper: the added directories travel in a variable, never in the script text.
+    return {
+      ...spec,
+      command: 'sh',
+      args: ['-c', 'PATH="$DELIVERY_PATH_PREPEND${PATH:+:$PATH}"; export PATH; exec "$@"', 'sh', spec.command, ...spec.args],
+      env: { ...spec.env, DELIVERY_PATH_PREPEND: paths.join(path.delimiter) },
+    };
+  }
+
+  get shellDefault(): 'bash' | 'sh' | 'pwsh' {
+    return this.defaultShell;
+  }
+}

@@ -1,0 +1,717 @@
+// Reads a GitHub Actions workflow file into a typed model with located problems. Expressions are checked here
+// (syntax, known contexts and functions); they are evaluated when a run is planned or when a step starts.
+import { isMap, isScalar, isSeq, type Scalar, type Node, type Pair, type YAMLMap } from 'yaml';
+import type { SourceLocation } from '../../shared/model';
+import { describe, keyOf, YamlFile } from '../config/yamlFile';
+import { suggest } from '../config/reader';
+import { findCycle } from '../graph';
+import { type ExpressionError, parseExpression, references, splitTemplate, soleExpression, type Expr } from './expressions';
+
+export const WORKFLOW_KEYS = ['name', 'run-name', 'on', 'permissions', 'env', 'defaults', 'concurrency', 'jobs'] as const;
+export const JOB_KEYS = [
+  'name', 'permissions', 'needs', 'if', 'runs-on', 'environment', 'concurrency', 'outputs', 'env', 'defaults', 'steps',
+  'timeout-minutes', 'strategy', 'continue-on-error', 'container', 'services', 'uses', 'with', 'secrets',
+] as const;
+export const STEP_KEYS = ['id', 'if', 'name', 'uses', 'run', 'working-directory', 'shell', 'with', 'env', 'continue-on-error', 'timeout-minutes'] as const;
+const STRATEGY_KEYS = ['matrix', 'fail-fast', 'max-parallel'] as const;
+
+const JOB_ID = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+export type InputType = 'string' | 'boolean' | 'number' | 'choice' | 'environment';
+
+export interface InputDecl {
+  name: string;
+  type: InputType;
+  required: boolean;
+  /** As written (may hold `${{ }}`); undefined: no default. */
+  default: string | boolean | number | undefined;
+}
+
+export interface RunDefaults {
+  shell: string | null;
+  workingDirectory: string | null;
+}
+
+export interface WorkflowStep {
+  index: number;
+  id: string | null;
+  name: string | null;
+  if: string | null;
+  run: string | null;
+  uses: string | null;
+  shell: string | null;
+  workingDirectory: string | null;
+  env: Record<string, string>;
+  with: Record<string, string>;
+  continueOnError: boolean | string;
+  timeoutMinutes: number | string | null;
+  location: SourceLocation;
+}
+
+export interface WorkflowJob {
+  id: string;
+  name: string | null;
+  needs: string[];
+  /** Where each of `needs` is written. */
+  needsAt: SourceLocation[];
+  if: string | null;
+  /** runs-on as written (ignored locally, but a Windows label changes the default shell). */
+  runsOn: unknown;
+  /** strategy.matrix as written: a mapping (values may hold expressions) or one expression. */
+  matrix: unknown;
+  failFast: boolean | string;
+  maxParallel: number | null;
+  environment: { name: string; url: string | null } | null;
+  defaults: RunDefaults;
+  env: Record<string, string>;
+  outputs: Record<string, string>;
+  container: string | null;
+  services: { name: string; image: string | null }[];
+  /** A reusable workflow called by the job. */
+  uses: string | null;
+  timeoutMinutes: number | string | null;
+  continueOnError: boolean | string;
+  steps: WorkflowStep[];
+  location: SourceLocation;
+}
+
+export interface Workflow {
+  file: string;
+  id: string;
+  name: string;
+  events: string[];
+  /** workflow_dispatch inputs, else workflow_call inputs. */
+  inputs: InputDecl[];
+  env: Record<string, string>;
+  defaults: RunDefaults;
+  jobs: WorkflowJob[];
+  location: SourceLocation;
+}
+
+/** Reads a workflow; the model is null when the file cannot be used at all. Problems are in `f.problems`. */
+export function readWorkflow(file: string, text: string): { workflow: Workflow | null; f: YamlFile } {
+  const f = new YamlFile(file, text);
+  if (!f.ok) return { workflow: null, f };
+  const root = f.root;
+  if (root === null || (isScalar(root) && root.value === null)) {
+    f.error(root, 'the workflow is empty: it needs "on" and "jobs"');
+    return { workflow: null, f };
+  }
+  if (!isMap(root)) {
+    f.error(root, `a workflow must be a mapping, not ${describe(root)}`);
+    return { workflow: null, f };
+  }
+  const r = new Reader(f);
+  const top = r.map(root, 'workflow', WORKFLOW_KEYS);
+  const base = file.split('/').pop()!.replace(/\.ya?ml$/, '');
+  const wf: Workflow = {
+    file,
+    id: base,
+    name: r.str(top.get('name'), 'workflow "name"') ?? base,
+    events: [],
+    inputs: [],
+    env: r.env(top.get('env'), 'workflow "env"'),
+    defaults: r.defaults(top.get('defaults'), 'workflow "defaults"'),
+    jobs: [],
+    location: f.location(root),
+  };
+  if (top.has('name')) r.template(top.get('name')!.value as Node);
+  const on = top.get('on');
+  if (!on) f.error(root, 'the workflow has no "on": it needs at least one event');
+  else r.events(on.value as Node, wf);
+  const jobs = top.get('jobs');
+  if (!jobs) {
+    f.error(root, 'the workflow has no "jobs"');
+    return { workflow: null, f };
+  }
+  const jobsNode = jobs.value as Node;
+  if (!isMap(jobsNode) || jobsNode.items.length === 0) {
+    f.error(jobsNode ?? jobs, isMap(jobsNode) ? '"jobs" is empty: a workflow needs at least one job' : `"jobs" must be a mapping of job ids to jobs, not ${describe(jobsNode)}`);
+    return { workflow: null, f };
+  }
+  for (const pair of jobsNode.items as Pair[]) {
+    const job = r.job(pair);
+    if (job) wf.jobs.push(job);
+  }
+  // needs: every job named exists; no cycles.
+  const ids = new Set(wf.jobs.map((j) => j.id));
+  for (const job of wf.jobs) {
+    for (const [i, n] of job.needs.entries()) {
+      if (!ids.has(n)) {
+        const hint = suggest(n, [...ids]);
+        f.errorAt(job.needsAt[i] ?? job.location, `job "${job.id}" needs "${n}", which is not a job of this workflow${hint ? ` (did you mean "${hint}"?)` : ''}`);
+      }
+    }
+  }
+  const cycle = findCycle(wf.jobs.map((j) => j.id), (id) => wf.jobs.find((j) => j.id === id)?.needs.filter((n) => ids.has(n)) ?? []);
+  if (cycle) {
+    const first = wf.jobs.find((j) => j.id === cycle[0])!;
+    f.errorAt(first.location, `jobs need each other in a cycle: ${[...cycle, cycle[0]].join(' → ')}`);
+  }
+  return { workflow: wf, f };
+}
+
+/** Located, typed reading of the workflow's parts; every problem goes to the file and reading goes on. */
+class Reader {
+  constructor(readonly f: YamlFile) {}
+
+  map(node: Node, what: string, known: readonly string[]): Map<string, Pair> {
+    const out = new Map<string, Pair>();
+    for (const pair of (node as YAMLMap).items as Pair[]) {
+      if (!isScalar(pair.key)) {
+        this.f.error(pair.key as Node, `${what}: keys must be plain strings`);
+        continue;
+      }
+      const key = keyOf(pair);
+      out.set(key, pair);
+      if (!known.includes(key)) {
+        const hint = suggest(key, known);
+        this.f.error(pair.key as Node, `${what}: unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}; it is ignored`, 'warning');
+      }
+    }
+    return out;
+  }
+
+  /** The mapping under a key, or null (reported when it is something else). */
+  sub(pair: Pair | undefined, what: string): YAMLMap | null {
+    if (!pair) return null;
+    const v = pair.value as Node | null;
+    if (isMap(v)) return v;
+    if (isScalar(v) && v.value === null) return null;
+    this.f.error(v ?? pair, `${what} must be a mapping, not ${describe(v)}`);
+    return null;
+  }
+
+  str(pair: Pair | undefined, what: string, opts: { numbers?: boolean } = {}): string | undefined {
+    if (!pair) return undefined;
+    const v = pair.value as Node | null;
+    if (isScalar(v) && typeof v.value === 'string') return v.value;
+    if (opts.numbers && isScalar(v) && (typeof v.value === 'number' || typeof v.value === 'boolean')) return String(v.value);
+    this.f.error(v ?? pair, `${what} must be a string, not ${describe(v)}`);
+    return undefined;
+  }
+
+  /** A scalar as text (numbers and booleans too), or null when empty; reports lists and mappings. */
+  scalar(node: Node | null, what: string): string | null {
+    if (isScalar(node)) {
+      if (node.value === null) return null;
+      if (typeof node.value === 'string' || typeof node.value === 'number' || typeof node.value === 'boolean') return String(node.value);
+    }
+    this.f.error(node, `${what} must be a string, not ${describe(node)}`);
+    return null;
+  }
+
+  /** `env:` and `with:` mappings (scalar values become strings). */
+  env(pair: Pair | undefined, what: string, opts: { names?: boolean } = { names: true }): Record<string, string> {
+    const out: Record<string, string> = {};
+    const m = this.sub(pair, what);
+    if (!m) return out;
+    for (const p of m.items as Pair[]) {
+      const name = keyOf(p);
+      if (opts.names && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        this.f.error(p.key as Node, `${what}: "${name}" is not a valid environment variable name`);
+        continue;
+      }
+      const v = p.value as Node | null;
+      if (isScalar(v) && v.value === null) out[name] = '';
+      else {
+        const s = this.scalar(v, `${what}: "${name}"`);
+        if (s !== null) {
+          out[name] = s;
+          this.template(v!);
+        }
+      }
+    }
+    return out;
+  }
+
+  defaults(pair: Pair | undefined, what: string): RunDefaults {
+    const out: RunDefaults = { shell: null, workingDirectory: null };
+    const m = this.sub(pair, what);
+    if (!m) return out;
+    const keys = this.map(m, what, ['run']);
+    const run = this.sub(keys.get('run'), `${what}: "run"`);
+    if (!run) return out;
+    const rk = this.map(run, `${what}: "run"`, ['shell', 'working-directory']);
+    out.shell = this.str(rk.get('shell'), `${what}: "run.shell"`) ?? null;
+    out.workingDirectory = this.str(rk.get('working-directory'), `${what}: "run.working-directory"`) ?? null;
+    for (const k of ['shell', 'working-directory']) if (rk.get(k)) this.template(rk.get(k)!.value as Node);
+    return out;
+  }
+
+  events(node: Node, wf: Workflow): void {
+    const inputsOf = (eventNode: Node | null, event: string) => {
+      if (!isMap(eventNode)) return;
+      const inputs = (eventNode.items as Pair[]).find((p) => keyOf(p) === 'inputs');
+      const m = this.sub(inputs, `on.${event}.inputs`);
+      if (!m) return;
+      const list: InputDecl[] = [];
+      for (const p of m.items as Pair[]) {
+        const name = keyOf(p);
+        const decl: InputDecl = { name, type: 'string', required: false, default: undefined };
+        const spec = p.value as Node | null;
+        if (isMap(spec)) {
+          for (const q of spec.items as Pair[]) {
+            const k = keyOf(q);
+            const v = q.value as Node | null;
+            if (k === 'type' && isScalar(v) && typeof v.value === 'string') {
+              if (['string', 'boolean', 'number', 'choice', 'environment'].includes(v.value)) decl.type = v.value as InputType;
+              else this.f.error(v, `on.${event}.inputs.${name}: unknown type "${v.value}" (string, boolean, number, choice or environment)`);
+            } else if (k === 'required' && isScalar(v)) decl.required = v.value === true;
+            else if (k === 'default' && isScalar(v) && v.value !== null) {
+              decl.default = v.value as string | number | boolean;
+              if (typeof v.value === 'string') this.template(v);
+            }
+          }
+        }
+        list.push(decl);
+      }
+      // A workflow that is both dispatched and called takes dispatch inputs first.
+      if (event === 'workflow_dispatch' || wf.inputs.length === 0) wf.inputs = list;
+    };
+    if (isScalar(node) && typeof node.value === 'string') wf.events = [node.value];
+    else if (isSeq(node)) {
+      for (const item of node.items as Node[]) {
+        if (isScalar(item) && typeof item.value === 'string') wf.events.push(item.value);
+        else this.f.error(item, `"on" must list event names, not ${describe(item)}`);
+      }
+    } else if (isMap(node)) {
+      const pairs = node.items as Pair[];
+      for (const p of pairs.filter((q) => keyOf(q) === 'workflow_call')) inputsOf(p.value as Node, 'workflow_call');
+      for (const p of pairs) {
+        wf.events.push(keyOf(p));
+        if (keyOf(p) === 'workflow_dispatch') inputsOf(p.value as Node, 'workflow_dispatch');
+      }
+    } else this.f.error(node, `"on" must be an event name, a list or a mapping of events, not ${describe(node)}`);
+  }
+
+  job(pair: Pair): WorkflowJob | null {
+    const f = this.f;
+    const id = keyOf(pair);
+    const what = `job "${id}"`;
+    if (!JOB_ID.test(id)) {
+      f.error(pair.key as Node, `${what}: a job id must start with a letter or _ and contain only letters, digits, - and _`);
+      return null;
+    }
+    const node = pair.value as Node | null;
+    if (!isMap(node)) {
+      f.error(node ?? pair, `${what} must be a mapping, not ${describe(node)}`);
+      return null;
+    }
+    const k = this.map(node, what, JOB_KEYS);
+    const job: WorkflowJob = {
+      id,
+      name: null,
+      needs: [],
+      needsAt: [],
+      if: null,
+      runsOn: null,
+      matrix: null,
+      failFast: true,
+      maxParallel: null,
+      environment: null,
+      defaults: { shell: null, workingDirectory: null },
+      env: {},
+      outputs: {},
+      container: null,
+      services: [],
+      uses: null,
+      timeoutMinutes: null,
+      continueOnError: false,
+      steps: [],
+      location: f.location(pair),
+    };
+    job.uses = this.str(k.get('uses'), `${what}: "uses"`) ?? null;
+    const local = job.uses === null;
+    if (k.has('name')) {
+      job.name = this.scalar(k.get('name')!.value as Node, `${what}: "name"`);
+      this.template(k.get('name')!.value as Node);
+    }
+    const needs = k.get('needs');
+    if (needs) {
+      const v = needs.value as Node;
+      if (isScalar(v) && typeof v.value === 'string') {
+        job.needs = [v.value];
+        job.needsAt = [f.location(v)];
+      } else if (isSeq(v)) {
+        for (const item of v.items as Node[]) {
+          if (isScalar(item) && typeof item.value === 'string') {
+            job.needs.push(item.value);
+            job.needsAt.push(f.location(item));
+          }
+          else f.error(item, `${what}: "needs" must list job ids, not ${describe(item)}`);
+        }
+      } else f.error(v ?? needs, `${what}: "needs" must be a job id or a list of job ids, not ${describe(v)}`);
+    }
+    job.if = this.condition(k.get('if'), what);
+    job.env = this.env(k.get('env'), `${what}: "env"`);
+    job.defaults = this.defaults(k.get('defaults'), `${what}: "defaults"`);
+    const outputs = k.get('outputs');
+    if (outputs) job.outputs = this.env(outputs, `${what}: "outputs"`, { names: false });
+    const timeout = this.numberOrExpression(k.get('timeout-minutes'), `${what}: "timeout-minutes"`);
+    if (timeout !== undefined) job.timeoutMinutes = timeout;
+    const coe = this.boolOrExpression(k.get('continue-on-error'), `${what}: "continue-on-error"`);
+    if (coe !== undefined) job.continueOnError = coe;
+    this.environment(k.get('environment'), job);
+    this.strategy(k.get('strategy'), job);
+    this.containers(k, job);
+    if (job.uses !== null) {
+      if (k.has('steps')) f.error(k.get('steps')!.key as Node, `${what}: a job that calls a reusable workflow ("uses") cannot have "steps"`);
+      return job;
+    }
+    if (!k.has('runs-on')) f.error(node, `${what}: missing "runs-on" (where the job runs on GitHub; locally it runs on this machine)`);
+    else {
+      this.templatesIn(k.get('runs-on')!.value as Node);
+      job.runsOn = (k.get('runs-on')!.value as Node | null)?.toJSON() ?? null;
+    }
+    const steps = k.get('steps');
+    if (!steps) {
+      f.error(node, `${what}: missing "steps" (or "uses" to call a reusable workflow)`);
+      return job;
+    }
+    const list = steps.value as Node;
+    if (!isSeq(list) || list.items.length === 0) {
+      f.error(list ?? steps, isSeq(list) ? `${what}: "steps" is empty` : `${what}: "steps" must be a list, not ${describe(list)}`);
+      return job;
+    }
+    const seen = new Set<string>();
+    (list.items as Node[]).forEach((s, i) => {
+      const step = this.step(s, i, what, local);
+      if (!step) return;
+      if (step.id !== null) {
+        if (seen.has(step.id)) f.errorAt(step.location, `${what}: step id "${step.id}" is used twice`);
+        seen.add(step.id);
+      }
+      job.steps.push(step);
+    });
+    return job;
+  }
+
+  step(node: Node, index: number, jobWhat: string, local: boolean): WorkflowStep | null {
+    const f = this.f;
+    const what = `${jobWhat}, step ${index + 1}`;
+    if (!isMap(node)) {
+      f.error(node, `${what} must be a mapping, not ${describe(node)}`);
+      return null;
+    }
+    const k = this.map(node, what, STEP_KEYS);
+    const step: WorkflowStep = {
+      index,
+      id: this.str(k.get('id'), `${what}: "id"`) ?? null,
+      name: null,
+      if: this.condition(k.get('if'), what),
+      run: null,
+      uses: this.str(k.get('uses'), `${what}: "uses"`) ?? null,
+      shell: this.str(k.get('shell'), `${what}: "shell"`) ?? null,
+      workingDirectory: this.str(k.get('working-directory'), `${what}: "working-directory"`) ?? null,
+      env: this.env(k.get('env'), `${what}: "env"`),
+      with: {},
+      continueOnError: this.boolOrExpression(k.get('continue-on-error'), `${what}: "continue-on-error"`) ?? false,
+      timeoutMinutes: this.numberOrExpression(k.get('timeout-minutes'), `${what}: "timeout-minutes"`) ?? null,
+      location: f.location(node),
+    };
+    if (step.id !== null && !JOB_ID.test(step.id)) f.error(k.get('id')!.value as Node, `${what}: a step id must start with a letter or _ and contain only letters, digits, - and _`);
+    if (k.has('name')) {
+      step.name = this.scalar(k.get('name')!.value as Node, `${what}: "name"`);
+      this.template(k.get('name')!.value as Node);
+    }
+    const run = k.get('run');
+    if (run) {
+      step.run = this.str(run, `${what}: "run"`, { numbers: true }) ?? null;
+      if (step.run !== null) this.template(run.value as Node);
+    }
+    for (const key of ['shell', 'working-directory'] as const) if (k.has(key)) this.template(k.get(key)!.value as Node);
+    // The inputs of an action that cannot run here are not evaluated: no warnings about what they read.
+    const runnableUses = step.uses !== null && (step.uses.startsWith('./') || /^actions\/checkout@/i.test(step.uses));
+    step.with = this.envLike(k.get('with'), `${what}: "with"`, runnableUses && local);
+    if (step.run === null && step.uses === null) f.error(node, `${what}: needs "run" (a script) or "uses" (an action)`);
+    if (step.run !== null && step.uses !== null) f.error(k.get('uses')!.key as Node, `${what}: has both "run" and "uses"; use one`);
+    if (step.uses !== null && k.has('shell')) f.error(k.get('shell')!.key as Node, `${what}: "shell" applies only to "run" steps`, 'warning');
+    return step;
+  }
+
+  /** A `with:` mapping: like env, any input name; `warn`: report what a local run cannot evaluate. */
+  envLike(pair: Pair | undefined, what: string, warn: boolean): Record<string, string> {
+    const out: Record<string, string> = {};
+    const m = this.sub(pair, what);
+    if (!m) return out;
+    for (const p of m.items as Pair[]) {
+      const v = p.value as Node | null;
+      const s = isScalar(v) && v.value === null ? '' : this.scalar(v, `${what}: "${keyOf(p)}"`);
+      if (s === null) continue;
+      out[keyOf(p)] = s;
+      if (v) this.template(v, warn);
+    }
+    return out;
+  }
+
+  condition(pair: Pair | undefined, what: string): string | null {
+    if (!pair) return null;
+    const v = pair.value as Node | null;
+    if (!isScalar(v) || v.value === null || typeof v.value === 'object') {
+      this.f.error(v ?? pair, `${what}: "if" must be an expression, not ${describe(v)}`);
+      return null;
+    }
+    const text = String(v.value);
+    if (text.includes('${{')) this.template(v);
+    else this.expression(v, text, 0);
+    return text;
+  }
+
+  numberOrExpression(pair: Pair | undefined, what: string): number | string | undefined {
+    if (!pair) return undefined;
+    const v = pair.value as Node | null;
+    if (isScalar(v) && typeof v.value === 'number' && v.value > 0) return v.value;
+    if (isScalar(v) && typeof v.value === 'string' && soleExpression(v.value)) {
+      this.template(v);
+      return v.value;
+    }
+    this.f.error(v ?? pair, `${what} must be a positive number of minutes or an expression, not ${describe(v)}`);
+    return undefined;
+  }
+
+  boolOrExpression(pair: Pair | undefined, what: string): boolean | string | undefined {
+    if (!pair) return undefined;
+    const v = pair.value as Node | null;
+    if (isScalar(v) && typeof v.value === 'boolean') return v.value;
+    if (isScalar(v) && typeof v.value === 'string' && soleExpression(v.value)) {
+      this.template(v);
+      return v.value;
+    }
+    this.f.error(v ?? pair, `${what} must be true, false or an expression, not ${describe(v)}`);
+    return undefined;
+  }
+
+  environment(pair: Pair | undefined, job: WorkflowJob): void {
+    if (!pair) return;
+    const v = pair.value as Node | null;
+    const what = `job "${job.id}": "environment"`;
+    if (isScalar(v) && typeof v.value === 'string') {
+      job.environment = { name: v.value, url: null };
+      this.template(v);
+      return;
+    }
+    if (isMap(v)) {
+      const k = this.map(v, what, ['name', 'url', 'deployment']);
+      const name = this.str(k.get('name'), `${what}: "name"`);
+      if (name === undefined) {
+        if (!k.has('name')) this.f.error(v, `${what}: missing "name"`);
+        return;
+      }
+      job.environment = { name, url: this.str(k.get('url'), `${what}: "url"`) ?? null };
+      for (const key of ['name', 'url']) if (k.has(key)) this.template(k.get(key)!.value as Node);
+      return;
+    }
+    this.f.error(v ?? pair, `${what} must be a name or a mapping with "name" and "url", not ${describe(v)}`);
+  }
+
+  strategy(pair: Pair | undefined, job: WorkflowJob): void {
+    const m = this.sub(pair, `job "${job.id}": "strategy"`);
+    if (!m) return;
+    const what = `job "${job.id}": "strategy"`;
+    const k = this.map(m, what, STRATEGY_KEYS);
+    const ff = this.boolOrExpression(k.get('fail-fast'), `${what}: "fail-fast"`);
+    if (ff !== undefined) job.failFast = ff;
+    const mp = k.get('max-parallel');
+    if (mp) {
+      const v = mp.value as Node;
+      if (isScalar(v) && typeof v.value === 'number' && Number.isInteger(v.value) && v.value > 0) job.maxParallel = v.value;
+      else if (!(isScalar(v) && typeof v.value === 'string' && soleExpression(v.value))) this.f.error(v, `${what}: "max-parallel" must be a positive whole number, not ${describe(v)}`);
+    }
+    const matrix = k.get('matrix');
+    if (!matrix) return;
+    const v = matrix.value as Node | null;
+    if (isScalar(v) && typeof v.value === 'string' && soleExpression(v.value)) {
+      this.template(v);
+      job.matrix = v.value.trim();
+      return;
+    }
+    if (!isMap(v)) {
+      this.f.error(v ?? matrix, `${what}: "matrix" must be a mapping or an expression, not ${describe(v)}`);
+      return;
+    }
+    for (const p of v.items as Pair[]) {
+      const key = keyOf(p);
+      const val = p.value as Node | null;
+      const isExpr = isScalar(val) && typeof val.value === 'string' && soleExpression(val.value) !== null;
+      if (key === 'include' || key === 'exclude') {
+        if (!isSeq(val) && !isExpr) this.f.error(val ?? p, `${what}: "matrix.${key}" must be a list of mappings, not ${describe(val)}`);
+        else if (isSeq(val)) for (const item of val.items as Node[]) if (!isMap(item) && !(isScalar(item) && typeof item.value === 'string' && soleExpression(item.value))) this.f.error(item, `${what}: "matrix.${key}" entries must be mappings, not ${describe(item)}`);
+      } else if (!isSeq(val) && !isExpr) {
+        this.f.error(val ?? p, `${what}: "matrix.${key}" must be a list of values, not ${describe(val)}`);
+      } else if (isSeq(val) && val.items.length === 0) {
+        this.f.error(val, `${what}: "matrix.${key}" is empty`);
+      }
+      this.templatesIn(val);
+    }
+    job.matrix = v.toJSON() as unknown;
+  }
+
+  containers(k: Map<string, Pair>, job: WorkflowJob): void {
+    const c = k.get('container');
+    if (c) {
+      const v = c.value as Node | null;
+      if (isScalar(v) && typeof v.value === 'string') job.container = v.value;
+      else if (isMap(v)) {
+        const image = (v.items as Pair[]).find((p) => keyOf(p) === 'image');
+        job.container = image ? (this.str(image, `job "${job.id}": "container.image"`) ?? null) : null;
+        if (!image) this.f.error(v, `job "${job.id}": "container" needs an "image"`);
+      } else this.f.error(v ?? c, `job "${job.id}": "container" must be an image name or a mapping, not ${describe(v)}`);
+    }
+    const services = this.sub(k.get('services'), `job "${job.id}": "services"`);
+    for (const p of (services?.items ?? []) as Pair[]) {
+      const v = p.value as Node | null;
+      const image = isMap(v) ? (v.items as Pair[]).find((q) => keyOf(q) === 'image') : undefined;
+      const name = image ? this.str(image, `job "${job.id}": "services.${keyOf(p)}.image"`) : undefined;
+      job.services.push({ name: keyOf(p), image: name ?? null });
+    }
+  }
+
+  /** Checks the expressions of every string under a node (matrix values). */
+  templatesIn(node: Node | null): void {
+    if (isScalar(node)) {
+      if (typeof node.value === 'string') this.template(node);
+    } else if (isSeq(node)) for (const i of node.items as Node[]) this.templatesIn(i);
+    else if (isMap(node)) for (const p of node.items as Pair[]) this.templatesIn(p.value as Node);
+  }
+
+  /** Checks every `${{ }}` of a scalar's text; `warn`: also say what a local run cannot evaluate. */
+  template(node: Node, warn = true): void {
+    if (!isScalar(node) || typeof node.value !== 'string') return;
+    let parts;
+    try {
+      parts = splitTemplate(node.value);
+    } catch (e) {
+      this.exprProblem(node, (e as ExpressionError).pos ?? 0, (e as Error).message);
+      return;
+    }
+    for (const p of parts ?? []) if ('expr' in p) this.expression(node, p.expr, p.offset, warn);
+  }
+
+  expression(node: Scalar, text: string, offset: number, warn = true): Expr | null {
+    let e: Expr;
+    try {
+      e = parseExpression(text);
+    } catch (err) {
+      const x = err as ExpressionError;
+      this.exprProblem(node, offset + (x.pos ?? 0), `expression "${text.trim()}": ${x.message}`);
+      return null;
+    }
+    if (!warn) return e;
+    const refs = references(e);
+    for (const c of refs.contexts) {
+      if (c.name === 'secrets' && c.key?.toUpperCase() !== 'GITHUB_TOKEN') {
+        this.exprProblem(node, offset + c.pos, `secrets${c.key ? `.${c.key}` : ''} is not available to local runs: a step that needs it fails there`, 'warning');
+      } else if ((c.name === 'secrets' && c.key?.toUpperCase() === 'GITHUB_TOKEN') || (c.name === 'github' && c.key?.toLowerCase() === 'token')) {
+        this.exprProblem(node, offset + c.pos, 'the GitHub token is not available to local runs: a step that needs it fails there', 'warning');
+      } else if (c.name === 'vars') {
+        this.exprProblem(node, offset + c.pos, `vars${c.key ? `.${c.key}` : ''} is not known locally: give it as a variable (--variable ${c.key ?? 'NAME'}=value), or a step that needs it fails`, 'warning');
+      }
+    }
+    for (const fn of refs.functions) {
+      if (fn.name === 'hashfiles') this.exprProblem(node, offset + fn.pos, 'hashFiles() is not evaluated in local runs: a step that needs it fails there', 'warning');
+    }
+    return e;
+  }
+
+  /** A problem at an offset inside a scalar's value (exact when the scalar is written plainly on one line). */
+  exprProblem(node: Node, offset: number, message: string, severity: 'error' | 'warning' = 'error'): void {
+    const range = node.range;
+    const value = isScalar(node) ? String(node.value) : '';
+    if (range && isScalar(node)) {
+      const raw = this.f.text.slice(range[0], range[1]);
+      const delta = raw === value ? 0 : raw.length >= 2 && raw.slice(1, -1) === value && /^['"]/.test(raw) ? 1 : -1;
+      if (delta >= 0 && !value.slice(0, offset).includes('\n')) {
+        this.f.errorAt(this.f.posAt(range[0] + delta + offset), message, severity);
+        return;
+      }
+    }
+    this.f.error(node, message, severity);
+  }
+}
+
+/** How GitHub names a step without a name: `Run <first line of the script>` or `Run <action>`. */
+export function stepLabel(s: WorkflowStep): string {
+  if (s.name !== null) return s.name;
+  if (s.run !== null) {
+    const line = (s.run.split('\n').find((l) => l.trim() !== '') ?? '').trim();
+    return `Run ${line.length > 80 ? `${line.slice(0, 80)}…` : line}`;
+  }
+  return `Run ${s.uses}`;
+}
+
+// ---- action.yml of local actions ----
+
+export interface ActionDef {
+  file: string;
+  name: string;
+  /** runs.using: composite, docker, node20, … */
+  using: string;
+  image: string | null;
+  inputs: { name: string; default: string | undefined; required: boolean }[];
+  outputs: { name: string; value: string | null }[];
+  steps: WorkflowStep[];
+}
+
+const ACTION_KEYS = ['name', 'author', 'description', 'inputs', 'outputs', 'runs', 'branding'] as const;
+const RUNS_KEYS = ['using', 'steps', 'image', 'args', 'env', 'entrypoint', 'pre', 'main', 'post', 'pre-if', 'post-if', 'pre-entrypoint', 'post-entrypoint'] as const;
+
+/** Reads an action.yml; `action` is null when it has errors (they are in `f.problems`). */
+export function readAction(file: string, text: string): { action: ActionDef | null; f: YamlFile } {
+  const f = new YamlFile(file, text);
+  if (!f.ok) return { action: null, f };
+  const root = f.root;
+  if (!isMap(root)) {
+    f.error(root, `an action must be a mapping, not ${describe(root)}`);
+    return { action: null, f };
+  }
+  const r = new Reader(f);
+  const top = r.map(root, 'action', ACTION_KEYS);
+  const action: ActionDef = { file, name: r.str(top.get('name'), 'action "name"') ?? file, using: '', image: null, inputs: [], outputs: [], steps: [] };
+  const inputs = r.sub(top.get('inputs'), 'action "inputs"');
+  for (const p of (inputs?.items ?? []) as Pair[]) {
+    const spec = p.value as Node | null;
+    const input = { name: keyOf(p), default: undefined as string | undefined, required: false };
+    if (isMap(spec)) {
+      for (const q of spec.items as Pair[]) {
+        const v = q.value as Node | null;
+        if (keyOf(q) === 'default' && isScalar(v) && v.value !== null) {
+          input.default = String(v.value);
+          r.template(v);
+        } else if (keyOf(q) === 'required' && isScalar(v)) input.required = v.value === true || v.value === 'true';
+      }
+    }
+    action.inputs.push(input);
+  }
+  const outputs = r.sub(top.get('outputs'), 'action "outputs"');
+  for (const p of (outputs?.items ?? []) as Pair[]) {
+    const spec = p.value as Node | null;
+    const value = isMap(spec) ? (spec.items as Pair[]).find((q) => keyOf(q) === 'value') : undefined;
+    const v = value ? r.str(value, `action output "${keyOf(p)}": "value"`, { numbers: true }) : undefined;
+    if (value) r.template(value.value as Node);
+    action.outputs.push({ name: keyOf(p), value: v ?? null });
+  }
+  const runs = r.sub(top.get('runs'), 'action "runs"');
+  if (!runs) {
+    f.error(root, 'the action has no "runs"');
+    return { action: null, f };
+  }
+  const rk = r.map(runs, 'action "runs"', RUNS_KEYS);
+  action.using = r.str(rk.get('using'), 'action "runs.using"') ?? '';
+  if (!action.using) f.error(runs, 'the action has no "runs.using" (composite, docker or node20)');
+  action.image = r.str(rk.get('image'), 'action "runs.image"') ?? null;
+  if (action.using === 'composite') {
+    const steps = rk.get('steps');
+    const list = steps?.value as Node | undefined;
+    if (!isSeq(list) || list.items.length === 0) f.error(list ?? runs, 'the composite action has no steps');
+    else {
+      (list.items as Node[]).forEach((s, i) => {
+        const step = r.step(s, i, `action "${action.name}"`, true);
+        if (!step) return;
+        if (step.run !== null && step.shell === null) f.errorAt(step.location, `action "${action.name}", step ${i + 1}: "shell" is required for run steps of a composite action`);
+        action.steps.push(step);
+      });
+    }
+  }
+  return { action: f.problems.some((p) => p.severity === 'error') ? null : action, f };
+}

@@ -1,0 +1,204 @@
+// Reads a .gitlab-ci.yml with its `include:`s into one merged configuration. Local includes (with wildcards,
+// inputs and rules) are read through the import context; remote, template, project and component includes need
+// GitLab or the network, so they are listed as not resolvable offline and the rest of the pipeline still loads.
+import { interpolate, readSpec, resolveInputs } from './inputs';
+import { ValReader } from './reader';
+import { firstMatch, readRules } from './rules';
+import { expandKnown } from './variables';
+import { deepMerge, describeVal, fileLoc, flatten, isNull, mapVal, parseGitlabYaml, type Loc, type MapVal, type Problems, type Val } from './yaml';
+
+export interface LoadContext {
+  readFile(rel: string): Promise<string | null>;
+  listFiles(glob: string): Promise<string[]>;
+  /** Variables usable in include paths and include:rules (predefined, project and run variables). */
+  variables: Record<string, string>;
+  /**
+   * True before a run, when git facts and run variables are not known yet: an include path that still refers to
+   * an unknown variable is reported as resolved at run time instead of as a missing file.
+   */
+  preview: boolean;
+}
+
+export interface OfflineInclude {
+  kind: 'remote' | 'template' | 'project' | 'component';
+  what: string;
+  loc: Loc;
+}
+
+export interface LoadedConfig {
+  /** The merged top-level mapping (without `include`); null when the entry file could not be read. */
+  root: MapVal | null;
+  /** Text of every file read, by path (for comment directives such as `# @Description`). */
+  texts: Map<string, string>;
+  /** Included files, relative to the project folder. */
+  included: string[];
+  offline: OfflineInclude[];
+}
+
+/** GitLab's limits: includes per pipeline and nesting depth. */
+export const MAX_INCLUDES = 150;
+const MAX_DEPTH = 100;
+
+const INCLUDE_KEYS = ['local', 'remote', 'template', 'project', 'file', 'ref', 'component', 'inputs', 'rules', 'cache', 'integrity'];
+
+export async function loadConfig(entry: { path: string; text: string }, ctx: LoadContext, problems: Problems): Promise<LoadedConfig> {
+  const out: LoadedConfig = { root: null, texts: new Map([[entry.path, entry.text]]), included: [], offline: [] };
+  let count = 0;
+
+  const loadText = async (file: string, text: string, inputs: MapVal | null, at: Loc | null, stack: string[]): Promise<MapVal | null> => {
+    const parsed = parseGitlabYaml(file, text, problems);
+    if (!parsed.ok) return null;
+    let body = parsed.body;
+    if (body === null) {
+      if (at) problems.error(at, `included file ${file} is empty`);
+      else problems.error(fileLoc(file), `${file} is empty: add at least one job with a script`);
+      return null;
+    }
+    if (body.t !== 'map') {
+      problems.error(body.loc, `${file} must be a mapping of jobs and keywords, not ${describeVal(body)}`);
+      return null;
+    }
+    if (parsed.header) {
+      const specs = readSpec(parsed.header, problems);
+      if (!specs) return null;
+      const values = resolveInputs(specs, inputs, at ?? parsed.header.loc, file, problems);
+      if (!values) return null;
+      const before = problems.list.length;
+      body = interpolate(body, values, problems, (s) => expandKnown(s, ctx.variables));
+      if (problems.list.slice(before).some((p) => p.severity === 'error')) return null;
+    } else if (inputs && inputs.entries.size > 0 && at) {
+      problems.error(at, `inputs are given, but ${file} has no spec:inputs header declaring them`);
+    }
+    if (body.t !== 'map') return null;
+    let merged = mapVal(body.loc);
+    const include = body.entries.get('include');
+    if (include) {
+      for (const item of includeItems(include.value, problems)) {
+        const sub = await loadInclude(item, stack);
+        for (const m of sub) merged = deepMerge(merged, m);
+      }
+    }
+    const own = new Map(body.entries);
+    own.delete('include');
+    return deepMerge(merged, { ...body, entries: own });
+  };
+
+  const loadInclude = async (item: Val, stack: string[]): Promise<MapVal[]> => {
+    if (item.t === 'scalar' && typeof item.value === 'string') {
+      const s = item.value;
+      if (/^https?:\/\//.test(s)) return offline('remote', s, item.loc);
+      return loadLocal(s, item.loc, null, stack);
+    }
+    const r = ValReader.from(problems, item, 'include', INCLUDE_KEYS);
+    if (!r) return [];
+    const kinds = ['local', 'remote', 'template', 'project', 'component'].filter((k) => r.has(k));
+    if (kinds.length !== 1) {
+      problems.error(item.loc, `include: give exactly one of local, remote, template, project or component${kinds.length ? ` (found ${kinds.join(', ')})` : ''}`);
+      return [];
+    }
+    const rules = readRules(problems, r.value('rules'), 'include', 'include');
+    if (rules) {
+      const rule = await firstMatch(rules, {
+        lookup: (n) => ctx.variables[n],
+        exists: async (patterns) => (await Promise.all(patterns.map((p) => ctx.listFiles(p)))).some((l) => l.length > 0),
+      });
+      if (!rule || rule.when === 'never') return [];
+    }
+    const inputs = r.value('inputs');
+    if (inputs && inputs.t !== 'map') {
+      problems.error(inputs.loc, `include: inputs must be a mapping of input names to values, not ${describeVal(inputs)}`);
+      return [];
+    }
+    const kind = kinds[0] as 'local' | OfflineInclude['kind'];
+    const target = r.string(kind) ?? '';
+    if (kind === 'local') return loadLocal(target, r.at('local'), inputs ?? null, stack);
+    const what = kind === 'project' ? `${target}${r.has('file') ? ` ${(r.stringList('file') ?? []).join(', ')}` : ''}${r.has('ref') ? `@${r.string('ref') ?? ''}` : ''}` : target;
+    return offline(kind, what, item.loc);
+  };
+
+  const offline = (kind: OfflineInclude['kind'], what: string, loc: Loc): MapVal[] => {
+    const why: Record<OfflineInclude['kind'], string> = {
+      remote: 'needs the network',
+      template: "needs GitLab's template library (the network)",
+      project: 'needs access to another GitLab project',
+      component: 'needs the GitLab CI/CD catalog (the network)',
+    };
+    out.offline.push({ kind, what, loc });
+    problems.warn(loc, `include:${kind} ${what} ${why[kind]}; it is not resolvable offline, so its jobs and settings are left out of local runs`);
+    return [];
+  };
+
+  const loadLocal = async (raw: string, loc: Loc, inputs: MapVal | null, stack: string[]): Promise<MapVal[]> => {
+    const expanded = expandKnown(raw, ctx.variables);
+    if (/\$\{?[A-Za-z0-9_]/.test(expanded)) {
+      if (ctx.preview) {
+        problems.info(loc, `include:local "${raw}" depends on variables known only when the pipeline runs; it is resolved then`);
+        return [];
+      }
+      problems.error(loc, `include:local "${raw}": ${expanded} refers to variables that are not defined`);
+      return [];
+    }
+    if (expanded.startsWith('./')) {
+      problems.error(loc, `\`${expanded}\` for include:local is invalid: local includes are relative to the project root and cannot start with ./ (write "${expanded.slice(2)}" or "/${expanded.slice(2)}")`);
+      return [];
+    }
+    if (expanded.split('/').includes('..')) {
+      problems.error(loc, `\`${expanded}\` for include:local is invalid: GitLab does not support directory traversal (..) in local includes`);
+      return [];
+    }
+    const rel = expanded.replace(/^\/+/, '');
+    if (!/\.ya?ml$/.test(rel)) {
+      problems.error(loc, `include:local "${expanded}" is not a YAML file (the name must end in .yml or .yaml)`);
+      return [];
+    }
+    const files = /[*?]/.test(rel) ? (await ctx.listFiles(rel)).filter((f) => /\.ya?ml$/.test(f)) : [rel];
+    if (files.length === 0) {
+      problems.error(loc, `include:local "${expanded}" matches no file`);
+      return [];
+    }
+    const result: MapVal[] = [];
+    for (const file of files) {
+      if (stack.includes(file)) {
+        problems.error(loc, `include loop: ${[...stack, file].join(' includes ')}`);
+        continue;
+      }
+      if (stack.length >= MAX_DEPTH) {
+        problems.error(loc, `includes are nested more than ${MAX_DEPTH} levels deep`);
+        continue;
+      }
+      if (++count > MAX_INCLUDES) {
+        if (count === MAX_INCLUDES + 1) problems.error(loc, `more than ${MAX_INCLUDES} includes (GitLab's limit)`);
+        continue;
+      }
+      const text = await ctx.readFile(file);
+      if (!out.included.includes(file)) out.included.push(file);
+      if (text === null) {
+        problems.error(loc, `include:local: file "${file}" does not exist`);
+        continue;
+      }
+      out.texts.set(file, text);
+      const m = await loadText(file, text, inputs, loc, [...stack, file]);
+      if (m) result.push(m);
+    }
+    return result;
+  };
+
+  out.root = await loadText(entry.path, entry.text, null, null, [entry.path]);
+  return out;
+}
+
+/** `include:` as a list of entries: a string, a mapping, or a list of those. */
+function includeItems(v: Val, problems: Problems): Val[] {
+  if (isNull(v)) return [];
+  if (v.t === 'seq') {
+    const { items } = flatten(v);
+    return items.filter((i) => {
+      if (i.t === 'map' || (i.t === 'scalar' && typeof i.value === 'string')) return true;
+      problems.error(i.loc, `include entries must be file paths or mappings (local, remote, template, project, component), not ${describeVal(i)}`);
+      return false;
+    });
+  }
+  if (v.t === 'map' || (v.t === 'scalar' && typeof v.value === 'string')) return [v];
+  problems.error(v.loc, `include must be a file path, a mapping or a list of them, not ${describeVal(v)}`);
+  return [];
+}

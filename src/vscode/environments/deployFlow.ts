@@ -1,0 +1,160 @@
+// Deploy, rollback and promote in VS Code: prepare (what would be deployed, what must be confirmed), ask
+// (typed name for protected environments; a warning for a dirty tree or commits a deploy would revert), start,
+// follow with progress, and report with "Show Log" / "Show Diff". The answers are the user's own: a command
+// argument or a webview message never confirms a protected deploy.
+import * as vscode from 'vscode';
+import {
+  prepareDeploy,
+  preparePromote,
+  prepareRollback,
+  startDeploy,
+  type DeployPreparation,
+  type DeployServices,
+} from '../../adapters/deploy/runner';
+import type { DeployConfirmation } from '../../core/environments/deploy';
+import { shortSha } from '../../core/environments/diff';
+import { formatDuration } from '../../core/duration';
+import type { EnvironmentConfig } from '../../core/config/delivery';
+import type { DeployAction, DeployRecord } from '../../shared/model';
+import type { Log } from '../log';
+import { requireTrust } from '../trust';
+import type { FolderState } from '../workspaceModel';
+import type { EnvironmentService } from './environmentService';
+
+export interface DeployTarget {
+  state: FolderState;
+  env: EnvironmentConfig;
+}
+
+export interface DeployFlowDeps {
+  envs: EnvironmentService;
+  log: Log;
+  /** Opens the diff view for an environment (before a rollback, or from a notification). */
+  showDiff(state: FolderState, envId: string, ref?: string): Promise<void>;
+}
+
+const VERB: Record<DeployAction, string> = { deploy: 'Deploy', rollback: 'Roll back', promote: 'Promote' };
+
+export async function deployFlow(
+  deps: DeployFlowDeps,
+  target: DeployTarget,
+  action: DeployAction,
+  opts: { ref?: string; to?: string } = {},
+): Promise<DeployRecord | undefined> {
+  if (!requireTrust('deploy')) return undefined;
+  const { state, env } = target;
+  const folder = state.folder.uri.fsPath;
+  if (!env.deploy) {
+    void vscode.window.showErrorMessage(`${env.name} has no "deploy" in delivery.yml: say how to deploy it (command, ssh, gitPush, http or docker).`);
+    return undefined;
+  }
+  const running = deps.envs.activeDeploy(folder, env.id);
+  if (running) {
+    void vscode.window.showWarningMessage(`${env.name} is already being deployed (${running.step}).`);
+    return undefined;
+  }
+  const services: DeployServices = { stateDir: state.store.stateDir, secrets: deps.envs.secrets.resolver };
+  const request = { folder, environment: env, trigger: 'vscode' as const, pipelines: state.snapshot?.pipelines ?? [] };
+  const prep = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `${VERB[action]} ${env.name}: checking what is deployed…` },
+    () =>
+      action === 'rollback'
+        ? prepareRollback(request, services, opts.to)
+        : action === 'promote'
+          ? preparePromote(request, state.snapshot?.environments ?? [], services)
+          : prepareDeploy({ ...request, ref: opts.ref, action }, services),
+  );
+  if ('error' in prep) {
+    void vscode.window.showErrorMessage(`Cannot ${VERB[action].toLowerCase()} ${env.name}: ${prep.error}`);
+    return undefined;
+  }
+  if (prep.lockedBy) {
+    const since = new Date(prep.lockedBy.startedAt).toLocaleString();
+    void vscode.window.showErrorMessage(`${env.name} is locked: ${prep.lockedBy.user} has been deploying it since ${since} (deploy ${prep.lockedBy.deployId}).`);
+    return undefined;
+  }
+  if (action === 'rollback') await deps.showDiff(state, env.id, prep.sha);
+  const confirmed = await confirm(prep, action);
+  if (!confirmed) return undefined;
+  const started = await startDeploy(prep, services, { confirmed });
+  if (!started.ok) {
+    void vscode.window.showErrorMessage(`${VERB[action]} ${env.name}: ${started.message}`);
+    return undefined;
+  }
+  const handle = started.handle;
+  deps.envs.track(state, env.id, handle);
+  deps.log.info(`${action} ${prep.sha} (${prep.ref}) to ${env.id}: started (${handle.record.id})`);
+  handle.onEvent((e) => {
+    if (e.type === 'line') deps.log.append(`[deploy ${env.id}] ${e.text}\n`);
+  });
+  const record = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `${VERB[action]} ${shortSha(prep.sha)} to ${env.name}`, cancellable: true },
+    async (progress, token) => {
+      token.onCancellationRequested(() => handle.cancel());
+      const total = handle.record.steps.length || 1;
+      const sub = handle.onEvent((e) => {
+        if (e.type !== 'step') return;
+        if (e.step.status === 'running') progress.report({ message: e.step.name });
+        else progress.report({ increment: 100 / total, message: `${e.step.name}: ${e.step.status}` });
+      });
+      const r = await handle.done;
+      sub();
+      return r;
+    },
+  );
+  report(deps, target, record);
+  return record;
+}
+
+/** Asks what must be asked; returns the answers, or undefined when the user declined. */
+async function confirm(prep: DeployPreparation, action: DeployAction): Promise<DeployConfirmation | undefined> {
+  const env = prep.environment;
+  const answers: DeployConfirmation = {};
+  const warnings = prep.reasons.filter((r) => r.kind !== 'protected');
+  const what = `${VERB[action].toLowerCase()} ${shortSha(prep.sha)}${prep.ref !== prep.sha && prep.ref !== 'HEAD' ? ` (${prep.ref})` : ''} to ${env.name}`;
+  if (warnings.length > 0) {
+    const go = `${VERB[action]} Anyway`;
+    const choice = await vscode.window.showWarningMessage(
+      `Really ${what}?`,
+      { modal: true, detail: warnings.map((w) => `• ${w.message}`).join('\n') },
+      go,
+    );
+    if (choice !== go) return undefined;
+    for (const w of warnings) {
+      if (w.kind === 'dirty') answers.dirty = true;
+      if (w.kind === 'reverts') answers.reverts = true;
+    }
+  }
+  if (prep.reasons.some((r) => r.kind === 'protected')) {
+    const typed = await vscode.window.showInputBox({
+      title: `${VERB[action]} ${env.name} (protected)`,
+      prompt: `${env.name} is protected. Type "${env.id}" to ${what}.`,
+      placeHolder: env.id,
+      ignoreFocusOut: true,
+      validateInput: (v) => (v === '' || v === env.id ? null : `Type exactly "${env.id}"`),
+    });
+    if (typed !== env.id) return undefined;
+    answers.environmentName = typed;
+  }
+  return answers;
+}
+
+function report(deps: DeployFlowDeps, target: DeployTarget, r: DeployRecord): void {
+  const env = target.env;
+  const showLog = 'Show Log';
+  const showDiff = 'Show Diff';
+  const onChoice = (choice: string | undefined) => {
+    if (choice === showLog && r.logFile) void vscode.commands.executeCommand('delivery.run.showLog', { logFile: r.logFile });
+    if (choice === showDiff) void deps.showDiff(target.state, env.id);
+  };
+  const took = formatDuration(r.durationMs);
+  if (r.status === 'success') {
+    void vscode.window
+      .showInformationMessage(`${VERB[r.action]} ${shortSha(r.sha)} to ${env.name}: done in ${took}${r.health === 'up' ? ', healthy' : ''}.`, showLog, showDiff)
+      .then(onChoice);
+  } else if (r.status === 'cancelled') {
+    void vscode.window.showWarningMessage(`${VERB[r.action]} to ${env.name} was cancelled${r.reason ? `: ${r.reason}` : ''}.`, showLog).then(onChoice);
+  } else {
+    void vscode.window.showErrorMessage(`${VERB[r.action]} ${shortSha(r.sha)} to ${env.name} failed: ${r.reason ?? 'see the log'}`, showLog, showDiff).then(onChoice);
+  }
+}

@@ -1,0 +1,229 @@
+// What is deployed where, inside VS Code: statuses of every environment (probed concurrently, cached, refreshed
+// on a timer, on file changes and after deploys), deploys in progress, and each environment's deploy history.
+// Untrusted workspaces: nothing is probed (a probe may run a command or connect to a host).
+import * as vscode from 'vscode';
+import { deployHistory } from '../../adapters/deploy/runner';
+import type { DeployHandle } from '../../core/environments/deployRun';
+import { EnvironmentStatusService } from '../../adapters/environments';
+import type { EnvironmentConfig } from '../../core/config/delivery';
+import type { CommitInfo, DeployRecord, EnvironmentStatus } from '../../shared/model';
+import { LOG_FORMAT, parseLeftRightLog } from '../../core/environments/diff';
+import type { EnvironmentRow } from '../../shared/views';
+import type { Log } from '../log';
+import type { Secrets } from '../secrets';
+import { isTrusted } from '../trust';
+import type { FolderState, WorkspaceModel } from '../workspaceModel';
+
+export interface ActiveDeploy {
+  folder: string;
+  environment: string;
+  handle: DeployHandle;
+  /** Name of the step running now. */
+  step: string;
+}
+
+function key(folder: string, env: string): string {
+  return `${folder}\u0000${env}`;
+}
+
+export class EnvironmentService implements vscode.Disposable {
+  readonly statusService: EnvironmentStatusService;
+  private readonly statuses = new Map<string, EnvironmentStatus>();
+  private readonly history = new Map<string, DeployRecord[]>();
+  private readonly active = new Map<string, ActiveDeploy>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly subs: vscode.Disposable[] = [this.changed];
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private refreshing: Promise<void> | null = null;
+  private refreshController: AbortController | null = null;
+  loading = false;
+  private fireTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly model: WorkspaceModel,
+    readonly secrets: Secrets,
+    private readonly log: Log,
+  ) {
+    this.statusService = new EnvironmentStatusService({ secrets: secrets.resolver });
+    this.subs.push(
+      model.onDidChange(() => {
+        this.statusService.invalidate();
+        void this.refresh();
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.refresh(true)),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('delivery.environments.refreshInterval')) this.schedule();
+      }),
+    );
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const seconds = vscode.workspace.getConfiguration('delivery').get<number>('environments.refreshInterval', 60);
+    if (seconds > 0) this.timer = setInterval(() => void this.refresh(), seconds * 1000);
+  }
+
+  private fireSoon(): void {
+    if (this.fireTimer) return;
+    this.fireTimer = setTimeout(() => {
+      this.fireTimer = null;
+      this.changed.fire();
+    }, 50);
+  }
+
+  /** Every environment of every folder, with its folder. */
+  environments(): { state: FolderState; env: EnvironmentConfig }[] {
+    return this.model.folders().flatMap((state) => (state.snapshot?.environments ?? []).map((env) => ({ state, env })));
+  }
+
+  find(folder: string, envId: string): { state: FolderState; env: EnvironmentConfig } | undefined {
+    return this.environments().find((x) => x.state.folder.uri.fsPath === folder && x.env.id === envId);
+  }
+
+  status(folder: string, envId: string): EnvironmentStatus | undefined {
+    return this.statuses.get(key(folder, envId));
+  }
+
+  deploys(folder: string, envId: string): DeployRecord[] {
+    return this.history.get(key(folder, envId)) ?? [];
+  }
+
+  activeDeploy(folder: string, envId: string): ActiveDeploy | undefined {
+    return this.active.get(key(folder, envId));
+  }
+
+  activeDeploys(): ActiveDeploy[] {
+    return [...this.active.values()];
+  }
+
+  /** Probes every environment (all folders at once; each environment appears as soon as it is known). */
+  refresh(force = false): Promise<void> {
+    if (this.refreshing && !force) return this.refreshing;
+    this.refreshController?.abort();
+    const ctl = new AbortController();
+    this.refreshController = ctl;
+    const run = this.doRefresh(force, ctl.signal).finally(() => {
+      if (this.refreshing === run) this.refreshing = null;
+    });
+    this.refreshing = run;
+    return run;
+  }
+
+  private async doRefresh(force: boolean, signal: AbortSignal): Promise<void> {
+    await this.model.whenLoaded();
+    const states = this.model.folders().filter((s) => (s.snapshot?.environments.length ?? 0) > 0);
+    await Promise.all(states.map((s) => this.loadHistory(s)));
+    if (!isTrusted()) {
+      this.fireSoon();
+      return;
+    }
+    this.loading = true;
+    this.fireSoon();
+    const started = Date.now();
+    try {
+      await Promise.all(
+        states.map(async (state) => {
+          const folder = state.folder.uri.fsPath;
+          const envs = state.snapshot?.environments ?? [];
+          const ids = new Set(envs.map((e) => e.id));
+          for (const k of [...this.statuses.keys()]) if (k.startsWith(`${folder}\u0000`) && !ids.has(k.slice(folder.length + 1))) this.statuses.delete(k);
+          await this.statusService.statuses(folder, envs, {
+            signal,
+            force,
+            onStatus: (s) => {
+              this.statuses.set(key(folder, s.id), s);
+              this.fireSoon();
+            },
+          });
+        }),
+      );
+      if (!signal.aborted) this.log.info(`environments probed in ${Date.now() - started} ms`);
+    } catch (e) {
+      if (!signal.aborted) this.log.error('could not read the environments', e);
+    } finally {
+      this.loading = false;
+      this.fireSoon();
+    }
+  }
+
+  private async loadHistory(state: FolderState): Promise<void> {
+    const folder = state.folder.uri.fsPath;
+    for (const env of state.snapshot?.environments ?? []) {
+      this.history.set(key(folder, env.id), await deployHistory(state.store.stateDir, env.id, 20).catch(() => []));
+    }
+  }
+
+  /** Tracks a deploy that started: the tree, status bar and panel follow it; the environment is re-probed after. */
+  track(state: FolderState, envId: string, handle: DeployHandle): void {
+    const folder = state.folder.uri.fsPath;
+    const entry: ActiveDeploy = { folder, environment: envId, handle, step: handle.record.steps[0]?.name ?? 'starting' };
+    this.active.set(key(folder, envId), entry);
+    handle.onEvent((e) => {
+      if (e.type === 'step' && e.step.status === 'running') {
+        entry.step = e.step.name;
+        this.fireSoon();
+      }
+    });
+    this.fireSoon();
+    void handle.done.then(async () => {
+      this.active.delete(key(folder, envId));
+      await this.loadHistory(state);
+      this.statusService.invalidate(folder);
+      this.fireSoon();
+      await this.refresh(true);
+    });
+  }
+
+  /** Commits between what an environment runs and HEAD (at most 100 each way), for the tree. */
+  async commits(folder: string, deployed: string, local: string): Promise<{ toDeploy: CommitInfo[]; toRevert: CommitInfo[] }> {
+    const out = await this.statusService
+      .repo(folder)
+      .raw(['log', '-z', '--left-right', '-n', '200', '--no-color', `--format=${LOG_FORMAT}`, '--end-of-options', `${deployed}...${local}`], new AbortController().signal);
+    const { left, right } = parseLeftRightLog(out);
+    return { toDeploy: right.slice(0, 100), toRevert: left.slice(0, 100) };
+  }
+
+  rows(): EnvironmentRow[] {
+    return this.environments().map(({ state, env }) => {
+      const folder = state.folder.uri.fsPath;
+      const status = this.statuses.get(key(folder, env.id)) ?? placeholder(env, isTrusted() ? 'checking…' : 'not probed: the workspace is not trusted');
+      const last = this.deploys(folder, env.id)[0];
+      return {
+        folder,
+        folderName: state.folder.name,
+        status,
+        protected: env.protected,
+        promotesFrom: env.promotesFrom,
+        canDeploy: env.deploy !== null,
+        deploying: this.activeDeploy(folder, env.id)?.step ?? null,
+        lastDeploy: last ? { id: last.id, sha: last.sha, status: last.status, user: last.user, startedAt: last.startedAt, durationMs: last.durationMs, action: last.action } : null,
+      };
+    });
+  }
+
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.fireTimer) clearTimeout(this.fireTimer);
+    this.refreshController?.abort();
+    for (const d of this.active.values()) d.handle.cancel();
+    for (const s of this.subs) s.dispose();
+  }
+}
+
+/** A status to show before the first probe answers (or when probing is not allowed). */
+export function placeholder(env: EnvironmentConfig, why: string): EnvironmentStatus {
+  return {
+    id: env.id,
+    name: env.name,
+    url: env.url,
+    deployed: { sha: null, error: env.version ? why : null, raw: null, checkedAt: 0 },
+    local: { sha: null, branch: null, dirty: false },
+    ahead: null,
+    behind: null,
+    health: 'unknown',
+    healthDetail: null,
+  };
+}

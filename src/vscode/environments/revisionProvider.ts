@@ -1,0 +1,34 @@
+// Read-only documents of a file at a commit (`delivery-rev:` URIs), the left side of the native diff editor:
+// "what the environment runs" next to the local file.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { fileAtRevision } from '../../adapters/environments';
+
+export const REVISION_SCHEME = 'delivery-rev';
+
+/** delivery-rev:/<path>?<json {folder, sha, path}> — the path part keeps the editor's language detection working. */
+export function revisionUri(folder: string, sha: string, file: string): vscode.Uri {
+  return vscode.Uri.from({ scheme: REVISION_SCHEME, path: `/${file}`, query: JSON.stringify({ folder, sha, path: file }) });
+}
+
+export class RevisionProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly registration = vscode.workspace.registerTextDocumentContentProvider(REVISION_SCHEME, this);
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    let q: { folder?: unknown; sha?: unknown; path?: unknown };
+    try {
+      q = JSON.parse(uri.query) as typeof q;
+    } catch {
+      return '';
+    }
+    if (typeof q.folder !== 'string' || typeof q.sha !== 'string' || typeof q.path !== 'string' || !/^[0-9a-f]{7,40}$/.test(q.sha)) return '';
+    const buf = await fileAtRevision(q.folder, q.sha, q.path);
+    if (buf === null) return ''; // the file does not exist at that commit (added since)
+    if (buf.subarray(0, 8000).includes(0)) return `(binary file ${path.basename(q.path)}, ${buf.length} bytes at ${q.sha.slice(0, 7)})`;
+    return buf.toString('utf8');
+  }
+
+  dispose(): void {
+    this.registration.dispose();
+  }
+}
