@@ -1,5 +1,7 @@
 // Starting a local run of an imported pipeline: shared by the VS Code extension and the CLI.
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import type { PlanIO } from '../core/sources';
 import { startRun, type EngineOptions, type RunHandle } from '../core/engine/engine';
 import type { RunRequest } from '../core/engine/select';
 import type { ImportedPipeline } from '../core/sources';
@@ -26,14 +28,28 @@ export async function startLocalRun(
   opts: LocalRunOptions,
 ): Promise<RunHandle | { error: string }> {
   const git = opts.noGit ? null : await headInfo(opts.folder).catch(() => null);
+  // Scratch folders the planner makes (GITHUB_ENV files, file variables) go when the run ends.
+  const scratch: string[] = [];
+  const io: PlanIO = {
+    ...localPlanIO,
+    tempDir: async (prefix) => {
+      const dir = await localPlanIO.tempDir(prefix);
+      scratch.push(dir);
+      return dir;
+    },
+  };
+  const removeScratch = () => Promise.all(scratch.map((d) => fs.promises.rm(d, { recursive: true, force: true }).catch(() => undefined)));
   const plan = await pipeline.plan(request, {
     folder: opts.folder,
     git: git ? { sha: git.sha, ref: git.ref, branch: git.branch, defaultBranch: git.defaultBranch, remoteUrl: git.remoteUrl, author: git.author } : undefined,
     variables: request.variables,
-    io: localPlanIO,
+    io,
   });
-  if ('error' in plan) return plan;
-  return startRun(
+  if ('error' in plan) {
+    await removeScratch();
+    return plan;
+  }
+  const handle = startRun(
     plan,
     { id: newRunId(), folder: opts.folder, trigger: opts.trigger, sha: git?.sha ?? null, pid: process.pid },
     {
@@ -44,4 +60,6 @@ export async function startLocalRun(
       redact: opts.redact,
     },
   );
+  void handle.done.then(removeScratch);
+  return handle;
 }

@@ -29,7 +29,7 @@ export interface PlannedStep {
   /** A step that does nothing locally, by design (e.g. a checkout of the workspace we already have). */
   noop: string | null;
   continueOnError: boolean;
-  /** Extra decision on top of `when` (GitHub `if:`): true to run, false to skip, a string for an error. */
+  /** Extra decision on top of `when` (GitHub `if:`): true to run, false to skip, a string to skip with that reason. */
   condition?: (ctx: StepContext) => boolean | string;
   /** Called after the step with its result, e.g. to read outputs the step wrote; a string fails the step with that reason. */
   after?: (result: ProcessResult, ctx: StepContext) => Promise<void | string> | void | string;

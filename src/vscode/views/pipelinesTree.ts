@@ -76,7 +76,7 @@ class SourceNode extends PipelineTreeNode {
   }
   treeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(SOURCE_LABEL[this.kind], vscode.TreeItemCollapsibleState.Expanded);
-    item.iconPath = new vscode.ThemeIcon(this.kind === 'github' ? 'github' : this.kind === 'gitlab' ? 'gitlab' : 'rocket');
+    item.iconPath = new vscode.ThemeIcon(this.kind === 'github' ? 'github' : this.kind === 'gitlab' ? 'git-merge' : 'rocket');
     item.description = `${this.pipelines.length} pipeline${this.pipelines.length === 1 ? '' : 's'}`;
     item.contextValue = `source ${this.kind}`;
     item.id = `source:${this.state.folder.uri.fsPath}:${this.kind}`;
