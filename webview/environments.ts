@@ -59,6 +59,11 @@ function renderRow(row: EnvironmentRow, trusted: boolean): HTMLElement {
   const diff = h(TAGS.button, { appearance: 'secondary', 'data-action': 'diff' }, 'Diff');
   diff.addEventListener('click', () => send({ type: 'showDiff', folder: row.folder, environment: s.id }));
   actions.append(diff);
+  if (row.promotesFrom) {
+    const promo = h(TAGS.button, { appearance: 'secondary', 'data-action': 'diff-promote', title: `What promoting ${row.promotesFrom} to ${s.name} brings` }, `Diff with ${row.promotesFrom}`);
+    promo.addEventListener('click', () => send({ type: 'showDiff', folder: row.folder, environment: s.id, to: row.promotesFrom! }));
+    actions.append(promo);
+  }
   if (trusted && row.canDeploy) {
     const deploy = h(TAGS.button, { appearance: 'primary', 'data-action': 'deploy' }, 'Deploy');
     deploy.addEventListener('click', () => send({ type: 'deployEnvironment', folder: row.folder, environment: s.id }));

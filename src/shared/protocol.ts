@@ -40,7 +40,7 @@ export type WebviewMessage =
   | { type: 'showView'; view: PanelView }
   | { type: 'refreshEnvironments' }
   | { type: 'deployEnvironment'; folder: string; environment: string }
-  | { type: 'showDiff'; folder: string; environment: string }
+  | { type: 'showDiff'; folder: string; environment: string; to?: string }
   | { type: 'openFileDiff'; path: string }
   | { type: 'loadHunks'; path: string };
 
@@ -83,9 +83,13 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | null {
     case 'refreshEnvironments':
       return keys === 'type' ? { type: 'refreshEnvironments' } : null;
     case 'deployEnvironment':
-    case 'showDiff':
       return keys === 'environment,folder,type' && isId(m.folder) && isId(m.environment)
-        ? { type: m.type, folder: m.folder, environment: m.environment }
+        ? { type: 'deployEnvironment', folder: m.folder, environment: m.environment }
+        : null;
+    case 'showDiff':
+      if (keys === 'environment,folder,type' && isId(m.folder) && isId(m.environment)) return { type: 'showDiff', folder: m.folder, environment: m.environment };
+      return keys === 'environment,folder,to,type' && isId(m.folder) && isId(m.environment) && isId(m.to)
+        ? { type: 'showDiff', folder: m.folder, environment: m.environment, to: m.to }
         : null;
     case 'openFileDiff':
     case 'loadHunks':

@@ -43,7 +43,7 @@ ${extra}`;
     fs.mkdirSync(path.join(folder, 'scripts'), { recursive: true });
     fs.writeFileSync(
       path.join(folder, 'scripts', 'deploy.sh'),
-      '#!/bin/bash\nset -euo pipefail\n[ -f FAIL_DEPLOY ] && { echo "deploy refused: FAIL_DEPLOY is set" >&2; exit 3; }\necho "deploying $DELIVERY_SHORT_SHA to $DELIVERY_ENV (was ${DELIVERY_PREVIOUS_SHA:-none})"\necho "$DELIVERY_SHA" > "$APP_DIR/VERSION"\n',
+      '#!/bin/bash\nset -euo pipefail\n[ -f FAIL_DEPLOY ] && { echo "deploy refused: FAIL_DEPLOY is set" >&2; exit 3; }\necho "deploying $DELIVERY_SHORT_SHA to $DELIVERY_ENV (was ${DELIVERY_PREVIOUS_SHA:-none})"\nsleep 0.8\necho "$DELIVERY_SHA" > "$APP_DIR/VERSION"\n',
     );
     fs.writeFileSync(path.join(folder, 'delivery.yml'), `${original}\n${env('qa', app, '')}${env('prod', prodApp, '    protected: true\n')}`);
     git(folder, 'add', '-A');
@@ -103,7 +103,9 @@ ${extra}`;
 
   test('Deploy runs the deploy, checks version and health, records it and updates the indicator', async () => {
     const a = await api();
-    const record = (await vscode.commands.executeCommand('delivery.environment.deploy', { folder, environment: 'qa' })) as DeployRecord;
+    const pending = vscode.commands.executeCommand('delivery.environment.deploy', { folder, environment: 'qa' }) as Thenable<DeployRecord>;
+    await waitFor(() => a.statusBarText().deploy.startsWith('$(sync~spin) qa: '), 'the indicator to show the deploy in progress');
+    const record = await pending;
     assert.equal(record.status, 'success', record.reason ?? '');
     assert.equal(record.sha, shas[2]);
     assert.equal(record.previousSha, shas[0]);
@@ -116,6 +118,18 @@ ${extra}`;
     const history = tree.find((r) => r.label === 'qa')!.children.find((c) => c.label.startsWith('Recent deploys'))!;
     assert.equal(history.children[0].label, `deploy ${shas[2].slice(0, 7)}`);
     assert.match(history.children[0].description, /^success · /);
+  });
+
+  test('two environments compare with each other (what a promote would bring)', async () => {
+    const view = (await vscode.commands.executeCommand('delivery.environment.diff', { folder, environment: 'prod', to: 'qa' })) as {
+      toLabel: string;
+      diff: { from: { sha: string }; to: { sha: string }; commits: { toDeploy: { sha: string }[] }; uncommitted: unknown[] };
+    };
+    assert.equal(view.diff.from.sha, shas[0]);
+    assert.equal(view.diff.to.sha, shas[2]);
+    assert.deepEqual(view.diff.commits.toDeploy.map((c) => c.sha), [shas[2], shas[1]]);
+    assert.match(view.toLabel, /^qa /);
+    assert.deepEqual(view.diff.uncommitted, [], 'uncommitted changes belong to a comparison with HEAD only');
   });
 
   test('a failing deploy is recorded, turns the indicator red, and releases the lock', async () => {

@@ -133,6 +133,26 @@ pipelines:
     await waitFor(() => !isAlive(child), 5000, 'the grandchild to die');
   });
 
+  it('an AbortSignal given to the engine cancels the run like cancel()', async () => {
+    const cfg = parseDeliveryConfig(`version: 1\npipelines:\n  ci:\n    jobs:\n      long: { run: 'echo started; sleep 300' }\n`);
+    const folder = tempDir();
+    const plan = planDeliveryPipeline(cfg.pipelines[0], folder);
+    if ('error' in plan) throw new Error(plan.error);
+    const ctl = new AbortController();
+    const handle = startRun(plan, { id: newRunId(), folder, trigger: 'cli', sha: null, pid: process.pid }, {
+      runner: new LocalProcessRunner({ killGraceMs: 300 }),
+      store: new FileRunStore(tempDir('delivery-state-')),
+      parallelism: 1,
+      signal: ctl.signal,
+    });
+    handle.onEvent((e) => {
+      if (e.type === 'line' && e.text === 'started') ctl.abort();
+    });
+    const run = await handle.done;
+    assert.equal(run.status, 'cancelled');
+    assert.equal(run.jobs[0].status, 'cancelled');
+  });
+
   it('streams output, keeps a bounded tail, writes the full log and persists the run', async () => {
     const { run, job, events, store, handle } = await runYaml(`version: 1\npipelines:\n  ci:\n    jobs:\n      loud: { run: 'for i in $(seq 1 500); do echo line $i; done' }\n`);
     const lines = events.filter((e) => e.type === 'line' && e.jobId === 'loud' && e.stream === 'stdout');

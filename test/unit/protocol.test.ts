@@ -11,6 +11,16 @@ describe('webview protocol', () => {
       type: 'runPipeline', folder: '/w', pipelineId: 'delivery.yml#ci',
     });
   });
+  it('accepts the environment messages, with an optional second environment for a diff', () => {
+    assert.deepEqual(parseWebviewMessage({ type: 'showDiff', folder: '/w', environment: 'prod' }), { type: 'showDiff', folder: '/w', environment: 'prod' });
+    assert.deepEqual(parseWebviewMessage({ type: 'showDiff', folder: '/w', environment: 'prod', to: 'staging' }), { type: 'showDiff', folder: '/w', environment: 'prod', to: 'staging' });
+    assert.deepEqual(parseWebviewMessage({ type: 'deployEnvironment', folder: '/w', environment: 'prod' }), { type: 'deployEnvironment', folder: '/w', environment: 'prod' });
+    assert.equal(parseWebviewMessage({ type: 'deployEnvironment', folder: '/w', environment: 'prod', confirmed: true }), null);
+    assert.deepEqual(parseWebviewMessage({ type: 'openFileDiff', path: 'src/a b.ts' }), { type: 'openFileDiff', path: 'src/a b.ts' });
+    assert.equal(parseWebviewMessage({ type: 'loadHunks', path: 'a\u0000b' }), null);
+    assert.equal(parseWebviewMessage({ type: 'showView', view: 'secrets' }), null);
+  });
+
   it('rejects unknown types, missing, extra and mistyped fields', () => {
     for (const bad of [
       null, 'ready', [], { type: 'nope' }, { type: 'cancelRun' }, { type: 'cancelRun', runId: 3 }, { type: 'cancelRun', runId: '' },

@@ -22,6 +22,8 @@ export interface EngineOptions {
   now?: () => number;
   /** Masks secrets in every line before it is logged, kept or emitted. */
   redact?: (text: string) => string;
+  /** Aborting it cancels the run (the same as RunHandle.cancel()). */
+  signal?: AbortSignal;
 }
 
 export interface RunMeta {
@@ -129,6 +131,15 @@ class Run {
       },
     };
     this.controller.signal.addEventListener('abort', () => this.pump(), { once: true });
+    const outer = this.opts.signal;
+    if (outer) {
+      if (outer.aborted) this.controller.abort();
+      else {
+        const onAbort = () => this.controller.abort();
+        outer.addEventListener('abort', onAbort, { once: true });
+        void this.done.then(() => outer.removeEventListener('abort', onAbort));
+      }
+    }
     void this.persist().then(() => this.pump());
     if (this.plan.jobs.length === 0) queueMicrotask(() => this.pump());
     return handle;

@@ -42,6 +42,8 @@ export interface DeployRunOptions {
   redact?: (text: string) => string;
   now?: () => number;
   tailLines?: number;
+  /** Aborting it cancels the deploy (the same as DeployHandle.cancel()). */
+  signal?: AbortSignal;
 }
 
 export interface DeployHandle {
@@ -78,6 +80,8 @@ export function startDeployRun(record: DeployRecord, steps: readonly DeployStepP
   const redact = opts.redact ?? ((s: string) => s);
   const listeners = new Set<(e: DeployEvent) => void>();
   const controller = new AbortController();
+  if (opts.signal?.aborted) controller.abort();
+  else opts.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   const tail: string[] = [];
   const maxTail = opts.tailLines ?? 200;
   let saving: Promise<void> = Promise.resolve();

@@ -95,7 +95,12 @@ export const diff: CommandSpec = {
       void vscode.window.showErrorMessage(`${t.env.name} has no "version" in delivery.yml, so what it runs is unknown.`);
       return undefined;
     }
-    return deps.board.showDiff(t.state, t.env.id, refArg(arg, 'ref'));
+    const to = refArg(arg, 'to');
+    if (to !== undefined && !deps.envs.find(t.state.folder.uri.fsPath, to)) {
+      void vscode.window.showErrorMessage(`No environment "${to}" to compare ${t.env.name} with.`);
+      return undefined;
+    }
+    return deps.board.showDiff(t.state, t.env.id, refArg(arg, 'ref'), to);
   },
 };
 

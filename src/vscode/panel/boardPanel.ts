@@ -162,7 +162,7 @@ export class BoardController implements vscode.Disposable {
         return;
       case 'showDiff': {
         const found = this.envs.find(msg.folder, msg.environment);
-        if (found) await this.showDiff(found.state, msg.environment);
+        if (found) await this.showDiff(found.state, msg.environment, undefined, msg.to);
         return;
       }
       case 'openFileDiff':
@@ -204,8 +204,8 @@ export class BoardController implements vscode.Disposable {
     this.post({ type: 'environments', rows: this.envs.rows(), loading: this.envs.loading });
   }
 
-  /** Shows what deploying `ref` (default: local HEAD) to the environment changes. */
-  async showDiff(state: FolderState, envId: string, ref?: string): Promise<DiffView | null> {
+  /** Shows what deploying `ref` (default: local HEAD), or what environment `toEnv` runs, to the environment changes. */
+  async showDiff(state: FolderState, envId: string, ref?: string, toEnv?: string): Promise<DiffView | null> {
     const request = ++this.diffRequest;
     this.view = 'diff';
     this.diff = { view: null, loading: true, error: null };
@@ -215,17 +215,25 @@ export class BoardController implements vscode.Disposable {
     const envs = state.snapshot?.environments ?? [];
     const env = envs.find((e) => e.id === envId);
     try {
-      const r = await environmentDiff(folder, envs, envId, ref ? { kind: 'ref', ref } : { kind: 'head' }, { service: this.envs.statusService, secrets: this.envs.secrets.resolver });
+      const target = toEnv ? { kind: 'environment' as const, id: toEnv } : ref ? { kind: 'ref' as const, ref } : { kind: 'head' as const };
+      const r = await environmentDiff(folder, envs, envId, target, { service: this.envs.statusService, secrets: this.envs.secrets.resolver });
+      const toName = toEnv ? (envs.find((e) => e.id === toEnv)?.name ?? toEnv) : null;
       const view: DiffView = {
         folder,
         environment: envId,
         environmentName: env?.name ?? envId,
         fromLabel: `deployed ${shortSha(r.diff.from.sha)}`,
-        toLabel: ref ? (ref.length === 40 ? shortSha(ref) : `${ref} (${shortSha(r.diff.to.sha)})`) : `local HEAD ${shortSha(r.diff.to.sha)}`,
+        toLabel: toName
+          ? `${toName} ${shortSha(r.diff.to.sha)}`
+          : ref
+            ? ref.length === 40
+              ? shortSha(ref)
+              : `${ref} (${shortSha(r.diff.to.sha)})`
+            : `local HEAD ${shortSha(r.diff.to.sha)}`,
         diff: r.diff,
         warning:
           r.diff.commits.toRevert.length > 0
-            ? (ref ? null : revertWarning(r.from)) ??
+            ? (ref || toEnv ? null : revertWarning(r.from)) ??
               `This deploy would revert ${r.diff.commits.toRevert.length} commit${r.diff.commits.toRevert.length === 1 ? '' : 's'} that ${env?.name ?? envId} runs now.`
             : null,
       };
