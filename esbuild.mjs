@@ -70,7 +70,7 @@ if (tests) {
     bundle: false,
     sourcemap: 'inline',
     logLevel: 'warning',
-    entryPoints: [...listTs('src'), ...listTs('test/unit'), ...listTs('test/integration'), ...listTs('test/support')],
+    entryPoints: [...listTs('src'), ...listTs('test/unit'), ...listTs('test/integration'), ...listTs('test/integration-untrusted'), ...listTs('test/support')],
     outdir: 'out',
     outbase: '.',
   });

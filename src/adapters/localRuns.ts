@@ -8,7 +8,7 @@ import type { ImportedPipeline } from '../core/sources';
 import type { RunRecord } from '../shared/model';
 import { LocalWorkspaceFiles, localPlanIO } from './files';
 import { headInfo } from './git';
-import { LocalProcessRunner } from './processRunner';
+import { LocalProcessRunner, orphanMark } from './processRunner';
 import { type FileRunStore, newRunId } from './runStore';
 
 export interface LocalRunOptions {
@@ -49,11 +49,12 @@ export async function startLocalRun(
     await removeScratch();
     return plan;
   }
+  const id = newRunId();
   const handle = startRun(
     plan,
-    { id: newRunId(), folder: opts.folder, trigger: opts.trigger, sha: git?.sha ?? null, pid: process.pid },
+    { id, folder: opts.folder, trigger: opts.trigger, sha: git?.sha ?? null, pid: process.pid },
     {
-      runner: opts.runner ?? new LocalProcessRunner(),
+      runner: opts.runner ?? new LocalProcessRunner({ ownerMark: orphanMark('run', id) }),
       store: opts.store,
       files: new LocalWorkspaceFiles(),
       parallelism: opts.parallelism ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),

@@ -23,6 +23,30 @@ export interface ProcessRunnerOptions {
   /** Base environment (default: this process's environment). */
   baseEnv?: NodeJS.ProcessEnv;
   killGraceMs?: number;
+  /**
+   * A mark (orphanMark()) added to every process of commands whose leftovers are killed, so that if this process
+   * dies without cleaning up (SIGKILL), the next one that finds the run interrupted can kill them (killMarked).
+   */
+  ownerMark?: string;
+}
+
+/** The mark of a run's or deploy's processes; derived from its id, so a later process can find them. */
+export function orphanMark(kind: 'run' | 'deploy', id: string): string {
+  return `dlv${kind}-${id.replace(/[^A-Za-z0-9-]/g, '')}`;
+}
+
+/** SIGKILLs every live process carrying `mark` (processes an engine that died left behind). Returns how many. */
+export function killMarked(mark: string): number {
+  let count = 0;
+  for (const p of processesWithMark(mark)) {
+    try {
+      process.kill(p, 'SIGKILL');
+      count++;
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return count;
 }
 
 export class LocalProcessRunner implements ProcessRunner {
@@ -43,6 +67,7 @@ export class LocalProcessRunner implements ProcessRunner {
     const base = this.options.baseEnv ?? process.env;
     const env: NodeJS.ProcessEnv = spec.cleanEnv ? { PATH: base.PATH, HOME: base.HOME, ...spec.env } : { ...base, ...spec.env };
     env[MARK_VARIABLE] = base[MARK_VARIABLE] ? `${base[MARK_VARIABLE]}:${mark}` : mark;
+    if (this.options.ownerMark && spec.killLeftovers !== false) env[MARK_VARIABLE] += `:${this.options.ownerMark}`;
     let scriptDir: string | null = null;
     let args = spec.args;
     if (spec.scriptFile) {

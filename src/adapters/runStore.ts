@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { RunRecord } from '../shared/model';
 import type { JobLog, OutputStream, RunStore } from '../core/engine/ports';
 import { writeFileAtomic } from './atomicFile';
+import { killMarked, orphanMark } from './processRunner';
 
 const LOG_FLUSH_BYTES = 64 * 1024;
 const LOG_FLUSH_MS = 100;
@@ -17,6 +18,8 @@ export function newRunId(now = new Date()): string {
 
 export class FileRunStore implements RunStore {
   readonly runsDir: string;
+  /** Why the last save failed (a full disk...), or null once a save succeeds again: callers tell the user. */
+  lastSaveError: Error | null = null;
 
   constructor(readonly stateDir: string) {
     this.runsDir = path.join(stateDir, 'runs');
@@ -28,13 +31,19 @@ export class FileRunStore implements RunStore {
   }
 
   async save(run: RunRecord): Promise<void> {
-    const dir = this.runDir(run.id);
-    await fs.promises.mkdir(dir, { recursive: true });
-    const driver = path.join(dir, 'driver.json');
-    if (run.status === 'running' && !fs.existsSync(driver)) {
-      await writeFileAtomic(driver, JSON.stringify({ pid: run.pid, startTime: processStartTime(run.pid) }));
+    try {
+      const dir = this.runDir(run.id);
+      await fs.promises.mkdir(dir, { recursive: true });
+      const driver = path.join(dir, 'driver.json');
+      if (run.status === 'running' && !fs.existsSync(driver)) {
+        await writeFileAtomic(driver, JSON.stringify({ pid: run.pid, startTime: processStartTime(run.pid) }));
+      }
+      await writeFileAtomic(path.join(dir, 'run.json'), JSON.stringify(run, null, 1));
+      this.lastSaveError = null;
+    } catch (e) {
+      this.lastSaveError = e as Error;
+      throw e;
     }
-    await writeFileAtomic(path.join(dir, 'run.json'), JSON.stringify(run, null, 1));
   }
 
   openLog(run: RunRecord, jobId: string): JobLog {
@@ -96,6 +105,8 @@ export class FileRunStore implements RunStore {
           j.reason = 'interrupted: the process running it ended';
         }
       }
+      // Its jobs' processes outlived the engine that could not kill them (SIGKILL, a crash): kill them now.
+      killMarked(orphanMark('run', id));
       await this.save(run).catch(() => undefined);
     }
     return run;

@@ -14,6 +14,7 @@ import { folderStateDir } from '../adapters/stateDir';
 import { formatDuration } from '../core/duration';
 import { confirmAll } from '../core/environments/deploy';
 import { envSecretResolver } from '../core/secrets';
+import { deliveryImporter } from '../core/sources';
 import type { DeployAction, DeployRecord, DeployStepRecord, Health } from '../shared/model';
 import { loadFolder, printProblems, UsageError, type CliCommand, type CliContext } from './context';
 
@@ -63,6 +64,13 @@ async function deployLike(ctx: CliContext, action: DeployAction): Promise<number
   if (action !== 'rollback' && ctx.options.to !== undefined) throw new UsageError(`${action}: --to applies to rollback only`);
   const snapshot = await loadFolder(ctx.folder);
   const env = snapshot.environments.find((e) => e.id === name);
+  const broken = snapshot.problems.filter((p) => p.severity === 'error' && deliveryImporter.matches(p.file));
+  if (!env && broken.length > 0) {
+    // An invalid delivery.yml yields no environments: say where it is wrong rather than only that the name is unknown.
+    printProblems({ ...snapshot, problems: broken }, ctx.stderr);
+    ctx.stderr.write(`delivery: no environment "${name}" could be read (${broken.length} error${broken.length === 1 ? '' : 's'} above); nothing was deployed\n`);
+    return 2;
+  }
   if (!env) {
     const known = snapshot.environments.map((e) => e.id).join(', ') || 'none';
     throw new UsageError(`no environment "${name}" (environments: ${known})`);

@@ -42,6 +42,15 @@ export const runCommand: CliCommand = async (ctx) => {
   const [name, ...jobs] = ctx.args;
   if (!name) throw new UsageError('run: name the pipeline');
   const snapshot = await loadFolder(ctx.folder);
+  if (!snapshot.pipelines.some((p) => p.def.id === name || `${p.def.source.kind}:${p.def.id}` === name)) {
+    // An invalid file yields no pipelines: say where it is wrong rather than only that the name is unknown.
+    const broken = snapshot.problems.filter((p) => p.severity === 'error');
+    if (broken.length > 0) {
+      printProblems({ ...snapshot, problems: broken }, ctx.stderr);
+      ctx.stderr.write(`delivery: no pipeline "${name}" could be read (${broken.length} error${broken.length === 1 ? '' : 's'} above); nothing was run\n`);
+      return 2;
+    }
+  }
   const pipeline = findPipeline(snapshot, name);
   const errors = snapshot.problems.filter((p) => p.file === pipeline.def.source.file && p.severity === 'error');
   if (errors.length > 0) {
@@ -80,6 +89,7 @@ export const runCommand: CliCommand = async (ctx) => {
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   const result = await handle.done;
   ctx.signal.removeEventListener('abort', onAbort);
+  if (store.lastSaveError) ctx.stderr.write(`delivery: error: the run could not be recorded in the history (${store.runsDir}): ${store.lastSaveError.message}\n`);
   if (o.json) ctx.stdout.write(`${JSON.stringify(runJson(result))}\n`);
   else printSummary(result, ctx.stdout);
   if (ctx.signal.aborted) return 130;

@@ -2,6 +2,9 @@
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** The longest wait a timer can express (2^31 - 1 ms, about 24.8 days); a longer timer would fire at once. */
+export const MAX_DURATION_MS = 2_147_483_647;
+
 /** Parses `90`, `90s`, `10m`, `1h30m`, `500ms`, `2d` (a bare number is seconds). Null when malformed or zero. */
 export function parseDuration(v: string | number): number | null {
   if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? Math.round(v * 1000) : null;

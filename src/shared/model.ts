@@ -85,7 +85,18 @@ export interface PipelineDef {
   env: Record<string, string>;
   jobs: JobDef[];
   location: SourceLocation;
+  /** Where the pipeline also runs (delivery.yml `remote:`); absent: inferred from the git remote, if at all. */
+  remote?: RemotePipelineTarget | null;
 }
+
+/**
+ * A pipeline on a remote engine, as delivery.yml names it; the same shape as core/remote's RemoteTarget (a
+ * compile-time check in core/remote/config.ts keeps the two equal).
+ */
+export type RemotePipelineTarget =
+  | { engine: 'github'; host: string; apiUrl: string; owner: string; repo: string; workflow: string }
+  | { engine: 'gitlab'; host: string; apiUrl: string; project: string }
+  | { engine: 'buildbot'; url: string; builder: string; scheduler: string };
 
 export interface EnvironmentDef {
   id: string;

@@ -53,7 +53,7 @@ try {
   const first = git(ws, 'rev-parse', 'HEAD');
   stageApp(appDir, first);
   app = await startApp(appDir, { env: 'staging' });
-  fs.writeFileSync(path.join(ws, 'delivery.yml'), fs.readFileSync(path.join(ws, 'delivery.yml'), 'utf8').replace(/environments:[\s\S]*$/, `environments:
+  fs.writeFileSync(path.join(ws, 'delivery.yml'), fs.readFileSync(path.join(ws, 'delivery.yml'), 'utf8').replace(/environments:[\s\S]*$/, () => `environments:
   staging:
     name: Staging
     url: ${app.url}
@@ -63,6 +63,9 @@ try {
       upload: { from: ".", to: "${root}/remote/releases/\${DELIVERY_SHA}", exclude: [.git] }
       run: 'echo "$DELIVERY_SHA" > "${appDir}/VERSION"; echo "released $DELIVERY_SHORT_SHA"'
     health: { http: "${app.url}/health", expect: 200, timeout: 10s }
+  slowenv:
+    name: Slow
+    deploy: { command: 'echo $$ > "${root}/slow-deploy.pid"; sleep 300' }
 `));
   fs.writeFileSync(path.join(ws, 'CHANGES.md'), '# Changes\n\n- staging is deployed over ssh\n');
   git(ws, 'add', '-A');
@@ -98,6 +101,7 @@ try {
   await page.locator('.quick-input-widget .quick-input-box input').fill('>Delivery: Show Diff for Environment');
   await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: 'Show Diff for Environment' }).first().waitFor();
   await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: 'Staging' }).first().click();
   const web = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
   await web.locator('#diff-title').waitFor({ timeout: 60000 });
   assert.match(await web.locator('#diff-title').innerText(), new RegExp(`Staging: deployed ${first.slice(0, 7)} → local HEAD ${head.slice(0, 7)}`));
@@ -123,6 +127,46 @@ try {
   await page.locator('.notifications-toasts .notification-list-item-message').filter({ hasText: /Deploy .* to Staging: done/ }).first().waitFor({ timeout: 30000 });
   check('a notification says the deploy is done');
   await shot(page, 'deploy');
+
+  // 5. A deploy in progress when the window reloads: recorded as interrupted, its process gone, no lock left.
+  const slowRow = page.locator('[id="workbench.view.extension.delivery"] .monaco-list-row[role="treeitem"]').filter({ has: page.locator('.label-name', { hasText: /^Slow$/ }) }).first();
+  await slowRow.hover();
+  await slowRow.locator('.action-label[aria-label^="Deploy to Environment"]').click();
+  const pidFile = path.join(root, 'slow-deploy.pid');
+  const pidText = () => { try { return fs.readFileSync(pidFile, 'utf8').trim(); } catch { return ''; } };
+  for (let i = 0; i < 300 && !pidText(); i++) await page.waitForTimeout(50);
+  const slowPid = Number(pidText());
+  const alive = (pid) => { try { return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].startsWith('Z'); } catch { return false; } };
+  assert.ok(alive(slowPid), 'the slow deploy runs');
+  await page.waitForFunction(() => [...document.querySelectorAll('[id="workbench.view.extension.delivery"] .monaco-list-row')].some((r) => /Slow/.test(r.textContent) && /deploying/.test(r.textContent)), null, { timeout: 30000 });
+  await page.locator('.statusbar').click({ position: { x: 600, y: 10 } });
+  await page.keyboard.press('F1');
+  await page.locator('.quick-input-widget .quick-input-box input').fill('>Developer: Reload Window');
+  await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: 'Reload Window' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(1000);
+  await page.waitForSelector('.monaco-workbench', { timeout: 90000 });
+  for (let i = 0; i < 100 && alive(slowPid); i++) await page.waitForTimeout(100);
+  assert.ok(!alive(slowPid), 'the interrupted deploy was killed');
+  const stateDeploys = path.join(root, 'state');
+  const records = execFileSync('find', [stateDeploys, '-path', '*deploys/slowenv/*', '-name', 'record.json'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  assert.equal(records.length, 1);
+  const rec = JSON.parse(fs.readFileSync(records[0], 'utf8'));
+  assert.ok(['cancelled', 'interrupted', 'running'].includes(rec.status), rec.status);
+  const locks = execFileSync('find', [stateDeploys, '-path', '*locks*', '-name', 'slowenv.lock'], { encoding: 'utf8' }).trim();
+  if (locks) {
+    // The extension host died before it could release it: the holder is gone, so the lock reads as stale.
+    const holder = JSON.parse(fs.readFileSync(locks, 'utf8'));
+    assert.ok(!alive(holder.pid), `the lock's holder (pid ${holder.pid}) is gone, so the lock is stale`);
+  }
+  // The history says so after the reload (a "running" record of a dead process reads as interrupted).
+  if (!(await page.locator('[id="workbench.view.extension.delivery"]').isVisible())) await page.locator('.activitybar .action-item a.action-label[aria-label^="Delivery"]').first().click();
+  const slowAfter = page.locator('[id="workbench.view.extension.delivery"] .monaco-list-row[role="treeitem"]').filter({ has: page.locator('.label-name', { hasText: /^Slow$/ }) }).first();
+  await slowAfter.click();
+  await page.waitForFunction(() => [...document.querySelectorAll('[id="workbench.view.extension.delivery"] .monaco-list-row')].some((r) => /Recent deploys/.test(r.textContent)), null, { timeout: 30000 });
+  await page.locator('[id="workbench.view.extension.delivery"] .monaco-list-row').filter({ hasText: 'Recent deploys' }).first().click();
+  await page.waitForFunction(() => [...document.querySelectorAll('[id="workbench.view.extension.delivery"] .monaco-list-row')].some((r) => /^deploy [0-9a-f]{7}/.test(r.querySelector('.label-name')?.textContent ?? '') && /(cancelled|interrupted)/.test(r.textContent)), null, { timeout: 30000 });
+  check(`a deploy interrupted by a window reload reads "${rec.status === 'running' ? 'interrupted' : rec.status}" in the history and its process is gone`);
   step(`${checks} checks passed`);
 } catch (e) {
   failed = true;

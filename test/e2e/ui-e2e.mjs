@@ -130,17 +130,46 @@ try {
   await page.locator(SEL.editorTabs).filter({ hasText: 'build.log' }).waitFor({ timeout: 30000 });
   check('"Log" on a card opens the job log in an editor');
 
-  // 7. After a window reload the history is still there and the panel restores itself.
+  // 7. A run in progress when the window reloads: it does not stay "running" and its processes are gone.
+  const yml = path.join(ws, 'delivery.yml');
+  fs.writeFileSync(yml, fs.readFileSync(yml, 'utf8').replace('environments:', () => "  slow:\n    name: Slow\n    jobs:\n      wait: { run: 'echo $$ > slow.pid; sleep 300' }\n\nenvironments:"));
+  await page.locator(SEL.containerRows).filter({ hasText: 'Slow' }).first().waitFor({ timeout: 30000 });
+  await page.locator('.statusbar').click({ position: { x: 600, y: 10 } });
+  await page.keyboard.press('F1');
+  await page.locator(SEL.quickInputBox).fill('>Delivery: Run Pipeline');
+  await page.locator(SEL.quickPickRows).filter({ hasText: 'Run Pipeline' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator(SEL.quickPickRows).filter({ hasText: 'Slow' }).first().click();
+  const pidFile = path.join(ws, 'slow.pid');
+  const pidText = () => { try { return fs.readFileSync(pidFile, 'utf8').trim(); } catch { return ''; } };
+  for (let i = 0; i < 200 && !pidText(); i++) await page.waitForTimeout(50);
+  const slowPid = Number(fs.readFileSync(pidFile, 'utf8'));
+  const alive = (pid) => { try { return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].startsWith('Z'); } catch { return false; } };
+  assert.ok(alive(slowPid), 'the slow job runs');
+
+  // 8. After a window reload the history is still there and the panel restores itself.
   await runCommand('Developer: Reload Window').catch(() => {});
   await page.waitForLoadState('domcontentloaded');
   await page.waitForTimeout(1000);
   await page.waitForSelector(SEL.workbench, { timeout: 90000 });
   await page.locator(SEL.editorTabs).filter({ hasText: /^Delivery/ }).first().click({ timeout: 60000 });
   const restored = page.frameLocator(SEL.webviewOuter).frameLocator(SEL.webviewInner);
-  await restored.locator('#run-status').filter({ hasText: 'success' }).waitFor({ timeout: 60000 });
+  // The last run is the slow one the reload interrupted: restored, and not "running".
+  await restored.locator('#run-title').filter({ hasText: 'Slow' }).waitFor({ timeout: 60000 });
+  await restored.locator('#run-status').filter({ hasText: /cancelled|interrupted/ }).waitFor({ timeout: 60000 });
   if (!(await page.locator('[id="workbench.view.extension.delivery"]').isVisible())) await page.locator(SEL.activityItem('Delivery')).first().click();
   await page.waitForFunction((sel) => document.querySelectorAll(`${sel} .codicon-pass-filled`).length >= 4, SEL.containerRows, { timeout: 30000 });
   check('after a reload: the panel is restored with the last run and the tree shows it from the history');
+  for (let i = 0; i < 100 && alive(slowPid); i++) await page.waitForTimeout(100);
+  assert.ok(!alive(slowPid), 'the job of the interrupted run was killed');
+  const slowRow = page.locator(SEL.containerRows).filter({ has: page.locator('.label-name', { hasText: /^Slow$/ }) }).first();
+  await page.waitForFunction((sel) => [...document.querySelectorAll(sel)].some((r) => /Slow/.test(r.textContent) && /(cancelled|interrupted)/.test(r.textContent)), SEL.containerRows, { timeout: 30000 });
+  check(`the run in progress at the reload reads "${(await slowRow.innerText()).replace(/\s+/g, ' ').trim()}" and its process is gone`);
+  // The webview's CSP: nothing but our nonce'd script and our own styles.
+  const csp = await page.frameLocator(SEL.webviewOuter).frameLocator(SEL.webviewInner).locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+  assert.match(csp, /^default-src 'none'; style-src [^;]+; font-src [^;]+; img-src [^;]+ data:; script-src 'nonce-[A-Za-z0-9+/=]{24}'$/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|(^|\s)\*(\s|;|$)/);
+  check('the webview CSP is strict (default-src none, script by nonce only)');
 
   assert.deepEqual(pageErrors.filter((e) => !/vsda|service worker|open-vsx/i.test(e)), []);
   step(`${checks} checks passed`);

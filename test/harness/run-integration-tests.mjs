@@ -16,8 +16,10 @@ const { values: opt } = parseArgs({ options: {
   timeout: { type: 'string', default: '600' },
   verbose: { type: 'boolean', default: false },
   grep: { type: 'string' },
+  suite: { type: 'string', default: 'integration' },
+  untrusted: { type: 'boolean', default: false },
 } });
-const testsFile = path.join(ROOT, 'out', 'test', 'integration', 'index.js');
+const testsFile = path.join(ROOT, 'out', 'test', opt.suite, 'index.js');
 const T0 = Date.now();
 const stamp = (msg) => console.log(`[integration +${((Date.now() - T0) / 1000).toFixed(1)}s] ${msg}`);
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-it-'));
@@ -36,6 +38,8 @@ try {
       DELIVERY_TEST_WORKSPACE: workspace,
       ...(opt.grep ? { DELIVERY_TEST_GREP: opt.grep } : {}),
     },
+    // Untrusted: Workspace Trust on, and the folder has never been trusted.
+    settings: opt.untrusted ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' } : {},
   });
   stamp(`code-server up on ${server.url} (${server.startMs} ms)`);
   browser = await launchChromium({ userDataDir: path.join(root, 'chromium') });

@@ -157,3 +157,31 @@ ${extra}`;
     assert.equal(((await (await fetch(`${prodApp.url}/version`)).json()) as { sha: string }).sha, shas[0]);
   });
 });
+
+suite('secrets', () => {
+  test('a secret from SecretStorage reaches the deploy and is masked in its log, record and the output', async () => {
+    const a = await api();
+    const folder = workspaceFolder().uri.fsPath;
+    const secret = `s3cr3t-${Date.now()}-value`;
+    await vscode.commands.executeCommand('delivery.secret.set', { name: 'DEPLOY_TOKEN', value: secret });
+    const target = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-it-secret-'));
+    const yml = fs.readFileSync(path.join(folder, 'delivery.yml'), 'utf8');
+    fs.writeFileSync(
+      path.join(folder, 'delivery.yml'),
+      `${yml}  vault:\n    deploy:\n      command: 'echo "token is $TOKEN"; printf %s "$TOKEN" > "${target}/token"'\n      env: { TOKEN: "\${secret:DEPLOY_TOKEN}" }\n`,
+    );
+    git(folder, 'add', '-A');
+    git(folder, 'commit', '-q', '-m', 'A deploy that uses a secret');
+    await waitFor(() => a.environments().some((e) => e.id === 'vault'), 'the vault environment');
+    const record = (await vscode.commands.executeCommand('delivery.environment.deploy', { folder, environment: 'vault' })) as DeployRecord;
+    assert.equal(record.status, 'success', record.reason ?? '');
+    assert.equal(fs.readFileSync(path.join(target, 'token'), 'utf8'), secret, 'the deploy got the real value');
+    const log = fs.readFileSync(record.logFile!, 'utf8');
+    assert.match(log, /token is \*\*\*/);
+    assert.ok(!log.includes(secret), 'the log does not contain the secret');
+    const recordFile = path.join(path.dirname(record.logFile!), 'record.json');
+    assert.ok(fs.existsSync(recordFile), recordFile);
+    assert.ok(!fs.readFileSync(recordFile, 'utf8').includes(secret), 'the record does not contain the secret');
+    assert.ok(!JSON.stringify(record).includes(secret));
+  });
+});

@@ -10,6 +10,7 @@ import type { CommandSpec, ProcessRunner } from '../../core/engine/ports';
 import type { SecretResolver } from '../../core/secrets';
 import { shellCommand } from '../../core/engine/shell';
 import { rsyncCommand, sshScriptCommand, sshWrapper, sshWrapperEnv } from '../ssh';
+import { describeSshFailure } from '../environments/probes';
 import { callHook, pollStatus, sleep, waitHealthy } from './http';
 
 /** What the environment runs now: `sha` when resolved to a local commit, `raw` what the probe said. */
@@ -120,17 +121,24 @@ export class LocalDeployExecutor implements DeployExecutor {
   }
 
   private async run(spec: CommandSpec, io: DeployStepIO, seen?: string[]): Promise<DeployStepOutcome> {
+    // ssh's own complaints (its last stderr lines) say why it failed with exit 255.
+    const sshSaid: string[] = [];
     const r = await this.ctx.runner.run(spec, {
       signal: io.signal,
       onLine: (stream, text) => {
         seen?.push(text);
+        if (spec.command === 'ssh' && stream === 'stderr' && sshSaid.push(text) > 50) sshSaid.shift();
         io.line(stream, text);
       },
     });
     if (r.error) return { status: 'failed', reason: r.error };
     if (r.exitCode === 0) return { status: 'success' };
     const what = spec.command === 'ssh' || spec.command === 'rsync' ? `${spec.command} ` : '';
-    if (spec.command === 'ssh' && r.exitCode === 255) return { status: 'failed', reason: 'ssh could not connect to the host (exit 255)' };
+    if (spec.command === 'ssh' && r.exitCode === 255) {
+      // Which ssh failure (refused, key not accepted, host key changed, timed out) is what the user can act on.
+      const m = this.ctx.method;
+      return { status: 'failed', reason: m.kind === 'ssh' ? describeSshFailure(sshSaid.join('\n'), m.ssh) : 'ssh could not connect to the host (exit 255)' };
+    }
     if (spec.command === 'rsync' && (r.exitCode === 12 || r.exitCode === 255)) {
       return { status: 'failed', reason: `rsync lost the connection to the host (exit ${r.exitCode}); the upload is incomplete` };
     }

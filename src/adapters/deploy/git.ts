@@ -22,6 +22,11 @@ export async function resolveCommit(folder: string, ref: string, signal?: AbortS
   } catch {
     // falls through
   }
+  // Say why when the folder has no commits at all: "HEAD does not name a commit" alone puzzles people.
+  const inRepo = await gitAt(folder).raw(['rev-parse', '--git-dir']).then(() => true, () => false);
+  if (!inRepo) return { error: `${folder} is not in a git repository: deploys need committed work (git init, then commit)` };
+  const hasHead = await gitAt(folder).raw(['rev-parse', '--verify', '--quiet', 'HEAD']).then((o) => o.trim().length > 0, () => false);
+  if (!hasHead) return { error: `the repository of ${folder} has no commits yet: commit what you want to deploy` };
   return { error: `"${ref}" does not name a commit in ${folder}` };
 }
 

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DeployRecord } from '../../shared/model';
 import { writeFileAtomic } from '../atomicFile';
+import { killMarked, orphanMark } from '../processRunner';
 import { FileJobLog, newRunId, processStartTime, processState } from '../runStore';
 
 const SAFE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
@@ -93,6 +94,9 @@ export class FileDeployStore {
           s.reason = 'interrupted';
         }
       }
+      // Step processes the dead deploy could not stop (an upload, an ssh session). Servers a deploy starts on
+      // purpose carry no such mark (killLeftovers: false) and keep serving.
+      killMarked(orphanMark('deploy', id));
       await this.save(record).catch(() => undefined);
     }
     return record;

@@ -48,8 +48,9 @@ export class DeployLocks {
       timeoutMs: info.timeoutMs,
     };
     const tmp = path.join(this.dir, `.${environment}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    await fs.promises.writeFile(tmp, JSON.stringify(mine), { flag: 'wx' });
     try {
+      // Inside the try: a full disk may leave a partial temporary file, which finally removes.
+      await fs.promises.writeFile(tmp, JSON.stringify(mine), { flag: 'wx' });
       for (let attempt = 0; attempt < 50; attempt++) {
         try {
           await fs.promises.link(tmp, file);

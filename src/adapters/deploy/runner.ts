@@ -2,6 +2,7 @@
 //   prepareDeploy / prepareRollback / preparePromote  -> what would be deployed, and what must be confirmed
 //   startDeploy(prep, services, { confirmed })        -> checks the answers, takes the lock, runs the steps
 // The lock is released and the checkout removed when the deploy ends, whatever the outcome.
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EnvironmentConfig } from '../../core/config/delivery';
@@ -24,7 +25,7 @@ import type { ImportedPipeline } from '../../core/sources';
 import type { DeployAction, DeployRecord } from '../../shared/model';
 import { headInfo } from '../git';
 import { startLocalRun } from '../localRuns';
-import { LocalProcessRunner } from '../processRunner';
+import { LocalProcessRunner, orphanMark } from '../processRunner';
 import { FileRunStore } from '../runStore';
 import { LocalDeployExecutor, type PipelineRunner, type VersionReader } from './executor';
 import { checkoutCommit, resolveCommit, revertedCommits } from './git';
@@ -273,7 +274,13 @@ export async function startDeploy(prep: DeployPreparation, services: DeployServi
   const id = newDeployId();
   const user = services.user ?? whoAmI();
   const timeoutMs = env.deploy!.timeoutMs;
-  const lock = await new DeployLocks(services.stateDir).acquire(env.id, { deployId: id, timeoutMs, user });
+  let lock;
+  try {
+    lock = await new DeployLocks(services.stateDir).acquire(env.id, { deployId: id, timeoutMs, user });
+  } catch (e) {
+    // E.g. a full disk: without a lock and a record nothing may be deployed.
+    return { ok: false, kind: 'error', message: `could not take the deploy lock of "${env.id}", so nothing was deployed: ${(e as Error).message}` };
+  }
   if (!lock.ok) return { ok: false, kind: 'locked', message: lock.message, holder: lock.holder };
 
   let checkout: { dir: string; remove(): Promise<void> } | null = null;
@@ -290,6 +297,12 @@ export async function startDeploy(prep: DeployPreparation, services: DeployServi
       Date.now(),
       log.path,
     );
+    // Recorded before anything runs: a deploy the history cannot hold (a full disk) does not start.
+    await store.save(record).catch(async (e: unknown) => {
+      await log.close().catch(() => undefined);
+      await fs.promises.rm(store.dir(env.id, id), { recursive: true, force: true }).catch(() => undefined);
+      throw e;
+    });
     const executor = new LocalDeployExecutor({
       dir,
       env,
@@ -298,7 +311,7 @@ export async function startDeploy(prep: DeployPreparation, services: DeployServi
       vars,
       deployEnv: x.deployEnv,
       uploadTo: x.uploadTo,
-      runner: services.runner ?? new LocalProcessRunner(),
+      runner: services.runner ?? new LocalProcessRunner({ ownerMark: orphanMark('deploy', id) }),
       readVersion: versionReader(services, prep.folder),
       runPipeline: pipelineRunner(prep, dir, services.stateDir, x.redact),
       versionWaitMs: env.health?.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,

@@ -6,11 +6,12 @@ import { MapReader } from './reader';
 import { describe, keyOf, YamlFile } from './yamlFile';
 import { findCycle } from '../graph';
 import { readEnvironmentSpecs, type EnvironmentSpecs } from '../environments/config';
+import { readRemoteTarget } from '../remote/config';
 
 export const DELIVERY_FILE = 'delivery.yml';
 
 export const TOP_KEYS = ['version', 'pipelines', 'environments'] as const;
-export const PIPELINE_KEYS = ['name', 'description', 'env', 'stages', 'jobs'] as const;
+export const PIPELINE_KEYS = ['name', 'description', 'env', 'stages', 'jobs', 'remote'] as const;
 export const JOB_KEYS = [
   'name', 'description', 'run', 'steps', 'needs', 'stage', 'cwd', 'env', 'shell', 'timeout', 'retries',
   'allowFailure', 'when', 'reports', 'artifacts', 'environment',
@@ -77,7 +78,10 @@ export function parseDeliveryConfig(text: string, file = DELIVERY_FILE): Deliver
     for (const e of out.environments) {
       if (e.deploy?.pipeline && !pipelineIds.has(e.deploy.pipeline)) {
         f.errorAt(e.location, `environment "${e.id}": deploy pipeline "${e.deploy.pipeline}" is not a pipeline in ${file}`);
+      } else if (e.deploy?.pipeline && out.pipelines.find((p) => p.id === e.deploy!.pipeline)?.jobs.length === 0) {
+        f.errorAt(e.location, `environment "${e.id}": deploy pipeline "${e.deploy.pipeline}" has no local jobs; to deploy through its remote engine use "workflow: { pipeline: ${e.deploy.pipeline} }"`);
       }
+      checkWorkflowPipeline(f, e, out.pipelines);
       if (e.promotesFrom === null) continue;
       if (e.promotesFrom === e.id) f.error(promoteNodes.get(e.id), `environment "${e.id}" promotes from itself`);
       else if (!ids.has(e.promotesFrom)) {
@@ -87,6 +91,17 @@ export function parseDeliveryConfig(text: string, file = DELIVERY_FILE): Deliver
   }
   f.sortedProblems();
   return out;
+}
+
+/** `workflow.pipeline` naming a delivery.yml pipeline: it must say where it runs (`remote:`). */
+function checkWorkflowPipeline(f: YamlFile, e: EnvironmentConfig, pipelines: readonly PipelineDef[]): void {
+  const m = e.deploy?.method;
+  if (m?.kind !== 'workflow') return;
+  const [source, id] = m.pipeline.includes(':') ? m.pipeline.split(':', 2) : [null, m.pipeline];
+  if (source !== null && source !== 'delivery') return; // a GitHub or GitLab file: checked when the deploy starts
+  const p = pipelines.find((x) => x.id === id);
+  if (p && !p.remote) f.errorAt(e.location, `environment "${e.id}": workflow pipeline "${id}" has no "remote:" saying which engine runs it`);
+  else if (!p && source === 'delivery') f.errorAt(e.location, `environment "${e.id}": workflow pipeline "${id}" is not a pipeline in ${f.file}`);
 }
 
 function checkId(f: YamlFile, pair: Pair, what: string): string | null {
@@ -114,6 +129,9 @@ function readPipeline(f: YamlFile, pair: Pair): PipelineDef | null {
     location: f.location(pair),
   };
   r.string('description');
+  if (r.has('remote')) pipeline.remote = readRemoteTarget(f, r.value('remote'), id);
+  // A pipeline with `remote:` may live only on its engine (no local jobs).
+  if (!r.has('jobs') && r.has('remote')) return pipeline;
   if (!r.required('jobs')) return pipeline;
   const jobsNode = MapReader.from(f, r.value('jobs'), `${what}: "jobs"`, null);
   if (!jobsNode) return pipeline;

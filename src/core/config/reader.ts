@@ -2,7 +2,7 @@
 // undefined, so validation goes on and the user gets every problem of a file at once.
 import { isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
 import { describe, keyOf, type YamlFile } from './yamlFile';
-import { parseDuration } from '../duration';
+import { MAX_DURATION_MS, parseDuration } from '../duration';
 
 export class MapReader {
   private readonly pairs = new Map<string, Pair>();
@@ -156,6 +156,10 @@ export class MapReader {
     if (n === undefined) return undefined;
     if (isScalar(n) && (typeof n.value === 'string' || typeof n.value === 'number')) {
       const ms = parseDuration(n.value);
+      if (ms !== null && ms > MAX_DURATION_MS) {
+        this.f.error(n, `${this.what}: "${key}" must be at most 24 days, not ${describe(n)}`);
+        return undefined;
+      }
       if (ms !== null) return ms;
     }
     this.f.error(n ?? this.pair(key), `${this.what}: "${key}" must be a duration such as 30s, 10m or 1h30m, not ${describe(n)}`);

@@ -5,6 +5,7 @@ import type { JobRecord, JobStatus, RunRecord, RunStatus, StepRecord } from '../
 import type { DepState, PlannedJob, PlannedStep, RunPlan, StepContext } from './plan';
 import type { CommandSpec, JobLog, OutputStream, ProcessResult, ProcessRunner, RunStore, WorkspaceFiles } from './ports';
 import { parseJunit, sumCounts } from './junit';
+import { MAX_DURATION_MS } from '../duration';
 
 export type RunEvent =
   | { type: 'job'; run: RunRecord; job: JobRecord }
@@ -360,7 +361,7 @@ class Run {
       runSignal.addEventListener('abort', onRunAbort, { once: true });
       if (runSignal.aborted) attemptCtl.abort('cancelled');
       let timer: ReturnType<typeof setTimeout> | null = null;
-      if (job.timeoutMs !== null) timer = setTimeout(() => attemptCtl.abort('timeout'), job.timeoutMs);
+      if (job.timeoutMs !== null) timer = setTimeout(() => attemptCtl.abort('timeout'), Math.min(job.timeoutMs, MAX_DURATION_MS));
       const result = await this.runSteps(job, rec, log, attemptCtl.signal, outputs, attempt);
       if (timer) clearTimeout(timer);
       runSignal.removeEventListener('abort', onRunAbort);
@@ -488,7 +489,7 @@ class Run {
       if (step.timeoutMs) {
         stepCtl = new AbortController();
         signal.addEventListener('abort', onJobAbort, { once: true });
-        timer = setTimeout(() => stepCtl!.abort('step timeout'), step.timeoutMs);
+        timer = setTimeout(() => stepCtl!.abort('step timeout'), Math.min(step.timeoutMs, MAX_DURATION_MS));
         stepSignal = stepCtl.signal;
       }
       const result = await this.opts.runner.run(spec, {

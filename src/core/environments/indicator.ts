@@ -44,10 +44,13 @@ export function deployIndicator(
       tone = 'warning';
       lines.push(`$(warning) ↺ ${status.behind} deployed commit${status.behind === 1 ? '' : 's'} not in HEAD: deploying HEAD would **revert** ${status.behind === 1 ? 'it' : 'them'}`);
     }
+  } else if (status.deployed.error === null) {
+    text = `$(rocket) ${env.id}`;
+    lines.push('No `version` in delivery.yml: what runs there is not known');
   } else {
     text = `$(rocket) ${env.id} ?`;
     tone = 'warning';
-    lines.push(`$(question) Deployed version unknown: ${escape(status.deployed.error ?? 'no version source')}`);
+    lines.push(`$(question) Deployed version unknown: ${escape(status.deployed.error)}`);
   }
   if (status?.health === 'down') {
     tone = 'error';

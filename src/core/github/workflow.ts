@@ -25,6 +25,10 @@ export interface InputDecl {
   required: boolean;
   /** As written (may hold `${{ }}`); undefined: no default. */
   default: string | boolean | number | undefined;
+  /** What the input is for, as written (shown when a run is triggered remotely). */
+  description?: string;
+  /** The values a `choice` input accepts. */
+  options?: string[];
 }
 
 export interface RunDefaults {
@@ -261,6 +265,9 @@ class Reader {
             else if (k === 'default' && isScalar(v) && v.value !== null) {
               decl.default = v.value as string | number | boolean;
               if (typeof v.value === 'string') this.template(v);
+            } else if (k === 'description' && isScalar(v) && v.value !== null) decl.description = String(v.value);
+            else if (k === 'options' && isSeq(v)) {
+              decl.options = (v.items as Node[]).filter((o): o is Scalar => isScalar(o) && o.value !== null).map((o) => String(o.value));
             }
           }
         }

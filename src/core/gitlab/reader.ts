@@ -128,9 +128,9 @@ export function readVariables(problems: Problems, v: Val | undefined, what: stri
       const r = new ValReader(problems, x, `${what}: variable "${e.key}"`, ['value', 'description', 'expand', 'options']);
       const value = r.string('value', { allowNumbers: true }) ?? '';
       const expand = r.bool('expand') ?? true;
-      r.stringList('options');
-      r.string('description');
-      out.push({ name: e.key, value, expand });
+      const options = r.stringList('options');
+      const description = r.string('description');
+      out.push({ name: e.key, value, expand, ...(description !== undefined ? { description } : {}), ...(options ? { options } : {}) });
       continue;
     }
     problems.error(x.loc, `${what}: variable "${e.key}" must be a string, a number or a mapping with "value", not ${describeVal(x)}`);

@@ -9,6 +9,10 @@ export interface VarDecl {
   value: string;
   /** false: `expand: false`, the value is used as written. */
   expand: boolean;
+  /** Set for a pipeline variable prefilled in GitLab's "Run pipeline" form (top-level `variables:` only). */
+  description?: string;
+  /** The values offered for a prefilled variable. */
+  options?: string[];
 }
 
 /**

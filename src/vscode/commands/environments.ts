@@ -146,10 +146,14 @@ export const setSecret: CommandSpec = {
         validateInput: (v) => (SECRET_NAME.test(v) ? null : 'Letters, digits and _ only; not starting with a digit'),
       }));
     if (!name || !SECRET_NAME.test(name)) return undefined;
-    const value = await vscode.window.showInputBox({ title: `Set Secret ${name}`, prompt: 'Stored in the OS keychain (VS Code SecretStorage); never written to a file', password: true, ignoreFocusOut: true });
+    // Automation (another extension, a test) may pass the value; people type it in a password box.
+    const given = typeof arg === 'object' && arg !== null && typeof (arg as { value?: unknown }).value === 'string' ? (arg as { value: string }).value : undefined;
+    const value =
+      given ??
+      (await vscode.window.showInputBox({ title: `Set Secret ${name}`, prompt: 'Stored in the OS keychain (VS Code SecretStorage); never written to a file', password: true, ignoreFocusOut: true }));
     if (value === undefined || value === '') return undefined;
     await deps.secrets.set(name, value);
-    void vscode.window.showInformationMessage(`Secret ${name} stored.`);
+    if (given === undefined) void vscode.window.showInformationMessage(`Secret ${name} stored.`);
     return name;
   },
 };

@@ -135,7 +135,13 @@ export class PipelineNode extends PipelineTreeNode {
     const item = new vscode.TreeItem(def.name, vscode.TreeItemCollapsibleState.Expanded);
     item.id = `pipeline:${this.state.folder.uri.fsPath}:${this.key}`;
     item.iconPath = run ? statusIcon(run.status) : new vscode.ThemeIcon(def.source.kind === 'github' ? 'github-action' : 'rocket');
-    item.description = run ? `${run.status} · ${formatDuration(run.durationMs || Date.now() - run.startedAt)}` : def.source.file;
+    item.description = run
+      ? run.status === 'running'
+        ? `running · ${formatDuration(Date.now() - run.startedAt)}`
+        : run.durationMs > 0
+          ? `${run.status} · ${formatDuration(run.durationMs)}`
+          : run.status
+      : def.source.file;
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${escapeMd(def.name)}** — \`${escapeMd(def.source.file)}\`\n\n`);
     md.appendMarkdown(`${def.jobs.length} job${def.jobs.length === 1 ? '' : 's'}${def.stages ? `, stages: ${def.stages.map(escapeMd).join(' → ')}` : ''}\n\n`);

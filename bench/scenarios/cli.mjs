@@ -1,0 +1,92 @@
+// CLI `delivery run` of a 4-job, 3-stage shell .gitlab-ci.yml, against gitlab-ci-local --shell-executor-no-image
+// on the same file and a bash script doing the same work.
+import fs from 'node:fs';
+import path from 'node:path';
+import { measureCases, median, row } from '../lib/harness.mjs';
+import { repoWith } from '../lib/fixtures.mjs';
+
+const GITLAB_CI = `stages: [build, test, deploy]
+
+build:
+  stage: build
+  script:
+    - echo building
+    - mkdir -p out && echo artifact > out/app.txt
+
+unit:
+  stage: test
+  script:
+    - echo unit tests
+    - test -f out/app.txt
+
+lint:
+  stage: test
+  script:
+    - echo lint ok
+
+deploy:
+  stage: deploy
+  script:
+    - echo deploying $CI_COMMIT_SHORT_SHA
+`;
+
+// The same jobs by hand: one shell per job, the two test jobs at once, stages in order.
+const BASH = `#!/bin/bash
+set -eo pipefail
+job() { bash --noprofile --norc -eo pipefail -c "$1"; }
+job 'echo building; mkdir -p out && echo artifact > out/app.txt'
+job 'echo unit tests; test -f out/app.txt' & unit=$!
+job 'echo lint ok' & lint=$!
+wait $unit; wait $lint
+CI_COMMIT_SHORT_SHA=$(git rev-parse --short HEAD) job 'echo deploying $CI_COMMIT_SHORT_SHA'
+`;
+
+export default {
+  title: 'CLI `delivery run` of a 4-job, 3-stage shell .gitlab-ci.yml',
+  async run(ctx) {
+    const dir = repoWith(path.join(ctx.work, 'cli'), {
+      '.gitlab-ci.yml': GITLAB_CI,
+      '.gitignore': 'out/\n.gitlab-ci-local/\n',
+      'jobs.sh': BASH,
+    });
+    const gcl = path.join(ctx.bench, 'node_modules', 'gitlab-ci-local', 'src', 'index.js');
+    const cases = [
+      { name: 'delivery', spec: () => ({ cmd: process.execPath, args: [ctx.build.cli, 'run', 'gitlab-ci'], cwd: dir, env: ctx.env }) },
+      { name: 'bash', spec: () => ({ cmd: 'bash', args: ['jobs.sh'], cwd: dir }) },
+    ];
+    const notes = [];
+    if (ctx.smoke) notes.push('gitlab-ci-local not measured in smoke mode');
+    else cases.push({ name: 'gitlab-ci-local', spec: () => ({ cmd: process.execPath, args: [gcl, '--shell-executor-no-image'], cwd: dir, env: { ...process.env, CI: '' } }) });
+    const r = await measureCases(ctx, cases);
+    if (!fs.existsSync(path.join(dir, 'out', 'app.txt'))) throw new Error('cli: the jobs did not run (no out/app.txt)');
+    const ours = r.delivery.map((x) => x.wallMs);
+    const rows = [];
+    const wall = median(ours);
+    if (!ctx.smoke) {
+      const ref = r['gitlab-ci-local'].map((x) => x.wallMs);
+      const speedup = median(ref) / wall;
+      rows.push(row({
+        scenario: 'CLI run, .gitlab-ci.yml 4 jobs / 3 stages',
+        measured: '`delivery run` wall',
+        samples: ours,
+        reference: { name: 'gitlab-ci-local 4.64.1', samples: ref },
+        ratio: speedup,
+        ratioText: `${speedup.toFixed(1)}× faster`,
+        target: '≥ 20× faster than gitlab-ci-local',
+        met: speedup >= 20,
+      }));
+    }
+    const bash = r.bash.map((x) => x.wallMs);
+    rows.push(row({
+      scenario: 'CLI run, .gitlab-ci.yml 4 jobs / 3 stages',
+      measured: '`delivery run` wall',
+      samples: ours,
+      reference: { name: 'bash script', samples: bash },
+      ratio: wall / median(bash),
+      ratioText: `${(wall / median(bash)).toFixed(1)}× bash`,
+      target: '≤ 150 ms wall',
+      met: wall <= 150,
+    }));
+    return { rows, notes };
+  },
+};

@@ -1,0 +1,86 @@
+// A job printing 1,000,000 lines (~64 MB) through `delivery run --json`: the engine splits, masks, keeps a tail
+// of and logs every line, and the CLI writes each as a progress line (to a file here, as a terminal would get
+// it). Reference: the same command redirected to a file. Peak RSS is compared with a tenth of the flood:
+// memory that stays bounded does not grow with the output.
+import fs from 'node:fs';
+import path from 'node:path';
+import { measureCases, median, row } from '../lib/harness.mjs';
+import { repoWith } from '../lib/fixtures.mjs';
+
+export const floodCommand = (lines) => `seq -f 'flood line %07.0f: the quick brown fox jumps over the lazy dog' 1 ${lines}`;
+
+export default {
+  title: 'a job printing 1,000,000 lines (~64 MB)',
+  async run(ctx) {
+    const lines = ctx.smoke ? 10_000 : 1_000_000;
+    const yml = (n) => `  flood${n === lines ? '' : '_tenth'}:\n    jobs:\n      flood: { run: "${floodCommand(n)}" }\n`;
+    const dir = repoWith(path.join(ctx.work, 'flood'), {
+      'delivery.yml': `version: 1\npipelines:\n${yml(lines)}${yml(lines / 10)}`,
+      '.gitignore': '*.txt\n',
+    });
+    const progress = path.join(dir, 'progress.txt');
+    const progressTenth = path.join(dir, 'progress-tenth.txt');
+    const refOut = path.join(dir, 'reference.txt');
+    let logged = -1;
+    const r = await measureCases(ctx, [
+      {
+        name: 'delivery',
+        spec: () => ({ cmd: process.execPath, args: [ctx.build.cli, 'run', 'flood', '--json'], cwd: dir, env: ctx.env, json: true, stderr: progress }),
+        after: (x) => {
+          if (x.json.status !== 'success') throw new Error(`flood: the run ended ${x.json.status}`);
+          const run = latestRun(ctx.env.DELIVERY_STATE_DIR, 'flood');
+          logged = countLines(path.join(run, 'flood.log'), 'flood line');
+          fs.rmSync(run, { recursive: true, force: true }); // 64 MB per run otherwise
+        },
+      },
+      { name: 'delivery-tenth', spec: () => ({ cmd: process.execPath, args: [ctx.build.cli, 'run', 'flood_tenth', '--json'], cwd: dir, env: ctx.env, json: true, stderr: progressTenth }) },
+      { name: 'reference', spec: () => ({ cmd: 'bash', args: ['--noprofile', '--norc', '-eo', 'pipefail', '-c', `${floodCommand(lines)} > reference.txt`], cwd: dir }) },
+    ]);
+    if (logged !== lines) throw new Error(`flood: the job log has ${logged} of ${lines} lines`);
+    const progressLines = countLines(progress, 'flood line');
+    if (progressLines !== lines) throw new Error(`flood: the CLI printed ${progressLines} of ${lines} lines`);
+    const refBytes = fs.statSync(refOut).size;
+    fs.rmSync(refOut, { force: true });
+    for (const f of [progress, progressTenth]) fs.rmSync(f, { force: true });
+    const ours = r.delivery.map((x) => x.wallMs);
+    const ref = r.reference.map((x) => x.wallMs);
+    const ratio = median(ours) / median(ref);
+    const rss = r.delivery.map((x) => x.rssKb / 1024);
+    const rssTenth = r['delivery-tenth'].map((x) => x.rssKb / 1024);
+    const growth = median(rss) / median(rssTenth);
+    const title = `flood: one job printing ${lines.toLocaleString('en-US')} lines (${(refBytes / 1e6).toFixed(0)} MB)`;
+    return {
+      rows: [
+        row({ scenario: title, measured: '`delivery run` wall', samples: ours, reference: { name: 'same command > file', samples: ref }, ratio, ratioText: `${ratio.toFixed(2)}×`, target: '≤ 1.3× wall', met: ratio <= 1.3 }),
+        row({
+          scenario: title,
+          measured: '`delivery run` peak RSS',
+          samples: rss,
+          unit: 'MB',
+          reference: { name: `${(lines / 10).toLocaleString('en-US')} lines`, samples: rssTenth },
+          ratio: growth,
+          ratioText: `${growth.toFixed(2)}×`,
+          target: 'bounded: ≤ 1.25× the RSS of a tenth of the output',
+          met: growth <= 1.25,
+        }),
+      ],
+    };
+  },
+};
+
+/** The newest run folder of the workspace folder named `name` in the state directory. */
+function latestRun(stateRoot, name) {
+  const runs = fs.readdirSync(stateRoot).filter((d) => d.startsWith(`${name}-`)).flatMap((d) => {
+    const dir = path.join(stateRoot, d, 'runs');
+    return fs.readdirSync(dir).map((id) => path.join(dir, id));
+  });
+  return runs.sort((a, b) => path.basename(a).localeCompare(path.basename(b))).at(-1);
+}
+
+function countLines(file, prefix) {
+  const text = fs.readFileSync(file, 'latin1');
+  let n = 0;
+  let at = -1;
+  while ((at = text.indexOf(prefix, at + 1)) >= 0) n++;
+  return n;
+}

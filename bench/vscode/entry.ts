@@ -1,0 +1,154 @@
+// The VS Code bench, inside code-server's extension host (loaded as extensionTestsPath; bench/scenarios/vscode.mjs
+// starts it). It activates an empty extension and then Software Delivery the same way (getExtension().activate(),
+// timed), counting synchronous file-system and child-process calls made from the extension's bundle meanwhile;
+// waits for the first load; opens the Delivery panel and runs the `flood` pipeline, issuing a command every
+// 100 ms until the run ends and timing each answer. Writes what it measured to $BENCH_RESULTS_FILE.
+import * as childProcess from 'node:child_process';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import type { DeliveryApi } from '../../src/vscode/api';
+
+const DELIVERY = 'delivery-tools.software-delivery';
+const EMPTY = 'bench.empty-extension';
+
+interface SyncCall {
+  fn: string;
+  caller: string;
+  phase: 'activate' | 'first load';
+}
+
+/** Wraps every *Sync function of fs and child_process; calls whose caller is in `bundle` are recorded. */
+function traceSyncCalls(bundle: string): { calls: SyncCall[]; phase: { current: SyncCall['phase'] | null }; restore(): void } {
+  const calls: SyncCall[] = [];
+  const phase: { current: SyncCall['phase'] | null } = { current: null };
+  const undo: (() => void)[] = [];
+  const wrap = (mod: Record<string, unknown>, name: string, label: string) => {
+    const original = mod[name];
+    if (typeof original !== 'function') return;
+    const wrapped = function (this: unknown, ...args: unknown[]) {
+      if (phase.current) {
+        // Frame 0 is this wrapper; frame 1 the caller.
+        const frames = (new Error().stack ?? '').split('\n').slice(2, 3);
+        const caller = frames[0]?.trim() ?? '';
+        if (caller.includes(bundle)) calls.push({ fn: `${label}.${name}`, caller: caller.slice(0, 200), phase: phase.current });
+      }
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    };
+    try {
+      mod[name] = wrapped;
+      undo.push(() => (mod[name] = original));
+    } catch {
+      // A read-only property: not traced.
+    }
+  };
+  for (const name of Object.keys(fs)) if (name.endsWith('Sync')) wrap(fs as unknown as Record<string, unknown>, name, 'fs');
+  for (const name of ['execSync', 'execFileSync', 'spawnSync']) wrap(childProcess as unknown as Record<string, unknown>, name, 'child_process');
+  return { calls, phase, restore: () => undo.forEach((u) => u()) };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor<T>(what: string, fn: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 60000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+async function measure(out: Record<string, unknown>): Promise<void> {
+  const delivery = vscode.extensions.getExtension<DeliveryApi>(DELIVERY);
+  const empty = vscode.extensions.getExtension(EMPTY);
+  if (!delivery || !empty) throw new Error(`extensions missing: ${DELIVERY} ${!!delivery}, ${EMPTY} ${!!empty}`);
+  if (delivery.isActive) throw new Error(`${DELIVERY} was already active: the bench copy must not activate at startup`);
+
+  let t = performance.now();
+  await empty.activate();
+  out.emptyActivateMs = performance.now() - t;
+
+  const tracer = traceSyncCalls(`${delivery.extensionPath}/dist/extension.js`);
+  let api: DeliveryApi;
+  try {
+    tracer.phase.current = 'activate';
+    t = performance.now();
+    api = await delivery.activate();
+    out.hostActivateMs = performance.now() - t;
+    tracer.phase.current = 'first load';
+    t = performance.now();
+    await api.ready;
+    out.readyMs = performance.now() - t;
+  } finally {
+    tracer.phase.current = null;
+    tracer.restore();
+  }
+  out.activationMs = api.activationMs;
+  out.syncCalls = tracer.calls;
+  out.pipelines = api.pipelines().length;
+  out.environments = api.environments().length;
+
+  const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+  await vscode.commands.executeCommand('delivery.panel.open');
+  await waitFor('the Delivery panel', async () => (await api.board()).open);
+  await sleep(1000); // the webview loads and gets its first state
+  const patchesBefore = (await api.board()).patchesPosted;
+
+  // Event-loop lag of the extension host: how late a 20 ms timer fires.
+  let lagMax = 0;
+  let last = performance.now();
+  const lagTimer = setInterval(() => {
+    const now = performance.now();
+    lagMax = Math.max(lagMax, now - last - 20);
+    last = now;
+  }, 20);
+
+  const t0 = performance.now();
+  const runId = (await vscode.commands.executeCommand('delivery.pipeline.run', { folder, pipeline: 'flood' })) as string | undefined;
+  if (typeof runId !== 'string') throw new Error('the flood run did not start');
+  let finished = false;
+  const done = api.waitForRun(runId).then((r) => {
+    finished = true;
+    return r;
+  });
+  const ours: number[] = [];
+  const mainThread: number[] = [];
+  let i = 0;
+  while (!finished) {
+    let s = performance.now();
+    await vscode.commands.executeCommand('delivery.panel.open');
+    ours.push(performance.now() - s);
+    // A round trip to the workbench (main thread) and back.
+    s = performance.now();
+    await vscode.commands.executeCommand('setContext', 'deliveryBench.tick', i++);
+    mainThread.push(performance.now() - s);
+    await sleep(100);
+  }
+  const run = await done;
+  const floodMs = performance.now() - t0;
+  clearInterval(lagTimer);
+  await sleep(300); // the last patch
+  const patchesAfter = (await api.board()).patchesPosted;
+  if (run?.status !== 'success') throw new Error(`the flood run ended ${run?.status}`);
+  const log = run.jobs[0].logFile;
+  const logBytes = log ? fs.statSync(log).size : 0;
+  Object.assign(out, {
+    floodMs,
+    floodLogBytes: logBytes,
+    commandMs: ours,
+    mainThreadMs: mainThread,
+    lagMaxMs: lagMax,
+    patches: patchesAfter - patchesBefore,
+    patchesPerSecond: (patchesAfter - patchesBefore) / (floodMs / 1000),
+  });
+}
+
+export async function run(): Promise<void> {
+  const out: Record<string, unknown> = {};
+  try {
+    await measure(out);
+  } catch (e) {
+    out.error = (e as Error)?.stack ?? String(e);
+  }
+  fs.writeFileSync(process.env.BENCH_RESULTS_FILE!, JSON.stringify(out));
+}

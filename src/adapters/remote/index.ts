@@ -1,0 +1,61 @@
+// The remote engine for a target: the one place that knows which adapter serves which engine. The CLI, the
+// `workflow:` deploy and the VS Code layer all get engines here, with the same TokenProvider.
+import { describeTarget, remoteTargetFor, targetHost } from '../../core/remote/config';
+import type { TokenProvider } from '../../core/remote/tokens';
+import type { RemoteEngine, RemoteTarget } from '../../core/remote/types';
+import type { ImportedPipeline } from '../../core/sources';
+import { headInfo } from '../git';
+import { BuildbotEngine } from './buildbot';
+import type { HttpClientOptions } from './http';
+
+export interface RemoteEngineOptions {
+  tokens: TokenProvider;
+  /** Who triggers, where the engine records it (Buildbot's owner). */
+  actor?: string;
+  /** What to tell a person whose token is missing or refused ("set GITHUB_TOKEN", "sign in to GitHub"). */
+  tokenHint?: (engine: RemoteTarget['engine']) => string;
+  http?: Partial<Pick<HttpClientOptions, 'proxy' | 'ca' | 'timeoutMs' | 'retries' | 'maxRateLimitWaitMs' | 'sleep' | 'now'>>;
+}
+
+/** A RemoteEngine for the target; dispose() closes its connections. */
+export function createRemoteEngine(target: RemoteTarget, opts: RemoteEngineOptions): RemoteEngine & { dispose(): void } {
+  switch (target.engine) {
+    case 'buildbot':
+      return new BuildbotEngine({ target, owner: opts.actor, http: opts.http });
+    case 'github':
+    case 'gitlab':
+      // The GitHub and GitLab clients plug in here (adapters/remote/github.ts, gitlab.ts).
+      throw new Error(`${describeTarget(target)}: the ${target.engine} engine is not available in this build`);
+  }
+}
+
+/** The token getter an engine adapter takes, bound to its target's engine and host. */
+export function tokenFor(target: RemoteTarget, tokens: TokenProvider): () => Promise<string | undefined> {
+  return () => tokens(target.engine, targetHost(target));
+}
+
+export interface ResolvedRemotePipeline {
+  pipeline: ImportedPipeline;
+  target: RemoteTarget;
+}
+
+/**
+ * The pipeline a user names (its id, or `<source>:<id>` when ids repeat) and its remote target: its `remote:`, or
+ * inferred from the folder's git remote "origin" for GitHub and GitLab files.
+ */
+export async function resolveRemotePipeline(folder: string, pipelines: readonly ImportedPipeline[], name: string, signal?: AbortSignal): Promise<ResolvedRemotePipeline | { error: string }> {
+  const [kind, id] = name.includes(':') ? (name.split(':', 2) as [string, string]) : [null, name];
+  const matches = pipelines.filter((p) => p.def.id === id && (kind === null || p.def.source.kind === kind));
+  if (matches.length > 1) {
+    return { error: `"${name}" is ambiguous: ${matches.map((m) => `${m.def.source.kind}:${m.def.id} (${m.def.source.file})`).join(', ')}` };
+  }
+  const pipeline = matches[0];
+  if (!pipeline) {
+    const known = pipelines.map((p) => `${p.def.source.kind}:${p.def.id}`).join(', ') || 'none';
+    return { error: `no pipeline "${name}" (pipelines: ${known})` };
+  }
+  const needsOrigin = !pipeline.def.remote && pipeline.def.source.kind !== 'delivery';
+  const origin = needsOrigin ? ((await headInfo(folder, signal).catch(() => null))?.remoteUrl ?? null) : null;
+  const target = remoteTargetFor(pipeline.def, origin);
+  return 'error' in target ? target : { pipeline, target };
+}
