@@ -15,26 +15,36 @@ import { Secrets } from './secrets';
 import { EnvironmentService } from './environments/environmentService';
 import { RevisionProvider } from './environments/revisionProvider';
 import { DeployStatusItem } from './statusBar/deployStatusItem';
+import { RemoteService } from './remote/remoteService';
+import { RemoteLogProvider } from './remote/remoteLogs';
 
 export function activate(context: vscode.ExtensionContext): DeliveryApi {
   const started = performance.now();
   const log = new Log();
   const model = new WorkspaceModel(log);
   const runs = new RunManager(log);
-  const pipelinesTree = new PipelinesTreeProvider(model, runs);
   const secrets = new Secrets(context.secrets, log);
+  const remote = new RemoteService(secrets, log);
+  const pipelinesTree = new PipelinesTreeProvider(model, runs, remote);
   const envs = new EnvironmentService(model, secrets, log);
   const environmentsTree = new EnvironmentsTreeProvider(model, envs);
-  const board = new BoardController(context.extensionUri, model, runs, envs, log);
-  const runStatus = new RunStatusItem(runs);
+  const board = new BoardController(context.extensionUri, model, runs, envs, remote, log);
+  const runStatus = new RunStatusItem(runs, model, remote);
   const deployStatus = new DeployStatusItem(envs);
   context.subscriptions.push(
     log,
     model,
     runs,
     envs,
+    remote,
+    model.onDidChange(() => remote.reset()),
     deployStatus,
     new RevisionProvider(),
+    new RemoteLogProvider(remote, (folder, key) => {
+      const p = model.findPipeline(folder, key);
+      const state = model.folder(folder);
+      return p && state ? { state, pipeline: p } : undefined;
+    }),
     pipelinesTree,
     environmentsTree,
     board,
@@ -42,7 +52,7 @@ export function activate(context: vscode.ExtensionContext): DeliveryApi {
     new DeliveryTaskProvider(model, runs),
     vscode.window.registerTreeDataProvider('delivery.pipelines', pipelinesTree),
     vscode.window.registerTreeDataProvider('delivery.environments', environmentsTree),
-    ...registerCommands({ context, log, model, runs, board, pipelinesTree, environmentsTree, secrets, envs, deployStatus }),
+    ...registerCommands({ context, log, model, runs, board, pipelinesTree, environmentsTree, secrets, envs, deployStatus, remote }),
   );
   const ready = model.reloadAll().then(() => runs.loadHistory(model.folders()));
   const activationMs = performance.now() - started;

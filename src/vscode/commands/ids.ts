@@ -21,6 +21,13 @@ export const COMMAND_IDS = [
   'delivery.output.show',
   'delivery.secret.set',
   'delivery.secret.delete',
+  'delivery.remote.trigger',
+  'delivery.remote.showRun',
+  'delivery.remote.cancel',
+  'delivery.remote.rerunFailed',
+  'delivery.remote.openInBrowser',
+  'delivery.remote.showLog',
+  'delivery.remote.refresh',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

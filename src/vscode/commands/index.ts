@@ -4,6 +4,7 @@ import { cancelRun, rerunFailed, runJob, runPipeline } from './runs';
 import { createConfig, openDefinition, openPanel, refresh, showLog, showOutput } from './views';
 import { deleteSecret, deploy, diff, openUrl, promote, refreshEnvironments, rollback, selectStatusEnvironment, setSecret, statusBarActions } from './environments';
 import type { CommandDeps, CommandSpec } from './types';
+import { cancelRemote, openRemoteInBrowser, refreshRemote, rerunRemote, showRemoteLog, showRemoteRun, triggerRemote } from './remote';
 import { COMMAND_IDS, type CommandId } from './ids';
 
 /** Keyed by id and typed against COMMAND_IDS: a contributed command without an implementation does not compile. */
@@ -28,6 +29,13 @@ export const COMMANDS: Record<CommandId, CommandSpec> = {
   'delivery.output.show': showOutput,
   'delivery.secret.set': setSecret,
   'delivery.secret.delete': deleteSecret,
+  'delivery.remote.trigger': triggerRemote,
+  'delivery.remote.showRun': showRemoteRun,
+  'delivery.remote.cancel': cancelRemote,
+  'delivery.remote.rerunFailed': rerunRemote,
+  'delivery.remote.openInBrowser': openRemoteInBrowser,
+  'delivery.remote.showLog': showRemoteLog,
+  'delivery.remote.refresh': refreshRemote,
 };
 
 /** Registers every command behind one wrapper: errors are logged and shown once; cancellation stays silent. */

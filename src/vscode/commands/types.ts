@@ -5,6 +5,7 @@ import type { CommandId } from './ids';
 import type { Secrets } from '../secrets';
 import type { EnvironmentService } from '../environments/environmentService';
 import type { DeployStatusItem } from '../statusBar/deployStatusItem';
+import type { RemoteService } from '../remote/remoteService';
 import type { RunManager } from '../runManager';
 import type { WorkspaceModel } from '../workspaceModel';
 import type { BoardController } from '../panel/boardPanel';
@@ -22,6 +23,7 @@ export interface CommandDeps {
   secrets: Secrets;
   envs: EnvironmentService;
   deployStatus: DeployStatusItem;
+  remote: RemoteService;
 }
 
 export interface CommandSpec {

@@ -16,6 +16,8 @@ import { shortSha } from '../../core/environments/diff';
 import type { EnvironmentService } from '../environments/environmentService';
 import { revisionUri } from '../environments/revisionProvider';
 import type { FolderState } from '../workspaceModel';
+import type { RemoteRef, RemoteService } from '../remote/remoteService';
+import { remoteRunView } from '../../core/remote/view';
 import type { Log } from '../log';
 import type { RunManager } from '../runManager';
 import { isTrusted } from '../trust';
@@ -38,17 +40,24 @@ export class BoardController implements vscode.Disposable {
   /** The diff shown (or being computed) in the diff view. */
   diff: { view: DiffView | null; loading: boolean; error: string | null } = { view: null, loading: false, error: null };
   private diffRequest = 0;
+  /** The remote run shown on the board instead of a local one. */
+  private remoteShown: { ref: RemoteRef; runId: string; watching: boolean } | null = null;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly model: WorkspaceModel,
     private readonly runs: RunManager,
     private readonly envs: EnvironmentService,
+    private readonly remote: RemoteService,
     private readonly log: Log,
   ) {
     this.subs.push(
       envs.onDidChange(() => this.postEnvironments()),
+      remote.onDidChange(() => {
+        if (this.remoteShown) this.postState();
+      }),
       runs.onDidStartRun((h) => {
+        this.leaveRemote();
         this.runId = h.run.id;
         this.postState();
       }),
@@ -100,6 +109,19 @@ export class BoardController implements vscode.Disposable {
         for (const s of subs) s.dispose();
         this.panel = null;
         this.ready = false;
+        this.leaveRemote();
+      }),
+      // Polling a remote run for the board stops while nobody can see the board.
+      panel.onDidChangeViewState((e) => {
+        const shown = this.remoteShown;
+        if (!shown) return;
+        if (!e.webviewPanel.visible && shown.watching) {
+          this.remote.stopWatching(shown.ref, shown.runId);
+          shown.watching = false;
+        } else if (e.webviewPanel.visible && !shown.watching) {
+          shown.watching = true;
+          void this.remote.watch(shown.ref, shown.runId, { notify: false });
+        }
       }),
     ];
   }
@@ -172,14 +194,32 @@ export class BoardController implements vscode.Disposable {
         await this.loadHunks(msg.path);
         return;
       case 'cancelRun':
-        this.runs.cancel(msg.runId);
+        if (this.remoteShown && msg.runId === this.remoteViewId()) {
+          const err = await this.remote.cancel(this.remoteShown.ref, this.remoteShown.runId);
+          if (err) void vscode.window.showErrorMessage(`Cannot cancel the run: ${err}`);
+        } else this.runs.cancel(msg.runId);
         return;
       case 'rerun': {
+        if (this.remoteShown && msg.runId === this.remoteViewId()) {
+          const shown = this.remoteShown;
+          const r = await this.remote.rerunFailed(shown.ref, shown.runId);
+          if ('error' in r) void vscode.window.showErrorMessage(`Cannot rerun: ${r.error}`);
+          else await this.showRemoteRun(shown.ref, r.id);
+          return;
+        }
         const run = this.findRun(msg.runId);
         if (run) await vscode.commands.executeCommand('delivery.run.rerunFailed', { folder: run.folder, pipelineKey: `${run.source.file}#${run.pipelineId}`, runId: run.id, failedOnly: msg.failedOnly });
         return;
       }
       case 'openLog': {
+        if (this.remoteShown && msg.runId === this.remoteViewId()) {
+          const job = this.remote.knownState(this.remoteShown.ref, this.remoteShown.runId)?.jobs.find((j) => j.id === msg.jobId);
+          if (job) {
+            const ref = this.remoteShown.ref;
+            await vscode.commands.executeCommand('delivery.remote.showLog', { folder: ref.state.folder.uri.fsPath, pipelineKey: pipelineKey(ref.pipeline), runId: this.remoteShown.runId, jobId: job.id, jobName: job.name });
+          }
+          return;
+        }
         const run = this.findRun(msg.runId);
         const job = run?.jobs.find((j) => j.id === msg.jobId);
         if (job?.logFile) await vscode.commands.executeCommand('delivery.run.showLog', { logFile: job.logFile });
@@ -287,7 +327,36 @@ export class BoardController implements vscode.Disposable {
     return this.runs.latestRun();
   }
 
+  private remoteViewId(): string | null {
+    return this.remoteShown ? `remote:${this.remoteShown.runId}` : null;
+  }
+
+  private leaveRemote(): void {
+    const shown = this.remoteShown;
+    this.remoteShown = null;
+    if (shown?.watching) this.remote.stopWatching(shown.ref, shown.runId);
+  }
+
+  /** Shows a remote run on the board, followed live while the board is visible. */
+  async showRemoteRun(ref: RemoteRef, runId: string): Promise<void> {
+    this.leaveRemote();
+    this.remoteShown = { ref, runId, watching: true };
+    this.view = 'board';
+    await this.remote.runState(ref, runId, true);
+    this.show(undefined, 'board');
+    void this.remote.watch(ref, runId, { notify: false });
+  }
+
   async state(): Promise<BoardState> {
+    const shown = this.remoteShown;
+    const remoteState = shown ? this.remote.knownState(shown.ref, shown.runId) : undefined;
+    if (shown && remoteState) {
+      return {
+        run: remoteRunView(remoteState, { id: this.remoteViewId()!, pipelineId: shown.ref.pipeline.def.id, pipelineName: shown.ref.pipeline.def.name, folderName: shown.ref.state.folder.name, now: Date.now() }),
+        pipelines: this.pipelineList(),
+        trusted: isTrusted(),
+      };
+    }
     const run = this.currentRun();
     const folderName = run ? (this.model.folder(run.folder)?.folder.name ?? run.folder) : '';
     const tails = new Map<string, readonly string[]>();
@@ -297,11 +366,15 @@ export class BoardController implements vscode.Disposable {
     }
     return {
       run: run ? runView(run, (jobId) => tails.get(jobId) ?? [], folderName, Date.now()) : null,
-      pipelines: this.model.folders().flatMap((f) =>
-        (f.snapshot?.pipelines ?? []).map((p) => ({ folder: f.folder.uri.fsPath, folderName: f.folder.name, id: pipelineKey(p), name: p.def.name })),
-      ),
+      pipelines: this.pipelineList(),
       trusted: isTrusted(),
     };
+  }
+
+  private pipelineList(): BoardState['pipelines'] {
+    return this.model.folders().flatMap((f) =>
+      (f.snapshot?.pipelines ?? []).map((p) => ({ folder: f.folder.uri.fsPath, folderName: f.folder.name, id: pipelineKey(p), name: p.def.name })),
+    );
   }
 
   private post(message: HostMessage): void {
@@ -315,7 +388,7 @@ export class BoardController implements vscode.Disposable {
   }
 
   private onRunEvent(e: RunEvent): void {
-    if (!this.panel || !this.ready) return;
+    if (!this.panel || !this.ready || this.remoteShown) return;
     if (this.runId !== e.run.id) return;
     if (e.type === 'line') {
       const lines = this.dirty.get(e.jobId) ?? [];

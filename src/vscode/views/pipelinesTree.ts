@@ -5,6 +5,8 @@ import type { ImportedPipeline } from '../../core/sources';
 import { formatDuration } from '../../core/duration';
 import type { JobDef, JobRecord, Problem, RunRecord, SourceKind, StepDef } from '../../shared/model';
 import type { RunManager } from '../runManager';
+import { RemoteService } from '../remote/remoteService';
+import type { RemoteJob, RemoteRun } from '../../core/remote/types';
 import { isTrusted } from '../trust';
 import { pipelineKey, type FolderState, type WorkspaceModel } from '../workspaceModel';
 import { statusIcon } from './icons';
@@ -13,13 +15,14 @@ const SOURCE_LABEL: Record<SourceKind, string> = { delivery: 'delivery.yml', git
 
 export abstract class PipelineTreeNode {
   abstract treeItem(): vscode.TreeItem;
-  children(): PipelineTreeNode[] {
+  children(): PipelineTreeNode[] | Promise<PipelineTreeNode[]> {
     return [];
   }
 }
 
 interface Ctx {
   runs: RunManager;
+  remote: RemoteService;
   trusted: boolean;
 }
 
@@ -165,14 +168,17 @@ export class PipelineNode extends PipelineTreeNode {
   children(): PipelineTreeNode[] {
     const def = this.pipeline.def;
     const staged = def.stages !== null || def.jobs.some((j) => j.stage !== null);
-    if (!staged) return def.jobs.map((j) => this.jobNode(j));
+    if (!staged) return [...def.jobs.map((j) => this.jobNode(j)), ...this.remoteNode()];
     const order = [...(def.stages ?? [])];
     for (const j of def.jobs) if (j.stage !== null && !order.includes(j.stage)) order.push(j.stage);
     const loose = def.jobs.filter((j) => j.stage === null).map((j) => this.jobNode(j));
     const stages = order
       .map((name) => new StageNode(this, name, def.jobs.filter((j) => j.stage === name)))
       .filter((st) => st.jobs.length > 0);
-    return [...loose, ...stages];
+    return [...loose, ...stages, ...this.remoteNode()];
+  }
+  private remoteNode(): PipelineTreeNode[] {
+    return this.ctx.trusted && RemoteService.canHaveRemote(this.pipeline) ? [new RemoteRunsNode(this, this.ctx)] : [];
   }
   location() {
     return { folder: this.state.folder.uri, ...this.pipeline.def.location };
@@ -282,6 +288,110 @@ class StepNode extends PipelineTreeNode {
   }
 }
 
+const REMOTE_ICON: Record<string, string> = { github: 'github', gitlab: 'git-merge', buildbot: 'server-process' };
+
+/** "Remote runs": the pipeline's recent runs on its engine, fetched when expanded. */
+export class RemoteRunsNode extends PipelineTreeNode {
+  constructor(
+    readonly parent: PipelineNode,
+    private readonly ctx: Ctx,
+  ) {
+    super();
+  }
+  get ref() {
+    return { state: this.parent.state, pipeline: this.parent.pipeline };
+  }
+  treeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem('Remote runs', vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `remote:${this.parent.state.folder.uri.fsPath}:${this.parent.key}`;
+    const kind = this.parent.pipeline.def.remote?.engine ?? this.parent.pipeline.def.source.kind;
+    item.iconPath = new vscode.ThemeIcon(REMOTE_ICON[kind] ?? 'cloud');
+    const latest = this.ctx.remote.cachedRuns(this.ref)?.[0];
+    item.description = latest ? `#${latest.number ?? latest.id} ${latest.status}` : kind;
+    item.contextValue = 'remoteRuns';
+    return item;
+  }
+  async children(): Promise<PipelineTreeNode[]> {
+    const runs = await this.ctx.remote.runs(this.ref);
+    if ('error' in runs) return [new MessageNode(runs.error, 'warning')];
+    if (runs.length === 0) return [new MessageNode('No runs yet', 'info')];
+    return runs.map((r) => new RemoteRunNode(this, r, this.ctx));
+  }
+}
+
+export class RemoteRunNode extends PipelineTreeNode {
+  constructor(
+    readonly parent: RemoteRunsNode,
+    readonly run: RemoteRun,
+    private readonly ctx: Ctx,
+  ) {
+    super();
+  }
+  treeItem(): vscode.TreeItem {
+    const r = this.ctx.remote.knownState(this.parent.ref, this.run.id)?.run ?? this.run;
+    const item = new vscode.TreeItem(`#${r.number ?? r.id}${r.title ? ` ${r.title}` : ''}`, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `remote-run:${this.parent.parent.state.folder.uri.fsPath}:${this.parent.parent.key}:${r.id}`;
+    item.iconPath = statusIcon(r.status === 'unknown' ? 'queued' : r.status);
+    const start = r.startedAt ?? r.createdAt;
+    const took = start !== null ? formatDuration((r.finishedAt ?? Date.now()) - start) : '';
+    item.description = [r.status, r.branch, r.sha?.slice(0, 7), took, r.actor].filter(Boolean).join(' · ');
+    item.tooltip = [`${r.title ?? `Run #${r.number ?? r.id}`}`, `${r.status} (${r.rawStatus})`, r.branch ? `branch ${r.branch}` : '', r.sha ? `commit ${r.sha}` : '', r.actor ? `by ${r.actor}` : '', r.event ? `event ${r.event}` : '', r.url ?? '']
+      .filter(Boolean)
+      .join('\n');
+    const tokens = ['remoteRun'];
+    if (!isFinishedStatus(r.status)) tokens.push('remoteActive');
+    if (r.status === 'failed' || r.status === 'cancelled') tokens.push('remoteFailed');
+    if (r.url) tokens.push('hasUrl');
+    item.contextValue = tokens.join(' ');
+    item.command = { command: 'delivery.remote.showRun', title: 'Show on Board', arguments: [this] };
+    return item;
+  }
+  async children(): Promise<PipelineTreeNode[]> {
+    const s = await this.ctx.remote.runState(this.parent.ref, this.run.id);
+    if ('error' in s) return [new MessageNode(s.error, 'warning')];
+    return s.jobs.map((j) => new RemoteJobNode(this, j));
+  }
+}
+
+export class RemoteJobNode extends PipelineTreeNode {
+  constructor(
+    readonly parent: RemoteRunNode,
+    readonly job: RemoteJob,
+  ) {
+    super();
+  }
+  treeItem(): vscode.TreeItem {
+    const j = this.job;
+    const item = new vscode.TreeItem(j.name, vscode.TreeItemCollapsibleState.None);
+    item.iconPath = statusIcon(j.status === 'unknown' ? 'queued' : j.status);
+    const took = j.startedAt !== null ? formatDuration((j.finishedAt ?? Date.now()) - j.startedAt) : '';
+    item.description = [j.stage, j.status, took].filter(Boolean).join(' · ');
+    item.contextValue = 'remoteJob';
+    item.command = { command: 'delivery.remote.showLog', title: 'Show Log', arguments: [this] };
+    return item;
+  }
+}
+
+class MessageNode extends PipelineTreeNode {
+  constructor(
+    private readonly text: string,
+    private readonly icon: string,
+  ) {
+    super();
+  }
+  treeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.text, vscode.TreeItemCollapsibleState.None);
+    item.iconPath = new vscode.ThemeIcon(this.icon);
+    item.tooltip = this.text;
+    item.contextValue = 'message';
+    return item;
+  }
+}
+
+function isFinishedStatus(s: string): boolean {
+  return s === 'success' || s === 'failed' || s === 'cancelled' || s === 'skipped';
+}
+
 export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineTreeNode>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<PipelineTreeNode | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
@@ -290,9 +400,10 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineTr
   constructor(
     private readonly model: WorkspaceModel,
     private readonly runs: RunManager,
+    private readonly remote: RemoteService,
   ) {
     const refresh = () => this.emitter.fire(undefined);
-    this.subs = [model.onDidChange(refresh), runs.onDidChange(refresh), vscode.workspace.onDidGrantWorkspaceTrust(refresh), this.emitter];
+    this.subs = [model.onDidChange(refresh), runs.onDidChange(refresh), remote.onDidChange(refresh), vscode.workspace.onDidGrantWorkspaceTrust(refresh), this.emitter];
   }
 
   refresh(): void {
@@ -303,9 +414,9 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineTr
     return node.treeItem();
   }
 
-  getChildren(node?: PipelineTreeNode): PipelineTreeNode[] {
+  getChildren(node?: PipelineTreeNode): PipelineTreeNode[] | Promise<PipelineTreeNode[]> {
     if (node) return node.children();
-    const ctx: Ctx = { runs: this.runs, trusted: isTrusted() };
+    const ctx: Ctx = { runs: this.runs, remote: this.remote, trusted: isTrusted() };
     const folders = this.model.folders().filter((f) => (f.snapshot?.pipelines.length ?? 0) + (f.snapshot?.problems.length ?? 0) > 0);
     if (folders.length === 1 && (vscode.workspace.workspaceFolders?.length ?? 0) <= 1) return folderChildren(folders[0], ctx);
     return folders.map((f) => new FolderNode(f, ctx));
