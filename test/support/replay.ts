@@ -171,3 +171,13 @@ export class ReplayServer {
 export function recordedJson<T = unknown>(file: string): T {
   return JSON.parse(fs.readFileSync(path.join(RECORDED, file), 'utf8')) as T;
 }
+
+/** The error a promise rejects with; fails the test when it resolves. */
+export async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a failure, but it succeeded');
+}

@@ -2,10 +2,11 @@
 // workflow's runs, workflow_dispatch with checked inputs, a run's jobs and steps, job logs (complete once the job
 // has ended: the REST API has no live log), cancel and re-run of failed jobs. Polling a run is cheap: every GET is
 // conditional (ETag), and GitHub does not count 304 answers against the rate limit.
-import type { LogChunk, RemoteEngine, RemoteJob, RemoteRun, RemoteStatus, TriggerInput } from '../../core/remote/types';
+import type { LogChunk, RemoteEngine, RemoteJob, RemoteRun, RemoteStatus, RemoteTarget, TriggerInput } from '../../core/remote/types';
 import { checkDispatchInputs, dispatchDefinition, type DispatchDefinition } from './githubInputs';
-import type { GithubTarget } from './githubRemote';
 import { asArray, asObject, delay, HttpClient, idOf, num, RemoteApiError, str, time, type HttpClientOptions, type Json } from './http';
+
+export type GithubTarget = Extract<RemoteTarget, { engine: 'github' }>;
 
 export type RemoteHttpSettings = Partial<Pick<HttpClientOptions, 'proxy' | 'ca' | 'timeoutMs' | 'retries' | 'maxRateLimitWaitMs' | 'sleep' | 'now'>>;
 
@@ -17,7 +18,7 @@ export interface GithubEngineOptions {
   tokenHint?: string;
   /**
    * The workflow file as in the workspace (inputs are read from it). Without it, or when it answers null, the
-   * file is read from the repository's default branch through the API.
+   * file is read through the API: at the ref a dispatch starts, else from the default branch.
    */
   workflowFile?: (signal: AbortSignal) => Promise<{ path: string; text: string } | null>;
   http?: RemoteHttpSettings;
@@ -65,10 +66,7 @@ export class GithubEngine implements RemoteEngine {
   }
 
   async inputs(signal: AbortSignal): Promise<TriggerInput[]> {
-    const def = await this.definition(signal);
-    if (!def.inputs.some((i) => i.type === 'environment')) return def.inputs;
-    const environments = await this.environments(signal);
-    return def.inputs.map((i) => (i.type === 'environment' && i.options.length === 0 ? { ...i, options: environments } : i));
+    return this.withEnvironments((await this.definition(signal)).inputs, signal);
   }
 
   async runs(opts: { branch?: string; limit: number; signal: AbortSignal }): Promise<RemoteRun[]> {
@@ -86,9 +84,9 @@ export class GithubEngine implements RemoteEngine {
   async trigger(opts: { ref: string; inputs: Record<string, string>; signal: AbortSignal }): Promise<RemoteRun> {
     const { signal } = opts;
     const workflow = this.opts.target.workflow;
-    const def = await this.definition(signal);
+    const def = await this.definition(signal, opts.ref);
     if (!def.dispatchable) throw new Error(`${workflow} in ${this.where} cannot be started by hand: it has no "on: workflow_dispatch"`);
-    const checked = checkDispatchInputs(workflow, await this.inputs(signal), opts.inputs);
+    const checked = checkDispatchInputs(workflow, await this.withEnvironments(def.inputs, signal), opts.inputs);
     if ('errors' in checked) throw new Error(`cannot start ${workflow}: ${checked.errors.join('; ')}`);
     const ref = opts.ref.replace(/^refs\/(heads|tags)\//, '');
     // Runs that exist before the dispatch, so that the new one can be told apart.
@@ -141,6 +139,8 @@ export class GithubEngine implements RemoteEngine {
       if (ofRun !== null && ofRun !== runId) throw new Error(`job ${jobId} belongs to run ${ofRun}, not to run ${runId}`);
       // The REST API serves a job's log once the job has ended; until then there is nothing to read.
       if (str(job, 'status') !== 'completed') return { text: '', offset, complete: false };
+      // A job that never ran (skipped, or cancelled while queued) has no log.
+      if (str(job, 'started_at') === null || str(job, 'conclusion') === 'skipped') return { text: '', offset, complete: true };
       const res = await this.http.request(`${this.repoPath}/actions/jobs/${encodeURIComponent(jobId)}/logs`, {
         signal,
         cache: false,
@@ -170,8 +170,11 @@ export class GithubEngine implements RemoteEngine {
 
   // ---- helpers ----
 
-  /** Inputs and whether the workflow can be dispatched: from the workspace's file, else from the repository. */
-  private async definition(signal: AbortSignal): Promise<DispatchDefinition> {
+  /**
+   * Inputs and whether the workflow can be dispatched: from the workspace's file, else from the repository at the
+   * ref to be dispatched (GitHub checks the inputs against that version), or its default branch.
+   */
+  private async definition(signal: AbortSignal, ref?: string): Promise<DispatchDefinition> {
     const local = await this.opts.workflowFile?.(signal);
     let def: DispatchDefinition;
     if (local) def = dispatchDefinition(local.path, local.text);
@@ -180,9 +183,10 @@ export class GithubEngine implements RemoteEngine {
       const path = str(wf, 'path');
       if (!path) throw new RemoteApiError('server', `GitHub did not say where ${this.opts.target.workflow} is`, null);
       const text = await this.http.text(`${this.repoPath}/contents/${path.split('/').map(encodeURIComponent).join('/')}`, {
+        query: { ref },
         signal,
         headers: { accept: 'application/vnd.github.raw+json' },
-        notFound: `${path} is not on the default branch of ${this.where}`,
+        notFound: ref ? `${path} is not on ${ref} in ${this.where}` : `${path} is not on the default branch of ${this.where}`,
       });
       def = dispatchDefinition(path, text);
     }
@@ -196,6 +200,13 @@ export class GithubEngine implements RemoteEngine {
   private async dispatchRuns(signal: AbortSignal): Promise<RemoteRun[]> {
     const body = asObject(await this.http.json(`${this.workflowPath}/runs`, { query: { event: 'workflow_dispatch', per_page: 20 }, signal, notFound: this.noWorkflow }), 'workflow runs');
     return asArray(body.workflow_runs, 'workflow runs').map((r) => githubRun(asObject(r, 'a workflow run')));
+  }
+
+  /** `environment` inputs offer the repository's environments. */
+  private async withEnvironments(inputs: TriggerInput[], signal: AbortSignal): Promise<TriggerInput[]> {
+    if (!inputs.some((i) => i.type === 'environment' && i.options.length === 0)) return inputs;
+    const environments = await this.environments(signal);
+    return inputs.map((i) => (i.type === 'environment' && i.options.length === 0 ? { ...i, options: environments } : i));
   }
 
   /** The repository's deployment environments, for `environment` inputs; none when the token may not list them. */

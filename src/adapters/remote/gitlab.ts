@@ -1,11 +1,12 @@
 // GitLab CI as a remote engine, over the REST API v4 (gitlab.com or a self-managed host): a project's pipelines,
 // a new pipeline with variables, a pipeline's jobs, job traces read on from an offset while the job runs, cancel
 // and retry of a pipeline, and play / retry / cancel of one job. Every GET is conditional (ETag).
-import { isFinished, type LogChunk, type RemoteEngine, type RemoteJob, type RemoteRun, type RemoteStatus, type TriggerInput } from '../../core/remote/types';
+import { isFinished, type LogChunk, type RemoteEngine, type RemoteJob, type RemoteRun, type RemoteStatus, type RemoteTarget, type TriggerInput } from '../../core/remote/types';
 import type { RemoteHttpSettings } from './github';
 import { checkPipelineVariables, pipelineVariables } from './gitlabInputs';
-import type { GitlabTarget } from './gitlabRemote';
 import { asArray, asObject, HttpClient, idOf, RemoteApiError, num, str, time, type Json } from './http';
+
+export type GitlabTarget = Extract<RemoteTarget, { engine: 'gitlab' }>;
 
 export interface GitlabEngineOptions {
   target: GitlabTarget;
@@ -15,7 +16,7 @@ export interface GitlabEngineOptions {
   tokenHeader?: 'bearer' | 'private-token';
   /** What to tell a person whose token is missing or refused. */
   tokenHint?: string;
-  /** The CI file as in the workspace (prefilled variables are read from it); else read through the API. */
+  /** The CI file as in the workspace (prefilled variables are read from it); else read through the API at the ref. */
   ciFile?: (signal: AbortSignal) => Promise<{ path: string; text: string } | null>;
   http?: RemoteHttpSettings;
 }
@@ -60,13 +61,18 @@ export class GitlabEngine implements RemoteEngine {
   }
 
   async inputs(signal: AbortSignal): Promise<TriggerInput[]> {
+    return this.variablesAt(signal);
+  }
+
+  /** Prefilled variables: from the workspace's CI file, else from the repository at `ref` (or its default branch). */
+  private async variablesAt(signal: AbortSignal, at?: string): Promise<TriggerInput[]> {
     let file = await this.opts.ciFile?.(signal);
     if (!file) {
       const project = asObject(await this.http.json(this.projectPath, { signal, notFound: this.noProject }), `project ${this.opts.target.project}`);
       const path = str(project, 'ci_config_path') || '.gitlab-ci.yml';
       // A CI file in another project (`file@group/project`) or at a URL: no prefilled variables to show.
       if (path.includes('@') || /^https?:/.test(path)) return [];
-      const ref = str(project, 'default_branch') ?? 'HEAD';
+      const ref = at ?? str(project, 'default_branch') ?? 'HEAD';
       try {
         file = { path, text: await this.http.text(`${this.projectPath}/repository/files/${encodeURIComponent(path)}/raw`, { query: { ref }, signal }) };
       } catch (e) {
@@ -92,10 +98,9 @@ export class GitlabEngine implements RemoteEngine {
   }
 
   async trigger(opts: { ref: string; inputs: Record<string, string>; signal: AbortSignal }): Promise<RemoteRun> {
-    const declared = this.opts.ciFile ? await this.inputs(opts.signal) : [];
-    const checked = checkPipelineVariables(declared, opts.inputs);
-    if ('errors' in checked) throw new Error(`cannot start a pipeline of ${this.where}: ${checked.errors.join('; ')}`);
     const ref = opts.ref.replace(/^refs\/(heads|tags)\//, '');
+    const checked = checkPipelineVariables(await this.variablesAt(opts.signal, ref), opts.inputs);
+    if ('errors' in checked) throw new Error(`cannot start a pipeline of ${this.where}: ${checked.errors.join('; ')}`);
     try {
       const body = await this.http.json(`${this.projectPath}/pipeline`, {
         method: 'POST',
@@ -129,6 +134,8 @@ export class GitlabEngine implements RemoteEngine {
     if (pipeline !== null && pipeline !== runId) throw new Error(`job ${jobId} belongs to pipeline ${pipeline}, not to pipeline ${runId}`);
     const ended = isFinished(gitlabStatus(str(job, 'status')));
     const from = Math.max(0, offset);
+    // A job that never started (manual, pending, skipped, cancelled while queued) has no trace.
+    if (str(job, 'started_at') === null) return { text: '', offset: from, complete: ended };
     const res = await this.http.request(`${this.jobPath(jobId)}/trace`, {
       signal,
       cache: false,

@@ -1,6 +1,7 @@
 // Pipeline variables for a GitLab pipeline started by hand: the ones .gitlab-ci.yml prefills in GitLab's "Run
 // pipeline" form (top-level `variables:` with a `description`, optionally `options`), and a check of the values
 // before POST /projects/:id/pipeline. Pure: no I/O.
+import { checkInputs } from '../../core/remote/inputs';
 import type { TriggerInput } from '../../core/remote/types';
 import { readVariables } from '../../core/gitlab/reader';
 import { VARIABLE_NAME } from '../../core/gitlab/variables';
@@ -29,23 +30,14 @@ export function pipelineVariables(file: string, text: string): { inputs: Trigger
 }
 
 /**
- * Checks variables for a new pipeline: names as GitLab accepts them, values of a variable with `options` among
- * them. Other variables may be given freely (GitLab takes any variable when the project allows it).
+ * Checks variables for a new pipeline: names as GitLab accepts them, and the declared (prefilled) ones through
+ * core/remote/inputs.ts. Other variables may be given freely: GitLab takes any when the project allows it.
  */
 export function checkPipelineVariables(declared: readonly TriggerInput[], given: Record<string, string>): { variables: { key: string; value: string }[] } | { errors: string[] } {
-  const errors: string[] = [];
-  const variables: { key: string; value: string }[] = [];
-  for (const [key, value] of Object.entries(given)) {
-    if (!VARIABLE_NAME.test(key)) {
-      errors.push(`"${key}" is not a valid variable name (letters, digits and _ only)`);
-      continue;
-    }
-    const d = declared.find((x) => x.name === key);
-    if (d && d.type === 'choice' && !d.options.includes(value)) {
-      errors.push(`variable ${key}: "${value}" is not one of the options (${d.options.join(', ')})`);
-      continue;
-    }
-    variables.push({ key, value });
-  }
-  return errors.length ? { errors } : { variables };
+  const names = new Set(declared.map((d) => d.name));
+  const errors = Object.keys(given)
+    .filter((key) => !VARIABLE_NAME.test(key))
+    .map((key) => `"${key}" is not a valid variable name (letters, digits and _ only)`);
+  errors.push(...checkInputs(declared, Object.fromEntries(Object.entries(given).filter(([k]) => names.has(k)))).errors);
+  return errors.length ? { errors } : { variables: Object.entries(given).map(([key, value]) => ({ key, value })) };
 }

@@ -9,9 +9,11 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
+import { waitedFor } from '../../core/environments/status';
 import { redactor } from '../../core/secrets';
 
 // ---- errors ----
@@ -65,6 +67,9 @@ export interface ProxySettings {
   noProxy?: string;
 }
 
+/** Loopback addresses: a proxy elsewhere cannot reach this machine's own servers. */
+const LOOPBACK = 'localhost,127.0.0.1,::1';
+
 /** HTTP_PROXY / HTTPS_PROXY / NO_PROXY (either case; lower case wins, as in curl). */
 export function proxyFromEnv(env: Record<string, string | undefined>): ProxySettings {
   const pick = (name: string) => env[name.toLowerCase()] || env[name.toUpperCase()] || undefined;
@@ -96,7 +101,8 @@ function bypassProxy(url: URL, noProxy: string): boolean {
     const entry = raw.trim().toLowerCase();
     if (!entry) continue;
     if (entry === '*') return true;
-    const m = /^(.*?)(?::(\d+))?$/.exec(entry)!;
+    // host, host:port, [v6]:port, or a bare IPv6 address (several colons, no port)
+    const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry) ?? (entry.split(':').length > 2 ? [entry, entry, undefined] : /^(.*?)(?::(\d+))?$/.exec(entry)!);
     const [name, entryPort] = [m[1]!.replace(/^\*?\./, '.'), m[2]];
     if (entryPort && entryPort !== port) continue;
     if (name.startsWith('.') ? host.endsWith(name) || host === name.slice(1) : host === name || host.endsWith(`.${name}`)) return true;
@@ -137,6 +143,7 @@ export interface HttpClientOptions {
   /** Sent with every request to the API (Accept, API version). */
   headers?: Record<string, string>;
   words: ServiceWords;
+  /** Default: HTTP(S)_PROXY and NO_PROXY of this process (loopback always direct); `{}` for none. */
   proxy?: ProxySettings;
   /** PEM certificates to trust instead of Node's defaults (see loadCa). */
   ca?: string[];
@@ -198,9 +205,15 @@ export class HttpClient {
   private blockedUntil = 0;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly now: () => number;
+  private readonly proxy: ProxySettings;
 
   constructor(private readonly opts: HttpClientOptions) {
     this.base = new URL(opts.baseUrl.replace(/\/+$/, '') + '/');
+    if (opts.proxy) this.proxy = opts.proxy;
+    else {
+      const env = proxyFromEnv(process.env);
+      this.proxy = { ...env, noProxy: env.noProxy ? `${env.noProxy},${LOOPBACK}` : LOOPBACK };
+    }
     this.sleep = opts.sleep ?? delay;
     this.now = opts.now ?? Date.now;
   }
@@ -297,6 +310,7 @@ export class HttpClient {
         if (attempt < 3 && wait <= (this.opts.maxRateLimitWaitMs ?? 60_000)) {
           attempt++;
           await this.sleep(wait, opts.signal);
+          this.blockedUntil = 0; // waited for
           continue;
         }
         throw new RemoteApiError(
@@ -341,6 +355,7 @@ export class HttpClient {
       );
     }
     await this.sleep(wait, signal);
+    this.blockedUntil = 0;
   }
 
   private noteRateLimit(res: RawResponse): void {
@@ -440,7 +455,7 @@ export class HttpClient {
     const timeoutMs = this.opts.timeoutMs ?? 30_000;
     const timeout = AbortSignal.timeout(timeoutMs);
     const both = AbortSignal.any([signal, timeout]);
-    const proxy = proxyFor(url, this.opts.proxy);
+    const proxy = proxyFor(url, this.proxy);
     const agent = this.agentFor(url, proxy);
     const maxBytes = this.opts.maxBodyBytes ?? 64 * 1024 * 1024;
     const out: Record<string, string> = { ...headers };
@@ -516,7 +531,9 @@ class TunnelAgent extends https.Agent {
         done(new Error(`the proxy refused the tunnel to ${target} (${res.statusCode} ${res.statusMessage ?? ''})`.trim()));
         return;
       }
-      const secure = tls.connect({ socket, servername: options.servername || String(options.hostname ?? options.host), ca: options.ca, ALPNProtocols: ['http/1.1'] });
+      const host = String(options.servername || options.hostname || options.host);
+      // SNI carries host names only (RFC 6066); the certificate is still checked against an IP address.
+      const secure = tls.connect({ socket, host, ...(isIP(host) ? {} : { servername: host }), ca: options.ca, ALPNProtocols: ['http/1.1'] });
       done(null, secure);
     });
     req.once('error', (e) => done(e));
@@ -589,10 +606,6 @@ export function serverMessage(body: Buffer): string | null {
 export function clockTime(ms: number): string {
   const d = new Date(ms);
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
-}
-
-function waitedFor(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
 }
 
 function resetTime(h: Record<string, string>): number | null {

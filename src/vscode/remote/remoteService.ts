@@ -4,6 +4,7 @@
 // notification when a watched run ends. Untrusted workspaces: nothing is contacted.
 import * as vscode from 'vscode';
 import { createRemoteEngine, resolveRemotePipeline } from '../../adapters/remote';
+import { loadCa, type ProxySettings } from '../../adapters/remote/http';
 import { headInfo } from '../../adapters/git';
 import { followRun, type RunState } from '../../core/remote/follow';
 import { describeTarget } from '../../core/remote/config';
@@ -63,7 +64,12 @@ export class RemoteService implements vscode.Disposable {
         const r = await resolveRemotePipeline(folder, [ref.pipeline], `${ref.pipeline.def.source.kind}:${ref.pipeline.def.id}`);
         if ('error' in r) return r;
         try {
-          const engine = createRemoteEngine(r.target, { tokens: this.tokens, tokenHint, actor: (await headInfo(folder).catch(() => null))?.author?.name ?? undefined });
+          const engine = createRemoteEngine(r.target, {
+            tokens: this.tokens,
+            tokenHint,
+            actor: (await headInfo(folder).catch(() => null))?.author?.name ?? undefined,
+            http: networkSettings(),
+          });
           return { target: r.target, engine };
         } catch (e) {
           return { error: (e as Error).message };
@@ -243,4 +249,17 @@ export class RemoteService implements vscode.Disposable {
     this.reset();
     this.changed.dispose();
   }
+}
+
+/** VS Code's proxy settings (`http.proxy`, `http.noProxy`) and our CA file, for the engines' HTTP client. */
+function networkSettings(): { proxy?: ProxySettings; ca?: string[] } {
+  const http = vscode.workspace.getConfiguration('http');
+  const proxyUrl = http.get<string>('proxy', '');
+  const noProxy = http.get<string[]>('noProxy', []);
+  const caFile = vscode.workspace.getConfiguration('delivery').get<string>('remote.caFile', '');
+  return {
+    // Unset: the engines read HTTP(S)_PROXY / NO_PROXY from the environment.
+    proxy: proxyUrl ? { http: proxyUrl, https: proxyUrl, noProxy: noProxy.join(',') } : undefined,
+    ca: caFile ? loadCa({ caFile, env: process.env }) : undefined,
+  };
 }
