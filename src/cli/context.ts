@@ -16,6 +16,18 @@ export interface CliOptions {
   stage?: string;
   manual: string[];
   allowImages: boolean;
+  /** remote trigger: --input NAME=VALUE, as given. */
+  inputs?: string[];
+  /** remote trigger / rerun: wait for the run to end. */
+  wait?: boolean;
+  /** remote logs: follow until the run ends. */
+  follow?: boolean;
+  /** remote runs: how many (default 20). */
+  limit?: number;
+  /** remote runs: only runs of this branch. */
+  branch?: string;
+  /** remote logs/cancel/rerun: the pipeline of a run named by its bare id. */
+  pipeline?: string;
 }
 
 export interface CliContext {

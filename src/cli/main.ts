@@ -7,6 +7,7 @@ import { pipelinesCommand, runCommand } from './pipelines';
 import { envsCommand } from './envs';
 import { diffCommand } from './diff';
 import { deployCommand, promoteCommand, rollbackCommand } from './deploy';
+import { remoteCommand } from './remote';
 
 const VERSION = '0.1.0';
 
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, CliCommand> = {
   deploy: deployCommand,
   rollback: rollbackCommand,
   promote: promoteCommand,
+  remote: remoteCommand,
 };
 
 const USAGE = `usage: delivery <command> [options]
@@ -31,6 +33,12 @@ commands:
   deploy <env> [--ref REF]          build (if configured), deploy, check the version and health; records the history
   rollback <env> [--to SHA]         re-deploy an earlier commit (default: the previous successful deploy)
   promote <env>                     deploy the commit that the environment's promotesFrom runs
+  remote runs <pipeline>            recent runs of the pipeline on its remote engine (Buildbot, GitHub, GitLab)
+  remote trigger <pipeline>         start a remote run (--ref REF, --input K=V..., --wait)
+  remote logs <run> [--follow]      a remote run's logs (<run>: <pipeline>#<id>, as remote runs lists it)
+  remote cancel <run>               cancel a remote run
+  remote rerun <run>                re-run the failed jobs of a remote run (--wait)
+  remote inputs <pipeline>          the inputs a remote trigger accepts
 
 options:
   --cwd DIR          the workspace folder (default: the current directory)
@@ -46,6 +54,12 @@ options:
   --yes              confirm without asking (deploys to protected environments)
   --ref REF          the commit, branch or tag to use (deploy, diff)
   --to X             the target (rollback: a SHA; diff: another environment)
+  --input K=V        an input for a remote trigger (repeatable)
+  --wait             remote trigger/rerun: wait for the run to end (exit 1 unless it succeeds)
+  --follow           remote logs: follow the logs until the run ends
+  --limit N          remote runs: how many (default 20)
+  --branch B         remote runs: only runs of branch B
+  --pipeline P       remote logs/cancel/rerun: the pipeline of a run given by its bare id
   -h, --help         this help
   --version          the version
 
@@ -73,6 +87,12 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
         yes: { type: 'boolean', default: false },
         ref: { type: 'string' },
         to: { type: 'string' },
+        input: { type: 'string', multiple: true, default: [] },
+        wait: { type: 'boolean', default: false },
+        follow: { type: 'boolean', default: false },
+        limit: { type: 'string' },
+        branch: { type: 'string' },
+        pipeline: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -102,10 +122,12 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
       if (eq <= 0) throw new UsageError(`--variable needs NAME=VALUE, not "${kv}"`);
       variables[kv.slice(0, eq)] = kv.slice(eq + 1);
     }
+    const limit = values.limit === undefined ? undefined : Number(values.limit);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) throw new UsageError('--limit must be a whole number from 1 to 1000');
     const ctx: CliContext = {
       folder: path.resolve(values.cwd ?? process.cwd()),
       args,
-      options: { json: values.json, needs: values.needs, parallel, yes: values.yes, ref: values.ref, to: values.to, variables, unsetVariables: values['unset-variable'], stage: values.stage, manual: values.manual, allowImages: values['allow-images'] || values['shell-executor-no-image'] },
+      options: { json: values.json, needs: values.needs, parallel, yes: values.yes, ref: values.ref, to: values.to, variables, unsetVariables: values['unset-variable'], stage: values.stage, manual: values.manual, allowImages: values['allow-images'] || values['shell-executor-no-image'], inputs: values.input, wait: values.wait, follow: values.follow, limit, branch: values.branch, pipeline: values.pipeline },
       stdout,
       stderr,
       progress: values.json ? stderr : stdout,

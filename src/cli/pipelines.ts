@@ -77,17 +77,24 @@ export const runCommand: CliCommand = async (ctx) => {
     ctx.stderr.write(`delivery: ${handle.error}\n`);
     return 2;
   }
-  const out = ctx.progress;
+  const out = batchedWriter(ctx.progress);
   const width = Math.min(30, Math.max(...handle.run.jobs.map((j) => j.id.length), 1));
+  // `job   > ` and `job   | `, made once per job, not per line (a flood prints millions).
+  const prefixes = { output: new Map<string, string>(), system: new Map<string, string>() };
   handle.onEvent((e) => {
-    if (e.type === 'line') out.write(`${e.jobId.padEnd(width)} ${e.stream === 'system' ? '|' : '>'} ${e.text}\n`);
-    else if (e.type === 'job' && e.job.status !== 'queued' && e.job.status !== 'running') {
+    if (e.type === 'line') {
+      const kind = e.stream === 'system' ? 'system' : 'output';
+      let prefix = prefixes[kind].get(e.jobId);
+      if (prefix === undefined) prefixes[kind].set(e.jobId, (prefix = `${e.jobId.padEnd(width)} ${kind === 'system' ? '|' : '>'} `));
+      out.write(`${prefix}${e.text}\n`);
+    } else if (e.type === 'job' && e.job.status !== 'queued' && e.job.status !== 'running') {
       out.write(`${e.job.id.padEnd(width)} ${statusWord(e.job.status, e.job.allowFailure)}${e.job.reason ? ` (${e.job.reason})` : ''}\n`);
     }
   });
   const onAbort = () => handle.cancel();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   const result = await handle.done;
+  out.flush();
   ctx.signal.removeEventListener('abort', onAbort);
   if (store.lastSaveError) ctx.stderr.write(`delivery: error: the run could not be recorded in the history (${store.runsDir}): ${store.lastSaveError.message}\n`);
   if (o.json) ctx.stdout.write(`${JSON.stringify(runJson(result))}\n`);
@@ -95,6 +102,33 @@ export const runCommand: CliCommand = async (ctx) => {
   if (ctx.signal.aborted) return 130;
   return result.status === 'success' ? 0 : 1;
 };
+
+/**
+ * Progress lines leave in batches: one write per 64 KB or per turn of the event loop, not one per line. A job
+ * printing a million lines otherwise costs a million system calls (stdout and stderr are synchronous for files
+ * and pipes), several times the job's own time.
+ */
+function batchedWriter(stream: NodeJS.WritableStream): { write(text: string): void; flush(): void } {
+  let pending = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending === '') return;
+    stream.write(pending);
+    pending = '';
+  };
+  return {
+    write(text) {
+      pending += text;
+      if (pending.length >= 65536) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}
 
 function statusWord(status: string, allowFailure: boolean): string {
   if (status === 'failed' && allowFailure) return 'WARN (failed, allowed)';

@@ -12,6 +12,7 @@ import { shellCommand } from '../../core/engine/shell';
 import { rsyncCommand, sshScriptCommand, sshWrapper, sshWrapperEnv } from '../ssh';
 import { describeSshFailure } from '../environments/probes';
 import { callHook, pollStatus, sleep, waitHealthy } from './http';
+import { WorkflowDeploy, type RemoteDeployPort } from '../remote/deployWorkflow';
 
 /** What the environment runs now: `sha` when resolved to a local commit, `raw` what the probe said. */
 export interface DeployedVersion {
@@ -45,12 +46,18 @@ export interface ExecutorContext {
   versionWaitMs: number;
   /** For `${secret:NAME}` in the health check URL. */
   secrets?: SecretResolver;
+  /** For `workflow` deploys: the remote engines of the folder's pipelines. */
+  remote?: RemoteDeployPort;
 }
 
 const LABEL = 'org.opencontainers.image.revision';
 
 export class LocalDeployExecutor implements DeployExecutor {
-  constructor(private readonly ctx: ExecutorContext) {}
+  private readonly workflow: WorkflowDeploy;
+
+  constructor(private readonly ctx: ExecutorContext) {
+    this.workflow = new WorkflowDeploy(ctx.remote);
+  }
 
   async execute(step: DeployStepPlan, io: DeployStepIO): Promise<DeployStepOutcome> {
     const { ctx } = this;
@@ -107,6 +114,12 @@ export class LocalDeployExecutor implements DeployExecutor {
         const args = ['run', '-d', '--name', m.run.name, '--label', `${LABEL}=${ctx.sha}`, ...m.run.args, `${m.image}:${ctx.sha}`, ...m.run.command];
         return this.run(this.docker(m, args), io);
       }
+      case 'workflow.dispatch':
+        if (m.kind !== 'workflow') break;
+        return this.workflow.dispatch(m, io);
+      case 'workflow.follow':
+        if (m.kind !== 'workflow') break;
+        return this.workflow.follow(io);
       case 'version':
         return this.verifyVersion(io);
       case 'health':
@@ -154,7 +167,10 @@ export class LocalDeployExecutor implements DeployExecutor {
     const out = await this.run({ command: 'git', args, env, cwd: this.ctx.dir, killLeftovers: false }, io, lines);
     if (out.status === 'success') return out;
     const rejection = gitPushRejection(lines);
-    return rejection ? { status: 'failed', reason: rejection } : out;
+    if (rejection) return { status: 'failed', reason: rejection };
+    // No rejection: git could not push at all (no such repository, no access); its fatal line says why.
+    const fatal = lines.find((l) => l.startsWith('fatal: '));
+    return fatal ? { status: 'failed', reason: `${out.reason}: ${fatal.slice('fatal: '.length)}` } : out;
   }
 
   /** Polls the version probe until it reports the deployed commit (a restart may take a moment). */

@@ -3,6 +3,7 @@
 // files). Refs are argv elements after checks, never parts of a command string.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DeployRepo } from '../environments/repo';
 import { gitAt } from '../git';
 
 export function checkRef(ref: string): string | null {
@@ -37,6 +38,7 @@ export async function commitExists(folder: string, sha: string): Promise<boolean
 /** Commits in `deployed` that `target` does not contain (what deploying `target` reverts), newest first. */
 export async function revertedCommits(folder: string, target: string, deployed: string): Promise<{ sha: string; subject: string }[] | null> {
   if (!(await commitExists(folder, deployed))) return null;
+  if (await new DeployRepo(folder).shallowGap(target, deployed, new AbortController().signal)) return null; // unknown, not "all of them"
   try {
     const out = await gitAt(folder).raw(['log', '--format=%H%x09%s', '--end-of-options', deployed, `^${target}`]);
     return out

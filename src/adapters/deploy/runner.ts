@@ -32,6 +32,8 @@ import { checkoutCommit, resolveCommit, revertedCommits } from './git';
 import { FileDeployStore, newDeployId } from './history';
 import { DeployLocks } from './lock';
 import { probeVersionReader } from './version';
+import { remoteDeployPort, type RemoteEngineOptions } from '../remote';
+import { envTokenProvider } from '../../core/remote/tokens';
 import { DEFAULT_HEALTH_TIMEOUT_MS } from '../../core/environments/config';
 
 export interface DeployServices {
@@ -44,6 +46,8 @@ export interface DeployServices {
   readVersion?: VersionReader;
   /** Who deploys (default: user@host of this process). */
   user?: string;
+  /** Remote engines for `workflow` deploys: their tokens (default: GITHUB_TOKEN / GITLAB_TOKEN of this process). */
+  remote?: RemoteEngineOptions;
 }
 
 export interface DeployRequest {
@@ -221,6 +225,12 @@ async function expand(env: EnvironmentConfig, vars: Record<string, string>, secr
       }
       case 'gitPush':
         break;
+      case 'workflow': {
+        const inputs: Record<string, string> = {};
+        for (const [k, v] of Object.entries(method.inputs)) inputs[k] = await data(v);
+        method = { ...method, inputs, ref: method.ref === null ? null : await data(method.ref) };
+        break;
+      }
     }
     return { method, deployEnv, uploadTo, redact: redactor(found) };
   } catch (e) {
@@ -316,6 +326,7 @@ export async function startDeploy(prep: DeployPreparation, services: DeployServi
       runPipeline: pipelineRunner(prep, dir, services.stateDir, x.redact),
       versionWaitMs: env.health?.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
       secrets: services.secrets,
+      remote: remoteDeployPort(prep.folder, prep.pipelines, prep.ref, services.remote ?? { tokens: envTokenProvider(process.env), actor: user }),
     });
     log.write('system', `| ${prep.action} ${prep.sha} (${prep.ref}) to ${env.id} by ${user}; previous: ${prep.previousSha ?? 'unknown'} (${prep.previousNote})`);
     if (checkout) log.write('system', `| working in a clean checkout of ${prep.sha.slice(0, 12)}: ${checkout.dir}`);

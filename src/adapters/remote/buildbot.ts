@@ -135,7 +135,8 @@ export class BuildbotEngine implements RemoteEngine {
     const sched = await this.scheduler(signal);
     const { errors } = checkInputs(sched.inputs, opts.inputs);
     if (errors.length) throw new RemoteApiError('invalid', `Buildbot ${this.target.scheduler}: ${errors.join('; ')}`, null);
-    const params: Record<string, unknown> = { builderid: String(builder.id), owner: this.opts.owner ?? 'delivery', reason: 'triggered by delivery' };
+    // The REST API records the signed-in user as the owner (nobody, without authentication): say who in the reason.
+    const params: Record<string, unknown> = { builderid: String(builder.id), reason: `triggered by ${this.opts.owner ?? 'delivery'}` };
     const ref = buildbotRefField(sched.fields);
     if (ref?.settable && opts.ref) params.branch = opts.ref;
     else if (ref && !ref.settable && opts.ref && ref.fixedValue && opts.ref !== ref.fixedValue) {

@@ -1,11 +1,14 @@
 // The remote engine for a target: the one place that knows which adapter serves which engine. The CLI, the
 // `workflow:` deploy and the VS Code layer all get engines here, with the same TokenProvider.
-import { describeTarget, remoteTargetFor, targetHost } from '../../core/remote/config';
+import { remoteTargetFor, targetHost } from '../../core/remote/config';
 import type { TokenProvider } from '../../core/remote/tokens';
 import type { RemoteEngine, RemoteTarget } from '../../core/remote/types';
 import type { ImportedPipeline } from '../../core/sources';
 import { headInfo } from '../git';
 import { BuildbotEngine } from './buildbot';
+import { GithubEngine } from './github';
+import { GitlabEngine } from './gitlab';
+import type { RemoteDeployPort } from './deployWorkflow';
 import type { HttpClientOptions } from './http';
 
 export interface RemoteEngineOptions {
@@ -23,9 +26,9 @@ export function createRemoteEngine(target: RemoteTarget, opts: RemoteEngineOptio
     case 'buildbot':
       return new BuildbotEngine({ target, owner: opts.actor, http: opts.http });
     case 'github':
+      return new GithubEngine({ target, token: tokenFor(target, opts.tokens), tokenHint: opts.tokenHint?.('github'), http: opts.http });
     case 'gitlab':
-      // The GitHub and GitLab clients plug in here (adapters/remote/github.ts, gitlab.ts).
-      throw new Error(`${describeTarget(target)}: the ${target.engine} engine is not available in this build`);
+      return new GitlabEngine({ target, token: tokenFor(target, opts.tokens), tokenHint: opts.tokenHint?.('gitlab'), http: opts.http });
   }
 }
 
@@ -58,4 +61,27 @@ export async function resolveRemotePipeline(folder: string, pipelines: readonly 
   const origin = needsOrigin ? ((await headInfo(folder, signal).catch(() => null))?.remoteUrl ?? null) : null;
   const target = remoteTargetFor(pipeline.def, origin);
   return 'error' in target ? target : { pipeline, target };
+}
+
+/**
+ * The port a `workflow:` deploy uses: engines for the folder's pipelines, and the ref to run on when the deploy
+ * does not name one: the deployed ref when it is a branch or tag, else the folder's current branch.
+ */
+export function remoteDeployPort(folder: string, pipelines: readonly ImportedPipeline[], deployRef: string, opts: RemoteEngineOptions): RemoteDeployPort {
+  return {
+    resolve: async (name, signal) => {
+      const found = await resolveRemotePipeline(folder, pipelines, name, signal);
+      if ('error' in found) return found;
+      try {
+        return { engine: createRemoteEngine(found.target, opts), target: found.target };
+      } catch (e) {
+        return { error: (e as Error).message };
+      }
+    },
+    defaultRef: async (signal) => {
+      const ref = deployRef.replace(/^refs\/(heads|tags)\//, '');
+      if (ref !== 'HEAD' && !/^[0-9a-f]{7,40}$/i.test(ref) && !/[~^:@]/.test(ref)) return ref;
+      return (await headInfo(folder, signal).catch(() => null))?.branch ?? null;
+    },
+  };
 }

@@ -6,6 +6,9 @@ import { shellCommand } from './shell';
 import { selectJobs, type RunRequest } from './select';
 
 export function planDeliveryPipeline(pipeline: PipelineDef, folder: string, request: RunRequest = {}): RunPlan | { error: string } {
+  if (pipeline.jobs.length === 0 && pipeline.remote) {
+    return { error: `pipeline "${pipeline.id}" has no local jobs: it runs on ${pipeline.remote.engine} (delivery remote trigger ${pipeline.id})` };
+  }
   const selection = selectJobs(pipeline.jobs, request);
   if ('error' in selection) return selection;
   const jobs: PlannedJob[] = selection.jobs.map(({ job, deps, forced }) => {

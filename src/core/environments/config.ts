@@ -5,7 +5,7 @@ import { MapReader } from '../config/reader';
 import { keyOf, type YamlFile } from '../config/yamlFile';
 
 export const VERSION_KINDS = ['http', 'command', 'git', 'ssh', 'docker'] as const;
-export const DEPLOY_KINDS = ['command', 'ssh', 'gitPush', 'http', 'docker'] as const;
+export const DEPLOY_KINDS = ['command', 'ssh', 'gitPush', 'http', 'docker', 'workflow'] as const;
 export type VersionKind = (typeof VERSION_KINDS)[number];
 export type DeployKind = (typeof DEPLOY_KINDS)[number];
 
@@ -66,6 +66,16 @@ export type DeployMethod =
       run: { name: string; args: string[]; command: string[] } | null;
       buildArgs: Record<string, string>;
       host: string | null;
+    }
+  | {
+      /** Dispatch a run of a remote pipeline (GitHub workflow, GitLab pipeline, Buildbot build) and follow it. */
+      kind: 'workflow';
+      /** A pipeline of the folder by id or <source>:<id>: delivery.yml with `remote:`, a GitHub workflow, .gitlab-ci.yml. */
+      pipeline: string;
+      /** The branch or tag the run uses; null: the deploy's ref when it names one, else the folder's branch. */
+      ref: string | null;
+      /** Trigger inputs; `${DELIVERY_*}` and `${secret:NAME}` are expanded as data, never by a shell. */
+      inputs: Record<string, string>;
     };
 
 export interface DeploySpec {
@@ -93,7 +103,8 @@ export interface EnvironmentSpecs {
 
 const SSH_KEYS = ['host', 'port', 'user', 'identityFile', 'knownHostsFile', 'strictHostKeyChecking', 'connectTimeout'] as const;
 const VERSION_KEYS = ['http', 'command', 'git', 'ssh', 'docker', 'json', 'regex', 'headers', 'timeout'] as const;
-const DEPLOY_KEYS = ['pipeline', 'command', 'cwd', 'env', 'ssh', 'upload', 'run', 'gitPush', 'http', 'docker', 'timeout'] as const;
+const DEPLOY_KEYS = ['pipeline', 'command', 'cwd', 'env', 'ssh', 'upload', 'run', 'gitPush', 'http', 'docker', 'workflow', 'timeout'] as const;
+const WORKFLOW_KEYS = ['pipeline', 'ref', 'inputs'] as const;
 const HEALTH_KEYS = ['http', 'expect', 'contains', 'timeout', 'interval'] as const;
 
 export function readEnvironmentSpecs(
@@ -326,8 +337,36 @@ function readDeploy(f: YamlFile, envId: string, node: Node): DeploySpec | null {
       }
       break;
     }
+    case 'workflow':
+      method = readWorkflow(f, r.value('workflow'), what);
+      break;
   }
   return method ? { pipeline, method, timeoutMs, env } : null;
+}
+
+function readWorkflow(f: YamlFile, node: Node | undefined, what: string): DeployMethod | null {
+  const w = MapReader.from(f, node, `${what}: workflow`, WORKFLOW_KEYS);
+  if (!w) return null;
+  const pipeline = w.required('pipeline') ? w.string('pipeline', { nonEmpty: true }) : undefined;
+  if (pipeline !== undefined && !/^([a-z]+:)?[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(pipeline)) {
+    f.error(w.at('pipeline'), `${what}: workflow "pipeline" must be a pipeline id (or <source>:<id>), not "${pipeline}"`);
+    return null;
+  }
+  const ref = w.string('ref', { nonEmpty: true }) ?? null;
+  if (ref !== null && (ref.startsWith('-') || !/^[A-Za-z0-9._/${}-]+$/.test(ref) || ref.includes('..'))) {
+    f.error(w.at('ref'), `${what}: workflow "ref" must be a branch or tag name, not "${ref}"`);
+  }
+  const inputs: Record<string, string> = {};
+  if (w.has('inputs')) {
+    const m = MapReader.from(f, w.value('inputs'), `${what}: workflow inputs`, null);
+    for (const key of m?.keys() ?? []) {
+      const v = m!.value(key);
+      if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key)) f.error(m!.pair(key)?.key as Node, `${what}: workflow input name "${key}" may contain only letters, digits, "_", "." and "-"`);
+      else if (isScalar(v) && (typeof v.value === 'string' || typeof v.value === 'number' || typeof v.value === 'boolean')) inputs[key] = String(v.value);
+      else f.error(v ?? m!.pair(key), `${what}: workflow input "${key}" must be a string, number or boolean`);
+    }
+  }
+  return pipeline === undefined ? null : { kind: 'workflow', pipeline, ref, inputs };
 }
 
 function readHealth(f: YamlFile, envId: string, node: Node): HealthSpec | null {

@@ -62,6 +62,8 @@ export type DeployStepId =
   | 'docker.build'
   | 'docker.push'
   | 'docker.run'
+  | 'workflow.dispatch'
+  | 'workflow.follow'
   | 'version'
   | 'health';
 
@@ -93,6 +95,11 @@ function methodSteps(m: DeployMethod): DeployStepPlan[] {
         ...(m.build !== null ? [{ id: 'docker.build', name: `docker build ${m.image}` } as DeployStepPlan] : []),
         ...(m.push ? [{ id: 'docker.push', name: `docker push ${m.image}` } as DeployStepPlan] : []),
         ...(m.run ? [{ id: 'docker.run', name: `docker run ${m.run.name}` } as DeployStepPlan] : []),
+      ];
+    case 'workflow':
+      return [
+        { id: 'workflow.dispatch', name: `trigger ${m.pipeline}` },
+        { id: 'workflow.follow', name: `follow the ${m.pipeline} run` },
       ];
   }
 }

@@ -54,12 +54,12 @@ export function readRemoteTarget(f: YamlFile, node: Node | undefined, pipelineId
       const repo = g.required('repo') ? g.string('repo', { nonEmpty: true }) : undefined;
       const parts = repo?.split('/') ?? [];
       if (repo !== undefined && !(parts.length === 2 && parts.every((p) => NAME.test(p) && p !== '.' && p !== '..'))) {
-        f.error(g.at('repo'), `${what}: github "repo" must be owner/name, not "${repo}"`);
+        f.error(g.at('repo'), `${g.what}: "repo" must be owner/name, not "${repo}"`);
         return null;
       }
       const workflow = g.string('workflow', { nonEmpty: true }) ?? `${pipelineId}.yml`;
       if (!/^[A-Za-z0-9_.-]+$/.test(workflow) && !/^\d+$/.test(workflow)) {
-        f.error(g.at('workflow'), `${what}: github "workflow" must be a workflow file name (ci.yml) or id, not "${workflow}"`);
+        f.error(g.at('workflow'), `${g.what}: "workflow" must be a workflow file name (ci.yml) or id, not "${workflow}"`);
         return null;
       }
       const host = readHost(g, 'github.com');
@@ -72,7 +72,7 @@ export function readRemoteTarget(f: YamlFile, node: Node | undefined, pipelineId
       if (!g) return null;
       const project = g.required('project') ? g.string('project', { nonEmpty: true }) : undefined;
       if (project !== undefined && !isProjectPath(project) && !/^\d+$/.test(project)) {
-        f.error(g.at('project'), `${what}: gitlab "project" must be a path such as group/name (or a numeric id), not "${project}"`);
+        f.error(g.at('project'), `${g.what}: "project" must be a path such as group/name (or a numeric id), not "${project}"`);
         return null;
       }
       const host = readHost(g, 'gitlab.com');
@@ -88,7 +88,7 @@ export function readRemoteTarget(f: YamlFile, node: Node | undefined, pipelineId
       const scheduler = b.string('scheduler', { nonEmpty: true }) ?? DEFAULT_BUILDBOT_SCHEDULER;
       for (const [key, v] of [['builder', builder], ['scheduler', scheduler]] as const) {
         if (v !== undefined && (/[\s/?#%\\]/.test(v) || v === '.' || v === '..')) {
-          f.error(b.at(key), `${what}: buildbot "${key}" must be a name without spaces, "/", "?", "#" or "%", not "${v}"`);
+          f.error(b.at(key), `${b.what}: "${key}" must be a name without spaces, "/", "?", "#" or "%", not "${v}"`);
           return null;
         }
       }

@@ -62,12 +62,21 @@ export async function followRun(engine: RemoteEngine, runId: string, o: FollowOp
 
 /** Everything the jobs of a run have logged so far, job after job (no waiting for more). */
 export async function readLogs(engine: RemoteEngine, state: RunState, signal: AbortSignal, onLog: (job: RemoteJob, text: string) => void): Promise<void> {
-  const cursors = new Map<string, LogCursor>();
-  // Each pass reads what is there; a pass that adds nothing means we have caught up.
-  for (let pass = 0; pass < 1000; pass++) {
-    const before = [...cursors.values()].map((c) => c.offset).join(',');
-    const all = await readNewLogs(engine, state, cursors, signal, onLog);
-    if (all || [...cursors.values()].map((c) => c.offset).join(',') === before) return;
+  for (const job of state.jobs) {
+    if (!hasLog(job)) continue;
+    // Read on until the log says it is complete or a read adds nothing (caught up with a running job).
+    for (let offset = 0; ; ) {
+      let chunk;
+      try {
+        chunk = await engine.logs(state.run.id, job.id, offset, signal);
+      } catch (e) {
+        if (isNotFound(e)) break; // not served yet (some engines serve a log once its job has ended)
+        throw e;
+      }
+      if (chunk.text) onLog(job, chunk.text);
+      if (chunk.complete || chunk.offset === offset) break;
+      offset = chunk.offset;
+    }
   }
 }
 
@@ -90,7 +99,7 @@ async function readNewLogs(
       chunk = await engine.logs(state.run.id, job.id, cursor.offset, signal);
     } catch (e) {
       // Some engines serve a job's log only once it has ended; try again on the next poll.
-      if ((e as { kind?: unknown })?.kind === 'notFound') {
+      if (isNotFound(e)) {
         allComplete = false;
         continue;
       }
@@ -102,6 +111,10 @@ async function readNewLogs(
     if (!chunk.complete) allComplete = false;
   }
   return allComplete;
+}
+
+function isNotFound(e: unknown): boolean {
+  return (e as { kind?: unknown } | null)?.kind === 'notFound';
 }
 
 /** A job that has started (or ended after starting) has a log; queued, manual and never-started jobs do not. */

@@ -20,6 +20,7 @@ import type { Log } from '../log';
 import { requireTrust } from '../trust';
 import type { FolderState } from '../workspaceModel';
 import type { EnvironmentService } from './environmentService';
+import { tokenHint, vscodeTokenProvider } from '../remote/tokens';
 
 export interface DeployTarget {
   state: FolderState;
@@ -53,7 +54,12 @@ export async function deployFlow(
     void vscode.window.showWarningMessage(`${env.name} is already being deployed (${running.step}).`);
     return undefined;
   }
-  const services: DeployServices = { stateDir: state.store.stateDir, secrets: deps.envs.secrets.resolver };
+  const services: DeployServices = {
+    stateDir: state.store.stateDir,
+    secrets: deps.envs.secrets.resolver,
+    // `workflow:` deploys dispatch through a remote engine with the same tokens as the Pipelines tree.
+    remote: { tokens: vscodeTokenProvider(deps.envs.secrets), tokenHint },
+  };
   const request = { folder, environment: env, trigger: 'vscode' as const, pipelines: state.snapshot?.pipelines ?? [] };
   const prep = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `${VERB[action]} ${env.name}: checking what is deployed…` },
