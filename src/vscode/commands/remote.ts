@@ -112,15 +112,14 @@ export const triggerRemote: CommandSpec = {
       if (inputs === null) return undefined;
     }
     const check = checkInputs(declared, inputs);
-    if (check.errors.length) {
-      void vscode.window.showErrorMessage(`Cannot trigger ${t.ref.pipeline.def.name}: ${check.errors.join('; ')}`);
+    const refuse = (why: string) => {
+      deps.log.warn(`cannot trigger ${t.ref.pipeline.def.name}: ${why}`);
+      void vscode.window.showErrorMessage(`Cannot trigger ${t.ref.pipeline.def.name}: ${why}`);
       return undefined;
-    }
+    };
+    if (check.errors.length) return refuse(check.errors.join('; '));
     const run = await deps.remote.trigger(t.ref, gitRef, inputs);
-    if ('error' in run) {
-      void vscode.window.showErrorMessage(`Cannot trigger ${t.ref.pipeline.def.name}: ${run.error}`);
-      return undefined;
-    }
+    if ('error' in run) return refuse(run.error);
     await deps.context.workspaceState.update(PRESETS_KEY, { ...presets, [key]: { ...mine, 'last used': { ref: gitRef, inputs } } });
     const save = 'Save Inputs as Preset';
     void vscode.window.showInformationMessage(`Triggered ${t.ref.pipeline.def.name} #${run.number ?? run.id} on ${gitRef}.`, save).then(async (c) => {
