@@ -3,10 +3,11 @@
 // table with the median, the spread (min–max) and the ratio to the reference measured in the same run.
 //
 //   node bench/run.mjs [--smoke] [--runs N] [--warmup N] [--vscode-runs N] [--only a,b] [--skip a,b]
-//                      [--json FILE] [--markdown FILE]
+//                      [--json FILE] [--markdown FILE] [--work DIR]
 //
 // --smoke: tiny sizes, one run, no gitlab-ci-local and no code-server: checks that every scenario still runs
-// (npm run bench:smoke, and test/unit/benchSmoke.test.ts). Results: bench/.work/results.{md,json}.
+// (npm run bench:smoke, and test/unit/benchSmoke.test.ts). Results: bench/.work/results.{md,json}. --work: where
+// the builds, generated workspaces and results go (default bench/.work).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,7 +20,6 @@ import { TIME_BIN } from './lib/measure.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
-const WORK = path.join(BENCH, '.work');
 const SCENARIOS = ['cli', 'engine', 'flood', 'diff', 'discovery', 'probes', 'vscode'];
 
 const { values: opt } = parseArgs({
@@ -32,8 +32,10 @@ const { values: opt } = parseArgs({
     skip: { type: 'string' },
     json: { type: 'string' },
     markdown: { type: 'string' },
+    work: { type: 'string' },
   },
 });
+const WORK = path.resolve(opt.work ?? path.join(BENCH, '.work'));
 const smoke = opt.smoke;
 const list = (s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
 for (const id of [...list(opt.only), ...list(opt.skip)]) if (!SCENARIOS.includes(id)) throw new Error(`unknown scenario "${id}" (${SCENARIOS.join(', ')})`);
@@ -79,7 +81,7 @@ const loadStart = os.loadavg()[0];
 if (!smoke && selected.includes('cli')) ensureReferences();
 log('building the production bundles (esbuild.mjs --production, in bench/.work/build) and the runners');
 ctx.build = buildProduct(ROOT, WORK);
-ctx.runners = await buildRunners(BENCH, WORK, ['diff', 'discovery', 'probes']);
+ctx.runners = await buildRunners(BENCH, WORK, ['diff', 'discovery', 'probes', 'yaml']);
 
 const rows = [];
 const notes = [];

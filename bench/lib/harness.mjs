@@ -10,15 +10,17 @@ import { runOnce, stats } from './measure.mjs';
 export async function measureCases(ctx, cases) {
   const results = Object.fromEntries(cases.map((c) => [c.name, []]));
   const total = ctx.warmup + ctx.runs;
+  const last = {};
   for (let i = 0; i < total; i++) {
     // Rotate the order of the cases from run to run.
     const order = cases.map((_, k) => cases[(k + i) % cases.length]);
     for (const c of order) {
       const r = await runOnce(c.spec());
       c.after?.(r);
+      last[c.name] = r;
       if (i >= ctx.warmup) results[c.name].push(r);
     }
-    ctx.log(`  run ${i + 1}/${total}${i < ctx.warmup ? ' (warm-up)' : ''}: ${order.map((c) => `${c.name} ${fmtMs(results[c.name].at(-1)?.wallMs ?? NaN)}`).join(', ')}`);
+    ctx.log(`  run ${i + 1}/${total}${i < ctx.warmup ? ' (warm-up)' : ''}: ${order.map((c) => `${c.name} ${fmtMs(last[c.name].wallMs)}`).join(', ')}`);
   }
   return results;
 }

@@ -1,6 +1,6 @@
 // A job printing 1,000,000 lines (~64 MB) through `delivery run --json`: the engine splits, masks, keeps a tail
 // of and logs every line, and the CLI writes each as a progress line (to a file here, as a terminal would get
-// it). Reference: the same command redirected to a file. Peak RSS is compared with a tenth of the flood:
+// it). Reference: the same command redirected to a file. Peak RSS is compared with a flood three times as long:
 // memory that stays bounded does not grow with the output.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,13 +13,13 @@ export default {
   title: 'a job printing 1,000,000 lines (~64 MB)',
   async run(ctx) {
     const lines = ctx.smoke ? 10_000 : 1_000_000;
-    const yml = (n) => `  flood${n === lines ? '' : '_tenth'}:\n    jobs:\n      flood: { run: "${floodCommand(n)}" }\n`;
+    const yml = (n) => `  flood${n === lines ? '' : '_triple'}:\n    jobs:\n      flood: { run: "${floodCommand(n)}" }\n`;
     const dir = repoWith(path.join(ctx.work, 'flood'), {
-      'delivery.yml': `version: 1\npipelines:\n${yml(lines)}${yml(lines / 10)}`,
+      'delivery.yml': `version: 1\npipelines:\n${yml(lines)}${yml(lines * 3)}`,
       '.gitignore': '*.txt\n',
     });
     const progress = path.join(dir, 'progress.txt');
-    const progressTenth = path.join(dir, 'progress-tenth.txt');
+    const progressTriple = path.join(dir, 'progress-triple.txt');
     const refOut = path.join(dir, 'reference.txt');
     let logged = -1;
     const r = await measureCases(ctx, [
@@ -33,7 +33,11 @@ export default {
           fs.rmSync(run, { recursive: true, force: true }); // 64 MB per run otherwise
         },
       },
-      { name: 'delivery-tenth', spec: () => ({ cmd: process.execPath, args: [ctx.build.cli, 'run', 'flood_tenth', '--json'], cwd: dir, env: ctx.env, json: true, stderr: progressTenth }) },
+      {
+        name: 'delivery-triple',
+        spec: () => ({ cmd: process.execPath, args: [ctx.build.cli, 'run', 'flood_triple', '--json'], cwd: dir, env: ctx.env, json: true, stderr: progressTriple }),
+        after: () => fs.rmSync(latestRun(ctx.env.DELIVERY_STATE_DIR, 'flood'), { recursive: true, force: true }),
+      },
       { name: 'reference', spec: () => ({ cmd: 'bash', args: ['--noprofile', '--norc', '-eo', 'pipefail', '-c', `${floodCommand(lines)} > reference.txt`], cwd: dir }) },
     ]);
     if (logged !== lines) throw new Error(`flood: the job log has ${logged} of ${lines} lines`);
@@ -41,27 +45,29 @@ export default {
     if (progressLines !== lines) throw new Error(`flood: the CLI printed ${progressLines} of ${lines} lines`);
     const refBytes = fs.statSync(refOut).size;
     fs.rmSync(refOut, { force: true });
-    for (const f of [progress, progressTenth]) fs.rmSync(f, { force: true });
+    for (const f of [progress, progressTriple]) fs.rmSync(f, { force: true });
     const ours = r.delivery.map((x) => x.wallMs);
+    const job = r.delivery.map((x) => x.json.jobs.flood.durationMs);
     const ref = r.reference.map((x) => x.wallMs);
     const ratio = median(ours) / median(ref);
     const rss = r.delivery.map((x) => x.rssKb / 1024);
-    const rssTenth = r['delivery-tenth'].map((x) => x.rssKb / 1024);
-    const growth = median(rss) / median(rssTenth);
+    const rssTriple = r['delivery-triple'].map((x) => x.rssKb / 1024);
+    const growth = median(rssTriple) / median(rss);
     const title = `flood: one job printing ${lines.toLocaleString('en-US')} lines (${(refBytes / 1e6).toFixed(0)} MB)`;
     return {
       rows: [
         row({ scenario: title, measured: '`delivery run` wall', samples: ours, reference: { name: 'same command > file', samples: ref }, ratio, ratioText: `${ratio.toFixed(2)}×`, target: '≤ 1.3× wall', met: ratio <= 1.3 }),
+        row({ scenario: title, measured: 'the job itself (its duration in the run record)', samples: job, reference: { name: 'same command > file', samples: ref }, ratio: median(job) / median(ref), ratioText: `${(median(job) / median(ref)).toFixed(2)}×`, target: '', met: null }),
         row({
           scenario: title,
           measured: '`delivery run` peak RSS',
           samples: rss,
           unit: 'MB',
-          reference: { name: `${(lines / 10).toLocaleString('en-US')} lines`, samples: rssTenth },
+          reference: { name: `${(lines * 3).toLocaleString('en-US')} lines`, samples: rssTriple },
           ratio: growth,
-          ratioText: `${growth.toFixed(2)}×`,
-          target: 'bounded: ≤ 1.25× the RSS of a tenth of the output',
-          met: growth <= 1.25,
+          ratioText: `${growth.toFixed(2)}× for 3× the output`,
+          target: 'bounded: RSS does not grow with the output (≤ 1.1× for 3× the lines)',
+          met: growth <= 1.1,
         }),
       ],
     };

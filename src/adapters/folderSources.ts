@@ -10,6 +10,8 @@ import { globFiles } from './files';
 
 /** Larger files are not read at all (the importer reports them). */
 const MAX_READ_BYTES = 4 * 1024 * 1024;
+/** Source files read at once by loadAll() (the thread pool has 4 threads; a few more keep it busy). */
+const READ_CONCURRENCY = 16;
 
 export interface FolderSnapshot {
   folder: string;
@@ -35,11 +37,19 @@ export class FolderSources {
     };
   }
 
-  /** Finds and imports every source file of the folder. */
+  /**
+   * Finds and imports every source file of the folder. Files are read several at a time: one after the other,
+   * each read waited ~1 ms for the thread pool, most of the first load of a folder with hundreds of workflows.
+   */
   async loadAll(): Promise<FolderSnapshot> {
     this.results.clear();
     for (const importer of this.importers) {
-      for (const rel of await globFiles(this.folder, importer.patterns)) await this.importFile(importer, rel);
+      const files = await globFiles(this.folder, importer.patterns);
+      let next = 0;
+      const worker = async () => {
+        while (next < files.length) await this.importFile(importer, files[next++]);
+      };
+      await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, worker));
     }
     return this.snapshot();
   }

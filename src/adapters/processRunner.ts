@@ -99,6 +99,7 @@ export class LocalProcessRunner implements ProcessRunner {
         return;
       }
       const pid = child.pid;
+      const startedAt = Date.now();
       const stdout = child.stdout!;
       const stderr = child.stderr!;
       if (spec.stdin !== undefined && child.stdin) {
@@ -142,7 +143,7 @@ export class LocalProcessRunner implements ProcessRunner {
       });
       child.on('exit', (code, signal) => {
         exit = { code, signal };
-        if (pid !== undefined && spec.killLeftovers !== false) leftovers = killTree(pid, mark, 'SIGKILL');
+        if (pid !== undefined && spec.killLeftovers !== false) leftovers = killTree(pid, mark, 'SIGKILL', startedAt);
         // A process the command left behind may hold the pipes open; do not wait for it forever.
         pipeTimer = setTimeout(() => {
           stdout.destroy();
@@ -216,30 +217,42 @@ export function lineSplitter(onLine: (text: string) => void): { push(b: Buffer):
  * Signals the process group `pid` and every live process whose environment carries `mark`.
  * Returns how many processes were signalled (the group leader excluded).
  */
-export function killTree(pid: number, mark: string, signal: NodeJS.Signals): number {
+export function killTree(pid: number, mark: string, signal: NodeJS.Signals, startedAt?: number): number {
   try {
     process.kill(-pid, signal);
   } catch {
     // The group is gone (or was never created).
   }
-  let count = 0;
-  for (const p of processesWithMark(mark)) {
-    if (p === pid) continue;
-    try {
-      process.kill(p, signal);
-      count++;
-    } catch {
-      // Exited meanwhile.
+  // A process may fork between the scan of /proc and its kill (setsid, double forks): look again until a scan
+  // finds nothing new.
+  const signalled = new Set<number>();
+  for (let round = 0; round < 10; round++) {
+    const found = processesWithMark(mark, startedAt === undefined ? undefined : { pid, startedAt }).filter((p) => p !== pid && !signalled.has(p));
+    if (found.length === 0) break;
+    for (const p of found) {
+      try {
+        process.kill(p, signal);
+        signalled.add(p);
+      } catch {
+        // Exited meanwhile.
+      }
     }
   }
-  return count;
+  return signalled.size;
 }
 
-/** PIDs of live (non-zombie) processes whose environment contains `mark`. Linux only; elsewhere empty. */
-export function processesWithMark(mark: string): number[] {
+/**
+ * PIDs of live (non-zombie) processes whose environment contains `mark`. Linux only; elsewhere empty.
+ * `root`: the command the mark was given to and when it started. Everything it started has a larger PID, unless
+ * the kernel's PID counter went round since — impossible in less time than creating pid_max processes takes —
+ * so only larger PIDs are read then. Reading every process's environment costs ~15 µs a process, milliseconds
+ * per job on a busy machine, which was most of the engine's own cost per job.
+ */
+export function processesWithMark(mark: string, root?: { pid: number; startedAt: number }): number[] {
+  const range = root ? newPids(root) : null;
   let entries: string[];
   try {
-    entries = fs.readdirSync('/proc');
+    entries = range ?? fs.readdirSync('/proc');
   } catch {
     return [];
   }
@@ -251,7 +264,7 @@ export function processesWithMark(mark: string): number[] {
     const pid = Number(e);
     if (pid === process.pid) continue;
     try {
-      const env = fs.readFileSync(`/proc/${e}/environ`);
+      const env = environOf(e);
       if (env.indexOf(needle) < 0) continue;
       const stat = fs.readFileSync(`/proc/${e}/stat`, 'latin1');
       const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
@@ -261,4 +274,51 @@ export function processesWithMark(mark: string): number[] {
     }
   }
   return out;
+}
+
+/** Faster than any machine creates processes (forks a second), to bound how soon the PID counter can go round. */
+const MAX_FORKS_PER_SECOND = 100_000;
+let pidMax: number | null = null;
+
+/**
+ * The PIDs handed out since `root` started (as /proc entry names), or null when the PID counter may have wrapped
+ * since: then every process has to be read.
+ */
+function newPids(root: { pid: number; startedAt: number }): string[] | null {
+  try {
+    pidMax ??= Number(fs.readFileSync('/proc/sys/kernel/pid_max', 'latin1'));
+    const last = Number(fs.readFileSync('/proc/sys/kernel/ns_last_pid', 'latin1'));
+    const wrapTimeMs = (pidMax / MAX_FORKS_PER_SECOND) * 1000;
+    if (!(last >= root.pid && Date.now() - root.startedAt < wrapTimeMs)) return null;
+    const out: string[] = [];
+    for (let p = root.pid + 1; p <= last; p++) out.push(String(p));
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * A process's environment. One in the middle of execve() shows none for a moment (a daemon a job is starting, seen
+ * just then, would escape the kill): look again, briefly, unless it is a zombie or a kernel thread, which never have one.
+ */
+function environOf(pid: string): Buffer {
+  let env = fs.readFileSync(`/proc/${pid}/environ`);
+  for (let i = 0; env.length === 0 && i < 10 && betweenPrograms(pid); i++) {
+    Atomics.wait(PAUSE, 0, 0, 1);
+    env = fs.readFileSync(`/proc/${pid}/environ`);
+  }
+  return env;
+}
+
+function betweenPrograms(pid: string): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return f[0] !== 'Z' && f[0] !== 'X' && (Number(f[6]) & 0x200000) === 0; // 0x200000: PF_KTHREAD
+  } catch {
+    return false;
+  }
 }

@@ -17,7 +17,7 @@ export const REMOTE_RUNNER =
 
 const WRAPPER = `#!/bin/sh
 # Written by Software Delivery: ssh with options from the environment (never from a command string).
-set -- -o BatchMode=yes -o "StrictHostKeyChecking=\${DELIVERY_SSH_STRICT:-yes}" -o "ConnectTimeout=\${DELIVERY_SSH_TIMEOUT:-10}" -o LogLevel=ERROR "$@"
+set -- -o BatchMode=yes -o "StrictHostKeyChecking=\${DELIVERY_SSH_STRICT:-yes}" -o "ConnectTimeout=\${DELIVERY_SSH_TIMEOUT:-10}" -o ServerAliveInterval=15 -o ServerAliveCountMax=3 -o LogLevel=ERROR "$@"
 [ -n "\${DELIVERY_SSH_PORT:-}" ] && set -- -p "$DELIVERY_SSH_PORT" "$@"
 [ -n "\${DELIVERY_SSH_IDENTITY:-}" ] && set -- -i "$DELIVERY_SSH_IDENTITY" -o IdentitiesOnly=yes "$@"
 [ -n "\${DELIVERY_SSH_KNOWN_HOSTS:-}" ] && set -- -o "UserKnownHostsFile=$DELIVERY_SSH_KNOWN_HOSTS" "$@"
@@ -36,7 +36,15 @@ export function sshDestination(t: SshTarget): string {
 
 /** ssh options as argv (for a direct `ssh` call). */
 export function sshArgs(t: SshTarget, opts: { withPort?: boolean } = { withPort: true }): string[] {
-  const args = ['-o', 'BatchMode=yes', '-o', `StrictHostKeyChecking=${t.strictHostKeyChecking}`, '-o', `ConnectTimeout=${t.connectTimeoutSec}`, '-o', 'LogLevel=ERROR'];
+  // ServerAlive*: a link that dies silently ends the session within ~45 s, not at the deploy's timeout.
+  const args = [
+    '-o', 'BatchMode=yes',
+    '-o', `StrictHostKeyChecking=${t.strictHostKeyChecking}`,
+    '-o', `ConnectTimeout=${t.connectTimeoutSec}`,
+    '-o', 'ServerAliveInterval=15',
+    '-o', 'ServerAliveCountMax=3',
+    '-o', 'LogLevel=ERROR',
+  ];
   if (opts.withPort !== false) args.unshift('-p', String(t.port));
   if (t.identityFile) args.unshift('-i', expandHome(t.identityFile), '-o', 'IdentitiesOnly=yes');
   if (t.knownHostsFile) args.push('-o', `UserKnownHostsFile=${expandHome(t.knownHostsFile)}`);

@@ -20,6 +20,15 @@ export function folderStateDir(folder: string, root = stateRoot()): string {
   } catch {
     // Not there (yet): key on the path as given.
   }
+  return stateDirOf(real, root);
+}
+
+/** folderStateDir without synchronous file I/O (the extension host's activation must not block on the disk). */
+export async function folderStateDirAsync(folder: string, root = stateRoot()): Promise<string> {
+  return stateDirOf(await fs.promises.realpath(folder).catch(() => folder), root);
+}
+
+function stateDirOf(real: string, root: string): string {
   const hash = createHash('sha256').update(real).digest('hex').slice(0, 12);
   const name = path.basename(real).replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40) || 'root';
   return path.join(root, `${name}-${hash}`);

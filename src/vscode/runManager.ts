@@ -140,6 +140,11 @@ export class RunManager implements vscode.Disposable {
       this.active.delete(final.id);
       this.remember(folder, final);
       this.log.info(`run ${final.id}: ${final.pipelineName} ${final.status} in ${formatDuration(final.durationMs)}`);
+      if (state.store.lastSaveError) {
+        const why = `the run could not be recorded in the history (${state.store.runsDir}): ${state.store.lastSaveError.message}`;
+        this.log.error(why);
+        void vscode.window.showErrorMessage(`Software Delivery: ${why}`);
+      }
       void state.store.prune(vscode.workspace.getConfiguration('delivery').get<number>('history.maxRuns', 200)).catch(() => undefined);
       this.fireSoon();
       if (final.status === 'failed') {

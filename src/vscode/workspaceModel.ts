@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { FolderSources, type FolderSnapshot } from '../adapters/folderSources';
 import { FileRunStore } from '../adapters/runStore';
-import { folderStateDir } from '../adapters/stateDir';
+import { folderStateDirAsync } from '../adapters/stateDir';
 import type { ImportedPipeline } from '../core/sources';
 import type { Problem } from '../shared/model';
 import type { Log } from './log';
@@ -72,7 +72,7 @@ export class WorkspaceModel implements vscode.Disposable {
           const state: FolderState = this.states.get(fsPath) ?? {
             folder,
             sources: new FolderSources(fsPath),
-            store: new FileRunStore(folderStateDir(fsPath)),
+            store: new FileRunStore(await folderStateDirAsync(fsPath)),
             snapshot: null,
           };
           this.states.set(fsPath, state);

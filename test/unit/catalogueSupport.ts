@@ -79,7 +79,14 @@ export interface SeedHistory {
 
 let seed: Promise<SeedHistory> | null = null;
 
-export function seedHistory(): Promise<SeedHistory> {
+/** Made once and shared by the catalogue's suites (made again when a suite's cleanup removed it). */
+export async function seedHistory(): Promise<SeedHistory> {
+  const current = seed;
+  if (current) {
+    const s = await current;
+    if (fs.existsSync(s.dir)) return s;
+    if (seed === current) seed = null;
+  }
   seed ??= (async () => {
     const folder = caseFolder({ 'delivery.yml': SEED_YML });
     const root = tempDir('delivery-catalogue-seed-');

@@ -8,7 +8,7 @@ import { EnvironmentStatusService } from './status';
 
 export type DiffTarget = { kind: 'head' } | { kind: 'ref'; ref: string } | { kind: 'environment'; id: string };
 
-export type EnvironmentDiffFailure = 'unknown-environment' | 'no-version' | 'deployed-unknown' | 'bad-ref' | 'not-a-repository' | 'no-commits';
+export type EnvironmentDiffFailure = 'unknown-environment' | 'no-version' | 'deployed-unknown' | 'bad-ref' | 'not-a-repository' | 'no-commits' | 'shallow';
 
 export class EnvironmentDiffError extends Error {
   constructor(
@@ -70,6 +70,8 @@ export async function environmentDiff(
     if (!head.sha) throw new EnvironmentDiffError('the repository has no commits yet', 'no-commits');
     toSide = { ref: 'HEAD', sha: head.sha, workingTree: true };
   }
+  const gap = await repo.shallowGap(fromSha, toSide.sha, signal);
+  if (gap) throw new EnvironmentDiffError(gap, 'shallow');
   const diff = await deployDiff(folder, { env: from.id, sha: fromSha }, toSide, { signal, repo });
   return { diff, from, to };
 }

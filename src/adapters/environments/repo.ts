@@ -181,9 +181,25 @@ export class DeployRepo {
     return `fetch failed: ${errors.join('; ')}`;
   }
 
+  /**
+   * Why the commits between `a` and `b` cannot be listed here, or null when they can: in a shallow clone without
+   * their common history, git would count every commit it has on each side (false "to revert" warnings).
+   */
+  async shallowGap(a: string, b: string, signal: AbortSignal): Promise<string | null> {
+    try {
+      if ((await this.raw(['rev-parse', '--is-shallow-repository'], signal)).trim() !== 'true') return null;
+    } catch {
+      return null;
+    }
+    const base = await this.raw(['merge-base', '--end-of-options', a, b], signal).catch(() => '');
+    if (base.trim()) return null;
+    return `this clone is shallow and lacks the history joining ${shortSha(a)} and ${shortSha(b)}; run "git fetch --unshallow" to compare them`;
+  }
+
   /** Commits in `local` not in `deployed` (ahead) and in `deployed` not in `local` (behind). */
   async distance(deployed: string, local: string, signal: AbortSignal): Promise<{ ahead: number; behind: number } | null> {
     if (!isFullSha(deployed) || !isFullSha(local)) return null;
+    if (await this.shallowGap(deployed, local, signal)) return null;
     try {
       const out = await this.raw(['rev-list', '--left-right', '--count', '--end-of-options', `${deployed}...${local}`], signal);
       return distanceFromCount(parseLeftRightCount(out));

@@ -25,7 +25,8 @@ export function sshdAvailable(): boolean {
   return fs.existsSync('/usr/sbin/sshd') && fs.existsSync('/usr/bin/ssh');
 }
 
-export async function startSshd(dir: string, opts: { host?: string; port?: number } = {}): Promise<Sshd> {
+/** `netns`: run sshd inside that network namespace (root only; see ../netns.ts), listening on `host` there. */
+export async function startSshd(dir: string, opts: { host?: string; port?: number; netns?: string } = {}): Promise<Sshd> {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? (await freePort());
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -59,8 +60,9 @@ export async function startSshd(dir: string, opts: { host?: string; port?: numbe
     ].join('\n'),
   );
   if (process.getuid?.() === 0 && !fs.existsSync('/run/sshd')) fs.mkdirSync('/run/sshd', { mode: 0o755, recursive: true });
-  execFileSync('/usr/sbin/sshd', ['-t', '-f', path.join(dir, 'sshd_config')]);
-  execFileSync('/usr/sbin/sshd', ['-f', path.join(dir, 'sshd_config'), '-E', path.join(dir, 'sshd.log')]);
+  const sshd = (args: string[]) => (opts.netns ? execFileSync('ip', ['netns', 'exec', opts.netns, '/usr/sbin/sshd', ...args]) : execFileSync('/usr/sbin/sshd', args));
+  sshd(['-t', '-f', path.join(dir, 'sshd_config')]);
+  sshd(['-f', path.join(dir, 'sshd_config'), '-E', path.join(dir, 'sshd.log')]);
   await waitForPort(port, host);
   // sshd may accept connections a moment before its PID file is written.
   const pidFile = path.join(dir, 'sshd.pid');
