@@ -153,7 +153,7 @@ environments:
             await waitFor(() => fs.existsSync(release2) && fs.readdirSync(release2).some((f) => f.startsWith('.big.bin')), 30_000, 'the upload to start');
             const conns = descendants(own.pid);
             await own.stop();
-            for (const p of conns) if (alive(p)) await stopPid(p, 200);
+            for (const p of conns) if (alive(p)) await stopPid(p, /sshd/, 200);
           })();
         },
       });

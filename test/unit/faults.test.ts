@@ -5,6 +5,7 @@
 // deploy does not block the next, a full disk gives a clear error and never corrupts or loses earlier history, and
 // concurrent writers never produce a record that does not parse or a lock held twice.
 // (sshd stopped in the middle of an upload: deployRemote.test.ts; the network cut: faults-netns.test.ts.)
+import { commandLine } from '../support/targets/common';
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -45,7 +46,8 @@ describe('faults: the engine killed with SIGKILL', function () {
   /** What the killed engines left: killed here too, so a failing test leaves nothing behind. */
   const orphans: number[] = [];
   after(() => {
-    for (const p of orphans) if (isAlive(p)) process.kill(p, 'SIGKILL');
+    // Only if it still runs what the test started: under load the PID may belong to another process by now.
+    for (const p of orphans) if (isAlive(p) && /\b(sleep|ssh|bash)\b/.test(commandLine(p))) process.kill(p, 'SIGKILL');
     cleanupTempDirs();
   });
 

@@ -112,6 +112,6 @@ async function stopByPidFiles(files: string[]): Promise<void> {
     } catch {
       continue;
     }
-    if (pid > 1 && alive(pid)) await stopPid(pid, 10_000);
+    if (pid > 1 && alive(pid)) await stopPid(pid, /twistd|buildbot/, 10_000);
   }
 }

@@ -41,9 +41,22 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** SIGTERM, wait up to `ms`, then SIGKILL. By PID only. */
-export async function stopPid(pid: number, ms = 3000): Promise<void> {
-  if (!alive(pid)) return;
+/** The program a process runs (its command line, NULs as spaces); '' when it is gone. */
+export function commandLine(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * SIGTERM, wait up to `ms`, then SIGKILL — by PID only, and only if the process still runs the program `expect`
+ * names. This machine's PID counter wraps quickly under the tests' load (pid_max 32768): a PID read from a file or
+ * kept since the start of a suite may belong to an unrelated process by the time it is stopped.
+ */
+export async function stopPid(pid: number, expect: RegExp, ms = 3000): Promise<void> {
+  if (!alive(pid) || !expect.test(commandLine(pid))) return;
   try {
     process.kill(pid, 'SIGTERM');
   } catch {
@@ -51,7 +64,7 @@ export async function stopPid(pid: number, ms = 3000): Promise<void> {
   }
   const t0 = Date.now();
   while (alive(pid) && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 25));
-  if (alive(pid)) {
+  if (alive(pid) && expect.test(commandLine(pid))) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -60,12 +73,13 @@ export async function stopPid(pid: number, ms = 3000): Promise<void> {
   }
 }
 
-export async function stopPidFile(file: string): Promise<void> {
+/** Stops the process whose PID a file holds, if it still runs the program `expect` names (default: a node app). */
+export async function stopPidFile(file: string, expect: RegExp = /\bnode\b/): Promise<void> {
   let pid: number;
   try {
     pid = Number(fs.readFileSync(file, 'utf8').trim());
   } catch {
     return;
   }
-  if (pid > 1) await stopPid(pid);
+  if (pid > 1) await stopPid(pid, expect);
 }

@@ -169,8 +169,8 @@ async function stopDockerd(dir: string, pid: number, docker: (args: string[]) =>
       // the daemon is going away anyway
     }
     const containerd = readPid(path.join(dir, 'exec', 'containerd', 'containerd.pid'));
-    await stopPid(pid, 15_000);
-    if (containerd && alive(containerd)) await stopPid(containerd, 5000);
+    await stopPid(pid, /dockerd/, 15_000);
+    if (containerd && alive(containerd)) await stopPid(containerd, /containerd/, 5000);
   }
   await unmountUnder(dir);
 }

@@ -56,7 +56,7 @@ export async function startRegistry(dir: string, opts: { port?: number } = {}): 
     }
     if (!alive(pid)) throw new Error(`docker-registry exited at start; see ${dir}/registry.log:\n${fs.readFileSync(path.join(dir, 'registry.log'), 'utf8')}`);
     if (Date.now() > deadline) {
-      await stopPid(pid);
+      await stopPid(pid, /registry/);
       throw new Error(`docker-registry not ready on ${url}; see ${dir}/registry.log`);
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -73,6 +73,6 @@ export async function startRegistry(dir: string, opts: { port?: number } = {}): 
       const body = (await res.json()) as { tags?: string[] | null };
       return body.tags ?? [];
     },
-    stop: () => stopPid(pid),
+    stop: () => stopPid(pid, /registry/),
   };
 }

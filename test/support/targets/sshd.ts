@@ -88,7 +88,7 @@ export async function startSshd(dir: string, opts: { host?: string; port?: numbe
       ...over,
     }),
     stop: async () => {
-      if (alive(pid)) await stopPid(pid);
+      if (alive(pid)) await stopPid(pid, /sshd/);
     },
   };
 }
