@@ -27,7 +27,9 @@ const node = {
 
 /** @type {import('esbuild').BuildOptions[]} */
 const builds = [
-  { ...node, entryPoints: { extension: 'src/vscode/extension.ts' }, outdir: 'dist', external: ['vscode'] },
+  // The main bundle (what activation loads) and, loaded on first use, environments + deploys + remote engines.
+  { ...node, entryPoints: { extension: 'src/vscode/extension.ts' }, outdir: 'dist', external: ['vscode', './features.js'] },
+  { ...node, entryPoints: { features: 'src/vscode/features.ts' }, outdir: 'dist', external: ['vscode'] },
   {
     ...node,
     entryPoints: { cli: 'src/cli/main.ts' },

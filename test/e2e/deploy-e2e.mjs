@@ -88,9 +88,15 @@ await e2e('deploy-e2e', async (s) => {
   await s.shot('deploy');
 
   // 4. A deploy in progress when the window reloads: recorded as interrupted, its process gone, no live lock left.
+  // Let the tree settle after the deploy (it refreshes as the environment is probed again) before clicking in it.
+  await page.waitForFunction((rows) => [...document.querySelectorAll(rows)].some((r) => /Staging/.test(r.textContent) && /up to date/.test(r.textContent)), SEL.rows, { timeout: 30000 });
+  await page.waitForTimeout(500);
   const slow = s.row('Slow');
   await slow.hover();
   await slow.locator('.action-label[aria-label^="Deploy to Environment"]').click();
+  // A row re-rendered under the pointer hands the command no node: then it asks which environment.
+  const ask = page.locator(SEL.quickPickRows).filter({ hasText: 'slowenv' });
+  if (await ask.first().isVisible({ timeout: 1000 }).catch(() => false)) await ask.first().click();
   const slowPid = await waitForPidFile(page, path.join(s.root, 'slow-deploy.pid'));
   assert.ok(alive(slowPid), 'the slow deploy runs');
   await page.waitForFunction((rows) => [...document.querySelectorAll(rows)].some((r) => /Slow/.test(r.textContent) && /deploying/.test(r.textContent)), SEL.rows, { timeout: 30000 });

@@ -3,8 +3,13 @@
 // files). Refs are argv elements after checks, never parts of a command string.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { simpleGit, type SimpleGit } from 'simple-git';
 import { DeployRepo } from '../environments/repo';
-import { gitAt } from '../git';
+
+/** simple-git for a folder, cancellable with an AbortSignal. */
+export function gitAt(folder: string, signal?: AbortSignal): SimpleGit {
+  return simpleGit({ baseDir: folder, abort: signal, maxConcurrentProcesses: 4, trimmed: false });
+}
 
 export function checkRef(ref: string): string | null {
   if (ref.length === 0) return 'the ref is empty';

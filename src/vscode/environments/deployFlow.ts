@@ -3,14 +3,8 @@
 // follow with progress, and report with "Show Log" / "Show Diff". The answers are the user's own: a command
 // argument or a webview message never confirms a protected deploy.
 import * as vscode from 'vscode';
-import {
-  prepareDeploy,
-  preparePromote,
-  prepareRollback,
-  startDeploy,
-  type DeployPreparation,
-  type DeployServices,
-} from '../../adapters/deploy/runner';
+import type { DeployPreparation, DeployServices } from '../../adapters/deploy/runner';
+import { features } from '../lazy';
 import type { DeployConfirmation } from '../../core/environments/deploy';
 import { shortSha } from '../../core/environments/diff';
 import { formatDuration } from '../../core/duration';
@@ -54,6 +48,7 @@ export async function deployFlow(
     void vscode.window.showWarningMessage(`${env.name} is already being deployed (${running.step}).`);
     return undefined;
   }
+  const { prepareDeploy, preparePromote, prepareRollback, startDeploy } = await features();
   const services: DeployServices = {
     stateDir: state.store.stateDir,
     secrets: deps.envs.secrets.resolver,

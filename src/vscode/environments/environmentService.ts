@@ -2,9 +2,9 @@
 // on a timer, on file changes and after deploys), deploys in progress, and each environment's deploy history.
 // Untrusted workspaces: nothing is probed (a probe may run a command or connect to a host).
 import * as vscode from 'vscode';
-import { deployHistory } from '../../adapters/deploy/runner';
 import type { DeployHandle } from '../../core/environments/deployRun';
-import { EnvironmentStatusService } from '../../adapters/environments';
+import type { EnvironmentStatusService } from '../../adapters/environments';
+import { features } from '../lazy';
 import type { EnvironmentConfig } from '../../core/config/delivery';
 import type { CommitInfo, DeployRecord, EnvironmentStatus } from '../../shared/model';
 import { LOG_FORMAT, parseLeftRightLog } from '../../core/environments/diff';
@@ -27,7 +27,7 @@ function key(folder: string, env: string): string {
 }
 
 export class EnvironmentService implements vscode.Disposable {
-  readonly statusService: EnvironmentStatusService;
+  private statusServiceLoading: Promise<EnvironmentStatusService> | null = null;
   private readonly statuses = new Map<string, EnvironmentStatus>();
   private readonly history = new Map<string, DeployRecord[]>();
   private readonly active = new Map<string, ActiveDeploy>();
@@ -45,10 +45,9 @@ export class EnvironmentService implements vscode.Disposable {
     readonly secrets: Secrets,
     private readonly log: Log,
   ) {
-    this.statusService = new EnvironmentStatusService({ secrets: secrets.resolver });
     this.subs.push(
       model.onDidChange(() => {
-        this.statusService.invalidate();
+        void this.statusService().then((s) => s.invalidate());
         void this.refresh();
       }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => void this.refresh(true)),
@@ -57,6 +56,12 @@ export class EnvironmentService implements vscode.Disposable {
       }),
     );
     this.schedule();
+  }
+
+  /** The probing service (loaded with the environments code on first use), its cache shared by every caller. */
+  statusService(): Promise<EnvironmentStatusService> {
+    this.statusServiceLoading ??= features().then((f) => new f.EnvironmentStatusService({ secrets: this.secrets.resolver }));
+    return this.statusServiceLoading;
   }
 
   private schedule(): void {
@@ -130,7 +135,7 @@ export class EnvironmentService implements vscode.Disposable {
           const envs = state.snapshot?.environments ?? [];
           const ids = new Set(envs.map((e) => e.id));
           for (const k of [...this.statuses.keys()]) if (k.startsWith(`${folder}\u0000`) && !ids.has(k.slice(folder.length + 1))) this.statuses.delete(k);
-          await this.statusService.statuses(folder, envs, {
+          await (await this.statusService()).statuses(folder, envs, {
             signal,
             force,
             onStatus: (s) => {
@@ -152,6 +157,7 @@ export class EnvironmentService implements vscode.Disposable {
   private async loadHistory(state: FolderState): Promise<void> {
     const folder = state.folder.uri.fsPath;
     for (const env of state.snapshot?.environments ?? []) {
+      const { deployHistory } = await features();
       this.history.set(key(folder, env.id), await deployHistory(state.store.stateDir, env.id, 20).catch(() => []));
     }
   }
@@ -171,7 +177,7 @@ export class EnvironmentService implements vscode.Disposable {
     void handle.done.then(async () => {
       this.active.delete(key(folder, envId));
       await this.loadHistory(state);
-      this.statusService.invalidate(folder);
+      (await this.statusService()).invalidate(folder);
       this.fireSoon();
       await this.refresh(true);
     });
@@ -179,7 +185,7 @@ export class EnvironmentService implements vscode.Disposable {
 
   /** Commits between what an environment runs and HEAD (at most 100 each way), for the tree. */
   async commits(folder: string, deployed: string, local: string): Promise<{ toDeploy: CommitInfo[]; toRevert: CommitInfo[] }> {
-    const out = await this.statusService
+    const out = await (await this.statusService())
       .repo(folder)
       .raw(['log', '-z', '--left-right', '-n', '200', '--no-color', `--format=${LOG_FORMAT}`, '--end-of-options', `${deployed}...${local}`], new AbortController().signal);
     const { left, right } = parseLeftRightLog(out);

@@ -2,7 +2,7 @@
 // "what the environment runs" next to the local file.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { fileAtRevision } from '../../adapters/environments';
+import { features } from '../lazy';
 
 export const REVISION_SCHEME = 'delivery-rev';
 
@@ -22,7 +22,7 @@ export class RevisionProvider implements vscode.TextDocumentContentProvider, vsc
       return '';
     }
     if (typeof q.folder !== 'string' || typeof q.sha !== 'string' || typeof q.path !== 'string' || !/^[0-9a-f]{7,40}$/.test(q.sha)) return '';
-    const buf = await fileAtRevision(q.folder, q.sha, q.path);
+    const buf = await (await features()).fileAtRevision(q.folder, q.sha, q.path);
     if (buf === null) return ''; // the file does not exist at that commit (added since)
     if (buf.subarray(0, 8000).includes(0)) return `(binary file ${path.basename(q.path)}, ${buf.length} bytes at ${q.sha.slice(0, 7)})`;
     return buf.toString('utf8');

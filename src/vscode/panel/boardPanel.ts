@@ -10,7 +10,7 @@ import type { RunEvent } from '../../core/engine/engine';
 import type { RunRecord } from '../../shared/model';
 import { parseWebviewMessage, type HostMessage, type RunPatch, type WebviewMessage } from '../../shared/protocol';
 import type { BoardState, DiffView, PanelView } from '../../shared/views';
-import { environmentDiff, fileHunks, repositoryRoot } from '../../adapters/environments';
+import { features } from '../lazy';
 import { revertWarning } from '../../core/environments/status';
 import { shortSha } from '../../core/environments/diff';
 import type { EnvironmentService } from '../environments/environmentService';
@@ -256,7 +256,8 @@ export class BoardController implements vscode.Disposable {
     const env = envs.find((e) => e.id === envId);
     try {
       const target = toEnv ? { kind: 'environment' as const, id: toEnv } : ref ? { kind: 'ref' as const, ref } : { kind: 'head' as const };
-      const r = await environmentDiff(folder, envs, envId, target, { service: this.envs.statusService, secrets: this.envs.secrets.resolver });
+      const { environmentDiff } = await features();
+      const r = await environmentDiff(folder, envs, envId, target, { service: await this.envs.statusService(), secrets: this.envs.secrets.resolver });
       const toName = toEnv ? (envs.find((e) => e.id === toEnv)?.name ?? toEnv) : null;
       const view: DiffView = {
         folder,
@@ -291,7 +292,7 @@ export class BoardController implements vscode.Disposable {
     const v = this.diff.view;
     const change = v?.diff.files.find((f) => f.path === file);
     if (!v || !change) return;
-    const root = (await repositoryRoot(v.folder)) ?? v.folder;
+    const root = (await (await features()).repositoryRoot(v.folder)) ?? v.folder;
     const left = revisionUri(v.folder, v.diff.from.sha, change.oldPath ?? change.path);
     const workingTree = v.diff.to.ref === 'HEAD';
     const right = workingTree && change.status !== 'D' ? vscode.Uri.file(`${root}/${change.path}`) : revisionUri(v.folder, v.diff.to.sha, change.path);
@@ -305,6 +306,7 @@ export class BoardController implements vscode.Disposable {
     const MAX = 200_000;
     let text: string;
     try {
+      const { fileHunks } = await features();
       text = change.binary ? 'Binary file: open it to compare.' : await fileHunks(v.folder, { from: v.diff.from.sha, to: v.diff.to.sha, path: change.path, oldPath: change.oldPath });
     } catch (e) {
       text = `Could not read the changes: ${(e as Error).message}`;

@@ -3,10 +3,10 @@
 // backoff, stopped when nobody looks and the run has ended), triggers with inputs, cancel and rerun, and a
 // notification when a watched run ends. Untrusted workspaces: nothing is contacted.
 import * as vscode from 'vscode';
-import { createRemoteEngine, resolveRemotePipeline } from '../../adapters/remote';
-import { loadCa, type ProxySettings } from '../../adapters/remote/http';
+import type { ProxySettings } from '../../adapters/remote/http';
+import { features } from '../lazy';
 import { headInfo } from '../../adapters/git';
-import { followRun, type RunState } from '../../core/remote/follow';
+import type { RunState } from '../../core/remote/follow';
 import { describeTarget } from '../../core/remote/config';
 import { isFinished, type RemoteEngine, type RemoteRun, type RemoteTarget, type TriggerInput } from '../../core/remote/types';
 import type { ImportedPipeline } from '../../core/sources';
@@ -61,6 +61,7 @@ export class RemoteService implements vscode.Disposable {
     if (!found) {
       const folder = ref.state.folder.uri.fsPath;
       found = (async () => {
+        const { createRemoteEngine, resolveRemotePipeline, loadCa } = await features();
         const r = await resolveRemotePipeline(folder, [ref.pipeline], `${ref.pipeline.def.source.kind}:${ref.pipeline.def.id}`);
         if ('error' in r) return r;
         try {
@@ -68,7 +69,7 @@ export class RemoteService implements vscode.Disposable {
             tokens: this.tokens,
             tokenHint,
             actor: (await headInfo(folder).catch(() => null))?.author?.name ?? undefined,
-            http: networkSettings(),
+            http: networkSettings(loadCa),
           });
           return { target: r.target, engine };
         } catch (e) {
@@ -140,6 +141,7 @@ export class RemoteService implements vscode.Disposable {
     this.watchers.set(k, ctl);
     this.changed.fire();
     try {
+      const { followRun } = await features();
       const final = await followRun(r.engine, runId, {
         signal: ctl.signal,
         onUpdate: (s) => {
@@ -252,7 +254,7 @@ export class RemoteService implements vscode.Disposable {
 }
 
 /** VS Code's proxy settings (`http.proxy`, `http.noProxy`) and our CA file, for the engines' HTTP client. */
-function networkSettings(): { proxy?: ProxySettings; ca?: string[] } {
+function networkSettings(loadCa: (o: { caFile: string; env: NodeJS.ProcessEnv }) => string[] | undefined): { proxy?: ProxySettings; ca?: string[] } {
   const http = vscode.workspace.getConfiguration('http');
   const proxyUrl = http.get<string>('proxy', '');
   const noProxy = http.get<string[]>('noProxy', []);
