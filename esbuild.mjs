@@ -34,9 +34,11 @@ const builds = [
     ...node,
     entryPoints: { cli: 'src/cli/main.ts' },
     outdir: 'dist',
-    external: ['vscode'],
+    external: ['vscode', './lazyCommands.js'],
     banner: { js: '#!/usr/bin/env node' },
   },
+  // The CLI's environment, deploy and remote commands, loaded when one of them runs.
+  { ...node, entryPoints: { lazyCommands: 'src/cli/lazyCommands.ts' }, outdir: 'dist', external: ['vscode'] },
   {
     platform: 'browser',
     format: 'iife',

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import * as esbuild from 'esbuild';
 import { buildProduct, buildRunners } from './lib/build.mjs';
 import { fmt } from './lib/harness.mjs';
 import { TIME_BIN } from './lib/measure.mjs';
@@ -115,3 +116,6 @@ const mdFile = opt.markdown ?? path.join(WORK, smoke ? 'results-smoke.md' : 'res
 fs.writeFileSync(jsonFile, JSON.stringify({ smoke, machine: where, date: new Date().toISOString(), rows, notes }, null, 1));
 fs.writeFileSync(mdFile, `${markdown}\n`);
 log(`results: ${path.relative(process.cwd(), mdFile)}, ${path.relative(process.cwd(), jsonFile)}`);
+// esbuild's service process (the runners' build) keeps the event loop alive: leave explicitly.
+await esbuild.stop?.();
+process.exit(0);

@@ -4,10 +4,12 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand, type CliContext } from './context';
 import { pipelinesCommand, runCommand } from './pipelines';
-import { envsCommand } from './envs';
-import { diffCommand } from './diff';
-import { deployCommand, promoteCommand, rollbackCommand } from './deploy';
-import { remoteCommand } from './remote';
+import type * as Lazy from './lazyCommands';
+
+/** A command from the lazily loaded bundle (environments, deploys, remote engines). */
+function lazy(name: keyof typeof Lazy): CliCommand {
+  return async (ctx) => ((await import('./lazyCommands.js')) as typeof Lazy)[name](ctx);
+}
 
 const VERSION = '0.1.0';
 
@@ -15,12 +17,12 @@ const VERSION = '0.1.0';
 const COMMANDS: Record<string, CliCommand> = {
   pipelines: pipelinesCommand,
   run: runCommand,
-  envs: envsCommand,
-  diff: diffCommand,
-  deploy: deployCommand,
-  rollback: rollbackCommand,
-  promote: promoteCommand,
-  remote: remoteCommand,
+  envs: lazy('envsCommand'),
+  diff: lazy('diffCommand'),
+  deploy: lazy('deployCommand'),
+  rollback: lazy('rollbackCommand'),
+  promote: lazy('promoteCommand'),
+  remote: lazy('remoteCommand'),
 };
 
 const USAGE = `usage: delivery <command> [options]

@@ -42,15 +42,8 @@ export function gitRepo(files: Record<string, string>, message = 'initial'): str
   return dir;
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
+/** Alive and not a zombie. */
+export { alive as isAlive } from './targets/common';
 
 export async function waitFor<T>(fn: () => T | undefined | null | false, timeoutMs = 10000, what = 'condition'): Promise<T> {
   const t0 = Date.now();

@@ -10,6 +10,7 @@ import type { EnvironmentService } from '../environments/environmentService';
 import { isTrusted } from '../trust';
 import type { FolderState, WorkspaceModel } from '../workspaceModel';
 import { statusIcon } from './icons';
+import { InfoNode } from './infoNode';
 
 export abstract class EnvironmentTreeNode {
   abstract treeItem(): vscode.TreeItem;
@@ -105,22 +106,6 @@ export class EnvironmentNode extends EnvironmentTreeNode {
   }
   location() {
     return { folder: this.state.folder.uri, ...this.env.location };
-  }
-}
-
-class InfoNode extends EnvironmentTreeNode {
-  constructor(
-    private readonly text: string,
-    private readonly icon: string,
-  ) {
-    super();
-  }
-  treeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem(this.text, vscode.TreeItemCollapsibleState.None);
-    item.iconPath = new vscode.ThemeIcon(this.icon);
-    item.contextValue = 'info';
-    item.tooltip = this.text;
-    return item;
   }
 }
 

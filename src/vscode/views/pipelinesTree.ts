@@ -10,6 +10,7 @@ import type { RemoteJob, RemoteRun } from '../../core/remote/types';
 import { isTrusted } from '../trust';
 import { pipelineKey, type FolderState, type WorkspaceModel } from '../workspaceModel';
 import { statusIcon } from './icons';
+import { InfoNode } from './infoNode';
 
 const SOURCE_LABEL: Record<SourceKind, string> = { delivery: 'delivery.yml', github: 'GitHub Actions', gitlab: 'GitLab CI' };
 
@@ -313,8 +314,8 @@ export class RemoteRunsNode extends PipelineTreeNode {
   }
   async children(): Promise<PipelineTreeNode[]> {
     const runs = await this.ctx.remote.runs(this.ref);
-    if ('error' in runs) return [new MessageNode(runs.error, 'warning')];
-    if (runs.length === 0) return [new MessageNode('No runs yet', 'info')];
+    if ('error' in runs) return [new InfoNode(runs.error, 'warning')];
+    if (runs.length === 0) return [new InfoNode('No runs yet', 'info')];
     return runs.map((r) => new RemoteRunNode(this, r, this.ctx));
   }
 }
@@ -348,7 +349,7 @@ export class RemoteRunNode extends PipelineTreeNode {
   }
   async children(): Promise<PipelineTreeNode[]> {
     const s = await this.ctx.remote.runState(this.parent.ref, this.run.id);
-    if ('error' in s) return [new MessageNode(s.error, 'warning')];
+    if ('error' in s) return [new InfoNode(s.error, 'warning')];
     return s.jobs.map((j) => new RemoteJobNode(this, j));
   }
 }
@@ -368,22 +369,6 @@ export class RemoteJobNode extends PipelineTreeNode {
     item.description = [j.stage, j.status, took].filter(Boolean).join(' · ');
     item.contextValue = 'remoteJob';
     item.command = { command: 'delivery.remote.showLog', title: 'Show Log', arguments: [this] };
-    return item;
-  }
-}
-
-class MessageNode extends PipelineTreeNode {
-  constructor(
-    private readonly text: string,
-    private readonly icon: string,
-  ) {
-    super();
-  }
-  treeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem(this.text, vscode.TreeItemCollapsibleState.None);
-    item.iconPath = new vscode.ThemeIcon(this.icon);
-    item.tooltip = this.text;
-    item.contextValue = 'message';
     return item;
   }
 }
