@@ -67,6 +67,8 @@ await e2e('remote-e2e', async (s) => {
   assert.equal(await card.locator('.job-status').innerText(), 'success');
   assert.match(await card.locator('.tail').innerText(), /compile/);
   s.check(`stage board: ${await web.locator('#run-title').innerText()} success, steps ${(await card.locator('.tail').innerText()).replace(/\n/g, ', ')}`);
+  await page.locator(SEL.toasts).filter({ hasText: /App on Buildbot #\d+ succeeded/ }).first().waitFor({ timeout: 30000 });
+  s.check('a notification says the watched build succeeded');
   await s.shot('remote');
 
   // 3. The run under "Remote runs".

@@ -105,6 +105,21 @@ suite('remote runs (Buildbot)', () => {
     assert.equal(s.status, 'failed');
   });
 
+  test('the run-status item can follow the newest remote run of the current branch', async () => {
+    const a = await api();
+    await vscode.workspace.getConfiguration('delivery').update('statusBar.followRemote', true, vscode.ConfigurationTarget.Workspace);
+    try {
+      const text = await waitFor(() => {
+        const t = a.statusBarText().run;
+        return /#\d+: (success|failed|cancelled|running)$/.test(t) ? t : null;
+      }, 'the item to show a remote run', 30_000);
+      assert.match(text, /^\$\([a-z~-]+\) (App build|broken|slow) #\d+: /);
+    } finally {
+      await vscode.workspace.getConfiguration('delivery').update('statusBar.followRemote', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await waitFor(() => !/#\d+:/.test(a.statusBarText().run), 'the item to show local runs again');
+  });
+
   test('cancel stops a running build', async () => {
     const a = await api();
     const run = (await vscode.commands.executeCommand('delivery.remote.trigger', { folder, pipeline: 'slow', ref: 'main', inputs: { env: 'dev', sha: '', verbose: 'false' } })) as RemoteRunLike;
