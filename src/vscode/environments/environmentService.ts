@@ -1,6 +1,7 @@
 // What is deployed where, inside VS Code: statuses of every environment (probed concurrently, cached, refreshed
 // on a timer, on file changes and after deploys), deploys in progress, and each environment's deploy history.
 // Untrusted workspaces: nothing is probed (a probe may run a command or connect to a host).
+import { setMaxListeners } from 'node:events';
 import * as vscode from 'vscode';
 import type { DeployHandle } from '../../core/environments/deployRun';
 import type { EnvironmentStatusService } from '../../adapters/environments';
@@ -109,6 +110,8 @@ export class EnvironmentService implements vscode.Disposable {
     if (this.refreshing && !force) return this.refreshing;
     this.refreshController?.abort();
     const ctl = new AbortController();
+    // Every probe of every environment listens to this one signal: more than Node's default of 10 is expected.
+    setMaxListeners(1000, ctl.signal);
     this.refreshController = ctl;
     const run = this.doRefresh(force, ctl.signal).finally(() => {
       if (this.refreshing === run) this.refreshing = null;
