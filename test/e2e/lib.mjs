@@ -101,10 +101,22 @@ export async function e2e(name, body) {
       await page.locator(SEL.quickPickRows).filter({ hasText: title.replace(/^[^:]*: /, '') }).first().waitFor();
       await page.keyboard.press('Enter');
     },
-    /** Opens the Delivery container unless it is showing. */
+    /**
+     * Opens the Delivery container. The activity-bar icon toggles (and right after a reload the container may be
+     * about to appear on its own), so click, look, and click again if it closed.
+     */
     showDelivery: async () => {
-      if (!(await page.locator(SEL.container).isVisible())) await page.locator(SEL.activity).first().click();
-      await page.locator(SEL.container).waitFor();
+      for (let i = 0; i < 4; i++) {
+        if (await page.locator(SEL.container).isVisible()) return;
+        await page.locator(SEL.activity).first().click();
+        try {
+          await page.locator(SEL.container).waitFor({ timeout: 3000 });
+          await page.waitForTimeout(300);
+        } catch {
+          // not open yet: look again
+        }
+      }
+      await page.locator(SEL.container).waitFor({ timeout: 10000 });
     },
     /** The Delivery panel's content frame. */
     webview: () => page.frameLocator(SEL.webviewOuter).frameLocator(SEL.webviewInner),
