@@ -3,7 +3,7 @@ import { startLocalRun } from '../adapters/localRuns';
 import { FileRunStore } from '../adapters/runStore';
 import { folderStateDir } from '../adapters/stateDir';
 import { formatDuration } from '../core/duration';
-import type { ImportedPipeline } from '../core/sources';
+import { pipelineByName, type ImportedPipeline } from '../core/sources';
 import type { FolderSnapshot } from '../adapters/folderSources';
 import type { RunRecord } from '../shared/model';
 import { loadFolder, printProblems, UsageError, type CliCommand } from './context';
@@ -28,14 +28,9 @@ export const pipelinesCommand: CliCommand = async (ctx) => {
 };
 
 export function findPipeline(snapshot: FolderSnapshot, name: string): ImportedPipeline {
-  const [kind, id] = name.includes(':') ? (name.split(':', 2) as [string, string]) : [null, name];
-  const matches = snapshot.pipelines.filter((p) => p.def.id === id && (kind === null || p.def.source.kind === kind));
-  if (matches.length === 1) return matches[0];
-  if (matches.length > 1) {
-    throw new UsageError(`"${name}" is ambiguous: ${matches.map((m) => `${m.def.source.kind}:${m.def.id} (${m.def.source.file})`).join(', ')}`);
-  }
-  const known = snapshot.pipelines.map((p) => `${p.def.source.kind}:${p.def.id}`).join(', ') || 'none';
-  throw new UsageError(`no pipeline "${name}" (pipelines: ${known})`);
+  const found = pipelineByName(snapshot.pipelines, name);
+  if ('error' in found) throw new UsageError(found.error);
+  return found.pipeline;
 }
 
 export const runCommand: CliCommand = async (ctx) => {

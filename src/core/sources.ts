@@ -51,6 +51,21 @@ export interface ImportedPipeline {
   plan(request: RunRequest, ctx: PlanContext): RunPlan | { error: string } | Promise<RunPlan | { error: string }>;
 }
 
+/**
+ * The pipeline a user named, as `id` or `<source>:<id>` (e.g. `github:ci`): exactly one match, or an error that
+ * lists the candidates (ambiguous) or every known pipeline (no match).
+ */
+export function pipelineByName(pipelines: readonly ImportedPipeline[], name: string): { pipeline: ImportedPipeline } | { error: string } {
+  const [kind, id] = name.includes(':') ? (name.split(':', 2) as [string, string]) : [null, name];
+  const matches = pipelines.filter((p) => p.def.id === id && (kind === null || p.def.source.kind === kind));
+  if (matches.length === 1) return { pipeline: matches[0] };
+  if (matches.length > 1) {
+    return { error: `"${name}" is ambiguous: ${matches.map((m) => `${m.def.source.kind}:${m.def.id} (${m.def.source.file})`).join(', ')}` };
+  }
+  const known = pipelines.map((p) => `${p.def.source.kind}:${p.def.id}`).join(', ') || 'none';
+  return { error: `no pipeline "${name}" (pipelines: ${known})` };
+}
+
 export interface ImportResult {
   pipelines: ImportedPipeline[];
   environments: EnvironmentConfig[];

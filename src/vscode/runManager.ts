@@ -124,11 +124,11 @@ export class RunManager implements vscode.Disposable {
     this.remember(folder, run);
     const what = request.jobs?.length ? `${pipeline.def.name} (${request.jobs.join(', ')})` : pipeline.def.name;
     this.log.info(`run ${run.id}: ${what} started in ${state.folder.name}`);
-    const output = new OutputBatcher(this.log, maxLinesPerBatch);
+    const output = new OutputBatcher(this.log, maxLinesPerBatch, (jobId) => run.jobs.find((j) => j.id === jobId)?.logFile ?? null);
     handle.onEvent((e) => {
-      if (e.type === 'line') output.add(`[${e.jobId}] ${e.text}`, e.jobId, e.run.jobs.find((j) => j.id === e.jobId)?.logFile ?? null);
+      if (e.type === 'line') output.add(`[${e.jobId}] ${e.text}`, e.jobId);
       else if (e.type === 'job' && (e.job.status !== 'running' && e.job.status !== 'queued')) {
-        output.add(`[${e.job.id}] ── ${e.job.status}${e.job.reason ? `: ${e.job.reason}` : ''} (${formatDuration(e.job.durationMs)})`, null, null);
+        output.add(`[${e.job.id}] ── ${e.job.status}${e.job.reason ? `: ${e.job.reason}` : ''} (${formatDuration(e.job.durationMs)})`, null);
       }
       this.events.fire(e);
       if (e.type !== 'line') this.fireSoon();
@@ -209,27 +209,25 @@ export class RunManager implements vscode.Disposable {
  */
 class OutputBatcher {
   private lines: string[] = [];
-  private dropped = new Map<string, { count: number; logFile: string | null }>();
+  /** Lines dropped per job; the job's log file is looked up only when the notice is written. */
+  private dropped = new Map<string, number>();
   private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     private readonly log: Log,
     private readonly max: number,
+    private readonly logFileOf: (jobId: string) => string | null,
   ) {}
 
-  add(line: string, jobId: string | null, logFile: string | null): void {
+  add(line: string, jobId: string | null): void {
     if (this.lines.length < this.max || jobId === null) this.lines.push(line);
-    else {
-      const d = this.dropped.get(jobId) ?? { count: 0, logFile };
-      d.count++;
-      this.dropped.set(jobId, d);
-    }
+    else this.dropped.set(jobId, (this.dropped.get(jobId) ?? 0) + 1);
     if (!this.timer) this.timer = setInterval(() => this.flush(), 100);
   }
 
   flush(): void {
-    for (const [job, d] of this.dropped) {
-      this.lines.push(`[${job}] … ${d.count} more lines not copied here; full log: ${d.logFile ?? 'in the run history'}`);
+    for (const [job, count] of this.dropped) {
+      this.lines.push(`[${job}] … ${count} more lines not copied here; full log: ${this.logFileOf(job) ?? 'in the run history'}`);
     }
     this.dropped.clear();
     if (this.lines.length) this.log.append(this.lines.join('\n') + '\n');

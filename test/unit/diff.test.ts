@@ -1,9 +1,8 @@
-// Parsing git's -z formats (what the diff and status views are built from) and the status-bar text of an
-// environment. Inputs are byte-for-byte what git 2.39 prints.
+// Parsing git's -z formats (what the diff and status views are built from), and how an
+// environment's distance reads. Inputs are byte-for-byte what git 2.39 prints.
 import * as assert from 'node:assert/strict';
 import { diffTotals, isSafeRevision, parseLeftRightCount, parseLeftRightLog, parsePorcelainZ, parseRawNumstat } from '../../src/core/environments/diff';
-import { distanceText, environmentStatusBar, StatusCache } from '../../src/core/environments/status';
-import type { EnvironmentStatus } from '../../src/shared/model';
+import { distanceText, StatusCache } from '../../src/core/environments/status';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -71,41 +70,11 @@ describe('environment diffs: parsing git output', () => {
 });
 
 describe('environment status: how it reads', () => {
-  const status = (over: Partial<EnvironmentStatus> = {}): EnvironmentStatus => ({
-    id: 'staging',
-    name: 'Staging',
-    url: null,
-    deployed: { sha: A, error: null, raw: null, checkedAt: 0 },
-    local: { sha: B, branch: 'main', dirty: false },
-    ahead: 0,
-    behind: 0,
-    health: 'unknown',
-    healthDetail: null,
-    ...over,
-  });
-
   it('distance in words', () => {
     assert.equal(distanceText({ ahead: 0, behind: 0 }), 'up to date');
     assert.equal(distanceText({ ahead: 3, behind: 0 }), '3 to deploy');
     assert.equal(distanceText({ ahead: 2, behind: 1 }), '1 to revert, 2 to deploy');
     assert.equal(distanceText({ ahead: null, behind: null }), null);
-  });
-
-  it('status bar: up to date, to deploy, to revert (warning), down (error), unknown, checking', () => {
-    assert.deepEqual(environmentStatusBar('Staging', status()).text, '$(check) Staging: up to date');
-    const ahead = environmentStatusBar('Staging', status({ ahead: 2 }));
-    assert.deepEqual([ahead.text, ahead.tone], ['$(cloud-upload) Staging: 2 to deploy', 'normal']);
-    const behind = environmentStatusBar('Staging', status({ ahead: 2, behind: 1, local: { sha: B, branch: 'main', dirty: true } }));
-    assert.deepEqual([behind.text, behind.tone], ['$(warning) Staging: 1 to revert, 2 to deploy', 'warning']);
-    assert.match(behind.tooltip, /Staging runs 1 commit that your HEAD does not have: deploying HEAD would revert it/);
-    assert.match(behind.tooltip, /Uncommitted changes/);
-    const down = environmentStatusBar('Staging', status({ health: 'down', healthDetail: 'HTTP 503' }));
-    assert.deepEqual([down.text, down.tone], ['$(error) Staging: up to date (down)', 'error']);
-    assert.match(down.tooltip, /Health: down — HTTP 503/);
-    const unknown = environmentStatusBar('Staging', status({ deployed: { sha: null, error: 'no answer within 2s from http://x', raw: null, checkedAt: 0 }, ahead: null, behind: null }));
-    assert.deepEqual([unknown.text, unknown.tone], ['$(question) Staging: unknown', 'warning']);
-    assert.match(unknown.tooltip, /no answer within 2s/);
-    assert.equal(environmentStatusBar('Staging', null).text, '$(sync~spin) Staging');
   });
 
   it('the cache: reuse within the TTL, recompute after it, drop results not worth keeping', async () => {

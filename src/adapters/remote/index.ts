@@ -3,7 +3,7 @@
 import { remoteTargetFor, targetHost } from '../../core/remote/config';
 import type { TokenProvider } from '../../core/remote/tokens';
 import type { RemoteEngine, RemoteTarget } from '../../core/remote/types';
-import type { ImportedPipeline } from '../../core/sources';
+import { pipelineByName, type ImportedPipeline } from '../../core/sources';
 import { headInfo } from '../git';
 import { BuildbotEngine } from './buildbot';
 import { GithubEngine } from './github';
@@ -47,16 +47,9 @@ export interface ResolvedRemotePipeline {
  * inferred from the folder's git remote "origin" for GitHub and GitLab files.
  */
 export async function resolveRemotePipeline(folder: string, pipelines: readonly ImportedPipeline[], name: string, signal?: AbortSignal): Promise<ResolvedRemotePipeline | { error: string }> {
-  const [kind, id] = name.includes(':') ? (name.split(':', 2) as [string, string]) : [null, name];
-  const matches = pipelines.filter((p) => p.def.id === id && (kind === null || p.def.source.kind === kind));
-  if (matches.length > 1) {
-    return { error: `"${name}" is ambiguous: ${matches.map((m) => `${m.def.source.kind}:${m.def.id} (${m.def.source.file})`).join(', ')}` };
-  }
-  const pipeline = matches[0];
-  if (!pipeline) {
-    const known = pipelines.map((p) => `${p.def.source.kind}:${p.def.id}`).join(', ') || 'none';
-    return { error: `no pipeline "${name}" (pipelines: ${known})` };
-  }
+  const found = pipelineByName(pipelines, name);
+  if ('error' in found) return found;
+  const { pipeline } = found;
   const needsOrigin = !pipeline.def.remote && pipeline.def.source.kind !== 'delivery';
   const origin = needsOrigin ? ((await headInfo(folder, signal).catch(() => null))?.remoteUrl ?? null) : null;
   const target = remoteTargetFor(pipeline.def, origin);

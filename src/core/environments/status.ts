@@ -2,10 +2,9 @@
 // The orchestration is here (concurrency, caching, how a reported version becomes a commit); the probes, git and
 // HTTP are ports implemented in src/adapters/environments.
 import type { EnvironmentStatus, Health } from '../../shared/model';
-import type { StatusBarModel } from '../board';
 import type { EnvironmentConfig } from '../config/delivery';
 import type { HealthSpec } from './config';
-import { isSafeRevision, shortSha } from './diff';
+import { isSafeRevision } from './diff';
 
 /** What one version probe found. */
 export interface ProbeResult {
@@ -251,36 +250,4 @@ export function distanceText(s: Pick<EnvironmentStatus, 'ahead' | 'behind'>): st
 export function revertWarning(s: Pick<EnvironmentStatus, 'behind' | 'name'>): string | null {
   if (!s.behind) return null;
   return `${s.name} runs ${s.behind} commit${s.behind === 1 ? '' : 's'} that your HEAD does not have: deploying HEAD would revert ${s.behind === 1 ? 'it' : 'them'}`;
-}
-
-/** The environment item of the status bar: where the followed environment stands relative to HEAD. */
-export function environmentStatusBar(name: string, s: EnvironmentStatus | null): StatusBarModel {
-  if (!s) return { text: `$(sync~spin) ${name}`, tooltip: `Checking what is deployed on ${name}…`, tone: 'normal' };
-  const lines: string[] = [];
-  let text: string;
-  let tone: StatusBarModel['tone'] = 'normal';
-  if (s.deployed.error) {
-    text = `$(question) ${name}: unknown`;
-    tone = 'warning';
-    lines.push(`Deployed version unknown: ${s.deployed.error}`);
-  } else if (!s.deployed.sha) {
-    text = `$(cloud) ${name}`;
-    lines.push(`${name} has no version source in delivery.yml`);
-  } else {
-    const dist = distanceText(s);
-    const icon = s.behind ? '$(warning)' : s.ahead ? '$(cloud-upload)' : '$(check)';
-    text = `${icon} ${name}: ${dist ?? shortSha(s.deployed.sha)}`;
-    if (s.behind) tone = 'warning';
-    lines.push(`Deployed: ${shortSha(s.deployed.sha)}${s.deployed.raw ? ` (reported as ${s.deployed.raw})` : ''}`);
-    if (s.local.sha) lines.push(`HEAD: ${shortSha(s.local.sha)}${s.local.branch ? ` on ${s.local.branch}` : ' (detached)'}${dist ? ` · ${dist}` : ''}`);
-    const warning = revertWarning(s);
-    if (warning) lines.push(`⚠ ${warning}`);
-  }
-  if (s.local.dirty) lines.push('Uncommitted changes in the working tree are not part of a deploy');
-  if (s.health === 'down') {
-    text = `$(error) ${text.replace(/^\$\([^)]*\) /, '')} (down)`;
-    tone = 'error';
-    lines.push(`Health: down${s.healthDetail ? ` — ${s.healthDetail}` : ''}`);
-  } else if (s.health === 'up') lines.push('Health: up');
-  return { text, tooltip: lines.join('\n'), tone };
 }
