@@ -19,6 +19,7 @@ suite('environments', () => {
   let prodApp: App;
   let folder: string;
   let original: string;
+  let base: string | undefined;
   const shas: string[] = [];
 
   suiteSetup(async function () {
@@ -27,7 +28,7 @@ suite('environments', () => {
     folder = workspaceFolder().uri.fsPath;
     original = fs.readFileSync(path.join(folder, 'delivery.yml'), 'utf8');
     shas.push(git(folder, 'rev-parse', 'HEAD'));
-    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-it-targets-'));
+    base = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-it-targets-'));
     stageApp(path.join(base, 'qa'), shas[0]);
     stageApp(path.join(base, 'prod'), shas[0]);
     app = await startApp(path.join(base, 'qa'), { env: 'qa' });
@@ -60,6 +61,7 @@ ${extra}`;
   suiteTeardown(async () => {
     await app?.stop();
     await prodApp?.stop();
+    if (base) fs.rmSync(base, { recursive: true, force: true });
   });
 
   test('each environment shows its deployed commit, the distance from HEAD and its health', async () => {
@@ -183,5 +185,6 @@ suite('secrets', () => {
     assert.ok(fs.existsSync(recordFile), recordFile);
     assert.ok(!fs.readFileSync(recordFile, 'utf8').includes(secret), 'the record does not contain the secret');
     assert.ok(!JSON.stringify(record).includes(secret));
+    fs.rmSync(target, { recursive: true, force: true });
   });
 });

@@ -16,6 +16,7 @@ interface RemoteRunLike {
 
 suite('remote runs (Buildbot)', () => {
   let bb: Buildbot | null = null;
+  let bbDir: string | undefined;
   let folder: string;
   let original: string;
 
@@ -25,7 +26,8 @@ suite('remote runs (Buildbot)', () => {
       this.skip();
     }
     this.timeout(90_000);
-    bb = await startBuildbot(fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-it-buildbot-')));
+    bbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-it-buildbot-'));
+    bb = await startBuildbot(bbDir);
     folder = workspaceFolder().uri.fsPath;
     original = fs.readFileSync(path.join(folder, 'delivery.yml'), 'utf8');
     const remote = (builder: string) => `remote: { buildbot: { url: "${bb!.url}", builder: ${builder}, scheduler: force } }`;
@@ -43,6 +45,7 @@ suite('remote runs (Buildbot)', () => {
   suiteTeardown(async () => {
     if (original) fs.writeFileSync(path.join(folder, 'delivery.yml'), original);
     await bb?.stop();
+    if (bbDir) fs.rmSync(bbDir, { recursive: true, force: true });
   });
 
   const remoteRows = async (label: string) => {

@@ -3,6 +3,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { localPlanIO } from '../../src/adapters/files';
+import type { PlanIO } from '../../src/core/sources';
 
 const made: string[] = [];
 
@@ -11,6 +13,9 @@ export function tempDir(prefix = 'delivery-test-'): string {
   made.push(d);
   return d;
 }
+
+/** localPlanIO whose scratch folders (GITHUB_ENV files, file variables) `cleanupTempDirs` removes, as a run removes its own. */
+export const testPlanIO: PlanIO = { ...localPlanIO, tempDir: async (prefix) => tempDir(prefix.replace(/[^A-Za-z0-9_-]/g, '_')) };
 
 export function cleanupTempDirs(): void {
   for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });

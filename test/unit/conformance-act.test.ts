@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { globFiles, localPlanIO } from '../../src/adapters/files';
+import { globFiles } from '../../src/adapters/files';
 import { LocalProcessRunner } from '../../src/adapters/processRunner';
 import { FileRunStore, newRunId } from '../../src/adapters/runStore';
 import { startRun } from '../../src/core/engine/engine';
@@ -13,7 +13,7 @@ import type { RunRequest } from '../../src/core/engine/select';
 import { importWorkflow, type GithubPipeline } from '../../src/core/github/importer';
 import type { ImportContext, PlanContext } from '../../src/core/sources';
 import type { Problem, RunRecord } from '../../src/shared/model';
-import { cleanupTempDirs, tempDir } from '../support/tmp';
+import { cleanupTempDirs, tempDir, testPlanIO } from '../support/tmp';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const CONFORMANCE = path.resolve(REPO_ROOT, '../shared/conformance');
@@ -128,7 +128,7 @@ async function importAll(root: string, files: string[], t: Pick<ActTest, 'event'
 }
 
 function planContext(root: string): PlanContext {
-  return { folder: root, git: GIT, variables: ACT_VARIABLES, io: localPlanIO };
+  return { folder: root, git: GIT, variables: ACT_VARIABLES, io: testPlanIO };
 }
 
 async function runPipeline(p: GithubPipeline, root: string, request: RunRequest = {}): Promise<RunRecord> {

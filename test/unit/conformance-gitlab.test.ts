@@ -6,7 +6,6 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { localPlanIO } from '../../src/adapters/files';
 import { LocalProcessRunner } from '../../src/adapters/processRunner';
 import { FileRunStore, newRunId } from '../../src/adapters/runStore';
 import { startRun } from '../../src/core/engine/engine';
@@ -14,7 +13,7 @@ import type { RunRequest } from '../../src/core/engine/select';
 import { importGitlabCi, type GitlabPipeline, type PreparedRun } from '../../src/core/gitlab/importer';
 import type { PlanContext } from '../../src/core/sources';
 import type { JobRecord, Problem, RunRecord } from '../../src/shared/model';
-import { cleanupTempDirs, git, tempDir } from '../support/tmp';
+import { cleanupTempDirs, git, tempDir, testPlanIO } from '../support/tmp';
 import { importContext } from './gitlabSupport';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -200,7 +199,7 @@ async function execute(caseDir: string, cmd: Command, allowImages = false): Prom
   }
   const request: RunRequest = { ...cmd.request, allowImages };
   if (cmd.stage) request.jobs = out.pipeline.def.jobs.filter((j) => j.stage === cmd.stage).map((j) => j.id);
-  const planCtx: PlanContext = { folder, git: GIT, io: localPlanIO };
+  const planCtx: PlanContext = { folder, git: GIT, io: testPlanIO };
   const prepared = await out.pipeline.prepare(request, planCtx);
   if ('error' in prepared) {
     out.error = [prepared.error, ...prepared.problems.filter((p) => p.severity === 'error').map((p) => p.message)].join('\n');

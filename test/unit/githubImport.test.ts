@@ -1,13 +1,12 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { localPlanIO } from '../../src/adapters/files';
 import { FolderSources } from '../../src/adapters/folderSources';
 import { pipelinesJson } from '../../src/cli/json';
 import { importWorkflow } from '../../src/core/github/importer';
 import type { ImportContext } from '../../src/core/sources';
 import type { Problem } from '../../src/shared/model';
-import { cleanupTempDirs, tempDir } from '../support/tmp';
+import { cleanupTempDirs, tempDir, testPlanIO } from '../support/tmp';
 
 const FIXTURE = path.resolve(__dirname, '../../../test/fixtures/github/repo');
 
@@ -309,7 +308,7 @@ jobs:
 `);
     assert.deepEqual(r.problems, []);
     const folder = tempDir();
-    const plan = await r.pipelines[0].plan({ allowImages: true }, { folder, io: localPlanIO });
+    const plan = await r.pipelines[0].plan({ allowImages: true }, { folder, io: testPlanIO });
     assert.ok(!('error' in plan));
     const ctx = { failed: false, cancelled: false, deps: {}, outputs: {}, attempt: 1 };
     const specs: string[] = [];

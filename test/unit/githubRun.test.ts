@@ -1,7 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { localPlanIO } from '../../src/adapters/files';
 import { FolderSources } from '../../src/adapters/folderSources';
 import { startLocalRun } from '../../src/adapters/localRuns';
 import { LocalProcessRunner } from '../../src/adapters/processRunner';
@@ -11,7 +10,7 @@ import type { RunRequest } from '../../src/core/engine/select';
 import { importWorkflow, type GithubRunOptions } from '../../src/core/github/importer';
 import type { ImportedPipeline } from '../../src/core/sources';
 import type { RunRecord } from '../../src/shared/model';
-import { cleanupTempDirs, git, tempDir, writeFiles } from '../support/tmp';
+import { cleanupTempDirs, git, tempDir, testPlanIO, writeFiles } from '../support/tmp';
 
 const FIXTURE = path.resolve(__dirname, '../../../test/fixtures/github/repo');
 
@@ -41,7 +40,7 @@ async function runLocal(folder: string, pipelineId: string, request: RunRequest 
 /** Runs a workflow text with run options the product does not expose (an event payload, secrets). */
 async function runWith(folder: string, text: string, opts: GithubRunOptions, request: RunRequest = {}): Promise<RunRecord> {
   const r = await importWorkflow({ path: '.github/workflows/w.yml', text }, { readFile: async () => null, listFiles: async () => [] }, opts);
-  const plan = await (r.pipelines[0] as ImportedPipeline).plan(request, { folder, io: localPlanIO, git: { sha: null, ref: null, branch: null } });
+  const plan = await (r.pipelines[0] as ImportedPipeline).plan(request, { folder, io: testPlanIO, git: { sha: null, ref: null, branch: null } });
   if ('error' in plan) throw new Error(plan.error);
   const handle = startRun(plan, { id: newRunId(), folder, trigger: 'cli', sha: null, pid: process.pid }, {
     runner: new LocalProcessRunner({ killGraceMs: 300 }),

@@ -3,8 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { localPlanIO } from '../../src/adapters/files';
-import { cleanupTempDirs, git } from '../support/tmp';
+import { cleanupTempDirs, git, testPlanIO } from '../support/tmp';
 import { fixtureRepo, gitFacts, importFolder, repoWith, runGitlab } from './gitlabSupport';
 
 const read = (dir: string, rel: string) => fs.readFileSync(path.join(dir, rel), 'utf8');
@@ -79,7 +78,7 @@ describe('GitLab CI runs (real processes)', function () {
 
     const other = fixtureRepo('rules', 'experiment');
     const { pipeline } = await importFolder(other);
-    const plan = await pipeline!.plan({}, { folder: other, git: await gitFacts(other), io: localPlanIO });
+    const plan = await pipeline!.plan({}, { folder: other, git: await gitFacts(other), io: testPlanIO });
     assert.ok('error' in plan);
     assert.match(plan.error, /workflow:rules keep this pipeline from running for branch "experiment" \(a rule says when: never\)/);
   });

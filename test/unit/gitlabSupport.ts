@@ -2,7 +2,7 @@
 // FileRunStore), collecting each job's output lines.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { globFiles, LocalWorkspaceFiles, localPlanIO } from '../../src/adapters/files';
+import { globFiles, LocalWorkspaceFiles } from '../../src/adapters/files';
 import { headInfo } from '../../src/adapters/git';
 import { LocalProcessRunner } from '../../src/adapters/processRunner';
 import { FileRunStore, newRunId } from '../../src/adapters/runStore';
@@ -11,7 +11,7 @@ import type { RunRequest } from '../../src/core/engine/select';
 import { importGitlabCi, type GitlabPipeline, type PreparedRun } from '../../src/core/gitlab/importer';
 import type { ImportContext, PlanContext } from '../../src/core/sources';
 import type { JobRecord, RunRecord } from '../../src/shared/model';
-import { git, tempDir, writeFiles } from '../support/tmp';
+import { git, tempDir, testPlanIO, writeFiles } from '../support/tmp';
 
 export const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/gitlab');
 
@@ -75,7 +75,7 @@ export async function runGitlab(
 ): Promise<GitlabRun> {
   const { pipeline, errors } = await importFolder(folder, opts.file);
   if (!pipeline || errors.length) throw new Error(`import failed: ${errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`).join('\n')}`);
-  const prepared = await pipeline.prepare(opts.request ?? {}, { folder, git: await gitFacts(folder, opts.git), variables: opts.variables, io: localPlanIO });
+  const prepared = await pipeline.prepare(opts.request ?? {}, { folder, git: await gitFacts(folder, opts.git), variables: opts.variables, io: testPlanIO });
   if ('error' in prepared) throw new Error(prepared.error);
   const store = new FileRunStore(path.join(tempDir('gitlab-state-'), 'state'));
   const handle = startRun(prepared.plan, { id: newRunId(), folder, trigger: 'cli', sha: null, pid: process.pid }, {
