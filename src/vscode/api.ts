@@ -31,6 +31,8 @@ export interface DeliveryApi {
   diffView(): { view: DiffView | null; loading: boolean; error: string | null };
   /** The rows of a tree as the user sees them (labels, descriptions, icons, context values), recursively. */
   tree(view: 'pipelines' | 'environments'): Promise<TreeRow[]>;
+  /** How often a tree was refreshed whole, and how many single rows were refreshed. */
+  treeRefreshes(view: 'pipelines' | 'environments'): { whole: number; rows: number };
   board(): Promise<{ open: boolean; state: BoardState; patchesPosted: number }>;
 }
 
@@ -110,6 +112,7 @@ export function createApi(s: {
     },
     diffView: () => s.board.diff,
     tree: (view) => (view === 'pipelines' ? rows(s.pipelinesTree) : rows(s.environmentsTree)),
+    treeRefreshes: (view) => (view === 'pipelines' ? s.pipelinesTree.refreshes : s.environmentsTree.refreshes),
     board: async () => ({ open: s.board.isOpen, state: await s.board.state(), patchesPosted: s.board.postedPatches }),
   };
 }

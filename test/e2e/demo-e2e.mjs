@@ -33,9 +33,7 @@ await e2e('demo-e2e', async (s) => {
   s.check(`status bar: "${(await page.locator(INDICATOR).innerText()).trim()}"`);
 
   // 2. Deploy staging from the tree; the working tree is dirty, so a dialog asks first.
-  const staging = s.row('Staging');
-  await staging.hover();
-  await staging.locator('.action-label[aria-label^="Deploy to Environment"]').click();
+  await s.rowAction('Staging', 'Deploy to Environment', 'Staging');
   const anyway = page.locator('.monaco-dialog-box .monaco-button').filter({ hasText: 'Deploy Anyway' });
   await anyway.waitFor({ timeout: 30000 });
   assert.match(await page.locator('.monaco-dialog-box').innerText(), /uncommitted changes/);
@@ -46,9 +44,7 @@ await e2e('demo-e2e', async (s) => {
   s.check(`deployed: staging serves ${head.slice(0, 7)}; status bar "${(await page.locator(INDICATOR).innerText()).trim()}"`);
 
   // 3. The production diff (no deploy needed to look).
-  const production = s.row('Production');
-  await production.hover();
-  await production.locator('.action-label[aria-label^="Show Diff for Environment"]').click();
+  await s.rowAction('Production', 'Show Diff for Environment', 'Production');
   const web = s.webview();
   await web.locator('#diff-title').filter({ hasText: 'Production' }).waitFor({ timeout: 60000 });
   assert.match(await web.locator('#diff-summary').innerText(), /^2 to deploy, 0 to revert, 3 files/);

@@ -76,9 +76,7 @@ await e2e('deploy-e2e', async (s) => {
   s.check('a file opens in the native diff editor (deployed ↔ local)');
 
   // 3. Deploy from the tree's inline action; the app and the indicator follow.
-  const staging = s.row('Staging');
-  await staging.hover();
-  await staging.locator('.action-label[aria-label^="Deploy to Environment"]').click();
+  await s.rowAction('Staging', 'Deploy to Environment', 'Staging');
   await page.waitForFunction(([sel, want]) => document.querySelector(sel)?.textContent?.trim().endsWith(want), [INDICATOR, `staging ${head.slice(0, 7)}`], { timeout: 90000 });
   assert.equal((await (await fetch(`${app.url}/version`)).json()).sha, head);
   assert.ok(fs.existsSync(path.join(s.root, 'remote', 'releases', head, 'CHANGES.md')), 'rsync uploaded the release');
@@ -91,12 +89,7 @@ await e2e('deploy-e2e', async (s) => {
   // Let the tree settle after the deploy (it refreshes as the environment is probed again) before clicking in it.
   await page.waitForFunction((rows) => [...document.querySelectorAll(rows)].some((r) => /Staging/.test(r.textContent) && /up to date/.test(r.textContent)), SEL.rows, { timeout: 30000 });
   await page.waitForTimeout(500);
-  const slow = s.row('Slow');
-  await slow.hover();
-  await slow.locator('.action-label[aria-label^="Deploy to Environment"]').click();
-  // A row re-rendered under the pointer hands the command no node: then it asks which environment.
-  const ask = page.locator(SEL.quickPickRows).filter({ hasText: 'slowenv' });
-  if (await ask.first().isVisible({ timeout: 1000 }).catch(() => false)) await ask.first().click();
+  await s.rowAction('Slow', 'Deploy to Environment', 'slowenv');
   const slowPid = await waitForPidFile(page, path.join(s.root, 'slow-deploy.pid'));
   assert.ok(alive(slowPid), 'the slow deploy runs');
   await page.waitForFunction((rows) => [...document.querySelectorAll(rows)].some((r) => /Slow/.test(r.textContent) && /deploying/.test(r.textContent)), SEL.rows, { timeout: 30000 });
@@ -117,6 +110,7 @@ await e2e('deploy-e2e', async (s) => {
   }
   await s.showDelivery();
   await s.row('Slow').click();
+  await s.clearHover();
   await page.locator(SEL.rows).filter({ hasText: 'Recent deploys' }).first().click({ timeout: 30000 });
   await page.waitForFunction((rows) => [...document.querySelectorAll(rows)].some((r) => /^deploy [0-9a-f]{7}/.test(r.querySelector('.label-name')?.textContent ?? '') && /(cancelled|interrupted)/.test(r.textContent)), SEL.rows, { timeout: 30000 });
   s.check(`a deploy interrupted by a window reload reads "${rec.status === 'running' ? 'interrupted' : rec.status}" in the history and its process is gone`);

@@ -122,6 +122,26 @@ export async function e2e(name, body) {
     webview: () => page.frameLocator(SEL.webviewOuter).frameLocator(SEL.webviewInner),
     /** A tree row by its exact label. */
     row: (label) => page.locator(SEL.rows).filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first(),
+    /** Moves the pointer off the trees so that no row's hover card covers the next click. */
+    clearHover: async () => {
+      await page.mouse.move(2, 2);
+      await page.locator('.context-view .monaco-hover').waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
+    },
+    /**
+     * Hovers a tree row and clicks its inline action (by the start of its aria-label). Should the row re-render under
+     * the pointer, VS Code hands the command no node and the command asks which item it is for: then pick `pick`.
+     */
+    rowAction: async (label, action, pick) => {
+      const row = s.row(label);
+      await row.hover();
+      await row.locator(`.action-label[aria-label^="${action}"]`).click();
+      if (!pick) return;
+      const ask = page.locator(SEL.quickPickRows).filter({ hasText: pick }).first();
+      if (await ask.waitFor({ timeout: 1500 }).then(() => true, () => false)) {
+        step(`(the "${label}" row re-rendered under the pointer: picked "${pick}" from the quick pick)`);
+        await ask.click();
+      }
+    },
   };
   try {
     await body(s);

@@ -35,9 +35,14 @@ suite('running a pipeline', () => {
   test('Run Job runs only that job', async () => {
     const a = await api();
     const folder = workspaceFolder().uri.fsPath;
+    await a.tree('pipelines');
+    const before = a.treeRefreshes('pipelines');
     const runId = (await vscode.commands.executeCommand('delivery.job.run', { folder, pipeline: 'ci', jobs: ['lint'] })) as string;
     const run = await a.waitForRun(runId);
     assert.deepEqual(run?.jobs.map((j) => [j.id, j.status]), [['lint', 'success']]);
+    // The run moved only the pipeline's row: the tree kept its nodes, so a row clicked meanwhile still names its job.
+    await waitFor(() => a.treeRefreshes('pipelines').rows > before.rows, 'the pipeline row to be refreshed');
+    assert.equal(a.treeRefreshes('pipelines').whole, before.whole, 'no whole-tree refresh during a run');
   });
 
   test('Cancel Run kills the running job', async () => {

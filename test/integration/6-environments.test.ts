@@ -105,6 +105,8 @@ ${extra}`;
 
   test('Deploy runs the deploy, checks version and health, records it and updates the indicator', async () => {
     const a = await api();
+    await a.tree('environments');
+    const before = a.treeRefreshes('environments');
     const pending = vscode.commands.executeCommand('delivery.environment.deploy', { folder, environment: 'qa' }) as Thenable<DeployRecord>;
     await waitFor(() => a.statusBarText().deploy.startsWith('$(sync~spin) qa: '), 'the indicator to show the deploy in progress');
     const record = await pending;
@@ -120,6 +122,10 @@ ${extra}`;
     const history = tree.find((r) => r.label === 'qa')!.children.find((c) => c.label.startsWith('Recent deploys'))!;
     assert.equal(history.children[0].label, `deploy ${shas[2].slice(0, 7)}`);
     assert.match(history.children[0].description, /^success · /);
+    // The deploy moved only rows: the tree kept its nodes, so a row clicked meanwhile still names its environment.
+    const after = a.treeRefreshes('environments');
+    assert.equal(after.whole, before.whole, 'no whole-tree refresh during a deploy');
+    assert.ok(after.rows >= before.rows + 2, `the qa row refreshed for "deploying" and "deployed" (${after.rows - before.rows} row refreshes)`);
   });
 
   test('two environments compare with each other (what a promote would bring)', async () => {

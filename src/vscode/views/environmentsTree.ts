@@ -11,6 +11,8 @@ import { isTrusted } from '../trust';
 import type { FolderState, WorkspaceModel } from '../workspaceModel';
 import { statusIcon } from './icons';
 import { InfoNode } from './infoNode';
+import { RowRefresher, type RefreshableRow } from './rowRefresher';
+import { treeItemText } from './treeItemText';
 
 export abstract class EnvironmentTreeNode {
   abstract treeItem(): vscode.TreeItem;
@@ -22,7 +24,7 @@ export abstract class EnvironmentTreeNode {
 class EnvFolderNode extends EnvironmentTreeNode {
   constructor(
     readonly state: FolderState,
-    private readonly envs: EnvironmentService,
+    private readonly node: (state: FolderState, env: EnvironmentConfig) => EnvironmentNode,
   ) {
     super();
   }
@@ -33,11 +35,11 @@ class EnvFolderNode extends EnvironmentTreeNode {
     return item;
   }
   children(): EnvironmentTreeNode[] {
-    return (this.state.snapshot?.environments ?? []).map((e) => new EnvironmentNode(this.state, e, this.envs));
+    return (this.state.snapshot?.environments ?? []).map((e) => this.node(this.state, e));
   }
 }
 
-export class EnvironmentNode extends EnvironmentTreeNode {
+export class EnvironmentNode extends EnvironmentTreeNode implements RefreshableRow {
   constructor(
     readonly state: FolderState,
     readonly env: EnvironmentConfig,
@@ -48,13 +50,22 @@ export class EnvironmentNode extends EnvironmentTreeNode {
   get folder(): string {
     return this.state.folder.uri.fsPath;
   }
+  static rowId(folder: string, envId: string): string {
+    return `env:${folder}:${envId}`;
+  }
+  /** What the row and its children show, as one string: when it changes, the row is refreshed. */
+  shown(): string {
+    const status = this.envs.status(this.folder, this.env.id);
+    const history = this.envs.deploys(this.folder, this.env.id).slice(0, 10).map((d) => `${d.id}:${d.status}:${d.durationMs}`);
+    return JSON.stringify([treeItemText(this.treeItem()), status?.deployed.error, status?.local.sha, history]);
+  }
   treeItem(): vscode.TreeItem {
     const e = this.env;
     const status = this.envs.status(this.folder, e.id) ?? null;
     const active = this.envs.activeDeploy(this.folder, e.id);
     const history = this.envs.deploys(this.folder, e.id);
     const item = new vscode.TreeItem(e.name, vscode.TreeItemCollapsibleState.Collapsed);
-    item.id = `env:${this.folder}:${e.id}`;
+    item.id = EnvironmentNode.rowId(this.folder, e.id);
     const parts: string[] = [];
     if (active) parts.push(`deploying: ${active.step}`);
     else if (status?.deployed.sha) {
@@ -188,21 +199,33 @@ export class DeployNode extends EnvironmentTreeNode {
 }
 
 export class EnvironmentsTreeProvider implements vscode.TreeDataProvider<EnvironmentTreeNode>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<EnvironmentTreeNode | undefined>();
+  private readonly emitter = new vscode.EventEmitter<EnvironmentTreeNode | EnvironmentTreeNode[] | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly subs: vscode.Disposable[];
+  /** Probes and deploys refresh only the environments whose rows changed (see RowRefresher). */
+  private readonly rows = new RowRefresher<EnvironmentNode>((nodes) => this.emitter.fire(nodes));
 
   constructor(
     private readonly model: WorkspaceModel,
     private readonly envs: EnvironmentService,
   ) {
-    const refresh = () => this.emitter.fire(undefined);
-    this.subs = [model.onDidChange(refresh), envs.onDidChange(refresh), this.emitter];
+    this.subs = [model.onDidChange(() => this.refresh()), envs.onDidChange(() => this.rows.changed()), this.emitter];
+  }
+
+  get refreshes(): { whole: number; rows: number } {
+    return { ...this.rows.counts };
   }
 
   refresh(): void {
-    this.emitter.fire(undefined);
+    this.rows.whole();
   }
+
+  private node = (state: FolderState, env: EnvironmentConfig): EnvironmentNode =>
+    this.rows.node(
+      EnvironmentNode.rowId(state.folder.uri.fsPath, env.id),
+      (n): n is EnvironmentNode => n.state === state && n.env === env,
+      () => new EnvironmentNode(state, env, this.envs),
+    );
 
   getTreeItem(node: EnvironmentTreeNode): vscode.TreeItem {
     return node.treeItem();
@@ -211,8 +234,8 @@ export class EnvironmentsTreeProvider implements vscode.TreeDataProvider<Environ
   getChildren(node?: EnvironmentTreeNode): EnvironmentTreeNode[] | Promise<EnvironmentTreeNode[]> {
     if (node) return node.children();
     const folders = this.model.folders().filter((f) => (f.snapshot?.environments.length ?? 0) > 0);
-    if (folders.length === 1 && (vscode.workspace.workspaceFolders?.length ?? 0) <= 1) return new EnvFolderNode(folders[0], this.envs).children();
-    return folders.map((f) => new EnvFolderNode(f, this.envs));
+    if (folders.length === 1 && (vscode.workspace.workspaceFolders?.length ?? 0) <= 1) return new EnvFolderNode(folders[0], this.node).children();
+    return folders.map((f) => new EnvFolderNode(f, this.node));
   }
 
   dispose(): void {

@@ -11,6 +11,8 @@ import { isTrusted } from '../trust';
 import { pipelineKey, type FolderState, type WorkspaceModel } from '../workspaceModel';
 import { statusIcon } from './icons';
 import { InfoNode } from './infoNode';
+import { RowRefresher, type RefreshableRow } from './rowRefresher';
+import { treeItemText } from './treeItemText';
 
 const SOURCE_LABEL: Record<SourceKind, string> = { delivery: 'delivery.yml', github: 'GitHub Actions', gitlab: 'GitLab CI' };
 
@@ -25,6 +27,8 @@ interface Ctx {
   runs: RunManager;
   remote: RemoteService;
   trusted: boolean;
+  /** The pipeline row's node: the same object while its definition is the same (see RowRefresher). */
+  pipelineNode(state: FolderState, pipeline: ImportedPipeline): PipelineNode;
 }
 
 class FolderNode extends PipelineTreeNode {
@@ -52,7 +56,7 @@ function folderChildren(state: FolderState, ctx: Ctx): PipelineTreeNode[] {
   if (!snap) return [];
   const kinds = [...new Set(snap.pipelines.map((p) => p.def.source.kind))];
   const problems = snap.problems.map((p) => new ProblemNode(state, p));
-  if (kinds.length <= 1) return [...problems, ...snap.pipelines.map((p) => new PipelineNode(state, p, ctx))];
+  if (kinds.length <= 1) return [...problems, ...snap.pipelines.map((p) => ctx.pipelineNode(state, p))];
   return [
     ...kinds.map(
       (k) =>
@@ -87,7 +91,7 @@ class SourceNode extends PipelineTreeNode {
     return item;
   }
   children(): PipelineTreeNode[] {
-    return [...this.problems, ...this.pipelines.map((p) => new PipelineNode(this.state, p, this.ctx))];
+    return [...this.problems, ...this.pipelines.map((p) => this.ctx.pipelineNode(this.state, p))];
   }
 }
 
@@ -116,16 +120,32 @@ export class ProblemNode extends PipelineTreeNode {
   }
 }
 
-export class PipelineNode extends PipelineTreeNode {
+export class PipelineNode extends PipelineTreeNode implements RefreshableRow {
   constructor(
     readonly state: FolderState,
     readonly pipeline: ImportedPipeline,
-    private readonly ctx: Ctx,
+    readonly ctx: Ctx,
   ) {
     super();
   }
   get key(): string {
     return pipelineKey(this.pipeline);
+  }
+  static rowId(folder: string, key: string): string {
+    return `pipeline:${folder}:${key}`;
+  }
+  /** What the row and everything under it show (last run, jobs, remote runs), as one string. */
+  shown(): string {
+    const run = this.lastRun();
+    const jobs = run?.jobs.map((j) => [j.id, j.status, j.durationMs, j.attempts, j.logFile, j.tests, j.steps.map((st) => st.status)]);
+    const ref = { state: this.state, pipeline: this.pipeline };
+    const remote = RemoteService.canHaveRemote(this.pipeline)
+      ? this.ctx.remote.cachedRuns(ref)?.map((r) => {
+          const known = this.ctx.remote.knownState(ref, r.id);
+          return [r.id, r.status, known?.run.status, known?.jobs.map((j) => `${j.name}:${j.status}`)];
+        })
+      : undefined;
+    return JSON.stringify([treeItemText(this.treeItem()), run?.id, jobs, remote]);
   }
   lastRun(): RunRecord | undefined {
     return this.ctx.runs.lastRun(this.state.folder.uri.fsPath, this.key);
@@ -137,7 +157,7 @@ export class PipelineNode extends PipelineTreeNode {
     const def = this.pipeline.def;
     const run = this.lastRun();
     const item = new vscode.TreeItem(def.name, vscode.TreeItemCollapsibleState.Expanded);
-    item.id = `pipeline:${this.state.folder.uri.fsPath}:${this.key}`;
+    item.id = PipelineNode.rowId(this.state.folder.uri.fsPath, this.key);
     item.iconPath = run ? statusIcon(run.status) : new vscode.ThemeIcon(def.source.kind === 'github' ? 'github-action' : 'rocket');
     item.description = run
       ? run.status === 'running'
@@ -378,21 +398,27 @@ function isFinishedStatus(s: string): boolean {
 }
 
 export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineTreeNode>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<PipelineTreeNode | undefined>();
+  private readonly emitter = new vscode.EventEmitter<PipelineTreeNode | PipelineTreeNode[] | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly subs: vscode.Disposable[];
+  /** Runs and remote runs refresh only the pipelines whose rows changed (see RowRefresher). */
+  private readonly rows = new RowRefresher<PipelineNode>((nodes) => this.emitter.fire(nodes));
 
   constructor(
     private readonly model: WorkspaceModel,
     private readonly runs: RunManager,
     private readonly remote: RemoteService,
   ) {
-    const refresh = () => this.emitter.fire(undefined);
-    this.subs = [model.onDidChange(refresh), runs.onDidChange(refresh), remote.onDidChange(refresh), vscode.workspace.onDidGrantWorkspaceTrust(refresh), this.emitter];
+    const changed = () => this.rows.changed();
+    this.subs = [model.onDidChange(() => this.refresh()), runs.onDidChange(changed), remote.onDidChange(changed), vscode.workspace.onDidGrantWorkspaceTrust(() => this.refresh()), this.emitter];
+  }
+
+  get refreshes(): { whole: number; rows: number } {
+    return { ...this.rows.counts };
   }
 
   refresh(): void {
-    this.emitter.fire(undefined);
+    this.rows.whole();
   }
 
   getTreeItem(node: PipelineTreeNode): vscode.TreeItem {
@@ -401,7 +427,18 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineTr
 
   getChildren(node?: PipelineTreeNode): PipelineTreeNode[] | Promise<PipelineTreeNode[]> {
     if (node) return node.children();
-    const ctx: Ctx = { runs: this.runs, remote: this.remote, trusted: isTrusted() };
+    const trusted = isTrusted();
+    const ctx: Ctx = {
+      runs: this.runs,
+      remote: this.remote,
+      trusted,
+      pipelineNode: (state, pipeline) =>
+        this.rows.node(
+          PipelineNode.rowId(state.folder.uri.fsPath, pipelineKey(pipeline)),
+          (n): n is PipelineNode => n.state === state && n.pipeline === pipeline && n.ctx.trusted === trusted,
+          () => new PipelineNode(state, pipeline, ctx),
+        ),
+    };
     const folders = this.model.folders().filter((f) => (f.snapshot?.pipelines.length ?? 0) + (f.snapshot?.problems.length ?? 0) > 0);
     if (folders.length === 1 && (vscode.workspace.workspaceFolders?.length ?? 0) <= 1) return folderChildren(folders[0], ctx);
     return folders.map((f) => new FolderNode(f, ctx));
