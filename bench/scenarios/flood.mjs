@@ -29,7 +29,7 @@ export default {
         after: (x) => {
           if (x.json.status !== 'success') throw new Error(`flood: the run ended ${x.json.status}`);
           const run = latestRun(ctx.env.DELIVERY_STATE_DIR, 'flood');
-          logged = countLines(path.join(run, 'flood.log'), 'flood line');
+          logged = countLines(jobLog(run, 'flood'), 'flood line');
           fs.rmSync(run, { recursive: true, force: true }); // 64 MB per run otherwise
         },
       },
@@ -81,6 +81,14 @@ function latestRun(stateRoot, name) {
     return fs.readdirSync(dir).map((id) => path.join(dir, id));
   });
   return runs.sort((a, b) => path.basename(a).localeCompare(path.basename(b))).at(-1);
+}
+
+/** The job's log file as its run record names it (log file names carry a hash of the job id). */
+function jobLog(run, jobId) {
+  const record = JSON.parse(fs.readFileSync(path.join(run, 'run.json'), 'utf8'));
+  const file = record.jobs?.find((j) => j.id === jobId)?.logFile;
+  if (!file) throw new Error(`flood: run ${path.basename(run)} names no log file for job ${jobId}`);
+  return file;
 }
 
 function countLines(file, prefix) {

@@ -1,4 +1,7 @@
-// File access for the core's ports: globbing inside a folder and reading text.
+// File access for the core's ports: globbing inside a folder and reading text. Repository content (pipeline files,
+// includes, local actions, reports, artifacts) is read only through readRepoFile and globFiles: a hostile repository
+// can commit symlinks to /dev/zero, to a FIFO, to /etc/passwd or to `..`, so every read resolves symlinks, stays
+// inside the repository, takes regular files only and reads at most a capped number of bytes.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
@@ -8,23 +11,193 @@ import { globBase, globToRegExp } from '../core/glob';
 
 const SKIP_DIRS = new Set(['.git', 'node_modules']);
 const MAX_ENTRIES = 50_000;
+/** Largest YAML file read: pipeline files, includes, action.yml, project variables. */
+export const MAX_YAML_BYTES = 4 * 1024 * 1024;
+/** Largest test report read (JUnit XML). */
+export const MAX_REPORT_BYTES = 50 * 1024 * 1024;
+/** Largest scratch file a step writes for the runner to read (GITHUB_ENV, GITHUB_OUTPUT, GITHUB_PATH). */
+const MAX_SCRATCH_BYTES = 16 * 1024 * 1024;
 
-/** Relative paths (forward slashes) of files under `root` that match any of the globs. */
-export async function globFiles(root: string, patterns: readonly string[]): Promise<string[]> {
+/** A file that exists but is not read: outside the repository, not a regular file, too large. The message says which and why. */
+export class RefusedFile extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RefusedFile';
+  }
+}
+
+/** True when `p` is `root` or below it (both absolute, already resolved). */
+export function isInside(root: string, p: string): boolean {
+  const rel = path.relative(root, p);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
+
+function mb(bytes: number): string {
+  return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
+}
+
+/**
+ * Reads at most `maxBytes` of a regular file. Opened non-blocking (a FIFO cannot hang the read) and checked with
+ * fstat after opening (no FIFOs, devices, sockets or directories); never reads more than maxBytes + 1 bytes, so a
+ * file that grows or lies about its size (/proc, /dev/zero) cannot grow memory. `check` sees the opened file's
+ * real path (where the platform tells it) before anything is read; `noFollow` refuses a symlink as the last part.
+ */
+async function readBounded(
+  file: string,
+  name: string,
+  maxBytes: number,
+  opts: { check?: (real: string) => void; what?: string; noFollow?: boolean } = {},
+): Promise<Buffer> {
+  const { check, what = '' } = opts;
+  const flags = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY | (opts.noFollow ? fs.constants.O_NOFOLLOW : 0);
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(file, flags);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new RefusedFile(`${name} is a symbolic link that changed while it was read; not read`);
+    if (code === 'ENXIO') throw new RefusedFile(`${name} is not a regular file; not read`); // a socket
+    throw e;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new RefusedFile(`${name} is not a regular file; not read`);
+    if (check) {
+      // The file opened, not the path checked before: a symlink swapped in between is caught here.
+      const real = await fs.promises.readlink(`/proc/self/fd/${fh.fd}`).catch(() => null);
+      if (real !== null) check(real);
+    }
+    if (st.size > maxBytes) throw new RefusedFile(`${name} is too large${what && ` to be ${what}`} (${mb(st.size)}; the limit is ${mb(maxBytes)}); not read`);
+    // Read to the end, whatever fstat said (a file may grow, /proc reports 0), but never past maxBytes + 1.
+    const chunks: Buffer[] = [];
+    let got = 0;
+    while (got <= maxBytes) {
+      const chunk = Buffer.alloc(Math.min(Math.max(64 * 1024, st.size + 1 - got), maxBytes + 1 - got));
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      got += bytesRead;
+    }
+    if (got > maxBytes) throw new RefusedFile(`${name} is too large${what && ` to be ${what}`} (more than ${mb(maxBytes)}); not read`);
+    return Buffer.concat(chunks, got);
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+/** Invalid UTF-8 becomes U+FFFD, which the YAML reader reports with its position. */
+function decode(buf: Buffer): string {
+  return new TextDecoder('utf-8', { fatal: false }).decode(buf);
+}
+
+/**
+ * Where a path relative to the repository really is: null when it does not exist; RefusedFile when the name is
+ * not a plain relative path inside the repository or a symlink on the way leads out of it.
+ */
+async function resolveInside(root: string, rel: string, realRoot: string): Promise<string | null> {
+  if (rel.includes('\0')) throw new RefusedFile(`${JSON.stringify(rel)} is not a valid file name; not read`);
+  const abs = path.resolve(root, rel);
+  if (path.isAbsolute(rel) || !isInside(path.resolve(root), abs)) throw new RefusedFile(`${rel} is outside the repository; not read`);
+  let real: string;
+  try {
+    real = await fs.promises.realpath(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    if (code === 'ELOOP') throw new RefusedFile(`${rel} is a symbolic link loop; not read`);
+    throw e;
+  }
+  if (!isInside(realRoot, real)) throw new RefusedFile(`${rel} resolves outside the repository (-> ${real}); not read`);
+  return real;
+}
+
+async function realRootOf(root: string): Promise<string | null> {
+  try {
+    return await fs.promises.realpath(root);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A file of the repository at `root` (path relative to it): its bytes, or null when it does not exist. Rejects
+ * with RefusedFile when the file is outside the repository (also through symlinks), not a regular file, or larger
+ * than `maxBytes` (`what` the file is meant to be, for that message: "a pipeline file").
+ */
+export async function readRepoFile(root: string, rel: string, maxBytes = MAX_YAML_BYTES, what = ''): Promise<Buffer | null> {
+  const realRoot = await realRootOf(root);
+  if (realRoot === null) return null;
+  const real = await resolveInside(root, rel, realRoot);
+  if (real === null) return null;
+  try {
+    const check = (opened: string) => {
+      if (!isInside(realRoot, opened)) throw new RefusedFile(`${rel} resolves outside the repository (-> ${opened}); not read`);
+    };
+    // `real` has no symlinks left: one found now was swapped in after the check.
+    return await readBounded(real, rel, maxBytes, { check, what, noFollow: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; // deleted in between
+    throw e;
+  }
+}
+
+/** readRepoFile as text. */
+export async function readRepoText(root: string, rel: string, maxBytes = MAX_YAML_BYTES, what = ''): Promise<string | null> {
+  const buf = await readRepoFile(root, rel, maxBytes, what);
+  return buf === null ? null : decode(buf);
+}
+
+/**
+ * Relative paths (forward slashes) of the regular files under `root` that match any of the globs. Nothing outside
+ * the repository is listed: patterns that leave it (`../x`, `/etc/*`) and matches whose symlinks lead out of it are
+ * left out and told to `onRefused`; symlinked directories are not walked.
+ */
+export async function globFiles(root: string, patterns: readonly string[], onRefused?: (why: string, rel: string) => void): Promise<string[]> {
   const out = new Set<string>();
+  const realRoot = await realRootOf(root);
+  if (realRoot === null) return [];
+  const refuse = (why: string, rel: string) => onRefused?.(why, rel);
+  /** A symlink (or a file named without wildcards): listed when it resolves to a regular file inside the root. */
+  const addChecked = async (rel: string): Promise<void> => {
+    try {
+      const real = await resolveInside(root, rel, realRoot);
+      if (real === null) return;
+      const st = await fs.promises.stat(real);
+      if (st.isFile()) out.add(rel);
+      else if (!st.isDirectory()) refuse(`${rel} is not a regular file; not read`, rel);
+    } catch (e) {
+      if (e instanceof RefusedFile) refuse(e.message, rel);
+      // Unreadable: not a match.
+    }
+  };
   for (const pattern of patterns) {
-    const clean = pattern.replace(/^\.\//, '');
-    if (!/[*?{]/.test(clean)) {
-      try {
-        if ((await fs.promises.stat(path.join(root, clean))).isFile()) out.add(clean);
-      } catch {
-        // Missing: not a match.
-      }
+    const clean = pattern.replace(/^(\.\/)+/, '');
+    if (clean.includes('\0') || path.posix.isAbsolute(clean) || path.isAbsolute(clean)) {
+      refuse(`${pattern} is outside the repository; not read`, pattern);
       continue;
     }
-    const re = globToRegExp(clean);
-    const base = globBase(clean);
-    const deep = clean.includes('**');
+    const norm = path.posix.normalize(clean);
+    if (norm === '..' || norm.startsWith('../')) {
+      refuse(`${pattern} leaves the repository (..); not read`, pattern);
+      continue;
+    }
+    if (!/[*?{]/.test(norm)) {
+      await addChecked(norm);
+      continue;
+    }
+    const re = globToRegExp(norm);
+    const base = globBase(norm);
+    const deep = norm.includes('**');
+    const depth = norm.split('/').length;
+    if (base !== '') {
+      // The walk starts at the base folder: it must really be inside the repository.
+      try {
+        if ((await resolveInside(root, base, realRoot)) === null) continue;
+      } catch (e) {
+        if (e instanceof RefusedFile) refuse(e.message, base);
+        continue;
+      }
+    }
     let seen = 0;
     const walk = async (rel: string): Promise<void> => {
       let entries: fs.Dirent[];
@@ -37,8 +210,11 @@ export async function globFiles(root: string, patterns: readonly string[]): Prom
         if (++seen > MAX_ENTRIES) return;
         const child = rel ? `${rel}/${e.name}` : e.name;
         if (e.isDirectory()) {
-          if (!SKIP_DIRS.has(e.name) && (deep || child.split('/').length < clean.split('/').length)) await walk(child);
-        } else if (re.test(child)) out.add(child);
+          if (!SKIP_DIRS.has(e.name) && (deep || child.split('/').length < depth)) await walk(child);
+        } else if (!re.test(child)) continue;
+        else if (e.isFile()) out.add(child);
+        else if (e.isSymbolicLink()) await addChecked(child);
+        else refuse(`${child} is not a regular file; not read`, child); // a FIFO, a socket, a device
       }
     };
     await walk(base);
@@ -46,13 +222,30 @@ export async function globFiles(root: string, patterns: readonly string[]): Prom
   return [...out].sort();
 }
 
+/** Reports and artifacts of a run: globbed and read inside the run's folder (`root`; the job's cwd when not given). */
 export class LocalWorkspaceFiles implements WorkspaceFiles {
-  async glob(cwd: string, patterns: readonly string[]): Promise<string[]> {
-    return (await globFiles(cwd, patterns)).map((r) => path.join(cwd, r));
+  constructor(private readonly root?: string) {}
+
+  async glob(cwd: string, patterns: readonly string[], onRefused?: (why: string) => void): Promise<string[]> {
+    const root = path.resolve(this.root ?? cwd);
+    const from = path.relative(root, path.resolve(cwd));
+    if (path.isAbsolute(from) || from === '..' || from.startsWith(`..${path.sep}`)) {
+      onRefused?.(`the job's folder ${cwd} is outside the repository; ${patterns.join(', ')} not read`);
+      return [];
+    }
+    const prefix = from === '' ? '' : `${from.split(path.sep).join('/')}/`;
+    const rooted = patterns.map((p) => {
+      const clean = p.replace(/^(\.\/)+/, '');
+      return path.posix.isAbsolute(clean) ? clean : `${prefix}${clean}`;
+    });
+    return (await globFiles(root, rooted, onRefused && ((why) => onRefused(why)))).map((r) => path.join(root, r));
   }
 
-  readText(p: string): Promise<string> {
-    return fs.promises.readFile(p, 'utf8');
+  async readText(p: string): Promise<string> {
+    const root = path.resolve(this.root ?? path.dirname(p));
+    const text = await readRepoText(root, path.relative(root, path.resolve(p)), MAX_REPORT_BYTES);
+    if (text === null) throw new Error(`${p} does not exist`);
+    return text;
   }
 }
 
@@ -60,8 +253,10 @@ export class LocalWorkspaceFiles implements WorkspaceFiles {
 export async function readTail(file: string, lines: number): Promise<string[]> {
   let fh: fs.promises.FileHandle | null = null;
   try {
-    fh = await fs.promises.open(file, 'r');
-    const { size } = await fh.stat();
+    fh = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const st = await fh.stat();
+    if (!st.isFile()) return [];
+    const { size } = st;
     const length = Math.min(size, 64 * 1024);
     const buf = Buffer.alloc(length);
     await fh.read(buf, 0, length, size - length);
@@ -81,10 +276,12 @@ export const localPlanIO: PlanIO = {
   tempDir: (prefix) => fs.promises.mkdtemp(path.join(os.tmpdir(), prefix.replace(/[^A-Za-z0-9_-]/g, '_'))),
   readText: async (p) => {
     try {
-      return await fs.promises.readFile(p, 'utf8');
+      // Scratch files a step may have replaced with anything (a FIFO, a link to /dev/zero).
+      return decode(await readBounded(p, p, MAX_SCRATCH_BYTES));
     } catch {
       return null;
     }
   },
+  readRepoFile: (root, rel) => readRepoText(root, rel, MAX_YAML_BYTES),
   writeText: (p, text) => fs.promises.writeFile(p, text),
 };

@@ -1,15 +1,12 @@
 // Reads the pipeline sources of one workspace folder and keeps them per file, so a change re-imports only the
 // file that changed (and the files that include it).
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Problem } from '../shared/model';
 import type { EnvironmentConfig } from '../core/config/delivery';
 import { IMPORTERS } from '../core/importers';
 import type { ImportContext, ImportedPipeline, Importer, ImportResult } from '../core/sources';
-import { globFiles } from './files';
+import { globFiles, MAX_YAML_BYTES, readRepoText, RefusedFile } from './files';
 
-/** Larger files are not read at all (the importer reports them). */
-const MAX_READ_BYTES = 4 * 1024 * 1024;
 /** Source files read at once by loadAll() (the thread pool has 4 threads; a few more keep it busy). */
 const READ_CONCURRENCY = 16;
 
@@ -32,7 +29,8 @@ export class FolderSources {
 
   private context(): ImportContext {
     return {
-      readFile: async (rel) => readText(path.join(this.folder, rel)),
+      // Refusals (outside the folder, not a regular file, too large) reject with the reason: the importer reports it.
+      readFile: (rel) => readRepoText(this.folder, rel, MAX_YAML_BYTES),
       listFiles: (glob) => globFiles(this.folder, [glob]),
     };
   }
@@ -44,7 +42,10 @@ export class FolderSources {
   async loadAll(): Promise<FolderSnapshot> {
     this.results.clear();
     for (const importer of this.importers) {
-      const files = await globFiles(this.folder, importer.patterns);
+      // A source file that is a symlink out of the folder, or a FIFO, is reported on itself and never read.
+      const files = await globFiles(this.folder, importer.patterns, (why, rel) => {
+        if (importer.matches(rel)) this.results.set(rel, { importer, result: failedResult(rel, why) });
+      });
       let next = 0;
       const worker = async () => {
         while (next < files.length) await this.importFile(importer, files[next++]);
@@ -72,26 +73,15 @@ export class FolderSources {
   }
 
   private async importFile(importer: Importer, rel: string): Promise<void> {
-    const failed = (message: string): ImportResult => ({
-      pipelines: [],
-      environments: [],
-      dependsOn: [],
-      problems: [{ file: rel, line: 1, column: 1, endLine: 1, endColumn: 2, severity: 'error', message }],
-    });
-    let size = 0;
+    const failed = (message: string) => failedResult(rel, message);
+    let text: string | null;
     try {
-      const st = await fs.promises.stat(path.join(this.folder, rel));
-      if (!st.isFile()) return;
-      size = st.size;
-    } catch {
-      return; // deleted
-    }
-    if (size > MAX_READ_BYTES) {
-      this.results.set(rel, { importer, result: failed(`${rel} is too large to be a pipeline file (${Math.round(size / 1024 / 1024)} MB; the limit is ${MAX_READ_BYTES / 1024 / 1024} MB)`) });
+      text = await readRepoText(this.folder, rel, MAX_YAML_BYTES, 'a pipeline file');
+    } catch (e) {
+      if (e instanceof RefusedFile) this.results.set(rel, { importer, result: failed(e.message) });
       return;
     }
-    const text = await readText(path.join(this.folder, rel));
-    if (text === null) return;
+    if (text === null) return; // deleted
     let result: ImportResult;
     try {
       result = await importer.parse({ path: rel, text }, this.context());
@@ -116,13 +106,11 @@ export class FolderSources {
   }
 }
 
-async function readText(file: string): Promise<string | null> {
-  try {
-    const buf = await fs.promises.readFile(file);
-    if (buf.length > MAX_READ_BYTES) return null;
-    // Invalid UTF-8 becomes U+FFFD, which the YAML reader reports with its position.
-    return new TextDecoder('utf-8', { fatal: false }).decode(buf);
-  } catch {
-    return null;
-  }
+function failedResult(rel: string, message: string): ImportResult {
+  return {
+    pipelines: [],
+    environments: [],
+    dependsOn: [],
+    problems: [{ file: rel, line: 1, column: 1, endLine: 1, endColumn: 2, severity: 'error', message }],
+  };
 }

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import type { PlanIO } from '../core/sources';
 import { startRun, type EngineOptions, type RunHandle } from '../core/engine/engine';
 import type { RunRequest } from '../core/engine/select';
+import type { Masker } from '../core/secrets';
 import type { ImportedPipeline } from '../core/sources';
 import type { RunRecord } from '../shared/model';
 import { LocalWorkspaceFiles, localPlanIO } from './files';
@@ -16,7 +17,8 @@ export interface LocalRunOptions {
   store: FileRunStore;
   trigger: RunRecord['trigger'];
   parallelism?: number;
-  redact?: (s: string) => string;
+  /** Secrets to mask in the output, the logs and the record. */
+  masker?: Masker;
   /** Skip reading git facts (faster; the run records no commit). */
   noGit?: boolean;
   runner?: EngineOptions['runner'];
@@ -56,9 +58,9 @@ export async function startLocalRun(
     {
       runner: opts.runner ?? new LocalProcessRunner({ ownerMark: orphanMark('run', id) }),
       store: opts.store,
-      files: new LocalWorkspaceFiles(),
+      files: new LocalWorkspaceFiles(opts.folder),
       parallelism: opts.parallelism ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
-      redact: opts.redact,
+      masker: opts.masker,
     },
   );
   void handle.done.then(removeScratch);

@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import type { CommandSpec, OutputStream, ProcessResult, ProcessRunner } from '../core/engine/ports';
+import type { CommandSpec, ProcessIO, ProcessResult, ProcessRunner } from '../core/engine/ports';
+import type { Masker } from '../core/secrets';
 
 export const MARK_VARIABLE = 'DELIVERY_PROCESS_MARKS';
 /** After SIGTERM, how long a process tree gets before SIGKILL. */
@@ -28,6 +29,8 @@ export interface ProcessRunnerOptions {
    * dies without cleaning up (SIGKILL), the next one that finds the run interrupted can kill them (killMarked).
    */
   ownerMark?: string;
+  /** Secrets to mask in every command's output when the caller gives none (io.masker). */
+  masker?: Masker;
 }
 
 /** The mark of a run's or deploy's processes; derived from its id, so a later process can find them. */
@@ -54,7 +57,7 @@ export class LocalProcessRunner implements ProcessRunner {
 
   async run(
     spec: CommandSpec,
-    io: { signal: AbortSignal; onLine: (stream: OutputStream, text: string) => void },
+    io: ProcessIO,
   ): Promise<ProcessResult> {
     if (io.signal.aborted) return { exitCode: null, signal: null, error: 'cancelled before it started', leftovers: 0 };
     try {
@@ -73,7 +76,7 @@ export class LocalProcessRunner implements ProcessRunner {
     if (spec.scriptFile) {
       scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-step-'));
       const file = path.join(scriptDir, `step${spec.scriptFile.extension}`);
-      fs.writeFileSync(file, spec.scriptFile.text, { mode: 0o700 });
+      fs.writeFileSync(file, spec.scriptFile.text, { mode: 0o700, flag: 'wx' });
       args = args.map((a) => a.split('{0}').join(file));
     }
     try {
@@ -88,7 +91,7 @@ export class LocalProcessRunner implements ProcessRunner {
     args: string[],
     env: NodeJS.ProcessEnv,
     mark: string,
-    io: { signal: AbortSignal; onLine: (stream: OutputStream, text: string) => void },
+    io: ProcessIO,
   ): Promise<ProcessResult> {
     return new Promise((resolve) => {
       let child;
@@ -111,8 +114,8 @@ export class LocalProcessRunner implements ProcessRunner {
       let open = 2;
       let settled = false;
       const splitters = {
-        stdout: lineSplitter((t) => io.onLine('stdout', t)),
-        stderr: lineSplitter((t) => io.onLine('stderr', t)),
+        stdout: lineSplitter((t) => io.onLine('stdout', t), io.masker ?? this.options.masker),
+        stderr: lineSplitter((t) => io.onLine('stderr', t), io.masker ?? this.options.masker),
       };
       stdout.on('data', (b: Buffer) => splitters.stdout.push(b));
       stderr.on('data', (b: Buffer) => splitters.stderr.push(b));
@@ -186,9 +189,14 @@ function describeSpawnError(command: string, e: NodeJS.ErrnoException): string {
   }
 }
 
-/** Splits a byte stream into lines (\n or \r\n), decoding UTF-8 across chunk boundaries; bad bytes become U+FFFD. */
-export function lineSplitter(onLine: (text: string) => void): { push(b: Buffer): void; end(): void } {
+/**
+ * Splits a byte stream into lines (\n or \r\n), decoding UTF-8 across chunk boundaries; bad bytes become U+FFFD.
+ * With a masker, secrets are masked on the decoded stream before it is split or cut (a secret written in two
+ * pieces, or a multi-line key, is masked whole); the masker holds back only what may be the start of a secret.
+ */
+export function lineSplitter(onLine: (text: string) => void, masker?: Masker): { push(b: Buffer): void; end(): void } {
   const decoder = new StringDecoder('utf8');
+  const masking = masker && !masker.empty ? masker.stream() : null;
   let rest = '';
   const emit = (s: string) => {
     let start = 0;
@@ -202,13 +210,18 @@ export function lineSplitter(onLine: (text: string) => void): { push(b: Buffer):
   };
   return {
     push(b: Buffer) {
-      const text = decoder.write(b);
+      const decoded = decoder.write(b);
+      const text = masking ? masking.push(decoded) : decoded;
       rest = emit(rest ? rest + text : text);
     },
     end() {
-      const text = rest + decoder.end();
+      const tail = decoder.end();
+      const text = rest + (masking ? masking.push(tail) + masking.end() : tail);
       rest = '';
-      if (text.length > 0) onLine(text.endsWith('\r') ? text.slice(0, -1) : text);
+      if (text.length > 0) {
+        const last = emit(text);
+        if (last.length > 0) onLine(last.endsWith('\r') ? last.slice(0, -1) : last);
+      }
     },
   };
 }

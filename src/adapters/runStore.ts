@@ -1,5 +1,5 @@
-// Run history on disk: <stateDir>/runs/<run id>/run.json (written atomically) and one <job>.log per job.
-import { randomBytes } from 'node:crypto';
+// Run history on disk: <stateDir>/runs/<run id>/run.json (written atomically) and one <hash of the job id>/<job>.log per job.
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunRecord } from '../shared/model';
@@ -16,6 +16,18 @@ export function newRunId(now = new Date()): string {
   return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}-${iso.slice(20, 23)}-${randomBytes(3).toString('hex')}`;
 }
 
+/**
+ * The log file of a job, relative to its run's folder: `<hash>/<name>.log`, where the folder is a hash of the exact
+ * job id — so `a/b` and `a:b`, or two long names that share their first characters, never write into the same file
+ * — and the file keeps the job's readable name (what the editor's tab shows). Neither part has a separator or a
+ * leading dot: a job id cannot name a path outside the run's folder.
+ */
+export function logFileName(jobId: string): string {
+  const readable = jobId.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.]+/, '_').slice(0, 80);
+  const hash = createHash('sha256').update(jobId, 'utf8').digest('hex').slice(0, 12);
+  return `${hash}/${readable}.log`;
+}
+
 export class FileRunStore implements RunStore {
   readonly runsDir: string;
   /** Why the last save failed (a full disk...), or null once a save succeeds again: callers tell the user. */
@@ -26,14 +38,14 @@ export class FileRunStore implements RunStore {
   }
 
   private runDir(id: string): string {
-    if (!/^[A-Za-z0-9_.-]+$/.test(id)) throw new Error(`invalid run id: ${id}`);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(id)) throw new Error(`invalid run id: ${id}`);
     return path.join(this.runsDir, id);
   }
 
   async save(run: RunRecord): Promise<void> {
     try {
       const dir = this.runDir(run.id);
-      await fs.promises.mkdir(dir, { recursive: true });
+      await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
       const driver = path.join(dir, 'driver.json');
       if (run.status === 'running' && !fs.existsSync(driver)) {
         await writeFileAtomic(driver, JSON.stringify({ pid: run.pid, startTime: processStartTime(run.pid) }));
@@ -47,10 +59,9 @@ export class FileRunStore implements RunStore {
   }
 
   openLog(run: RunRecord, jobId: string): JobLog {
-    const dir = this.runDir(run.id);
-    fs.mkdirSync(dir, { recursive: true });
-    const safe = jobId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 100);
-    return new FileJobLog(path.join(dir, `${safe}.log`));
+    const file = path.join(this.runDir(run.id), logFileName(jobId));
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    return new FileJobLog(file);
   }
 
   /** The most recent runs, newest first. Runs whose driving process is gone are marked interrupted. */
@@ -163,7 +174,8 @@ export class FileJobLog implements JobLog {
 
   constructor(readonly path: string) {
     try {
-      this.fd = fs.openSync(path, 'a');
+      // Never through a link someone placed where the log goes; readable by this user only.
+      this.fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
     } catch (e) {
       this.failed = e as Error; // reported by close(); the run goes on without its log file
     }

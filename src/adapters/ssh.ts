@@ -60,27 +60,45 @@ export function sshWrapperEnv(t: SshTarget, opts: { withPort: boolean }): Record
   return env;
 }
 
-let wrapperPath: string | null = null;
+let wrapper: { dir: string; file: string } | null = null;
 
-/** Path of the ssh wrapper script (constant content, private to this user), written once per process. */
+/**
+ * Path of the ssh wrapper script (constant content). It lives in a folder private to this process, made with
+ * mkdtemp (random name, mode 0700, ours): never in a predictable shared folder such as `$TMPDIR/delivery-ssh-<uid>`,
+ * which another local user could create first and fill with a wrapper of their own (run as us: as root when we
+ * deploy as root). Before each reuse the folder and file are checked again; when anything is off (not ours, a
+ * symlink, writable by others, other content) a fresh folder is made and the old one is left alone.
+ */
 export function sshWrapper(): string {
-  if (wrapperPath && fs.existsSync(wrapperPath)) return wrapperPath;
-  const dir = path.join(os.tmpdir(), `delivery-ssh-${process.getuid?.() ?? 'user'}`);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (wrapper && wrapperIntact(wrapper)) return wrapper.file;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-ssh-'));
   const file = path.join(dir, 'ssh-wrapper.sh');
-  let current: string | null = null;
-  try {
-    current = fs.readFileSync(file, 'utf8');
-  } catch {
-    current = null;
-  }
-  if (current !== WRAPPER) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, WRAPPER, { mode: 0o700 });
-    fs.renameSync(tmp, file);
-  }
-  wrapperPath = file;
+  // 'wx': create, never follow or reuse something already there.
+  fs.writeFileSync(file, WRAPPER, { mode: 0o700, flag: 'wx' });
+  if (!wrapper) process.once('exit', removeWrapper);
+  wrapper = { dir, file };
   return file;
+}
+
+function removeWrapper(): void {
+  if (wrapper && wrapperIntact(wrapper)) fs.rmSync(wrapper.dir, { recursive: true, force: true });
+}
+
+/** A real folder and file (no symlinks), owned by us, the folder mode 0700, the file not writable by others, our content. */
+function wrapperIntact(w: { dir: string; file: string }): boolean {
+  try {
+    const d = fs.lstatSync(w.dir);
+    const f = fs.lstatSync(w.file);
+    if (!d.isDirectory() || !f.isFile()) return false;
+    if (process.platform !== 'win32') {
+      const uid = process.getuid?.();
+      if (uid !== undefined && (d.uid !== uid || f.uid !== uid)) return false;
+      if ((d.mode & 0o777) !== 0o700 || (f.mode & 0o022) !== 0) return false;
+    }
+    return fs.readFileSync(w.file, 'utf8') === WRAPPER;
+  } catch {
+    return false;
+  }
 }
 
 /** Standard input for REMOTE_RUNNER: the variables, an empty record, then the script. */

@@ -28,6 +28,8 @@ export interface CliOptions {
   branch?: string;
   /** remote logs/cancel/rerun: the pipeline of a run named by its bare id. */
   pipeline?: string;
+  /** remote: API hosts named by delivery.yml that may get the token (--trust-api-host, repeatable). */
+  trustApiHosts?: string[];
 }
 
 export interface CliContext {

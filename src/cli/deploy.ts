@@ -13,7 +13,9 @@ import {
 import { folderStateDir } from '../adapters/stateDir';
 import { formatDuration } from '../core/duration';
 import { confirmAll } from '../core/environments/deploy';
+import { jsonText, terminalText } from '../core/sanitize';
 import { envSecretResolver } from '../core/secrets';
+import { cliMasker } from './output';
 import { deliveryImporter } from '../core/sources';
 import type { DeployAction, DeployRecord, DeployStepRecord, Health } from '../shared/model';
 import { loadFolder, printProblems, UsageError, type CliCommand, type CliContext } from './context';
@@ -86,7 +88,7 @@ async function deployLike(ctx: CliContext, action: DeployAction): Promise<number
     ctx.stderr.write(`delivery: environment "${env.id}" has no "deploy" in ${file}; say how to deploy it\n`);
     return 2;
   }
-  const services: DeployServices = { stateDir: folderStateDir(ctx.folder), secrets: envSecretResolver(ctx.env) };
+  const services: DeployServices = { stateDir: folderStateDir(ctx.folder), secrets: envSecretResolver(ctx.env), masker: cliMasker(ctx.env) };
   const base = { folder: ctx.folder, environment: env, trigger: 'cli' as const, pipelines: snapshot.pipelines };
   const prep =
     action === 'rollback'
@@ -109,7 +111,8 @@ async function deployLike(ctx: CliContext, action: DeployAction): Promise<number
     return started.kind === 'locked' ? 1 : 2;
   }
   const { handle } = started;
-  const out = ctx.progress;
+  // Deploy output comes from the deploy's commands, ssh and the target's answers: printed inert, no colours.
+  const out = inert(ctx.progress);
   handle.onEvent((e) => {
     if (e.type === 'line') out.write(e.stream === 'system' ? `${e.text}\n` : `  ${e.text}\n`);
     else if (e.type === 'step' && e.step.status !== 'running' && e.step.status !== 'pending') {
@@ -121,9 +124,9 @@ async function deployLike(ctx: CliContext, action: DeployAction): Promise<number
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   const record = await handle.done;
   ctx.signal.removeEventListener('abort', onAbort);
-  if (ctx.options.json) ctx.stdout.write(`${JSON.stringify(deployJson(record))}\n`);
+  if (ctx.options.json) ctx.stdout.write(`${jsonText(deployJson(record))}\n`);
   else {
-    ctx.stdout.write(
+    inert(ctx.stdout).write(
       `${record.action} of ${record.sha.slice(0, 7)} to ${record.environment}: ${record.status} in ${formatDuration(record.durationMs)}` +
         `${record.health ? `, health ${record.health}` : ''}${record.reason ? ` (${record.reason})` : ''}\nlog: ${record.logFile}\n`,
     );
@@ -134,7 +137,8 @@ async function deployLike(ctx: CliContext, action: DeployAction): Promise<number
 
 /** What is about to happen: the commit, what runs now, and (for a revert) the commits and files it takes back. */
 async function describe(ctx: CliContext, prep: DeployPreparation): Promise<void> {
-  const out = ctx.progress;
+  // The note may quote a version probe's answer; subjects and file names come from the repository.
+  const out = inert(ctx.progress);
   const short = (s: string | null) => (s ? s.slice(0, 7) : 'unknown');
   out.write(`${prep.action} ${prep.environment.id}: ${short(prep.sha)} (${prep.ref}); running now: ${short(prep.previousSha)} (${prep.previousNote})\n`);
   if (prep.reverts && prep.reverts.length > 0 && prep.previousSha) {
@@ -149,4 +153,9 @@ async function describe(ctx: CliContext, prep: DeployPreparation): Promise<void>
     }
   }
   if (prep.lockedBy) out.write(`note: ${prep.environment.id} is locked by ${prep.lockedBy.user} (deploy ${prep.lockedBy.deployId})\n`);
+}
+
+/** Writes text from targets and the repository with control characters made visible (core/sanitize.ts). */
+function inert(stream: NodeJS.WritableStream): { write(text: string): void } {
+  return { write: (text) => stream.write(terminalText(text)) };
 }

@@ -3,7 +3,9 @@ import { environmentStatuses } from '../adapters/environments/status';
 import type { FolderSnapshot } from '../adapters/folderSources';
 import { shortSha } from '../core/environments/diff';
 import { distanceText, revertWarning } from '../core/environments/status';
+import { terminalText, jsonText } from '../core/sanitize';
 import { envSecretResolver } from '../core/secrets';
+import { cliMasker } from './output';
 import { deliveryImporter } from '../core/sources';
 import type { EnvironmentStatus, Health } from '../shared/model';
 import { loadFolder, printProblems, UsageError, type CliCommand, type CliContext } from './context';
@@ -59,15 +61,17 @@ export const envsCommand: CliCommand = async (ctx) => {
   if (ctx.args.length > 0) throw new UsageError(`envs takes no arguments (got "${ctx.args[0]}")`);
   const snapshot = await loadEnvironments(ctx);
   if (!snapshot) return 2;
-  const statuses = await environmentStatuses(ctx.folder, snapshot.environments, { signal: ctx.signal, secrets: envSecretResolver(ctx.env), env: ctx.env });
+  const statuses = await environmentStatuses(ctx.folder, snapshot.environments, { signal: ctx.signal, secrets: envSecretResolver(ctx.env), env: ctx.env, masker: cliMasker(ctx.env) });
   if (ctx.signal.aborted) return 130;
-  if (ctx.options.json) ctx.stdout.write(`${JSON.stringify(envsJson(statuses))}\n`);
+  if (ctx.options.json) ctx.stdout.write(`${jsonText(envsJson(statuses))}\n`);
   else if (statuses.length === 0) ctx.stdout.write(`no environments in ${ctx.folder} (see "environments:" in delivery.yml)\n`);
   else for (const s of statuses) printStatus(s, ctx.stdout);
   return statuses.some((s) => s.deployed.error !== null) ? 1 : 0;
 };
 
-function printStatus(s: EnvironmentStatus, out: NodeJS.WritableStream): void {
+/** One environment, as text. What the target answered (errors, raw answers, health details) is made inert. */
+function printStatus(s: EnvironmentStatus, stream: NodeJS.WritableStream): void {
+  const out = { write: (text: string) => stream.write(terminalText(text)) };
   out.write(`${s.id}${s.name !== s.id ? ` (${s.name})` : ''}${s.url ? `  ${s.url}` : ''}\n`);
   const d = s.deployed;
   if (d.sha) out.write(`  deployed  ${shortSha(d.sha)}${d.raw ? ` (reported as ${d.raw})` : ''}\n`);

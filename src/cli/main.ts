@@ -3,6 +3,8 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand, type CliContext } from './context';
+import { cliMasker, SafeOutput } from './output';
+import { terminalText } from '../core/sanitize';
 import { pipelinesCommand, runCommand } from './pipelines';
 import type * as Lazy from './lazyCommands';
 
@@ -62,14 +64,28 @@ options:
   --limit N          remote runs: how many (default 20)
   --branch B         remote runs: only runs of branch B
   --pipeline P       remote logs/cancel/rerun: the pipeline of a run given by its bare id
+  --trust-api-host H remote: send the GitHub/GitLab token to API host H that delivery.yml names
+                     (repeatable; also DELIVERY_TRUSTED_API_HOSTS=H1,H2)
   -h, --help         this help
   --version          the version
 
 A pipeline is named by its id, or <source>:<id> when ids repeat across sources (delivery, github, gitlab).`;
 
 export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<number> {
-  const stdout = io.stdout ?? process.stdout;
-  const stderr = io.stderr ?? process.stderr;
+  const env = io.env ?? process.env;
+  const masker = cliMasker(env);
+  const json = argv.includes('--json');
+  const stdout = new SafeOutput(io.stdout ?? process.stdout, masker, { json });
+  const stderr = new SafeOutput(io.stderr ?? process.stderr, masker, { json: false });
+  try {
+    return await command(argv, stdout, stderr, env, io.signal);
+  } finally {
+    stdout.flush();
+    stderr.flush();
+  }
+}
+
+async function command(argv: string[], stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, env: NodeJS.ProcessEnv, signal: AbortSignal | undefined): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -95,6 +111,7 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
         limit: { type: 'string' },
         branch: { type: 'string' },
         pipeline: { type: 'string' },
+        'trust-api-host': { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -129,12 +146,12 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
     const ctx: CliContext = {
       folder: path.resolve(values.cwd ?? process.cwd()),
       args,
-      options: { json: values.json, needs: values.needs, parallel, yes: values.yes, ref: values.ref, to: values.to, variables, unsetVariables: values['unset-variable'], stage: values.stage, manual: values.manual, allowImages: values['allow-images'] || values['shell-executor-no-image'], inputs: values.input, wait: values.wait, follow: values.follow, limit, branch: values.branch, pipeline: values.pipeline },
+      options: { json: values.json, needs: values.needs, parallel, yes: values.yes, ref: values.ref, to: values.to, variables, unsetVariables: values['unset-variable'], stage: values.stage, manual: values.manual, allowImages: values['allow-images'] || values['shell-executor-no-image'], inputs: values.input, wait: values.wait, follow: values.follow, limit, branch: values.branch, pipeline: values.pipeline, trustApiHosts: values['trust-api-host'] },
       stdout,
       stderr,
       progress: values.json ? stderr : stdout,
-      env: io.env ?? process.env,
-      signal: io.signal ?? interruptSignal(),
+      env,
+      signal: signal ?? interruptSignal(),
     };
     return await impl(ctx);
   } catch (e) {
@@ -166,7 +183,7 @@ if (require.main === module) {
       setTimeout(() => process.exit(code), 50).unref();
     },
     (e: unknown) => {
-      process.stderr.write(`delivery: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.stderr.write(terminalText(cliMasker(process.env).mask(`delivery: ${(e as Error)?.stack ?? String(e)}\n`)));
       process.exitCode = 2;
     },
   );

@@ -3,16 +3,18 @@ import { startLocalRun } from '../adapters/localRuns';
 import { FileRunStore } from '../adapters/runStore';
 import { folderStateDir } from '../adapters/stateDir';
 import { formatDuration } from '../core/duration';
+import { jsonText, terminalText } from '../core/sanitize';
 import { pipelineByName, type ImportedPipeline } from '../core/sources';
 import type { FolderSnapshot } from '../adapters/folderSources';
 import type { RunRecord } from '../shared/model';
 import { loadFolder, printProblems, UsageError, type CliCommand } from './context';
 import { pipelinesJson, runJson } from './json';
+import { cliMasker } from './output';
 
 export const pipelinesCommand: CliCommand = async (ctx) => {
   const snapshot = await loadFolder(ctx.folder);
   if (ctx.options.json) {
-    ctx.stdout.write(`${JSON.stringify(pipelinesJson(snapshot))}\n`);
+    ctx.stdout.write(`${jsonText(pipelinesJson(snapshot))}\n`);
   } else {
     if (snapshot.pipelines.length === 0) ctx.stdout.write(`no pipelines in ${ctx.folder}\n`);
     for (const { def } of snapshot.pipelines) {
@@ -66,7 +68,7 @@ export const runCommand: CliCommand = async (ctx) => {
   const handle = await startLocalRun(
     pipeline,
     { jobs, withNeeds: o.needs, manual: o.manual, variables: o.variables, unsetVariables: o.unsetVariables, allowImages: o.allowImages },
-    { folder: ctx.folder, store, trigger: 'cli', parallelism: o.parallel },
+    { folder: ctx.folder, store, trigger: 'cli', parallelism: o.parallel, masker: cliMasker(ctx.env) },
   );
   if ('error' in handle) {
     ctx.stderr.write(`delivery: ${handle.error}\n`);
@@ -81,9 +83,10 @@ export const runCommand: CliCommand = async (ctx) => {
       const kind = e.stream === 'system' ? 'system' : 'output';
       let prefix = prefixes[kind].get(e.jobId);
       if (prefix === undefined) prefixes[kind].set(e.jobId, (prefix = `${e.jobId.padEnd(width)} ${kind === 'system' ? '|' : '>'} `));
-      out.write(`${prefix}${e.text}\n`);
+      // A job's own colours are kept (safe SGR only, reset at the line's end); everything else is made visible.
+      out.write(`${prefix}${terminalText(e.text, { colours: e.stream !== 'system' })}\n`);
     } else if (e.type === 'job' && e.job.status !== 'queued' && e.job.status !== 'running') {
-      out.write(`${e.job.id.padEnd(width)} ${statusWord(e.job.status, e.job.allowFailure)}${e.job.reason ? ` (${e.job.reason})` : ''}\n`);
+      out.write(terminalText(`${e.job.id.padEnd(width)} ${statusWord(e.job.status, e.job.allowFailure)}${e.job.reason ? ` (${e.job.reason})` : ''}\n`));
     }
   });
   const onAbort = () => handle.cancel();
@@ -92,7 +95,7 @@ export const runCommand: CliCommand = async (ctx) => {
   out.flush();
   ctx.signal.removeEventListener('abort', onAbort);
   if (store.lastSaveError) ctx.stderr.write(`delivery: error: the run could not be recorded in the history (${store.runsDir}): ${store.lastSaveError.message}\n`);
-  if (o.json) ctx.stdout.write(`${JSON.stringify(runJson(result))}\n`);
+  if (o.json) ctx.stdout.write(`${jsonText(runJson(result))}\n`);
   else printSummary(result, ctx.stdout);
   if (ctx.signal.aborted) return 130;
   return result.status === 'success' ? 0 : 1;
@@ -133,6 +136,6 @@ function statusWord(status: string, allowFailure: boolean): string {
 function printSummary(run: RunRecord, out: NodeJS.WritableStream): void {
   out.write(`\n${run.pipelineName}: ${run.status} in ${formatDuration(run.durationMs)}\n`);
   for (const j of run.jobs) {
-    out.write(`  ${statusWord(j.status, j.allowFailure).padEnd(12)} ${j.id}  ${formatDuration(j.durationMs)}${j.reason ? `  ${j.reason}` : ''}\n`);
+    out.write(terminalText(`  ${statusWord(j.status, j.allowFailure).padEnd(12)} ${j.id}  ${formatDuration(j.durationMs)}${j.reason ? `  ${j.reason}` : ''}\n`));
   }
 }

@@ -1,6 +1,7 @@
 // delivery remote runs|trigger|logs|cancel|rerun|inputs: pipelines on their remote engines (Buildbot, GitHub
 // Actions, GitLab CI). A pipeline is named as for `run`; a run as `<pipeline>#<id>` (what `remote runs` prints),
-// or its bare id with --pipeline. Tokens come from GITHUB_TOKEN / GITLAB_TOKEN; Buildbot needs none.
+// or its bare id with --pipeline. Tokens come from GITHUB_TOKEN / GITLAB_TOKEN; Buildbot needs none. A token goes
+// to an API host that delivery.yml names only with --trust-api-host HOST or DELIVERY_TRUSTED_API_HOSTS.
 import * as os from 'node:os';
 import { createRemoteEngine, resolveRemotePipeline } from '../adapters/remote';
 import { headInfo } from '../adapters/git';
@@ -8,7 +9,7 @@ import { formatDuration } from '../core/duration';
 import { describeTarget } from '../core/remote/config';
 import { followRun, readLogs, runFailure, type RunState } from '../core/remote/follow';
 import { checkInputs, parseInputPair } from '../core/remote/inputs';
-import { envTokenProvider } from '../core/remote/tokens';
+import { envTokenProvider, parseTrustedApiHosts } from '../core/remote/tokens';
 import { isFinished, type RemoteEngine, type RemoteJob, type RemoteRun, type RemoteStatus, type RemoteTarget } from '../core/remote/types';
 import { loadFolder, printProblems, UsageError, type CliCommand, type CliContext } from './context';
 
@@ -188,7 +189,13 @@ async function openEngine(ctx: CliContext, name: string): Promise<{ engine: Remo
     return 2;
   }
   try {
-    const engine = createRemoteEngine(found.target, { tokens: envTokenProvider(ctx.env), actor: whoAmI(), tokenHint: (e) => (e === 'github' ? 'set GITHUB_TOKEN' : e === 'gitlab' ? 'set GITLAB_TOKEN' : 'no token is used') });
+    const engine = createRemoteEngine(found.target, {
+      tokens: envTokenProvider(ctx.env),
+      origin: found.origin,
+      trustedApiHosts: parseTrustedApiHosts(ctx.env.DELIVERY_TRUSTED_API_HOSTS, ...(ctx.options.trustApiHosts ?? [])),
+      actor: whoAmI(),
+      tokenHint: (e) => (e === 'github' ? 'set GITHUB_TOKEN' : e === 'gitlab' ? 'set GITLAB_TOKEN' : 'no token is used'),
+    });
     return { engine, target: found.target, label: name };
   } catch (e) {
     ctx.stderr.write(`delivery: ${(e as Error).message}\n`);

@@ -12,10 +12,18 @@ export interface SourceFile {
   text: string;
 }
 
-/** File access an importer may use (includes, local actions). Paths are relative to the workspace folder. */
+/**
+ * File access an importer may use (includes, local actions). Paths are relative to the workspace folder, and
+ * nothing outside it is read or listed.
+ */
 export interface ImportContext {
+  /**
+   * The file's text, or null when it does not exist. Rejects, with a message that names the file and says why,
+   * when the file is not read: it resolves outside the folder (a symlink, `..`), is not a regular file (a FIFO, a
+   * device, a folder) or is too large.
+   */
   readFile(rel: string): Promise<string | null>;
-  /** Relative paths matching a glob (`*`, `**`, `?`). */
+  /** Relative paths of the regular files inside the folder matching a glob (`*`, `**`, `?`). */
   listFiles(glob: string): Promise<string[]>;
 }
 
@@ -23,7 +31,13 @@ export interface ImportContext {
 export interface PlanIO {
   /** A fresh empty folder for the run's scratch files (removed by the caller after the run). */
   tempDir(prefix: string): Promise<string>;
+  /** A scratch file's text (size-capped), or null when it is missing or unreadable. */
   readText(path: string): Promise<string | null>;
+  /**
+   * A file of the repository at `folder` (`rel` relative to it), with ImportContext.readFile's rules: null when
+   * missing, rejects with the reason when it is outside the repository, not a regular file or too large.
+   */
+  readRepoFile(folder: string, rel: string): Promise<string | null>;
   writeText(path: string, text: string): Promise<void>;
 }
 

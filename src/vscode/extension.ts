@@ -23,8 +23,8 @@ export function activate(context: vscode.ExtensionContext): DeliveryApi {
   const log = new Log();
   const model = new WorkspaceModel(log);
   const runs = new RunManager(log);
-  const secrets = new Secrets(context.secrets, log);
-  const remote = new RemoteService(secrets, log);
+  const secrets = new Secrets(context.secrets, log, context.workspaceState);
+  const remote = new RemoteService(secrets, log, context.workspaceState);
   const pipelinesTree = new PipelinesTreeProvider(model, runs, remote);
   const envs = new EnvironmentService(model, secrets, log);
   const environmentsTree = new EnvironmentsTreeProvider(model, envs);

@@ -1,24 +1,22 @@
 // The extension's log: a LogOutputChannel (so "Developer: Set Log Level" applies), with secrets masked in one place.
 import * as vscode from 'vscode';
+import { Masker } from '../core/secrets';
 
 export class Log implements vscode.Disposable {
   readonly channel: vscode.LogOutputChannel;
-  private readonly secrets = new Set<string>();
+  /** Every secret read this session (SecretStorage, tokens): runs, deploys, probes and this log mask them. */
+  readonly masker = new Masker();
 
   constructor(name = 'Software Delivery') {
     this.channel = vscode.window.createOutputChannel(name, { log: true });
   }
 
-  /** Values to mask as *** wherever they would be logged. */
+  /** Values to mask as *** wherever they would be logged (see Masker for what is masked). */
   addSecret(value: string): void {
-    if (value.length >= 3) this.secrets.add(value);
+    this.masker.add(value);
   }
 
-  redact = (text: string): string => {
-    let out = text;
-    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join('***');
-    return out;
-  };
+  redact = (text: string): string => this.masker.mask(text);
 
   info(message: string): void {
     this.channel.info(this.redact(message));
@@ -33,7 +31,7 @@ export class Log implements vscode.Disposable {
     this.channel.error(this.redact(message + detail));
   }
 
-  /** Raw lines (job output), appended as they are. */
+  /** Raw lines (job output), appended as they are (masked). */
   append(lines: string): void {
     this.channel.append(this.redact(lines));
   }

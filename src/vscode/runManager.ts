@@ -9,6 +9,7 @@ import { formatDuration } from '../core/duration';
 import type { RunRecord } from '../shared/model';
 import type { Log } from './log';
 import { pipelineKey, type FolderState } from './workspaceModel';
+import { notificationText } from '../core/sanitize';
 
 export interface ActiveRun {
   handle: RunHandle;
@@ -103,7 +104,7 @@ export class RunManager implements vscode.Disposable {
     const running = this.activeFor(folder, key);
     if (running) {
       const cancel = 'Cancel It';
-      void vscode.window.showWarningMessage(`${pipeline.def.name} is already running.`, cancel).then((choice) => {
+      void vscode.window.showWarningMessage(notificationText(`${pipeline.def.name} is already running.`), cancel).then((choice) => {
         if (choice === cancel) running.handle.cancel();
       });
       return undefined;
@@ -113,10 +114,10 @@ export class RunManager implements vscode.Disposable {
       store: state.store,
       trigger: opts.trigger ?? 'vscode',
       parallelism: parallelism > 0 ? parallelism : undefined,
-      redact: this.log.redact,
+      masker: this.log.masker,
     });
     if ('error' in handle) {
-      void vscode.window.showErrorMessage(`Cannot run ${pipeline.def.name}: ${handle.error}`);
+      void vscode.window.showErrorMessage(notificationText(`Cannot run ${pipeline.def.name}: ${handle.error}`));
       return undefined;
     }
     const run = handle.run;
@@ -143,7 +144,7 @@ export class RunManager implements vscode.Disposable {
       if (state.store.lastSaveError) {
         const why = `the run could not be recorded in the history (${state.store.runsDir}): ${state.store.lastSaveError.message}`;
         this.log.error(why);
-        void vscode.window.showErrorMessage(`Software Delivery: ${why}`);
+        void vscode.window.showErrorMessage(notificationText(`Software Delivery: ${why}`));
       }
       void state.store.prune(vscode.workspace.getConfiguration('delivery').get<number>('history.maxRuns', 200)).catch(() => undefined);
       this.fireSoon();
@@ -152,7 +153,7 @@ export class RunManager implements vscode.Disposable {
         const show = 'Show Log';
         const board = 'Open Panel';
         void vscode.window
-          .showErrorMessage(`${final.pipelineName} failed: ${failed.map((j) => j.name).join(', ') || 'see the log'}`, show, board)
+          .showErrorMessage(notificationText(`${final.pipelineName} failed: ${failed.map((j) => j.name).join(', ') || 'see the log'}`), show, board)
           .then((choice) => {
             if (choice === show && failed[0]?.logFile) void vscode.commands.executeCommand('delivery.run.showLog', { logFile: failed[0].logFile });
             if (choice === board) void vscode.commands.executeCommand('delivery.panel.open');

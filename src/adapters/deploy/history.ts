@@ -42,7 +42,7 @@ export class FileDeployStore {
 
   async save(record: DeployRecord): Promise<void> {
     const dir = this.dir(record.environment, record.id);
-    await fs.promises.mkdir(dir, { recursive: true });
+    await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
     const driver = path.join(dir, 'driver.json');
     if (record.status === 'running' && !fs.existsSync(driver)) {
       await writeFileAtomic(driver, JSON.stringify({ pid: record.pid, startTime: processStartTime(record.pid) }));
@@ -51,7 +51,7 @@ export class FileDeployStore {
   }
 
   openLog(environment: string, id: string): FileJobLog {
-    fs.mkdirSync(this.dir(environment, id), { recursive: true });
+    fs.mkdirSync(this.dir(environment, id), { recursive: true, mode: 0o700 });
     return new FileJobLog(this.logPath(environment, id));
   }
 

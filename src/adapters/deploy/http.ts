@@ -1,14 +1,17 @@
 // HTTP for deploys: the deploy hook, polling its status endpoint, and waiting for the health check. Single requests
 // (GET with a timeout and a capped body, the health check) come from the environments adapters; this adds the
-// hook call and the polling. Every wait honours the deploy's AbortSignal.
+// hook call and the polling. Every wait honours the deploy's AbortSignal. Redirects never carry the hook's
+// configured headers or body to another origin, and answers are read up to a cap.
 import type { HealthSpec } from '../../core/environments/config';
 import { excerpt, jsonPath } from '../../core/environments/status';
 import type { DeployStepIO, DeployStepOutcome } from '../../core/environments/deployRun';
 import type { SecretResolver } from '../../core/secrets';
-import { checkHealth, describeFetchError, httpGet } from '../environments/http';
+import { checkHealth, describeFetchError, fetchFollowing, httpGet, readCapped } from '../environments/http';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 const HOOK_TIMEOUT_MS = 60_000;
+/** What of a deploy hook's answer is read: it is shown as one line. */
+export const MAX_HOOK_ANSWER_BYTES = 64 * 1024;
 
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -30,15 +33,16 @@ export async function callHook(
 ): Promise<DeployStepOutcome> {
   const timeout = AbortSignal.timeout(HOOK_TIMEOUT_MS);
   try {
-    const res = await fetch(hook.url, {
-      method: hook.method,
-      headers: hook.headers,
-      body: hook.method === 'GET' ? undefined : (hook.body ?? undefined),
-      redirect: 'follow',
-      signal: AbortSignal.any([io.signal, timeout]),
-    });
-    const body = excerpt(await res.text(), 200);
-    io.line('stdout', `HTTP ${res.status}${body ? ` ${body}` : ''}`);
+    const r = await fetchFollowing(hook.url, { method: hook.method, headers: hook.headers, body: hook.method === 'GET' ? null : hook.body, signal: AbortSignal.any([io.signal, timeout]) });
+    if ('refused' in r) {
+      io.line('stderr', `the deploy hook ${r.refused}`);
+      return { status: 'failed', reason: `the deploy hook ${r.refused}` };
+    }
+    const res = r.res;
+    // The answer is only shown (200 characters): read a bounded part, whatever the server sends.
+    const { text, truncated } = await readCapped(res, MAX_HOOK_ANSWER_BYTES);
+    const body = excerpt(text, 200);
+    io.line('stdout', `HTTP ${res.status}${body ? ` ${body}` : ''}${truncated ? ` (answer truncated at ${MAX_HOOK_ANSWER_BYTES / 1024} KiB)` : ''}`);
     if (res.ok) return { status: 'success' };
     return { status: 'failed', reason: `the deploy hook answered HTTP ${res.status}${body ? `: ${body}` : ''}` };
   } catch (e) {

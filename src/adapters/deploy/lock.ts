@@ -36,7 +36,7 @@ export class DeployLocks {
 
   async acquire(environment: string, info: { deployId: string; timeoutMs: number; user?: string }): Promise<LockResult> {
     const file = this.file(environment);
-    await fs.promises.mkdir(this.dir, { recursive: true });
+    await fs.promises.mkdir(this.dir, { recursive: true, mode: 0o700 });
     const mine: DeployLockInfo = {
       deployId: info.deployId,
       environment,

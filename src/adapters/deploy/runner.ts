@@ -20,7 +20,7 @@ import {
 } from '../../core/environments/deploy';
 import { newDeployRecord, startDeployRun, type DeployHandle, type DeployStepIO } from '../../core/environments/deployRun';
 import type { ProcessRunner } from '../../core/engine/ports';
-import { expandSecrets, expandSecretsIn, MissingSecretError, redactor, type SecretResolver } from '../../core/secrets';
+import { expandSecrets, expandSecretsIn, Masker, MissingSecretError, type SecretResolver } from '../../core/secrets';
 import type { ImportedPipeline } from '../../core/sources';
 import type { DeployAction, DeployRecord } from '../../shared/model';
 import { headInfo } from '../git';
@@ -33,7 +33,7 @@ import { FileDeployStore, newDeployId } from './history';
 import { DeployLocks } from './lock';
 import { probeVersionReader } from './version';
 import { remoteDeployPort, type RemoteEngineOptions } from '../remote';
-import { envTokenProvider } from '../../core/remote/tokens';
+import { envTokenProvider, parseTrustedApiHosts } from '../../core/remote/tokens';
 import { DEFAULT_HEALTH_TIMEOUT_MS } from '../../core/environments/config';
 
 export interface DeployServices {
@@ -41,6 +41,12 @@ export interface DeployServices {
   stateDir: string;
   /** Where `${secret:NAME}` values come from (VS Code SecretStorage; the CLI: DELIVERY_SECRET_NAME). */
   secrets: SecretResolver;
+  /**
+   * Secrets known besides those the deploy's own settings name (the CLI: every DELIVERY_SECRET_*; VS Code: every
+   * secret read this session): masked in the deploy's log, record and events too, e.g. when a version or health
+   * endpoint echoes its header back.
+   */
+  masker?: Masker;
   runner?: ProcessRunner;
   /** How to read what an environment runs (default: its `version` probe). */
   readVersion?: VersionReader;
@@ -180,11 +186,11 @@ interface Expanded {
   method: DeployMethod;
   deployEnv: Record<string, string>;
   uploadTo: string | null;
-  redact: (s: string) => string;
+  masker: Masker;
 }
 
-/** Secrets and ${DELIVERY_*} where each is allowed; the redactor masks every secret value found. */
-async function expand(env: EnvironmentConfig, vars: Record<string, string>, secrets: SecretResolver): Promise<Expanded | { error: string }> {
+/** Secrets and ${DELIVERY_*} where each is allowed; the masker masks every secret value found (and `known`). */
+async function expand(env: EnvironmentConfig, vars: Record<string, string>, secrets: SecretResolver, known: Masker | undefined): Promise<Expanded | { error: string }> {
   const found = new Set<string>();
   const deploy = env.deploy!;
   const sec = (t: string) => expandSecrets(t, secrets, found);
@@ -203,7 +209,7 @@ async function expand(env: EnvironmentConfig, vars: Record<string, string>, secr
         break;
       case 'ssh':
         if (method.upload) {
-          const r = expandDeliveryVariables(method.upload.to, vars);
+          const r = expandDeliveryVariables(method.upload.to, vars, { path: true });
           if ('error' in r) return { error: `upload "to": ${r.error}` };
           // ~/x means x in the remote home: ssh sessions and rsync's remote paths start there, and no remote
           // shell is asked to expand the tilde.
@@ -232,20 +238,20 @@ async function expand(env: EnvironmentConfig, vars: Record<string, string>, secr
         break;
       }
     }
-    return { method, deployEnv, uploadTo, redact: redactor(found) };
+    return { method, deployEnv, uploadTo, masker: new Masker(found).with(known) };
   } catch (e) {
     if (e instanceof MissingSecretError) return { error: e.message };
     return { error: (e as Error).message };
   }
 }
 
-function pipelineRunner(prep: DeployPreparation, dir: string, stateDir: string, redact: (s: string) => string): PipelineRunner | null {
+function pipelineRunner(prep: DeployPreparation, dir: string, stateDir: string, masker: Masker): PipelineRunner | null {
   const id = prep.environment.deploy?.pipeline;
   if (!id) return null;
   const pipeline = prep.pipelines.find((p) => p.def.id === id && p.def.source.kind === 'delivery');
   if (!pipeline) return null;
   return async (io: DeployStepIO) => {
-    const handle = await startLocalRun(pipeline, {}, { folder: dir, store: new FileRunStore(stateDir), trigger: prep.trigger, redact });
+    const handle = await startLocalRun(pipeline, {}, { folder: dir, store: new FileRunStore(stateDir), trigger: prep.trigger, masker });
     if ('error' in handle) return { ok: false, runId: null, reason: handle.error };
     io.line('system', `pipeline run ${handle.run.id}`);
     handle.onEvent((e) => {
@@ -277,7 +283,7 @@ export async function startDeploy(prep: DeployPreparation, services: DeployServi
   const open = unconfirmed(env, prep.reasons, opts.confirmed);
   if (open.length > 0) return { ok: false, kind: 'confirm', reasons: open, message: open.map((r) => r.message).join('\n') };
   const vars = deployVariables({ environment: env.id, sha: prep.sha, ref: prep.ref, previousSha: prep.previousSha });
-  const x = await expand(env, vars, services.secrets);
+  const x = await expand(env, vars, services.secrets, services.masker);
   if ('error' in x) return { ok: false, kind: 'error', message: `environment "${env.id}": ${x.error}` };
 
   const store = new FileDeployStore(services.stateDir);
@@ -321,16 +327,17 @@ export async function startDeploy(prep: DeployPreparation, services: DeployServi
       vars,
       deployEnv: x.deployEnv,
       uploadTo: x.uploadTo,
-      runner: services.runner ?? new LocalProcessRunner({ ownerMark: orphanMark('deploy', id) }),
+      runner: services.runner ?? new LocalProcessRunner({ ownerMark: orphanMark('deploy', id), masker: x.masker }),
       readVersion: versionReader(services, prep.folder),
-      runPipeline: pipelineRunner(prep, dir, services.stateDir, x.redact),
+      runPipeline: pipelineRunner(prep, dir, services.stateDir, x.masker),
       versionWaitMs: env.health?.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
       secrets: services.secrets,
-      remote: remoteDeployPort(prep.folder, prep.pipelines, prep.ref, services.remote ?? { tokens: envTokenProvider(process.env), actor: user }),
+      remote: remoteDeployPort(prep.folder, prep.pipelines, prep.ref, services.remote ?? { tokens: envTokenProvider(process.env), trustedApiHosts: parseTrustedApiHosts(process.env.DELIVERY_TRUSTED_API_HOSTS), actor: user }),
     });
-    log.write('system', `| ${prep.action} ${prep.sha} (${prep.ref}) to ${env.id} by ${user}; previous: ${prep.previousSha ?? 'unknown'} (${prep.previousNote})`);
-    if (checkout) log.write('system', `| working in a clean checkout of ${prep.sha.slice(0, 12)}: ${checkout.dir}`);
-    const handle = startDeployRun(record, prep.steps, { executor, save: (r) => store.save(r), log, timeoutMs, redact: x.redact });
+    // The note may quote a version probe's answer: masked like every other line.
+    log.write('system', x.masker.mask(`| ${prep.action} ${prep.sha} (${prep.ref}) to ${env.id} by ${user}; previous: ${prep.previousSha ?? 'unknown'} (${prep.previousNote})`));
+    if (checkout) log.write('system', x.masker.mask(`| working in a clean checkout of ${prep.sha.slice(0, 12)}: ${checkout.dir}`));
+    const handle = startDeployRun(record, prep.steps, { executor, save: (r) => store.save(r), log, timeoutMs, redact: x.masker.mask });
     const cleanup = checkout;
     // `done` resolves after the checkout is gone and the lock released: a caller that awaits it can deploy again.
     const done = handle.done.then(async (r) => {

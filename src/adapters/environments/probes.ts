@@ -5,7 +5,7 @@ import type { EnvironmentConfig } from '../../core/config/delivery';
 import type { SshTarget, VersionSource } from '../../core/environments/config';
 import { shellCommand } from '../../core/engine/shell';
 import { excerpt, extractVersion, waitedFor, type ProbeResult } from '../../core/environments/status';
-import { expandSecrets, expandSecretsIn, redactor, type SecretResolver } from '../../core/secrets';
+import { expandSecrets, expandSecretsIn, Masker, type SecretResolver } from '../../core/secrets';
 import { sshDestination, sshScriptCommand } from '../ssh';
 import { capture, lastLine, type Captured } from './capture';
 import { probeDocker } from './docker';
@@ -20,6 +20,8 @@ export interface ProbeContext {
   /** Base environment of probe commands (PATH, DOCKER_HOST, SSH_AUTH_SOCK...); default: this process's. */
   env?: NodeJS.ProcessEnv;
   repo: DeployRepo;
+  /** Secrets to mask in what a probe reports, besides those its own URL and headers name (see Masker). */
+  masker?: Masker;
 }
 
 type Probe<K extends VersionSource['kind']> = (v: Extract<VersionSource, { kind: K }>, envId: string, ctx: ProbeContext) => Promise<ProbeResult>;
@@ -37,7 +39,15 @@ export async function probeVersion(env: Pick<EnvironmentConfig, 'id' | 'version'
   const v = env.version;
   if (!v) return { sha: null, raw: null, error: `environment "${env.id}" has no version source in delivery.yml` };
   if (ctx.signal.aborted) return { sha: null, raw: null, error: 'cancelled' };
-  return (PROBES[v.kind] as Probe<typeof v.kind>)(v, env.id, ctx);
+  const r = await (PROBES[v.kind] as Probe<typeof v.kind>)(v, env.id, ctx);
+  // A target may echo a secret back (a header in its answer, an environment variable in a script's output).
+  const mask = ctx.masker?.mask ?? ((t: string) => t);
+  return { sha: r.sha, raw: r.raw === null ? null : mask(r.raw), error: r.error === null ? null : mask(r.error) };
+}
+
+/** A command's output with the known secrets masked, before anything quotes or cuts it. */
+function masked(c: Captured, masker: Masker | undefined): Captured {
+  return masker && !masker.empty ? { ...c, stdout: masker.mask(c.stdout), stderr: masker.mask(c.stderr) } : c;
 }
 
 function found(value: string, raw: string | null): ProbeResult {
@@ -48,10 +58,15 @@ function failed(error: string, raw: string | null = null): ProbeResult {
   return { sha: null, raw, error };
 }
 
-/** The version out of a probe's text answer, or why not (with where the answer came from). */
-function fromAnswer(text: string, how: { json: string | null; regex: string | null }, source: string, raw: string): ProbeResult {
+/**
+ * The version out of a probe's text answer, or why not (with where the answer came from). `mask`: the answer is
+ * quoted in the error with secrets masked before it is collapsed and cut (a secret cut in half would show its start).
+ */
+function fromAnswer(text: string, how: { json: string | null; regex: string | null }, source: string, raw: string, mask?: (t: string) => string): ProbeResult {
   const got = extractVersion(text, how);
-  return 'value' in got ? found(got.value, raw) : failed(`${got.error} (${source})`, raw);
+  if ('value' in got) return found(got.value, raw);
+  const quoted = mask ? extractVersion(mask(text), how) : got;
+  return failed(`${'error' in quoted ? quoted.error : got.error} (${source})`, raw);
 }
 
 async function probeHttp(v: Extract<VersionSource, { kind: 'http' }>, _envId: string, ctx: ProbeContext): Promise<ProbeResult> {
@@ -64,18 +79,20 @@ async function probeHttp(v: Extract<VersionSource, { kind: 'http' }>, _envId: st
   } catch (e) {
     return failed((e as Error).message);
   }
-  const redact = redactor(secretValues);
+  const { mask } = new Masker(secretValues).with(ctx.masker);
   const r = await httpGet(url, { headers, timeoutMs: v.timeoutMs, signal: ctx.signal, what: v.url });
-  if ('error' in r) return failed(redact(r.error));
+  if ('error' in r) return failed(mask(r.error));
   const { status, statusText, body, truncated } = r.answer;
-  const raw = redact(excerpt(body, 200));
-  if (status < 200 || status > 299) return failed(`HTTP ${status}${statusText ? ` ${statusText}` : ''} from ${v.url}: ${raw}`, raw);
+  // Masked before excerpt() collapses whitespace and cuts: a secret with two spaces in a row, or cut at the end,
+  // would no longer match (the result is masked again in probeVersion, collapsed forms included).
+  const raw = excerpt(mask(body), 200);
+  if (status < 200 || status > 299) return failed(`HTTP ${status}${statusText ? ` ${mask(statusText)}` : ''} from ${v.url}: ${raw}`, raw);
   if (truncated) return failed(`the answer from ${v.url} is larger than 1 MB; a version endpoint should answer with a few bytes`, raw);
-  return fromAnswer(body, v, v.url, raw);
+  return fromAnswer(body, v, v.url, raw, mask);
 }
 
 async function probeCommand(v: Extract<VersionSource, { kind: 'command' }>, envId: string, ctx: ProbeContext): Promise<ProbeResult> {
-  const c = await capture(shellCommand('bash', v.command, ctx.folder, { DELIVERY_ENV: envId }), { timeoutMs: v.timeoutMs, signal: ctx.signal, baseEnv: ctx.env });
+  const c = masked(await capture(shellCommand('bash', v.command, ctx.folder, { DELIVERY_ENV: envId }), { timeoutMs: v.timeoutMs, signal: ctx.signal, baseEnv: ctx.env }), ctx.masker);
   const problem = commandProblem(c, 'the version command', v.timeoutMs);
   if (problem) return problem;
   return fromAnswer(c.stdout, v, 'the version command', excerpt(c.stdout, 200));
@@ -93,7 +110,7 @@ function commandProblem(c: Captured, what: string, timeoutMs: number): ProbeResu
 }
 
 async function probeSsh(v: Extract<VersionSource, { kind: 'ssh' }>, envId: string, ctx: ProbeContext): Promise<ProbeResult> {
-  const c = await capture(sshScriptCommand(v.ssh, v.command, { DELIVERY_ENV: envId }, ctx.folder), { timeoutMs: v.timeoutMs, signal: ctx.signal, baseEnv: ctx.env });
+  const c = masked(await capture(sshScriptCommand(v.ssh, v.command, { DELIVERY_ENV: envId }, ctx.folder), { timeoutMs: v.timeoutMs, signal: ctx.signal, baseEnv: ctx.env }), ctx.masker);
   const where = `${sshDestination(v.ssh)}:${v.ssh.port}`;
   if (!c.cancelled && !c.timedOut && c.exitCode === 255) return failed(describeSshFailure(c.stderr, v.ssh), excerpt(c.stderr, 200));
   const problem = commandProblem(c, `the version command on ${where}`, v.timeoutMs);

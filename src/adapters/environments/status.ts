@@ -4,7 +4,7 @@
 import type { EnvironmentStatus } from '../../shared/model';
 import type { EnvironmentConfig } from '../../core/config/delivery';
 import { DEFAULT_STATUS_TTL_MS, environmentStatuses as collect, StatusCache, type RemoteFacts, type StatusPorts } from '../../core/environments/status';
-import type { SecretResolver } from '../../core/secrets';
+import type { Masker, SecretResolver } from '../../core/secrets';
 import { checkHealth } from './http';
 import { probeVersion } from './probes';
 import { DeployRepo } from './repo';
@@ -25,6 +25,11 @@ export interface EnvironmentStatusServiceOptions {
   /** Base environment of probe commands (PATH, DOCKER_HOST, SSH_AUTH_SOCK...); default: this process's. */
   env?: NodeJS.ProcessEnv;
   now?: () => number;
+  /**
+   * Secrets to mask in every status besides those a probe's own settings name (the CLI: every DELIVERY_SECRET_*;
+   * VS Code: every secret read this session).
+   */
+  masker?: Masker;
 }
 
 export class EnvironmentStatusService {
@@ -64,14 +69,21 @@ export class EnvironmentStatusService {
   }
 
   private ports(folder: string, repo: DeployRepo): StatusPorts {
-    const { secrets, env } = this.options;
+    const { secrets, env, masker } = this.options;
+    const mask = masker?.mask ?? ((t: string) => t);
     return {
       now: this.options.now ?? Date.now,
       head: (signal) => repo.head(signal),
-      probe: (e, signal) => probeVersion(e, { folder, signal, secrets, env, repo }),
-      resolve: (version, hint, signal) => repo.resolve(version, hint, signal),
+      probe: (e, signal) => probeVersion(e, { folder, signal, secrets, env, repo, masker }),
+      resolve: async (version, hint, signal) => {
+        const r = await repo.resolve(version, hint, signal);
+        return 'error' in r ? { error: mask(r.error) } : r;
+      },
       distance: (deployed, local, signal) => repo.distance(deployed, local, signal),
-      health: (spec, signal) => checkHealth(spec, signal, secrets),
+      health: async (spec, signal) => {
+        const h = await checkHealth(spec, signal, secrets, masker);
+        return { health: h.health, detail: h.detail === null ? null : mask(h.detail) };
+      },
     };
   }
 }
@@ -82,5 +94,5 @@ export function environmentStatuses(
   envs: readonly EnvironmentConfig[],
   opts: EnvironmentStatusOptions & Omit<EnvironmentStatusServiceOptions, 'ttlMs'> = {},
 ): Promise<EnvironmentStatus[]> {
-  return new EnvironmentStatusService({ secrets: opts.secrets, env: opts.env, now: opts.now }).statuses(folder, envs, opts);
+  return new EnvironmentStatusService({ secrets: opts.secrets, env: opts.env, now: opts.now, masker: opts.masker }).statuses(folder, envs, opts);
 }

@@ -14,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 import { waitedFor } from '../../core/environments/status';
+import { mayCarryToken } from '../../core/remote/tokens';
 import { redactor } from '../../core/secrets';
 
 // ---- errors ----
@@ -257,6 +258,10 @@ export class HttpClient {
     const method = opts.method ?? 'GET';
     let url = this.url(path, opts.query);
     const auth = await this.opts.auth();
+    if (Object.keys(auth).length > 0 && !mayCarryToken(this.base)) {
+      // Plain http:// to another machine: anyone on the way would read the token.
+      throw new RemoteApiError('auth', `${this.opts.words.service}: the token is not sent over plain http:// to ${this.base.host} (only to loopback); use https://`, null);
+    }
     const secrets = Object.values(auth).flatMap((v) => [v, v.replace(/^(Bearer|token|Basic)\s+/i, '')]);
     const redact = redactor(secrets);
     const headers: Record<string, string> = {
@@ -276,6 +281,7 @@ export class HttpClient {
     let redirects = 0;
     for (;;) {
       await this.waitForRateLimit(opts.signal, method, url);
+      // Credentials go to the API's own origin only: never to a redirect or next-page link elsewhere.
       const sameOrigin = url.origin === this.base.origin;
       const sent = { ...headers, ...(sameOrigin ? lower(auth) : {}) };
       const cached = cacheKey && sameOrigin ? this.cache.get(cacheKey) : undefined;
@@ -489,7 +495,7 @@ export class HttpClient {
         });
         res.on('error', fail);
         res.on('end', () => {
-          decode(Buffer.concat(chunks), String(res.headers['content-encoding'] ?? ''))
+          decode(Buffer.concat(chunks), String(res.headers['content-encoding'] ?? ''), maxBytes)
             .then((b) => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: flatHeaders(res.headers), body: b }))
             .catch(fail);
         });
@@ -649,10 +655,16 @@ function flatHeaders(h: http.IncomingHttpHeaders): Record<string, string> {
   return out;
 }
 
-function decode(body: Buffer, encoding: string): Promise<Buffer> {
+/** A compressed body, inflated up to `maxBytes` (a few KB of gzip can inflate to gigabytes). */
+function decode(body: Buffer, encoding: string, maxBytes: number): Promise<Buffer> {
   const enc = encoding.trim().toLowerCase();
-  if (enc === 'gzip' || enc === 'x-gzip') return new Promise((res, rej) => zlib.gunzip(body, (e, b) => (e ? rej(e) : res(b))));
-  if (enc === 'deflate') return new Promise((res, rej) => zlib.inflate(body, (e, b) => (e ? rej(e) : res(b))));
+  const done = (res: (b: Buffer) => void, rej: (e: Error) => void) => (e: Error | null, b: Buffer) => {
+    if (e && (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') rej(new Error(`the answer is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB once decompressed`));
+    else if (e) rej(e);
+    else res(b);
+  };
+  if (enc === 'gzip' || enc === 'x-gzip') return new Promise((res, rej) => zlib.gunzip(body, { maxOutputLength: maxBytes }, done(res, rej)));
+  if (enc === 'deflate') return new Promise((res, rej) => zlib.inflate(body, { maxOutputLength: maxBytes }, done(res, rej)));
   return Promise.resolve(body);
 }
 

@@ -1,7 +1,7 @@
 // The remote engine for a target: the one place that knows which adapter serves which engine. The CLI, the
 // `workflow:` deploy and the VS Code layer all get engines here, with the same TokenProvider.
 import { remoteTargetFor, targetHost } from '../../core/remote/config';
-import type { TokenProvider } from '../../core/remote/tokens';
+import { checkApiHost, untrustedApiHostMessage, type TokenProvider } from '../../core/remote/tokens';
 import type { RemoteEngine, RemoteTarget } from '../../core/remote/types';
 import { pipelineByName, type ImportedPipeline } from '../../core/sources';
 import { headInfo } from '../git';
@@ -9,10 +9,22 @@ import { BuildbotEngine } from './buildbot';
 import { GithubEngine } from './github';
 import { GitlabEngine } from './gitlab';
 import type { RemoteDeployPort } from './deployWorkflow';
-import type { HttpClientOptions } from './http';
+import { RemoteApiError, type HttpClientOptions } from './http';
 
 export interface RemoteEngineOptions {
   tokens: TokenProvider;
+  /** The URL of the folder's "origin" remote: the API on its host gets the token without asking. */
+  origin?: string | null;
+  /** API hosts the user trusts with the token (`--trust-api-host`, DELIVERY_TRUSTED_API_HOSTS, the editor's memory). */
+  trustedApiHosts?: readonly string[];
+  /**
+   * Asked when a token would go to an API host a repository names (neither the engine's own nor the origin's nor
+   * trusted): true sends it (the editor's one-time confirmation). Without it the token is kept and requests fail
+   * with a message that says how to trust the host.
+   */
+  confirmApiHost?: (host: string, target: RemoteTarget) => Promise<boolean>;
+  /** How this front end trusts a host, for the refusal (default: the CLI flag and variable). */
+  trustHint?: (host: string) => string;
   /** Who triggers, where the engine records it (Buildbot's owner). */
   actor?: string;
   /** What to tell a person whose token is missing or refused ("set GITHUB_TOKEN", "sign in to GitHub"). */
@@ -26,20 +38,37 @@ export function createRemoteEngine(target: RemoteTarget, opts: RemoteEngineOptio
     case 'buildbot':
       return new BuildbotEngine({ target, owner: opts.actor, http: opts.http });
     case 'github':
-      return new GithubEngine({ target, token: tokenFor(target, opts.tokens), tokenHint: opts.tokenHint?.('github'), http: opts.http });
+      return new GithubEngine({ target, token: tokenFor(target, opts), tokenHint: opts.tokenHint?.('github'), http: opts.http });
     case 'gitlab':
-      return new GitlabEngine({ target, token: tokenFor(target, opts.tokens), tokenHint: opts.tokenHint?.('gitlab'), http: opts.http });
+      return new GitlabEngine({ target, token: tokenFor(target, opts), tokenHint: opts.tokenHint?.('gitlab'), http: opts.http });
   }
 }
 
-/** The token getter an engine adapter takes, bound to its target's engine and host. */
-export function tokenFor(target: RemoteTarget, tokens: TokenProvider): () => Promise<string | undefined> {
-  return () => tokens(target.engine, targetHost(target));
+/**
+ * The token getter an engine adapter takes, bound to its target's engine and host. The one place a token meets a
+ * target: it is handed over only when the target's API host is the engine's own, the origin remote's, or trusted
+ * by the user; otherwise, when there is a token to protect, it fails saying how to trust the host.
+ */
+export function tokenFor(target: RemoteTarget, opts: Pick<RemoteEngineOptions, 'tokens' | 'origin' | 'trustedApiHosts' | 'confirmApiHost' | 'trustHint'>): () => Promise<string | undefined> {
+  if (target.engine === 'buildbot') return async () => undefined;
+  const check = checkApiHost(target, opts.origin, opts.trustedApiHosts);
+  let confirmed = check.trusted;
+  return async () => {
+    const token = await opts.tokens(target.engine, targetHost(target));
+    if (!token || confirmed) return token;
+    if (opts.confirmApiHost && (await opts.confirmApiHost(check.host, target))) {
+      confirmed = true;
+      return token;
+    }
+    throw new RemoteApiError('auth', untrustedApiHostMessage(target.engine, check.host, opts.trustHint?.(check.host)), null);
+  };
 }
 
 export interface ResolvedRemotePipeline {
   pipeline: ImportedPipeline;
   target: RemoteTarget;
+  /** The folder's "origin" remote URL (null when none): engines trust the API on its host with tokens. */
+  origin: string | null;
 }
 
 /**
@@ -50,10 +79,11 @@ export async function resolveRemotePipeline(folder: string, pipelines: readonly 
   const found = pipelineByName(pipelines, name);
   if ('error' in found) return found;
   const { pipeline } = found;
-  const needsOrigin = !pipeline.def.remote && pipeline.def.source.kind !== 'delivery';
+  // The origin is also read for a `remote:` on GitHub or GitLab: its host is where the token may go unasked.
+  const needsOrigin = pipeline.def.remote ? pipeline.def.remote.engine !== 'buildbot' : pipeline.def.source.kind !== 'delivery';
   const origin = needsOrigin ? ((await headInfo(folder, signal).catch(() => null))?.remoteUrl ?? null) : null;
   const target = remoteTargetFor(pipeline.def, origin);
-  return 'error' in target ? target : { pipeline, target };
+  return 'error' in target ? target : { pipeline, target, origin };
 }
 
 /**
@@ -66,7 +96,7 @@ export function remoteDeployPort(folder: string, pipelines: readonly ImportedPip
       const found = await resolveRemotePipeline(folder, pipelines, name, signal);
       if ('error' in found) return found;
       try {
-        return { engine: createRemoteEngine(found.target, opts), target: found.target };
+        return { engine: createRemoteEngine(found.target, { ...opts, origin: found.origin }), target: found.target };
       } catch (e) {
         return { error: (e as Error).message };
       }

@@ -6,6 +6,7 @@ import type { DepState, PlannedJob, PlannedStep, RunPlan, StepContext } from './
 import type { CommandSpec, JobLog, OutputStream, ProcessResult, ProcessRunner, RunStore, WorkspaceFiles } from './ports';
 import { parseJunit, sumCounts } from './junit';
 import { MAX_DURATION_MS } from '../duration';
+import type { Masker } from '../secrets';
 
 export type RunEvent =
   | { type: 'job'; run: RunRecord; job: JobRecord }
@@ -21,8 +22,11 @@ export interface EngineOptions {
   /** Lines kept in memory per job. */
   tailLines?: number;
   now?: () => number;
-  /** Masks secrets in every line before it is logged, kept or emitted. */
-  redact?: (text: string) => string;
+  /**
+   * Secrets to mask: on each process's output stream (before it is split into lines), then in every line and
+   * reason before it is logged, kept, recorded or emitted.
+   */
+  masker?: Masker;
   /** Aborting it cancels the run (the same as RunHandle.cancel()). */
   signal?: AbortSignal;
 }
@@ -88,6 +92,7 @@ class Run {
   private saving: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   private readonly redact: (s: string) => string;
+  private readonly masker: Masker | undefined;
 
   constructor(
     private readonly plan: RunPlan,
@@ -95,7 +100,8 @@ class Run {
     private readonly opts: EngineOptions,
   ) {
     this.now = opts.now ?? Date.now;
-    this.redact = opts.redact ?? ((s) => s);
+    this.masker = opts.masker && !opts.masker.empty ? opts.masker : undefined;
+    this.redact = this.masker ? this.masker.mask : (s) => s;
     this.done = new Promise((r) => (this.resolveDone = r));
     this.record = {
       id: meta.id,
@@ -170,7 +176,7 @@ class Run {
   }
 
   private setJob(job: JobRecord, patch: Partial<JobRecord>): void {
-    Object.assign(job, patch);
+    Object.assign(job, patch, patch.reason ? { reason: this.redact(patch.reason) } : {});
     this.emit({ type: 'job', run: this.record, job });
     this.persistSoon();
   }
@@ -382,7 +388,7 @@ class Run {
     }
     if (job.junit.length > 0 && this.opts.files) {
       try {
-        const files = await this.opts.files.glob(job.cwd, job.junit);
+        const files = await this.opts.files.glob(job.cwd, job.junit, (why) => this.line(rec, log, 'system', `JUnit reports: ${why}`));
         const counts = await Promise.all(files.map(async (f) => parseJunit(await this.opts.files!.readText(f))));
         rec.tests = sumCounts(counts.filter((c) => c !== null));
         if (files.length === 0) this.line(rec, log, 'system', `no JUnit report matched ${job.junit.join(', ')}`);
@@ -392,7 +398,7 @@ class Run {
     }
     if (job.artifacts.length > 0 && this.opts.files) {
       try {
-        rec.artifacts = await this.opts.files.glob(job.cwd, job.artifacts);
+        rec.artifacts = await this.opts.files.glob(job.cwd, job.artifacts, (why) => this.line(rec, log, 'system', `artifacts: ${why}`));
       } catch (e) {
         this.line(rec, log, 'system', `could not list artifacts: ${(e as Error).message}`);
       }
@@ -494,6 +500,7 @@ class Run {
       }
       const result = await this.opts.runner.run(spec, {
         signal: stepSignal,
+        masker: this.masker,
         onLine: (stream, text) => {
           this.line(rec, log, stream, text);
           try {
@@ -607,7 +614,7 @@ class Run {
   }
 
   private setStep(rec: JobRecord, sr: StepRecord, patch: Partial<StepRecord>): void {
-    Object.assign(sr, patch);
+    Object.assign(sr, patch, patch.reason ? { reason: this.redact(patch.reason) } : {});
     this.emit({ type: 'job', run: this.record, job: rec });
   }
 

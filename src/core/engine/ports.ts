@@ -1,6 +1,7 @@
 // What the engine needs from the outside world. src/adapters implements these with real processes and files;
 // tests may pass real adapters too (the core has no I/O of its own).
 import type { RunRecord, TestCounts } from '../../shared/model';
+import type { Masker } from '../secrets';
 
 /** A command described as data: argv, never a shell string assembled by us. */
 export interface CommandSpec {
@@ -32,9 +33,16 @@ export interface ProcessResult {
   leftovers: number;
 }
 
+export interface ProcessIO {
+  signal: AbortSignal;
+  onLine: (stream: OutputStream, text: string) => void;
+  /** Secrets to mask in the output, on the stream itself (before it is split into lines). */
+  masker?: Masker;
+}
+
 export interface ProcessRunner {
   /** Runs the command to its end. Aborting the signal kills the whole process tree. */
-  run(spec: CommandSpec, io: { signal: AbortSignal; onLine: (stream: OutputStream, text: string) => void }): Promise<ProcessResult>;
+  run(spec: CommandSpec, io: ProcessIO): Promise<ProcessResult>;
 }
 
 export interface JobLog {
@@ -49,10 +57,14 @@ export interface RunStore {
   openLog(run: RunRecord, jobId: string): JobLog;
 }
 
-/** Optional file access for reports and artifacts. */
+/** Optional file access for reports and artifacts, confined to the run's folder. */
 export interface WorkspaceFiles {
-  /** Files under cwd matching the glob patterns, as absolute paths. */
-  glob(cwd: string, patterns: readonly string[]): Promise<string[]>;
+  /**
+   * Regular files under cwd matching the glob patterns, as absolute paths. Patterns and symlinks that lead out of
+   * the run's folder match nothing; `onRefused` hears why.
+   */
+  glob(cwd: string, patterns: readonly string[], onRefused?: (why: string) => void): Promise<string[]>;
+  /** A report's text (size-capped); rejects when it cannot be read or is refused. */
   readText(path: string): Promise<string>;
 }
 

@@ -2,7 +2,7 @@
 // check the result (`health`). Parsed into typed specs with located problems; nothing here does I/O.
 import { isMap, isScalar, type Node, type Pair, type YAMLMap } from 'yaml';
 import { MapReader } from '../config/reader';
-import { keyOf, type YamlFile } from '../config/yamlFile';
+import { describe, keyOf, type YamlFile } from '../config/yamlFile';
 
 export const VERSION_KINDS = ['http', 'command', 'git', 'ssh', 'docker'] as const;
 export const DEPLOY_KINDS = ['command', 'ssh', 'gitPush', 'http', 'docker', 'workflow'] as const;
@@ -191,7 +191,7 @@ function readVersion(f: YamlFile, envId: string, node: Node): VersionSource | nu
   const json = r.string('json', { nonEmpty: true }) ?? null;
   const regex = checkRegex(r);
   if (json !== null && regex !== null) f.error(r.pair('regex'), `${what}: use "json" or "regex", not both`);
-  const headers = r.stringMap('headers') ?? {};
+  const headers = headerMap(r, 'headers') ?? {};
   switch (kind) {
     case 'http': {
       const url = checkUrl(r, 'http', r.string('http', { nonEmpty: true }));
@@ -309,7 +309,7 @@ function readDeploy(f: YamlFile, envId: string, node: Node): DeploySpec | null {
         }
       }
       if (h && url !== undefined) {
-        method = { kind, url, method: h.oneOf('method', ['POST', 'PUT', 'GET'] as const) ?? 'POST', headers: h.stringMap('headers') ?? {}, body: h.string('body') ?? null, status };
+        method = { kind, url, method: h.oneOf('method', ['POST', 'PUT', 'GET'] as const) ?? 'POST', headers: headerMap(h, 'headers') ?? {}, body: h.string('body') ?? null, status };
       }
       break;
     }
@@ -387,4 +387,37 @@ function readHealth(f: YamlFile, envId: string, node: Node): HealthSpec | null {
 /** Names of `${secret:NAME}` references in a text. */
 export function secretNames(text: string): string[] {
   return [...text.matchAll(/\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]);
+}
+
+/** An HTTP field name (RFC 9110 token): X-Api-Key, PRIVATE-TOKEN. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** `headers:` of an HTTP probe or hook: names are RFC 9110 tokens, values one line (no CR, LF or NUL). */
+function headerMap(r: MapReader, key: string): Record<string, string> | undefined {
+  const n = r.value(key);
+  if (n === undefined) return undefined;
+  if (!isMap(n)) {
+    r.f.error(n ?? r.pair(key), `${r.what}: "${key}" must be a mapping of header names to values, not ${describe(n)}`);
+    return undefined;
+  }
+  const out: Record<string, string> = {};
+  for (const pair of n.items as Pair[]) {
+    const name = keyOf(pair);
+    const v = pair.value as Node | null;
+    if (!HEADER_NAME.test(name)) {
+      r.f.error(pair.key as Node, `${r.what}: "${name}" is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only)`);
+      continue;
+    }
+    if (!(isScalar(v) && (typeof v.value === 'string' || typeof v.value === 'number' || typeof v.value === 'boolean' || v.value === null))) {
+      r.f.error(v ?? pair, `${r.what}: "${key}.${name}" must be a string, number or boolean, not ${describe(v)}`);
+      continue;
+    }
+    const value = v.value === null ? '' : String(v.value);
+    if (/[\r\n\0]/.test(value)) {
+      r.f.error(v, `${r.what}: "${key}.${name}" must be one line: a header value cannot hold a line break or NUL`);
+      continue;
+    }
+    out[name] = value;
+  }
+  return out;
 }

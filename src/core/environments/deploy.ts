@@ -30,15 +30,20 @@ export function deployVariables(t: DeployTarget): Record<DeliveryVariable, strin
 
 /**
  * Expands `${DELIVERY_*}` in a value that is data, not code (a path such as upload.to). Unknown variables and
- * results with line breaks or NUL are errors, so a ref cannot smuggle a second line into a path.
+ * results with line breaks or NUL are errors, so a ref cannot smuggle a second line into a path. With `path`, a
+ * substituted value may not climb out of where the file put it (a `..` segment, or a leading `/` or `~`).
  */
-export function expandDeliveryVariables(text: string, vars: Record<string, string>): { value: string } | { error: string } {
+export function expandDeliveryVariables(text: string, vars: Record<string, string>, opts: { path?: boolean } = {}): { value: string } | { error: string } {
   let error: string | null = null;
   const value = text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
     if (!name.startsWith('DELIVERY_')) return whole;
     const v = vars[name];
     if (v === undefined) {
       error ??= `unknown variable \${${name}} (known: ${DELIVERY_VARIABLES.join(', ')})`;
+      return whole;
+    }
+    if (opts.path && (v.split(/[\\/]/).includes('..') || /^[/~]/.test(v))) {
+      error ??= `\${${name}} is "${v}", which would leave the path "${text}"`;
       return whole;
     }
     return v;

@@ -4,6 +4,7 @@
 //   $(sync~spin) staging: health check  a deploy in progress, at this step
 //   error colour: the last deploy failed, or the health check says down; warning: version unknown or reverts.
 import type { DeployRecord, EnvironmentStatus } from '../../shared/model';
+import { markdownText } from '../sanitize';
 import { shortSha } from './diff';
 
 export interface DeployIndicator {
@@ -69,6 +70,7 @@ export function deployIndicator(
   return { text, tooltip: lines.join('\n\n'), tone };
 }
 
+/** Target and repository text in the Markdown tooltip: shown as it is, never as markup, icons or links. */
 function escape(s: string): string {
-  return s.replace(/[\\`*_{}[\]<>|]/g, '\\$&');
+  return markdownText(s);
 }

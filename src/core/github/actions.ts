@@ -10,7 +10,19 @@ export type UsesRef =
 
 export function parseUses(uses: string): UsesRef {
   const u = uses.trim();
-  if (u.startsWith('./')) return { kind: 'local', path: u.slice(2).replace(/\/+$/, '') };
+  if (u.startsWith('./')) {
+    const rel = u.slice(2).replace(/\/+$/, '');
+    // A local action is a folder of this repository: `./../x` or `.//etc` would run code from outside it.
+    let depth = 0;
+    let leaves = rel.startsWith('/') || rel.includes('\0');
+    for (const part of rel.split('/')) {
+      if (part === '..') depth--;
+      else if (part !== '' && part !== '.') depth++;
+      if (depth < 0) leaves = true;
+    }
+    if (leaves) return { kind: 'invalid', reason: `"${u}" is outside the repository: a local action must be a folder inside it; not run` };
+    return { kind: 'local', path: rel };
+  }
   if (u.startsWith('docker://')) return { kind: 'docker', image: u.slice('docker://'.length) };
   const m = /^([^/@\s]+\/[^/@\s]+(?:\/[^@\s]*)?)@(\S+)$/.exec(u);
   if (m) return { kind: 'remote', ref: u, name: m[1].toLowerCase() };

@@ -105,6 +105,7 @@ async function stepDef(s: WorkflowStep, ctx: ImportContext, problems: Problem[],
   } else {
     const found = await inspectLocalAction(ref.path, ctx, dependsOn, problems, 0, new Set());
     def.unsupported = found.unsupported;
+    if (found.refused) problems.push(problemAt(s, 'error', `step "${name}": ${found.unsupported}`));
     for (const why of found.nested) problems.push(problemAt(s, 'info', `step "${name}" (${s.uses}) has a step that cannot run locally: ${why}`));
   }
   return def;
@@ -121,7 +122,7 @@ async function inspectLocalAction(
   problems: Problem[],
   depth: number,
   seen: Set<string>,
-): Promise<{ unsupported: string | null; nested: string[] }> {
+): Promise<{ unsupported: string | null; nested: string[]; refused?: boolean }> {
   const files = actionFiles(dir);
   for (const f of files) dependsOn.add(f);
   if (seen.has(dir) || depth > MAX_INSPECT_DEPTH) return { unsupported: null, nested: [] };
@@ -129,7 +130,12 @@ async function inspectLocalAction(
   let file: string | null = null;
   let text: string | null = null;
   for (const f of files) {
-    text = await ctx.readFile(f);
+    try {
+      text = await ctx.readFile(f);
+    } catch (e) {
+      // A symlink out of the repository, a FIFO, a huge file: the step cannot run, whatever the file says.
+      return { unsupported: `action ./${dir}: ${(e as Error).message}`, nested: [], refused: true };
+    }
     if (text !== null) {
       file = f;
       break;

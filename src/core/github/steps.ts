@@ -113,7 +113,13 @@ function buildStep(jr: JobRun, ws: WorkflowStep, scopeOf: (ctx: StepContext) => 
         if (!io) return failed(ctx, 'local actions cannot be read in this run');
         let found: { file: string; text: string } | null = null;
         for (const file of actionFiles(ref.path)) {
-          const text = await io.readText(path.join(folder, file));
+          let text: string | null;
+          try {
+            // Inside the repository only (symlinks resolved), a regular file, size-capped.
+            text = await io.readRepoFile(folder, file);
+          } catch (e) {
+            return failed(ctx, `action ${ws.uses}: ${(e as Error).message}`);
+          }
           if (text !== null) {
             found = { file, text };
             break;

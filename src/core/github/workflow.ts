@@ -6,6 +6,7 @@ import { describe, keyOf, YamlFile } from '../config/yamlFile';
 import { suggest } from '../config/reader';
 import { findCycle } from '../graph';
 import { type ExpressionError, parseExpression, references, splitTemplate, soleExpression, type Expr } from './expressions';
+import { arithmeticExpressions, arithmeticWarning } from './script';
 
 export const WORKFLOW_KEYS = ['name', 'run-name', 'on', 'permissions', 'env', 'defaults', 'concurrency', 'jobs'] as const;
 export const JOB_KEYS = [
@@ -425,7 +426,13 @@ class Reader {
     const run = k.get('run');
     if (run) {
       step.run = this.str(run, `${what}: "run"`, { numbers: true }) ?? null;
-      if (step.run !== null) this.template(run.value as Node);
+      if (step.run !== null) {
+        this.template(run.value as Node);
+        // Outside values where bash evaluates arithmetic run code (a[$(cmd)]): say where, before any run.
+        if (!/^(python|pwsh|powershell|cmd)\b/.test(step.shell ?? '')) {
+          for (const a of arithmeticExpressions(step.run)) this.exprProblem(run.value as Node, a.offset - 3, arithmeticWarning(a.expr), 'warning');
+        }
+      }
     }
     for (const key of ['shell', 'working-directory'] as const) if (k.has(key)) this.template(k.get(key)!.value as Node);
     // The inputs of an action that cannot run here are not evaluated: no warnings about what they read.
@@ -632,9 +639,31 @@ class Reader {
         this.f.errorAt(this.f.posAt(range[0] + delta + offset), message, severity);
         return;
       }
+      const at = node.type === 'BLOCK_LITERAL' ? blockLiteralOffset(raw, value, offset) : null;
+      if (at !== null) {
+        this.f.errorAt(this.f.posAt(range[0] + at), message, severity);
+        return;
+      }
     }
     this.f.error(node, message, severity);
   }
+}
+
+/** Where an offset of a `|` block scalar's value is in its source text (`raw`, from the `|`); null when unsure. */
+function blockLiteralOffset(raw: string, value: string, offset: number): number | null {
+  const headerEnd = raw.indexOf('\n');
+  if (headerEnd < 0 || /\d/.test(raw.slice(0, headerEnd))) return null;
+  const lines = raw.slice(headerEnd + 1).split('\n');
+  const first = lines.find((l) => l.trim() !== '');
+  if (first === undefined) return null;
+  const indent = first.length - first.trimStart().length;
+  const k = value.slice(0, offset).split('\n').length - 1;
+  const column = offset - (value.lastIndexOf('\n', offset - 1) + 1);
+  if (k >= lines.length) return null;
+  let at = headerEnd + 1;
+  for (let j = 0; j < k; j++) at += lines[j].length + 1;
+  at += indent + column;
+  return raw.slice(at, at + 3) === value.slice(offset, offset + 3) ? at : null;
 }
 
 /** How GitHub names a step without a name: `Run <first line of the script>` or `Run <action>`. */

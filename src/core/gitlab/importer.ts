@@ -14,7 +14,7 @@ import { pipelineVariables, staticVariables } from './predefined';
 import { PROJECT_VARIABLES_FILE, readProjectVariables, scopedValue, type ProjectVariable } from './projectVariables';
 import { resolvePipeline, type ResolvedJob } from './resolve';
 import { expandKnown } from './variables';
-import { Problems } from './yaml';
+import { fileLoc, Problems } from './yaml';
 
 export const GITLAB_CI_FILE = '.gitlab-ci.yml';
 export const GITLAB_PIPELINE_ID = 'gitlab-ci';
@@ -51,7 +51,14 @@ export class GitlabPipeline implements ImportedPipeline {
   /** Reads the pipeline for this run and plans it (the files are read again: a run uses what is on disk now). */
   async prepare(request: RunRequest, ctx: PlanContext): Promise<PreparedRun | { error: string; problems: Problem[] }> {
     const problems = new Problems();
-    const text = (await this.files.readFile(this.file.path)) ?? this.file.text;
+    let text: string;
+    try {
+      text = (await this.files.readFile(this.file.path)) ?? this.file.text;
+    } catch (e) {
+      // The file became a symlink out of the project, a FIFO... since it was listed: nothing runs.
+      problems.error(fileLoc(this.file.path), (e as Error).message);
+      return { error: (e as Error).message, problems: problems.list };
+    }
     const project = await readProjectFile(this.files, problems);
     const pipelineId = Math.floor(Date.now() / 1000) % 1_000_000_000;
     const predefined = pipelineVariables({ folder: ctx.folder, configPath: this.file.path, git: ctx.git, pipelineId });
@@ -59,7 +66,13 @@ export class GitlabPipeline implements ImportedPipeline {
     const unset = request.unsetVariables ?? [];
     const includeVars: Record<string, string> = { ...predefined, ...projectDefaults(project), ...given };
     for (const u of unset) delete includeVars[u];
-    const loaded = await loadConfig({ path: this.file.path, text }, { readFile: this.files.readFile, listFiles: this.files.listFiles, variables: includeVars, preview: false }, problems);
+    const repositoryVariables = new Set(Object.keys(projectDefaults(project)));
+    const runVariables = new Set(Object.keys(given));
+    const loaded = await loadConfig(
+      { path: this.file.path, text },
+      { readFile: this.files.readFile, listFiles: this.files.listFiles, variables: includeVars, preview: false, repositoryVariables, runVariables },
+      problems,
+    );
     const config = readConfig(loaded, problems);
     if (!config || problems.hasErrors) return { error: errorSummary(this.file.path, problems.list), problems: problems.list };
     const resolved = await resolvePipeline(config, {
@@ -105,7 +118,8 @@ export async function importGitlabCi(file: SourceFile, ctx: ImportContext): Prom
   const problems = new Problems();
   const project = await readProjectFile(ctx, problems);
   const variables = { ...staticVariables(file.path), ...projectDefaults(project) };
-  const loaded = await loadConfig(file, { readFile: ctx.readFile, listFiles: ctx.listFiles, variables, preview: true }, problems);
+  const repositoryVariables = new Set(Object.keys(projectDefaults(project)));
+  const loaded = await loadConfig(file, { readFile: ctx.readFile, listFiles: ctx.listFiles, variables, preview: true, repositoryVariables }, problems);
   const config = readConfig(loaded, problems);
   const dependsOn = [...new Set([...loaded.included, PROJECT_VARIABLES_FILE])].filter((f) => f !== file.path);
   const result = { pipelines: [] as GitlabPipeline[], environments: [], problems: sortProblems(problems.list), dependsOn };
@@ -177,7 +191,13 @@ function stepDefs(job: GitlabJob): StepDef[] {
 }
 
 async function readProjectFile(ctx: ImportContext, problems: Problems): Promise<ProjectVariable[]> {
-  const text = await ctx.readFile(PROJECT_VARIABLES_FILE);
+  let text: string | null;
+  try {
+    text = await ctx.readFile(PROJECT_VARIABLES_FILE);
+  } catch (e) {
+    problems.error(fileLoc(PROJECT_VARIABLES_FILE), (e as Error).message);
+    return [];
+  }
   return text === null ? [] : readProjectVariables(text, problems);
 }
 

@@ -168,7 +168,7 @@ const BLOCK = /\$\[\[\s*(.*?)\s*\]\]/g;
  * Replaces `$[[ inputs.x ]]` in every string of `body` (keys included). A string that is exactly one block takes
  * the input's own type (a list input becomes a list); inside a longer string the value is written as text.
  */
-export function interpolate(body: Val, inputs: Map<string, Val>, problems: Problems, expandVars: (s: string) => string): Val {
+export function interpolate(body: Val, inputs: Map<string, Val>, problems: Problems, expandVars: (s: string, loc: Loc) => string): Val {
   const one = (inner: string, loc: Loc): Val | null => {
     const parts = inner.split('|').map((p) => p.trim());
     const m = /^inputs\.([A-Za-z0-9_-]+)$/.exec(parts[0]);
@@ -191,7 +191,7 @@ export function interpolate(body: Val, inputs: Map<string, Val>, problems: Probl
       text ??= plainText(v);
       const call = /^([a-z_]+)(?:\((.*)\))?$/.exec(fn);
       const args = call?.[2]?.split(',').map((a) => a.trim()) ?? [];
-      if (call?.[1] === 'expand_vars') text = expandVars(text);
+      if (call?.[1] === 'expand_vars') text = expandVars(text, loc);
       else if (call?.[1] === 'posix_escape') text = text.replace(/[^A-Za-z0-9_\-.,:/@\n]/g, '\\$&');
       else if (call?.[1] === 'truncate' && args.length === 2 && args.every((a) => /^\d+$/.test(a))) text = text.substr(Number(args[0]), Number(args[1]));
       else {

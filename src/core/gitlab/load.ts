@@ -4,7 +4,8 @@
 import { interpolate, readSpec, resolveInputs } from './inputs';
 import { ValReader } from './reader';
 import { firstMatch, readRules } from './rules';
-import { expandKnown } from './variables';
+import { SAFE_PREDEFINED } from './predefined';
+import { expandKnown, referencedVariables } from './variables';
 import { deepMerge, describeVal, fileLoc, flatten, isNull, mapVal, parseGitlabYaml, type Loc, type MapVal, type Problems, type Val } from './yaml';
 
 export interface LoadContext {
@@ -12,6 +13,13 @@ export interface LoadContext {
   listFiles(glob: string): Promise<string[]>;
   /** Variables usable in include paths and include:rules (predefined, project and run variables). */
   variables: Record<string, string>;
+  /**
+   * Variables whose values come from the repository itself (project variables file), not overridden by run
+   * variables; expand_vars on any other (branch names, commit messages, --variable values…) is warned about.
+   */
+  repositoryVariables?: ReadonlySet<string>;
+  /** Variables given for this run (--variable, trigger variables): from outside, whatever their name. */
+  runVariables?: ReadonlySet<string>;
   /**
    * True before a run, when git facts and run variables are not known yet: an include path that still refers to
    * an unknown variable is reported as resolved at run time instead of as a missing file.
@@ -64,7 +72,10 @@ export async function loadConfig(entry: { path: string; text: string }, ctx: Loa
       const values = resolveInputs(specs, inputs, at ?? parsed.header.loc, file, problems);
       if (!values) return null;
       const before = problems.list.length;
-      body = interpolate(body, values, problems, (s) => expandKnown(s, ctx.variables));
+      body = interpolate(body, values, problems, (s, loc) => {
+        warnOutsideExpansion(s, loc, ctx, problems);
+        return expandKnown(s, ctx.variables);
+      });
       if (problems.list.slice(before).some((p) => p.severity === 'error')) return null;
     } else if (inputs && inputs.entries.size > 0 && at) {
       problems.error(at, `inputs are given, but ${file} has no spec:inputs header declaring them`);
@@ -170,7 +181,15 @@ export async function loadConfig(entry: { path: string; text: string }, ctx: Loa
         if (count === MAX_INCLUDES + 1) problems.error(loc, `more than ${MAX_INCLUDES} includes (GitLab's limit)`);
         continue;
       }
-      const text = await ctx.readFile(file);
+      let text: string | null;
+      try {
+        text = await ctx.readFile(file);
+      } catch (e) {
+        // Outside the project (a symlink), not a regular file (a FIFO, /dev/zero) or too large: never read.
+        if (!out.included.includes(file)) out.included.push(file);
+        problems.error(loc, `include ${(e as Error).message}`);
+        continue;
+      }
       if (!out.included.includes(file)) out.included.push(file);
       if (text === null) {
         problems.error(loc, `include:local: file "${file}" does not exist`);
@@ -201,4 +220,21 @@ function includeItems(v: Val, problems: Problems): Val[] {
   if (v.t === 'map' || (v.t === 'scalar' && typeof v.value === 'string')) return [v];
   problems.error(v.loc, `include must be a file path, a mapping or a list of them, not ${describeVal(v)}`);
   return [];
+}
+
+/**
+ * `$[[ inputs.x | expand_vars ]]` pastes variable values into the configuration itself: in a `script:` line the
+ * value becomes shell code (as on GitLab). Said where it happens when a value may come from outside the repository.
+ */
+function warnOutsideExpansion(text: string, loc: Loc, ctx: LoadContext, problems: Problems): void {
+  const inside = (n: string) => !ctx.runVariables?.has(n) && (SAFE_PREDEFINED.has(n) || ctx.repositoryVariables?.has(n) === true);
+  const outside = [...new Set(referencedVariables(text))].filter((n) => !inside(n));
+  if (outside.length === 0) return;
+  const names = outside.map((n) => `$${n}`).join(', ');
+  problems.warn(
+    loc,
+    `expand_vars pastes the value of ${names} into the configuration; it comes from outside the repository (a branch or tag name, a commit message, ` +
+      `an author, a run variable), and in a script line it runs as shell code (as on GitLab). ` +
+      `Write ${outside.length === 1 ? `"$${outside[0]}"` : 'the variables'} in the script instead, without expand_vars: the shell reads the value as data`,
+  );
 }

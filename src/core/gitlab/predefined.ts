@@ -78,6 +78,16 @@ export function pipelineVariables(opts: { folder: string; configPath: string; gi
   return vars;
 }
 
+/**
+ * Predefined variables whose values cannot carry shell code (constants, numbers, hex SHAs, slugs): pasting them into
+ * the configuration (expand_vars) is harmless. Every other predefined value comes from git or the remote URL.
+ */
+export const SAFE_PREDEFINED: ReadonlySet<string> = new Set([
+  'CI', 'GITLAB_CI', 'CI_SERVER', 'CI_SERVER_PROTOCOL', 'CI_SERVER_NAME', 'CI_PROJECT_VISIBILITY', 'CI_PROJECT_PATH_SLUG',
+  'CI_COMMIT_SHA', 'CI_COMMIT_SHORT_SHA', 'CI_COMMIT_BEFORE_SHA', 'CI_COMMIT_REF_SLUG', 'CI_COMMIT_REF_PROTECTED',
+  'CI_PIPELINE_SOURCE', 'CI_PIPELINE_ID', 'CI_PIPELINE_IID', 'CI_PIPELINE_CREATED_AT', 'CI_JOB_TOKEN',
+]);
+
 /** Variables known before any run (for include rules and paths when a file is imported). */
 export function staticVariables(configPath: string): Record<string, string> {
   return { CI: 'true', GITLAB_CI: 'false', CI_SERVER: 'yes', CI_PIPELINE_SOURCE: 'push', CI_CONFIG_PATH: configPath };

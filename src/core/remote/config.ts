@@ -18,6 +18,14 @@ export const BUILDBOT_KEYS = ['url', 'builder', 'scheduler'] as const;
 
 export const DEFAULT_BUILDBOT_SCHEDULER = 'force';
 
+/** The default API host of an engine, where its tokens are issued. */
+export const DEFAULT_API_HOSTS: Readonly<Record<'github' | 'gitlab', string>> = { github: 'api.github.com', gitlab: 'gitlab.com' };
+
+/** How a user trusts an API host a repository names (the warning and the refusal say it). */
+export function trustApiHostHint(host: string): string {
+  return `trust it with "delivery remote … --trust-api-host ${host}" (or DELIVERY_TRUSTED_API_HOSTS=${host}), or confirm it in the editor`;
+}
+
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$/;
 const NAME = /^[A-Za-z0-9_.-]+$/;
 
@@ -65,6 +73,7 @@ export function readRemoteTarget(f: YamlFile, node: Node | undefined, pipelineId
       const host = readHost(g, 'github.com');
       const apiUrl = readApiUrl(g);
       if (repo === undefined || host === null || apiUrl === null) return null;
+      warnOtherApiHost(g, engine, apiUrl ?? githubApiUrl(host));
       return { engine, host, apiUrl: apiUrl ?? githubApiUrl(host), owner: parts[0], repo: parts[1], workflow };
     }
     case 'gitlab': {
@@ -78,6 +87,7 @@ export function readRemoteTarget(f: YamlFile, node: Node | undefined, pipelineId
       const host = readHost(g, 'gitlab.com');
       const apiUrl = readApiUrl(g);
       if (project === undefined || host === null || apiUrl === null) return null;
+      warnOtherApiHost(g, engine, apiUrl ?? gitlabApiUrl(host));
       return { engine, host, apiUrl: apiUrl ?? gitlabApiUrl(host), project };
     }
     case 'buildbot': {
@@ -96,6 +106,24 @@ export function readRemoteTarget(f: YamlFile, node: Node | undefined, pipelineId
       return { engine, url, builder, scheduler };
     }
   }
+}
+
+/**
+ * A repository that names another API host than the engine's own: its token is not sent there unless the host is
+ * the "origin" remote's or the user trusts it (checked where engines are made); say so where the host is named.
+ */
+function warnOtherApiHost(r: MapReader, engine: 'github' | 'gitlab', apiUrl: string): void {
+  const host = new URL(apiUrl).host.toLowerCase();
+  if (host === DEFAULT_API_HOSTS[engine]) return;
+  const key = r.has('apiUrl') ? 'apiUrl' : 'host';
+  const token = engine === 'github' ? 'GitHub' : 'GitLab';
+  r.f.error(
+    r.at(key),
+    `${r.what}: "${key}" names the API host ${host}, not ${DEFAULT_API_HOSTS[engine]}: the ${token} token is sent there only when it is ` +
+      `the host of the "origin" remote or after you trust it: ${trustApiHostHint(host)}` +
+      (apiUrl.startsWith('http://') ? '; over plain http:// a token goes to loopback hosts only' : ''),
+    'warning',
+  );
 }
 
 function isProjectPath(p: string): boolean {

@@ -6,6 +6,7 @@ import type { CommandDeps, CommandSpec } from './types';
 import type { EnvironmentConfig } from '../../core/config/delivery';
 import type { FolderState } from '../workspaceModel';
 import { SECRET_NAME } from '../secrets';
+import { notificationText } from '../../core/sanitize';
 
 /** The environment a command acts on: a tree node, `{environment, folder?}`, or a quick pick (skipped when there is one and `single` allows it). */
 export async function environmentTarget(deps: CommandDeps, arg: unknown, placeHolder: string, single: 'pick' | 'ask' = 'ask'): Promise<{ state: FolderState; env: EnvironmentConfig } | undefined> {
@@ -15,7 +16,7 @@ export async function environmentTarget(deps: CommandDeps, arg: unknown, placeHo
   if (typeof arg === 'object' && arg !== null && typeof (arg as { environment?: unknown }).environment === 'string') {
     const a = arg as { environment: string; folder?: string };
     const found = all.find((x) => x.env.id === a.environment && (!a.folder || x.state.folder.uri.fsPath === a.folder));
-    if (!found) void vscode.window.showErrorMessage(`No environment "${a.environment}" in delivery.yml.`);
+    if (!found) void vscode.window.showErrorMessage(notificationText(`No environment "${a.environment}" in delivery.yml.`));
     return found;
   }
   if (all.length === 0) {
@@ -50,7 +51,7 @@ export const selectStatusEnvironment: CommandSpec = {
 };
 
 function flowDeps(deps: CommandDeps): DeployFlowDeps {
-  return { envs: deps.envs, log: deps.log, showDiff: async (state, envId, ref) => void (await deps.board.showDiff(state, envId, ref)) };
+  return { envs: deps.envs, log: deps.log, apiHosts: deps.remote.apiHosts, showDiff: async (state, envId, ref) => void (await deps.board.showDiff(state, envId, ref)) };
 }
 
 function refArg(arg: unknown, key: 'ref' | 'to'): string | undefined {
@@ -92,12 +93,12 @@ export const diff: CommandSpec = {
     const t = await environmentTarget(deps, arg, 'Environment to compare with the local checkout', 'pick');
     if (!t) return undefined;
     if (!t.env.version) {
-      void vscode.window.showErrorMessage(`${t.env.name} has no "version" in delivery.yml, so what it runs is unknown.`);
+      void vscode.window.showErrorMessage(notificationText(`${t.env.name} has no "version" in delivery.yml, so what it runs is unknown.`));
       return undefined;
     }
     const to = refArg(arg, 'to');
     if (to !== undefined && !deps.envs.find(t.state.folder.uri.fsPath, to)) {
-      void vscode.window.showErrorMessage(`No environment "${to}" to compare ${t.env.name} with.`);
+      void vscode.window.showErrorMessage(notificationText(`No environment "${to}" to compare ${t.env.name} with.`));
       return undefined;
     }
     return deps.board.showDiff(t.state, t.env.id, refArg(arg, 'ref'), to);
@@ -153,7 +154,7 @@ export const setSecret: CommandSpec = {
       (await vscode.window.showInputBox({ title: `Set Secret ${name}`, prompt: 'Stored in the OS keychain (VS Code SecretStorage); never written to a file', password: true, ignoreFocusOut: true }));
     if (value === undefined || value === '') return undefined;
     await deps.secrets.set(name, value);
-    if (given === undefined) void vscode.window.showInformationMessage(`Secret ${name} stored.`);
+    if (given === undefined) void vscode.window.showInformationMessage(notificationText(`Secret ${name} stored.`));
     return name;
   },
 };
@@ -165,7 +166,7 @@ export const deleteSecret: CommandSpec = {
     const name = preset ?? (await vscode.window.showInputBox({ title: 'Delete Secret', prompt: 'Name of the secret to delete' }));
     if (!name || !SECRET_NAME.test(name)) return undefined;
     await deps.secrets.delete(name);
-    void vscode.window.showInformationMessage(`Secret ${name} deleted.`);
+    void vscode.window.showInformationMessage(notificationText(`Secret ${name} deleted.`));
     return name;
   },
 };

@@ -6,6 +6,7 @@ import { deleteSecret, deploy, diff, openUrl, promote, refreshEnvironments, roll
 import type { CommandDeps, CommandSpec } from './types';
 import { cancelRemote, openRemoteInBrowser, refreshRemote, rerunRemote, showRemoteLog, showRemoteRun, triggerRemote } from './remote';
 import { COMMAND_IDS, type CommandId } from './ids';
+import { notificationText } from '../../core/sanitize';
 
 /** Keyed by id and typed against COMMAND_IDS: a contributed command without an implementation does not compile. */
 export const COMMANDS: Record<CommandId, CommandSpec> = {
@@ -48,7 +49,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         if (e instanceof vscode.CancellationError || (e as Error)?.name === 'AbortError') return undefined;
         deps.log.error(`${id} failed`, e);
         const show = 'Show Log';
-        void vscode.window.showErrorMessage(`Software Delivery: ${(e as Error)?.message ?? String(e)}`, show).then((c) => {
+        void vscode.window.showErrorMessage(notificationText(`Software Delivery: ${(e as Error)?.message ?? String(e)}`), show).then((c) => {
           if (c === show) deps.log.channel.show(true);
         });
         return undefined;

@@ -5,6 +5,7 @@ import type { FolderState } from '../workspaceModel';
 import { pipelineKey } from '../workspaceModel';
 import { JobNode, PipelineNode } from '../views/pipelinesTree';
 import type { CommandDeps } from './types';
+import { notificationText } from '../../core/sanitize';
 
 export interface PipelineTarget {
   state: FolderState;
@@ -31,7 +32,7 @@ export async function pipelineTarget(deps: CommandDeps, arg: unknown, placeHolde
           ? pipelines.find((p) => p.def.id === arg.pipeline || `${p.def.source.kind}:${p.def.id}` === arg.pipeline)
           : undefined;
     if (!state || !found) {
-      void vscode.window.showErrorMessage(`No such pipeline: ${String(arg.pipelineKey ?? arg.pipeline)} in ${arg.folder}`);
+      void vscode.window.showErrorMessage(notificationText(`No such pipeline: ${String(arg.pipelineKey ?? arg.pipeline)} in ${arg.folder}`));
       return undefined;
     }
     const jobs = Array.isArray(arg.jobs) ? arg.jobs.filter((j): j is string => typeof j === 'string') : undefined;

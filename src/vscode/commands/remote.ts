@@ -12,6 +12,7 @@ import { JobNode, PipelineNode, RemoteJobNode, RemoteRunNode, RemoteRunsNode } f
 import { pipelineKey } from '../workspaceModel';
 import { pipelineTarget } from './pick';
 import type { CommandDeps, CommandSpec } from './types';
+import { notificationText } from '../../core/sanitize';
 
 const PRESETS_KEY = 'delivery.remote.presets';
 
@@ -75,7 +76,7 @@ export const triggerRemote: CommandSpec = {
     const t = await remoteTarget(deps, arg);
     if (!t) return undefined;
     if (!RemoteService.canHaveRemote(t.ref.pipeline)) {
-      void vscode.window.showErrorMessage(`${t.ref.pipeline.def.name} has no "remote:" in delivery.yml, so it runs only locally.`);
+      void vscode.window.showErrorMessage(notificationText(`${t.ref.pipeline.def.name} has no "remote:" in delivery.yml, so it runs only locally.`));
       return undefined;
     }
     const key = `${t.ref.state.folder.uri.fsPath}#${pipelineKey(t.ref.pipeline)}`;
@@ -85,7 +86,7 @@ export const triggerRemote: CommandSpec = {
     let inputs: Record<string, string> | null = isRecord(arg) && isRecord(arg.inputs) ? (Object.fromEntries(Object.entries(arg.inputs).map(([k, v]) => [k, String(v)])) as Record<string, string>) : null;
     const declared = await deps.remote.inputs(t.ref);
     if ('error' in declared) {
-      void vscode.window.showErrorMessage(`${t.ref.pipeline.def.name}: ${declared.error}`);
+      void vscode.window.showErrorMessage(notificationText(`${t.ref.pipeline.def.name}: ${declared.error}`));
       return undefined;
     }
     if (inputs === null) {
@@ -114,7 +115,7 @@ export const triggerRemote: CommandSpec = {
     const check = checkInputs(declared, inputs);
     const refuse = (why: string) => {
       deps.log.warn(`cannot trigger ${t.ref.pipeline.def.name}: ${why}`);
-      void vscode.window.showErrorMessage(`Cannot trigger ${t.ref.pipeline.def.name}: ${why}`);
+      void vscode.window.showErrorMessage(notificationText(`Cannot trigger ${t.ref.pipeline.def.name}: ${why}`));
       return undefined;
     };
     if (check.errors.length) return refuse(check.errors.join('; '));
@@ -122,7 +123,7 @@ export const triggerRemote: CommandSpec = {
     if ('error' in run) return refuse(run.error);
     await deps.context.workspaceState.update(PRESETS_KEY, { ...presets, [key]: { ...mine, 'last used': { ref: gitRef, inputs } } });
     const save = 'Save Inputs as Preset';
-    void vscode.window.showInformationMessage(`Triggered ${t.ref.pipeline.def.name} #${run.number ?? run.id} on ${gitRef}.`, save).then(async (c) => {
+    void vscode.window.showInformationMessage(notificationText(`Triggered ${t.ref.pipeline.def.name} #${run.number ?? run.id} on ${gitRef}.`), save).then(async (c) => {
       if (c !== save) return;
       const name = await vscode.window.showInputBox({ prompt: 'Preset name', validateInput: (v) => (v.trim() ? null : 'a name') });
       if (!name) return;
@@ -150,7 +151,7 @@ export const cancelRemote: CommandSpec = {
     const t = await remoteTarget(deps, arg);
     if (!t?.runId) return undefined;
     const err = await deps.remote.cancel(t.ref, t.runId);
-    if (err) void vscode.window.showErrorMessage(`Cannot cancel: ${err}`);
+    if (err) void vscode.window.showErrorMessage(notificationText(`Cannot cancel: ${err}`));
     return err === null;
   },
 };
@@ -162,7 +163,7 @@ export const rerunRemote: CommandSpec = {
     if (!t?.runId) return undefined;
     const r = await deps.remote.rerunFailed(t.ref, t.runId);
     if ('error' in r) {
-      void vscode.window.showErrorMessage(`Cannot rerun: ${r.error}`);
+      void vscode.window.showErrorMessage(notificationText(`Cannot rerun: ${r.error}`));
       return undefined;
     }
     await deps.board.showRemoteRun(t.ref, r.id);

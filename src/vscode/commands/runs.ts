@@ -4,6 +4,7 @@ import { requireTrust } from '../trust';
 import { JobNode, PipelineNode } from '../views/pipelinesTree';
 import { pipelineTarget } from './pick';
 import type { CommandDeps, CommandSpec } from './types';
+import { notificationText } from '../../core/sanitize';
 
 async function startRun(deps: CommandDeps, arg: unknown, jobsOnly: boolean): Promise<string | undefined> {
   if (!requireTrust('run pipelines')) return undefined;
@@ -23,7 +24,7 @@ async function startRun(deps: CommandDeps, arg: unknown, jobsOnly: boolean): Pro
     const show = 'Show Problems';
     void vscode.window
       .showErrorMessage(
-        `${target.pipeline.def.source.file} has ${errors.length} error${errors.length === 1 ? '' : 's'} (first: line ${errors[0].line}: ${errors[0].message}). Nothing was run.`,
+        notificationText(`${target.pipeline.def.source.file} has ${errors.length} error${errors.length === 1 ? '' : 's'} (first: line ${errors[0].line}: ${errors[0].message}). Nothing was run.`),
         show,
       )
       .then((choice) => choice === show && vscode.commands.executeCommand('workbench.actions.view.problems'));
@@ -74,7 +75,7 @@ export const rerunFailed: CommandSpec = {
     const known = new Set(target.pipeline.def.jobs.map((j) => j.id));
     const jobs = failed.filter((id) => known.has(id));
     if (jobs.length === 0) {
-      void vscode.window.showInformationMessage(`${target.pipeline.def.name}: no failed jobs in the last run.`);
+      void vscode.window.showInformationMessage(notificationText(`${target.pipeline.def.name}: no failed jobs in the last run.`));
       return undefined;
     }
     return startRun(deps, { folder, pipelineKey: `${target.pipeline.def.source.file}#${target.pipeline.def.id}`, jobs }, false);

@@ -1,6 +1,7 @@
 // Commands that show things: the panel, logs, definitions, the output channel; and refresh.
 import * as vscode from 'vscode';
 import type { CommandDeps, CommandSpec } from './types';
+import { notificationText } from '../../core/sanitize';
 
 export const refresh: CommandSpec = {
   id: 'delivery.refresh',
@@ -38,7 +39,7 @@ export const showLog: CommandSpec = {
       await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false });
       await vscode.languages.setTextDocumentLanguage(doc, 'log');
     } catch (e) {
-      void vscode.window.showErrorMessage(`Cannot open the log ${logFile}: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(notificationText(`Cannot open the log ${logFile}: ${(e as Error).message}`));
     }
   },
 };

@@ -10,10 +10,12 @@ import { shortSha } from '../../core/environments/diff';
 import { formatDuration } from '../../core/duration';
 import type { EnvironmentConfig } from '../../core/config/delivery';
 import type { DeployAction, DeployRecord } from '../../shared/model';
+import { notificationText } from '../../core/sanitize';
 import type { Log } from '../log';
 import { requireTrust } from '../trust';
 import type { FolderState } from '../workspaceModel';
 import type { EnvironmentService } from './environmentService';
+import type { ApiHostTrust } from '../remote/apiHostTrust';
 import { tokenHint, vscodeTokenProvider } from '../remote/tokens';
 
 export interface DeployTarget {
@@ -26,6 +28,8 @@ export interface DeployFlowDeps {
   log: Log;
   /** Opens the diff view for an environment (before a rollback, or from a notification). */
   showDiff(state: FolderState, envId: string, ref?: string): Promise<void>;
+  /** Confirms, once per workspace, an API host a delivery.yml names before a `workflow:` deploy sends it a token. */
+  apiHosts?: ApiHostTrust;
 }
 
 const VERB: Record<DeployAction, string> = { deploy: 'Deploy', rollback: 'Roll back', promote: 'Promote' };
@@ -40,20 +44,21 @@ export async function deployFlow(
   const { state, env } = target;
   const folder = state.folder.uri.fsPath;
   if (!env.deploy) {
-    void vscode.window.showErrorMessage(`${env.name} has no "deploy" in delivery.yml: say how to deploy it (command, ssh, gitPush, http or docker).`);
+    void vscode.window.showErrorMessage(notificationText(`${env.name} has no "deploy" in delivery.yml: say how to deploy it (command, ssh, gitPush, http or docker).`));
     return undefined;
   }
   const running = deps.envs.activeDeploy(folder, env.id);
   if (running) {
-    void vscode.window.showWarningMessage(`${env.name} is already being deployed (${running.step}).`);
+    void vscode.window.showWarningMessage(notificationText(`${env.name} is already being deployed (${running.step}).`));
     return undefined;
   }
   const { prepareDeploy, preparePromote, prepareRollback, startDeploy } = await features();
   const services: DeployServices = {
     stateDir: state.store.stateDir,
     secrets: deps.envs.secrets.resolver,
+    masker: deps.envs.secrets.masker,
     // `workflow:` deploys dispatch through a remote engine with the same tokens as the Pipelines tree.
-    remote: { tokens: vscodeTokenProvider(deps.envs.secrets), tokenHint },
+    remote: { tokens: vscodeTokenProvider(deps.envs.secrets), tokenHint, trustedApiHosts: deps.apiHosts?.trusted(), confirmApiHost: deps.apiHosts?.confirm, trustHint: deps.apiHosts?.hint },
   };
   const request = { folder, environment: env, trigger: 'vscode' as const, pipelines: state.snapshot?.pipelines ?? [] };
   const prep = await vscode.window.withProgress(
@@ -66,12 +71,12 @@ export async function deployFlow(
           : prepareDeploy({ ...request, ref: opts.ref, action }, services),
   );
   if ('error' in prep) {
-    void vscode.window.showErrorMessage(`Cannot ${VERB[action].toLowerCase()} ${env.name}: ${prep.error}`);
+    void vscode.window.showErrorMessage(notificationText(`Cannot ${VERB[action].toLowerCase()} ${env.name}: ${prep.error}`));
     return undefined;
   }
   if (prep.lockedBy) {
     const since = new Date(prep.lockedBy.startedAt).toLocaleString();
-    void vscode.window.showErrorMessage(`${env.name} is locked: ${prep.lockedBy.user} has been deploying it since ${since} (deploy ${prep.lockedBy.deployId}).`);
+    void vscode.window.showErrorMessage(notificationText(`${env.name} is locked: ${prep.lockedBy.user} has been deploying it since ${since} (deploy ${prep.lockedBy.deployId}).`));
     return undefined;
   }
   if (action === 'rollback') await deps.showDiff(state, env.id, prep.sha);
@@ -79,7 +84,7 @@ export async function deployFlow(
   if (!confirmed) return undefined;
   const started = await startDeploy(prep, services, { confirmed });
   if (!started.ok) {
-    void vscode.window.showErrorMessage(`${VERB[action]} ${env.name}: ${started.message}`);
+    void vscode.window.showErrorMessage(notificationText(`${VERB[action]} ${env.name}: ${started.message}`));
     return undefined;
   }
   const handle = started.handle;
@@ -116,7 +121,7 @@ async function confirm(prep: DeployPreparation, action: DeployAction): Promise<D
   if (warnings.length > 0) {
     const go = `${VERB[action]} Anyway`;
     const choice = await vscode.window.showWarningMessage(
-      `Really ${what}?`,
+      notificationText(`Really ${what}?`),
       { modal: true, detail: warnings.map((w) => `• ${w.message}`).join('\n') },
       go,
     );
@@ -151,11 +156,11 @@ function report(deps: DeployFlowDeps, target: DeployTarget, r: DeployRecord): vo
   const took = formatDuration(r.durationMs);
   if (r.status === 'success') {
     void vscode.window
-      .showInformationMessage(`${VERB[r.action]} ${shortSha(r.sha)} to ${env.name}: done in ${took}${r.health === 'up' ? ', healthy' : ''}.`, showLog, showDiff)
+      .showInformationMessage(notificationText(`${VERB[r.action]} ${shortSha(r.sha)} to ${env.name}: done in ${took}${r.health === 'up' ? ', healthy' : ''}.`), showLog, showDiff)
       .then(onChoice);
   } else if (r.status === 'cancelled') {
-    void vscode.window.showWarningMessage(`${VERB[r.action]} to ${env.name} was cancelled${r.reason ? `: ${r.reason}` : ''}.`, showLog).then(onChoice);
+    void vscode.window.showWarningMessage(notificationText(`${VERB[r.action]} to ${env.name} was cancelled${r.reason ? `: ${r.reason}` : ''}.`), showLog).then(onChoice);
   } else {
-    void vscode.window.showErrorMessage(`${VERB[r.action]} ${shortSha(r.sha)} to ${env.name} failed: ${r.reason ?? 'see the log'}`, showLog, showDiff).then(onChoice);
+    void vscode.window.showErrorMessage(notificationText(`${VERB[r.action]} ${shortSha(r.sha)} to ${env.name} failed: ${r.reason ?? 'see the log'}`), showLog, showDiff).then(onChoice);
   }
 }

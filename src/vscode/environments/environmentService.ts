@@ -61,7 +61,7 @@ export class EnvironmentService implements vscode.Disposable {
 
   /** The probing service (loaded with the environments code on first use), its cache shared by every caller. */
   statusService(): Promise<EnvironmentStatusService> {
-    this.statusServiceLoading ??= features().then((f) => new f.EnvironmentStatusService({ secrets: this.secrets.resolver }));
+    this.statusServiceLoading ??= features().then((f) => new f.EnvironmentStatusService({ secrets: this.secrets.resolver, masker: this.secrets.masker }));
     return this.statusServiceLoading;
   }
 

@@ -22,6 +22,7 @@ import type { Log } from '../log';
 import type { RunManager } from '../runManager';
 import { isTrusted } from '../trust';
 import { pipelineKey, type WorkspaceModel } from '../workspaceModel';
+import { notificationText } from '../../core/sanitize';
 
 export const BOARD_VIEW_TYPE = 'delivery.board';
 const PATCH_INTERVAL_MS = 100;
@@ -196,14 +197,14 @@ export class BoardController implements vscode.Disposable {
       case 'cancelRun':
         if (this.remoteShown && msg.runId === this.remoteViewId()) {
           const err = await this.remote.cancel(this.remoteShown.ref, this.remoteShown.runId);
-          if (err) void vscode.window.showErrorMessage(`Cannot cancel the run: ${err}`);
+          if (err) void vscode.window.showErrorMessage(notificationText(`Cannot cancel the run: ${err}`));
         } else this.runs.cancel(msg.runId);
         return;
       case 'rerun': {
         if (this.remoteShown && msg.runId === this.remoteViewId()) {
           const shown = this.remoteShown;
           const r = await this.remote.rerunFailed(shown.ref, shown.runId);
-          if ('error' in r) void vscode.window.showErrorMessage(`Cannot rerun: ${r.error}`);
+          if ('error' in r) void vscode.window.showErrorMessage(notificationText(`Cannot rerun: ${r.error}`));
           else await this.showRemoteRun(shown.ref, r.id);
           return;
         }

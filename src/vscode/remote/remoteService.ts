@@ -14,7 +14,9 @@ import type { Log } from '../log';
 import type { Secrets } from '../secrets';
 import { isTrusted } from '../trust';
 import { pipelineKey, type FolderState } from '../workspaceModel';
+import { ApiHostTrust } from './apiHostTrust';
 import { tokenHint, vscodeTokenProvider } from './tokens';
+import { notificationText } from '../../core/sanitize';
 
 export interface RemoteRef {
   state: FolderState;
@@ -36,12 +38,16 @@ export class RemoteService implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly tokens;
+  /** API hosts a delivery.yml names: the token goes there after a confirmation remembered per workspace. */
+  readonly apiHosts: ApiHostTrust;
 
   constructor(
     secrets: Secrets,
     private readonly log: Log,
+    workspaceState: vscode.Memento,
   ) {
     this.tokens = vscodeTokenProvider(secrets);
+    this.apiHosts = new ApiHostTrust(workspaceState);
   }
 
   key(ref: RemoteRef): string {
@@ -67,6 +73,10 @@ export class RemoteService implements vscode.Disposable {
         try {
           const engine = createRemoteEngine(r.target, {
             tokens: this.tokens,
+            origin: r.origin,
+            trustedApiHosts: this.apiHosts.trusted(),
+            confirmApiHost: this.apiHosts.confirm,
+            trustHint: this.apiHosts.hint,
             tokenHint,
             actor: (await headInfo(folder).catch(() => null))?.author?.name ?? undefined,
             http: networkSettings(loadCa),
@@ -86,6 +96,7 @@ export class RemoteService implements vscode.Disposable {
     for (const r of this.resolved.values()) void r.then((x) => 'engine' in x && x.engine.dispose());
     this.resolved.clear();
     this.runsCache.clear();
+    this.apiHosts.forgetRefusals();
   }
 
   cachedRuns(ref: RemoteRef): RemoteRun[] | undefined {
@@ -183,11 +194,11 @@ export class RemoteService implements vscode.Disposable {
       if (c === open && s.run.url) void vscode.env.openExternal(vscode.Uri.parse(s.run.url));
       if (c === board) void vscode.commands.executeCommand('delivery.remote.showRun', { folder: ref.state.folder.uri.fsPath, pipelineKey: pipelineKey(ref.pipeline), runId: s.run.id });
     };
-    if (s.run.status === 'success') void vscode.window.showInformationMessage(`${name} succeeded.`, ...actions).then(onChoice);
+    if (s.run.status === 'success') void vscode.window.showInformationMessage(notificationText(`${name} succeeded.`), ...actions).then(onChoice);
     else {
       const failed = s.jobs.filter((j) => j.status === 'failed').map((j) => j.name);
       void vscode.window
-        .showErrorMessage(`${name} ${s.run.status}${failed.length ? `: ${failed.join(', ')}` : ''}.`, ...actions)
+        .showErrorMessage(notificationText(`${name} ${s.run.status}${failed.length ? `: ${failed.join(', ')}` : ''}.`), ...actions)
         .then(onChoice);
     }
   }

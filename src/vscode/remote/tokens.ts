@@ -13,13 +13,16 @@ export function vscodeTokenProvider(secrets: Secrets): TokenProvider {
       const provider = host === 'github.com' ? 'github' : 'github-enterprise';
       try {
         const session = await vscode.authentication.getSession(provider, GITHUB_SCOPES, { silent: true });
-        if (session) return session.accessToken;
+        if (session) {
+          secrets.masker.add(session.accessToken);
+          return session.accessToken;
+        }
       } catch {
         // No such provider (e.g. in a web host without GitHub auth): fall back to the secret.
       }
-      return secrets.resolver('GITHUB_TOKEN');
+      return secrets.token('GITHUB_TOKEN');
     }
-    if (engine === 'gitlab') return secrets.resolver('GITLAB_TOKEN');
+    if (engine === 'gitlab') return secrets.token('GITLAB_TOKEN');
     return undefined;
   };
 }

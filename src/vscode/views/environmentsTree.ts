@@ -7,6 +7,7 @@ import { shortSha } from '../../core/environments/diff';
 import { deployIndicator } from '../../core/environments/indicator';
 import type { CommitInfo, DeployRecord } from '../../shared/model';
 import type { EnvironmentService } from '../environments/environmentService';
+import { markdownText, plainText } from '../../core/sanitize';
 import { isTrusted } from '../trust';
 import type { FolderState, WorkspaceModel } from '../workspaceModel';
 import { statusIcon } from './icons';
@@ -76,7 +77,7 @@ export class EnvironmentNode extends EnvironmentTreeNode implements RefreshableR
     } else if (status) parts.push(status.deployed.error ? 'unknown' : 'no version');
     if (status && status.health !== 'unknown') parts.push(status.health);
     if (!active && history[0]) parts.push(`${history[0].user.split('@')[0]} ${ago(history[0].startedAt)}`);
-    item.description = parts.join(' · ');
+    item.description = plainText(parts.join(' · '), { oneLine: true });
     item.iconPath = active
       ? new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue'))
       : status?.health === 'down' || history[0]?.status === 'failed'
@@ -87,7 +88,11 @@ export class EnvironmentNode extends EnvironmentTreeNode implements RefreshableR
             ? new vscode.ThemeIcon('question', new vscode.ThemeColor('list.warningForeground'))
             : new vscode.ThemeIcon(e.protected ? 'lock' : 'server-environment', status?.health === 'up' ? new vscode.ThemeColor('testing.iconPassed') : undefined);
     const model = deployIndicator(e, status, active ? { step: active.step, sha: active.handle.record.sha } : null, history[0] ?? null);
-    const md = new vscode.MarkdownString(`${model.tooltip}${e.url ? `\n\n${e.url}` : ''}${e.promotesFrom ? `\n\nPromotes from \`${e.promotesFrom}\`` : ''}${isTrusted() ? '' : '\n\n$(shield) Untrusted workspace: not probed, nothing deploys.'}`, true);
+    // model.tooltip escapes what targets said; the URL and names come from the repository: escaped too. Untrusted
+    // Markdown: no command links, no HTML.
+    const md = new vscode.MarkdownString(`${model.tooltip}${e.url ? `\n\n${markdownText(e.url)}` : ''}${e.promotesFrom ? `\n\nPromotes from ${markdownText(e.promotesFrom)}` : ''}${isTrusted() ? '' : '\n\n$(shield) Untrusted workspace: not probed, nothing deploys.'}`, true);
+    md.isTrusted = false;
+    md.supportHtml = false;
     item.tooltip = md;
     const tokens = ['environment'];
     if (e.deploy && isTrusted()) tokens.push('canDeploy');
@@ -148,9 +153,9 @@ class CommitNode extends EnvironmentTreeNode {
   }
   treeItem(): vscode.TreeItem {
     const c = this.commit;
-    const item = new vscode.TreeItem(c.subject, vscode.TreeItemCollapsibleState.None);
-    item.description = `${shortSha(c.sha)} · ${c.author}`;
-    item.tooltip = `${c.sha}\n${c.author}, ${c.date}\n\n${c.subject}`;
+    const item = new vscode.TreeItem(plainText(c.subject, { oneLine: true }), vscode.TreeItemCollapsibleState.None);
+    item.description = plainText(`${shortSha(c.sha)} · ${c.author}`, { oneLine: true });
+    item.tooltip = plainText(`${c.sha}\n${c.author}, ${c.date}\n\n${c.subject}`);
     item.iconPath = new vscode.ThemeIcon('git-commit');
     item.contextValue = 'commit';
     return item;
@@ -186,9 +191,9 @@ export class DeployNode extends EnvironmentTreeNode {
   treeItem(): vscode.TreeItem {
     const d = this.record;
     const item = new vscode.TreeItem(`${d.action} ${shortSha(d.sha)}`, vscode.TreeItemCollapsibleState.None);
-    item.description = `${d.status} · ${d.user} · ${ago(d.startedAt)} · ${formatDuration(d.durationMs)}`;
+    item.description = plainText(`${d.status} · ${d.user} · ${ago(d.startedAt)} · ${formatDuration(d.durationMs)}`, { oneLine: true });
     item.iconPath = statusIcon(d.status === 'running' ? 'running' : d.status === 'interrupted' ? 'interrupted' : d.status);
-    item.tooltip = `${d.action} ${d.sha} (${d.ref}) by ${d.user}\n${new Date(d.startedAt).toLocaleString()}, ${formatDuration(d.durationMs)}\nfrom ${d.previousSha ?? 'unknown'}${d.reason ? `\n${d.reason}` : ''}`;
+    item.tooltip = plainText(`${d.action} ${d.sha} (${d.ref}) by ${d.user}\n${new Date(d.startedAt).toLocaleString()}, ${formatDuration(d.durationMs)}\nfrom ${d.previousSha ?? 'unknown'}${d.reason ? `\n${d.reason}` : ''}`);
     const tokens = ['deploy'];
     if (d.logFile) tokens.push('hasLog');
     if (d.status === 'success' && isTrusted() && this.parent.env.deploy) tokens.push('canRollback');

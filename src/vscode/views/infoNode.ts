@@ -1,5 +1,6 @@
 // A one-line row that only says something ("No runs yet", why a probe failed), shared by both trees.
 import * as vscode from 'vscode';
+import { plainText } from '../../core/sanitize';
 
 export class InfoNode {
   constructor(
@@ -7,9 +8,10 @@ export class InfoNode {
     private readonly icon: string,
   ) {}
   treeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem(this.text, vscode.TreeItemCollapsibleState.None);
+    // The text may come from a target (why a probe failed): shown as plain text, control characters visible.
+    const item = new vscode.TreeItem(plainText(this.text, { oneLine: true }), vscode.TreeItemCollapsibleState.None);
     item.iconPath = new vscode.ThemeIcon(this.icon);
-    item.tooltip = this.text;
+    item.tooltip = plainText(this.text);
     item.contextValue = 'info';
     return item;
   }

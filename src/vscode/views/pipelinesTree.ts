@@ -7,6 +7,7 @@ import type { JobDef, JobRecord, Problem, RunRecord, SourceKind, StepDef } from 
 import type { RunManager } from '../runManager';
 import { RemoteService } from '../remote/remoteService';
 import type { RemoteJob, RemoteRun } from '../../core/remote/types';
+import { markdownText, plainText } from '../../core/sanitize';
 import { isTrusted } from '../trust';
 import { pipelineKey, type FolderState, type WorkspaceModel } from '../workspaceModel';
 import { statusIcon } from './icons';
@@ -110,7 +111,7 @@ export class ProblemNode extends PipelineTreeNode {
       p.severity === 'error' ? 'error' : 'warning',
       new vscode.ThemeColor(p.severity === 'error' ? 'list.errorForeground' : 'list.warningForeground'),
     );
-    item.tooltip = `${p.file}:${p.line}:${p.column}: ${p.message}`;
+    item.tooltip = plainText(`${p.file}:${p.line}:${p.column}: ${p.message}`);
     item.contextValue = `problem ${p.severity}`;
     item.command = { command: 'delivery.definition.open', title: 'Open Definition', arguments: [this] };
     return item;
@@ -167,7 +168,7 @@ export class PipelineNode extends PipelineTreeNode implements RefreshableRow {
           : run.status
       : def.source.file;
     const md = new vscode.MarkdownString(undefined, true);
-    md.appendMarkdown(`**${escapeMd(def.name)}** — \`${escapeMd(def.source.file)}\`\n\n`);
+    md.appendMarkdown(`**${escapeMd(def.name)}** — ${escapeMd(def.source.file)}\n\n`);
     md.appendMarkdown(`${def.jobs.length} job${def.jobs.length === 1 ? '' : 's'}${def.stages ? `, stages: ${def.stages.map(escapeMd).join(' → ')}` : ''}\n\n`);
     if (run) md.appendMarkdown(`Last run: **${run.status}** ${new Date(run.startedAt).toLocaleString()} (${formatDuration(run.durationMs)})${run.sha ? ` at \`${run.sha.slice(0, 7)}\`` : ''}\n\n`);
     if (this.hasErrors()) md.appendMarkdown('$(error) This file has errors: nothing runs until they are fixed (see Problems).');
@@ -258,8 +259,8 @@ export class JobNode extends PipelineTreeNode {
     if (job.unsupported) parts.push('unsupported locally');
     item.description = parts.join(' · ');
     const md = new vscode.MarkdownString(undefined, true);
-    md.appendMarkdown(`**${escapeMd(job.name)}**${job.stage ? ` — stage \`${escapeMd(job.stage)}\`` : ''}\n\n`);
-    if (job.needs.length) md.appendMarkdown(`Needs: ${job.needs.map((n) => `\`${escapeMd(n)}\``).join(', ')}\n\n`);
+    md.appendMarkdown(`**${escapeMd(job.name)}**${job.stage ? ` — stage ${escapeMd(job.stage)}` : ''}\n\n`);
+    if (job.needs.length) md.appendMarkdown(`Needs: ${job.needs.map((n) => `${escapeMd(n)}`).join(', ')}\n\n`);
     if (job.unsupported) md.appendMarkdown(`$(warning) Unsupported locally: ${escapeMd(job.unsupported)}\n\n`);
     if (rec) {
       md.appendMarkdown(`Last run: **${rec.status}**${rec.exitCode !== null ? ` (exit ${rec.exitCode})` : ''}, ${formatDuration(rec.durationMs)}${rec.attempts > 1 ? `, ${rec.attempts} attempts` : ''}\n\n`);
@@ -350,15 +351,16 @@ export class RemoteRunNode extends PipelineTreeNode {
   }
   treeItem(): vscode.TreeItem {
     const r = this.ctx.remote.knownState(this.parent.ref, this.run.id)?.run ?? this.run;
-    const item = new vscode.TreeItem(`#${r.number ?? r.id}${r.title ? ` ${r.title}` : ''}`, vscode.TreeItemCollapsibleState.Collapsed);
+    // Titles, branches and actors come from the remote service: plain text, control characters visible.
+    const item = new vscode.TreeItem(plainText(`#${r.number ?? r.id}${r.title ? ` ${r.title}` : ''}`, { oneLine: true }), vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `remote-run:${this.parent.parent.state.folder.uri.fsPath}:${this.parent.parent.key}:${r.id}`;
     item.iconPath = statusIcon(r.status === 'unknown' ? 'queued' : r.status);
     const start = r.startedAt ?? r.createdAt;
     const took = start !== null ? formatDuration((r.finishedAt ?? Date.now()) - start) : '';
-    item.description = [r.status, r.branch, r.sha?.slice(0, 7), took, r.actor].filter(Boolean).join(' · ');
-    item.tooltip = [`${r.title ?? `Run #${r.number ?? r.id}`}`, `${r.status} (${r.rawStatus})`, r.branch ? `branch ${r.branch}` : '', r.sha ? `commit ${r.sha}` : '', r.actor ? `by ${r.actor}` : '', r.event ? `event ${r.event}` : '', r.url ?? '']
+    item.description = plainText([r.status, r.branch, r.sha?.slice(0, 7), took, r.actor].filter(Boolean).join(' · '), { oneLine: true });
+    item.tooltip = plainText([`${r.title ?? `Run #${r.number ?? r.id}`}`, `${r.status} (${r.rawStatus})`, r.branch ? `branch ${r.branch}` : '', r.sha ? `commit ${r.sha}` : '', r.actor ? `by ${r.actor}` : '', r.event ? `event ${r.event}` : '', r.url ?? '']
       .filter(Boolean)
-      .join('\n');
+      .join('\n'));
     const tokens = ['remoteRun'];
     if (!isFinishedStatus(r.status)) tokens.push('remoteActive');
     if (r.status === 'failed' || r.status === 'cancelled') tokens.push('remoteFailed');
@@ -454,6 +456,7 @@ function firstLine(s: string): string {
   return line.length > 60 ? `${line.slice(0, 60)}…` : line;
 }
 
+/** Repository and run text in a Markdown tooltip: shown as it is, never as markup, icons or links. */
 function escapeMd(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+  return markdownText(s);
 }
