@@ -86,6 +86,11 @@ export class Masker {
     for (const v of values) this.add(v);
   }
 
+  /** Its values. Also what `with` reads from a Masker of another bundle (the lazily loaded features bundle has its own class, so `instanceof` fails). */
+  [Symbol.iterator](): Iterator<string> {
+    return this.values.values();
+  }
+
   add(value: string | undefined | null): void {
     if (!value || this.values.has(value)) return;
     const forms = maskedForms(value);

@@ -110,3 +110,15 @@ describe('security: the state folder and job logs', () => {
     assert.equal(fs.readFileSync(victim, 'utf8'), 'original\n', 'the file the link points at is unchanged');
   });
 });
+
+describe('security: maskers from two bundles', () => {
+  it('combine even when each bundle has its own Masker class (the extension and its lazily loaded features)', () => {
+    const file = require.resolve('../../src/core/secrets');
+    const first = require(file) as typeof import('../../src/core/secrets');
+    delete require.cache[file];
+    const second = require(file) as typeof import('../../src/core/secrets');
+    assert.notEqual(first.Masker, second.Masker, 'two classes, as in two bundles');
+    const combined = new first.Masker(['deploy-key-123']).with(new second.Masker(['session-token-456']));
+    assert.equal(combined.mask('a deploy-key-123 b session-token-456 c'), 'a *** b *** c');
+  });
+});
