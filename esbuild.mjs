@@ -66,7 +66,7 @@ function listTs(dir) {
 }
 
 if (tests) {
-  // Unit and integration tests import src/ by relative path; transpiling file by file keeps that layout in out/.
+  // Unit, system and integration tests import src/ by relative path; transpiling file by file keeps that layout in out/.
   builds.push({
     platform: 'node',
     format: 'cjs',
@@ -74,7 +74,7 @@ if (tests) {
     bundle: false,
     sourcemap: 'inline',
     logLevel: 'warning',
-    entryPoints: [...listTs('src'), ...listTs('test/unit'), ...listTs('test/integration'), ...listTs('test/integration-untrusted'), ...listTs('test/support')],
+    entryPoints: [...listTs('src'), ...listTs('test/unit'), ...listTs('test/system'), ...listTs('test/integration'), ...listTs('test/integration-untrusted'), ...listTs('test/support')],
     outdir: 'out',
     outbase: '.',
   });

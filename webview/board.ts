@@ -1,8 +1,9 @@
 // The stage board: stages as columns, jobs as cards (status, duration, tests, last log lines, actions).
 import type { RunPatch } from '../src/shared/protocol';
 import type { BoardState, JobView, RunView } from '../src/shared/views';
-import { formatDuration, h } from './dom';
-import { TAGS } from './toolkit';
+import { formatDuration } from '../src/shared/duration';
+import { h } from './dom';
+import { badge, button, progressRing } from './toolkit';
 import { send } from './vscodeApi';
 
 const TAIL_LINES = 20;
@@ -36,9 +37,9 @@ function renderPipelines(state: BoardState): HTMLElement {
   for (const p of state.pipelines) {
     const item = h('li', {}, h('span', { class: 'name' }, p.name), h('span', { class: 'folder' }, p.folderName));
     if (state.trusted) {
-      const button = h(TAGS.button, { appearance: 'secondary', 'data-action': 'run', title: `Run ${p.name}` }, 'Run');
-      button.addEventListener('click', () => send({ type: 'runPipeline', folder: p.folder, pipelineId: p.id }));
-      item.append(button);
+      const run = button('secondary', 'Run', { 'data-action': 'run', title: `Run ${p.name}` });
+      run.addEventListener('click', () => send({ type: 'runPipeline', folder: p.folder, pipelineId: p.id }));
+      item.append(run);
     }
     list.append(item);
   }
@@ -51,12 +52,12 @@ function renderHeader(run: RunView, trusted: boolean): HTMLElement {
   const duration = h('span', { id: 'run-duration', class: 'duration' }, formatDuration(run.durationMs));
   const actions = h('div', { class: 'actions' });
   if (trusted && run.status === 'running') {
-    const cancel = h(TAGS.button, { id: 'cancel-run', appearance: 'secondary' }, 'Cancel');
+    const cancel = button('secondary', 'Cancel', { id: 'cancel-run' });
     cancel.addEventListener('click', () => send({ type: 'cancelRun', runId: run.id }));
     actions.append(cancel);
   }
   if (trusted && run.status !== 'running' && run.stages.some((s) => s.jobs.some((j) => j.status === 'failed' || j.status === 'cancelled'))) {
-    const rerun = h(TAGS.button, { id: 'rerun-failed', appearance: 'secondary' }, 'Rerun failed');
+    const rerun = button('secondary', 'Rerun failed', { id: 'rerun-failed' });
     rerun.addEventListener('click', () => send({ type: 'rerun', runId: run.id, failedOnly: true }));
     actions.append(rerun);
   }
@@ -83,14 +84,14 @@ function renderStages(run: RunView): HTMLElement {
 
 function renderJob(runId: string, job: JobView): HTMLElement {
   const card = h('article', { class: `job status-${job.status}`, 'data-job': job.id, 'aria-label': `${job.name}: ${job.status}` });
-  const icon = job.status === 'running' ? h(TAGS.progressRing, { class: 'ring' }) : h('span', { class: 'icon', 'aria-hidden': 'true' }, STATUS_ICON[job.status] ?? '•');
+  const icon = job.status === 'running' ? progressRing({ class: 'ring' }) : h('span', { class: 'icon', 'aria-hidden': 'true' }, STATUS_ICON[job.status] ?? '•');
   card.append(
     h('header', {}, icon, h('span', { class: 'job-name' }, job.name), h('span', { class: 'job-status' }, statusText(job))),
     h('div', { class: 'meta' }, h('span', { class: 'job-duration' }, job.startedAt ? formatDuration(job.durationMs) : ''), testsBadge(job), job.attempts > 1 ? h('span', { class: 'attempts' }, `attempt ${job.attempts}`) : null),
     h('div', { class: 'reason' }, job.reason ?? ''),
     h('pre', { class: 'tail' }, job.tail.slice(-TAIL_LINES).join('\n')),
   );
-  const log = h(TAGS.button, { appearance: 'icon', 'aria-label': `Open the full log of ${job.name}`, title: 'Open full log', class: 'open-log' }, 'Log');
+  const log = button('icon', 'Log', { 'aria-label': `Open the full log of ${job.name}`, title: 'Open full log', class: 'open-log' });
   log.addEventListener('click', () => send({ type: 'openLog', runId, jobId: job.id }));
   card.querySelector('header')?.append(log);
   return card;
@@ -104,7 +105,7 @@ function testsBadge(job: Pick<JobView, 'tests'>): HTMLElement | null {
   if (!job.tests) return null;
   const t = job.tests;
   const passed = t.total - t.failed - t.errors - t.skipped;
-  return h(TAGS.badge, { class: 'tests', title: `${passed} passed, ${t.failed} failed, ${t.errors} errors, ${t.skipped} skipped` }, `${passed}/${t.total} tests`);
+  return badge(`${passed}/${t.total} tests`, { class: 'tests', title: `${passed} passed, ${t.failed} failed, ${t.errors} errors, ${t.skipped} skipped` });
 }
 
 export function applyPatch(root: HTMLElement, patch: RunPatch): boolean {

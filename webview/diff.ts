@@ -3,7 +3,7 @@
 import type { FileChange } from '../src/shared/model';
 import type { DiffView } from '../src/shared/views';
 import { h } from './dom';
-import { TAGS } from './toolkit';
+import { progressRing } from './toolkit';
 import { send } from './vscodeApi';
 
 const ROW_HEIGHT = 24;
@@ -17,7 +17,7 @@ export function renderDiff(root: HTMLElement, view: DiffView | null, loading: bo
   expanded.clear();
   root.replaceChildren();
   if (loading) {
-    root.append(h('p', { class: 'empty' }, h(TAGS.progressRing, { class: 'ring' }), ' Computing the diff…'));
+    root.append(h('p', { class: 'empty' }, progressRing({ class: 'ring' }), ' Computing the diff…'));
     return;
   }
   if (error) {

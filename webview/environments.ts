@@ -1,13 +1,14 @@
 // The environments overview: environment × deployed commit × distance × health × last deploy.
 import type { EnvironmentRow } from '../src/shared/views';
-import { formatDuration, h } from './dom';
-import { TAGS } from './toolkit';
+import { formatDuration } from '../src/shared/duration';
+import { h } from './dom';
+import { button, progressRing } from './toolkit';
 import { send } from './vscodeApi';
 
 export function renderEnvironments(root: HTMLElement, rows: EnvironmentRow[], loading: boolean, trusted: boolean): void {
   root.replaceChildren();
-  const header = h('header', { class: 'run-header' }, h('h2', {}, 'Environments'), loading ? h(TAGS.progressRing, { class: 'ring' }) : null);
-  const refresh = h(TAGS.button, { id: 'refresh-envs', appearance: 'secondary' }, 'Refresh');
+  const header = h('header', { class: 'run-header' }, h('h2', {}, 'Environments'), loading ? progressRing({ class: 'ring' }) : null);
+  const refresh = button('secondary', 'Refresh', { id: 'refresh-envs' });
   refresh.addEventListener('click', () => send({ type: 'refreshEnvironments' }));
   header.append(h('div', { class: 'actions' }, refresh));
   root.append(header);
@@ -56,16 +57,16 @@ function renderRow(row: EnvironmentRow, trusted: boolean): HTMLElement {
     ),
   );
   const actions = h('td', { class: 'row-actions' });
-  const diff = h(TAGS.button, { appearance: 'secondary', 'data-action': 'diff' }, 'Diff');
+  const diff = button('secondary', 'Diff', { 'data-action': 'diff' });
   diff.addEventListener('click', () => send({ type: 'showDiff', folder: row.folder, environment: s.id }));
   actions.append(diff);
   if (row.promotesFrom) {
-    const promo = h(TAGS.button, { appearance: 'secondary', 'data-action': 'diff-promote', title: `What promoting ${row.promotesFrom} to ${s.name} brings` }, `Diff with ${row.promotesFrom}`);
+    const promo = button('secondary', `Diff with ${row.promotesFrom}`, { 'data-action': 'diff-promote', title: `What promoting ${row.promotesFrom} to ${s.name} brings` });
     promo.addEventListener('click', () => send({ type: 'showDiff', folder: row.folder, environment: s.id, to: row.promotesFrom! }));
     actions.append(promo);
   }
   if (trusted && row.canDeploy) {
-    const deploy = h(TAGS.button, { appearance: 'primary', 'data-action': 'deploy' }, 'Deploy');
+    const deploy = button('primary', 'Deploy', { 'data-action': 'deploy' });
     deploy.addEventListener('click', () => send({ type: 'deployEnvironment', folder: row.folder, environment: s.id }));
     actions.append(deploy);
   }

@@ -61,7 +61,7 @@ async function oneWindow(ctx, lib, { extensionDir, emptyDir, entry, folder, runD
     server = await lib.startCodeServer({
       baseDir: path.join(runDir, 'cs'),
       extensionsDir: extensions,
-      env: { BENCH_RESULTS_FILE: resultsFile, DELIVERY_STATE_DIR: path.join(runDir, 'state') },
+      env: { BENCH_RESULTS_FILE: resultsFile, DELIVERY_TEST_HOOKS: '1', DELIVERY_STATE_DIR: path.join(runDir, 'state') },
     });
     browser = await lib.launchChromium({ userDataDir: path.join(runDir, 'chromium') });
     const page = browser.ctx.pages()[0] ?? (await browser.ctx.newPage());

@@ -1,5 +1,6 @@
 // What every CLI command gets, and the error type for bad usage (exit status 2).
 import { FolderSources, type FolderSnapshot } from '../adapters/folderSources';
+import { problemLine } from '../core/targeting';
 
 export class UsageError extends Error {}
 
@@ -51,7 +52,7 @@ export async function loadFolder(folder: string): Promise<FolderSnapshot> {
 }
 
 export function printProblems(snapshot: FolderSnapshot, stream: NodeJS.WritableStream): void {
-  for (const p of snapshot.problems) stream.write(`${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.message}\n`);
+  for (const p of snapshot.problems) stream.write(`${problemLine(p)}\n`);
 }
 
 export type CliCommand = (ctx: CliContext) => Promise<number>;

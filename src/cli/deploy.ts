@@ -13,10 +13,10 @@ import {
 import { folderStateDir } from '../adapters/stateDir';
 import { formatDuration } from '../core/duration';
 import { confirmAll } from '../core/environments/deploy';
+import { deployPreflight } from '../core/environments/deployService';
 import { jsonText, terminalText } from '../core/sanitize';
 import { envSecretResolver } from '../core/secrets';
 import { cliMasker } from './output';
-import { deliveryImporter } from '../core/sources';
 import type { DeployAction, DeployRecord, DeployStepRecord, Health } from '../shared/model';
 import { loadFolder, printProblems, UsageError, type CliCommand, type CliContext } from './context';
 
@@ -65,29 +65,14 @@ async function deployLike(ctx: CliContext, action: DeployAction): Promise<number
   if (action !== 'deploy' && ctx.options.ref !== undefined) throw new UsageError(`${action}: --ref applies to deploy only${action === 'rollback' ? ' (use --to)' : ''}`);
   if (action !== 'rollback' && ctx.options.to !== undefined) throw new UsageError(`${action}: --to applies to rollback only`);
   const snapshot = await loadFolder(ctx.folder);
-  const env = snapshot.environments.find((e) => e.id === name);
-  const broken = snapshot.problems.filter((p) => p.severity === 'error' && deliveryImporter.matches(p.file));
-  if (!env && broken.length > 0) {
-    // An invalid delivery.yml yields no environments: say where it is wrong rather than only that the name is unknown.
-    printProblems({ ...snapshot, problems: broken }, ctx.stderr);
-    ctx.stderr.write(`delivery: no environment "${name}" could be read (${broken.length} error${broken.length === 1 ? '' : 's'} above); nothing was deployed\n`);
+  const pre = deployPreflight(snapshot, name);
+  if (!pre.ok) {
+    if (pre.reason === 'unknown-environment') throw new UsageError(pre.message);
+    printProblems({ ...snapshot, problems: pre.problems }, ctx.stderr);
+    ctx.stderr.write(`delivery: ${pre.message}\n`);
     return 2;
   }
-  if (!env) {
-    const known = snapshot.environments.map((e) => e.id).join(', ') || 'none';
-    throw new UsageError(`no environment "${name}" (environments: ${known})`);
-  }
-  const file = env.location.file;
-  const errors = snapshot.problems.filter((p) => p.file === file && p.severity === 'error');
-  if (errors.length > 0) {
-    printProblems({ ...snapshot, problems: errors }, ctx.stderr);
-    ctx.stderr.write(`delivery: ${file} has ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was deployed\n`);
-    return 2;
-  }
-  if (!env.deploy) {
-    ctx.stderr.write(`delivery: environment "${env.id}" has no "deploy" in ${file}; say how to deploy it\n`);
-    return 2;
-  }
+  const env = pre.environment;
   const services: DeployServices = { stateDir: folderStateDir(ctx.folder), secrets: envSecretResolver(ctx.env), masker: cliMasker(ctx.env) };
   const base = { folder: ctx.folder, environment: env, trigger: 'cli' as const, pipelines: snapshot.pipelines };
   const prep =

@@ -7,6 +7,7 @@ import { terminalText, jsonText } from '../core/sanitize';
 import { envSecretResolver } from '../core/secrets';
 import { cliMasker } from './output';
 import { deliveryImporter } from '../core/sources';
+import { blockingProblems, describeBlocked } from '../core/targeting';
 import type { EnvironmentStatus, Health } from '../shared/model';
 import { loadFolder, printProblems, UsageError, type CliCommand, type CliContext } from './context';
 
@@ -50,10 +51,10 @@ export function envsJson(statuses: readonly EnvironmentStatus[]): EnvsJson {
  */
 export async function loadEnvironments(ctx: CliContext): Promise<FolderSnapshot | null> {
   const snapshot = await loadFolder(ctx.folder);
-  const errors = snapshot.problems.filter((p) => deliveryImporter.matches(p.file) && p.severity === 'error');
+  const errors = blockingProblems(snapshot.problems, deliveryImporter.matches);
   if (errors.length === 0) return snapshot;
   printProblems({ ...snapshot, problems: errors }, ctx.stderr);
-  ctx.stderr.write(`delivery: ${errors[0].file} has ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was checked\n`);
+  ctx.stderr.write(`delivery: ${describeBlocked({ file: errors[0].file, errors })}; nothing was checked\n`);
   return null;
 }
 

@@ -1,12 +1,12 @@
 // The CLI's JSON contracts (documented in README.md, "CLI JSON contracts"); tests pin these shapes.
 import type { FolderSnapshot } from '../adapters/folderSources';
-import type { JobStatus, RunRecord, RunStatus } from '../shared/model';
+import type { JobStatus, RunRecord, RunStatus, SourceKind } from '../shared/model';
 
 export interface PipelinesJson {
   pipelines: {
     id: string;
     name: string;
-    source: { kind: 'delivery' | 'github' | 'gitlab'; file: string };
+    source: { kind: SourceKind; file: string };
     stages: string[] | null;
     jobs: {
       id: string;

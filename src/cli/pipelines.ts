@@ -4,8 +4,7 @@ import { FileRunStore } from '../adapters/runStore';
 import { folderStateDir } from '../adapters/stateDir';
 import { formatDuration } from '../core/duration';
 import { jsonText, terminalText } from '../core/sanitize';
-import { pipelineByName, type ImportedPipeline } from '../core/sources';
-import type { FolderSnapshot } from '../adapters/folderSources';
+import { blockingProblems, describeBlocked, errorCount, pruneHistory, targetPipeline } from '../core/targeting';
 import type { RunRecord } from '../shared/model';
 import { loadFolder, printProblems, UsageError, type CliCommand } from './context';
 import { pipelinesJson, runJson } from './json';
@@ -26,33 +25,25 @@ export const pipelinesCommand: CliCommand = async (ctx) => {
     }
     printProblems(snapshot, ctx.stderr);
   }
-  return snapshot.problems.some((p) => p.severity === 'error') ? 1 : 0;
+  return blockingProblems(snapshot.problems).length > 0 ? 1 : 0;
 };
-
-export function findPipeline(snapshot: FolderSnapshot, name: string): ImportedPipeline {
-  const found = pipelineByName(snapshot.pipelines, name);
-  if ('error' in found) throw new UsageError(found.error);
-  return found.pipeline;
-}
 
 export const runCommand: CliCommand = async (ctx) => {
   const [name, ...jobs] = ctx.args;
   if (!name) throw new UsageError('run: name the pipeline');
   const snapshot = await loadFolder(ctx.folder);
-  if (!snapshot.pipelines.some((p) => p.def.id === name || `${p.def.source.kind}:${p.def.id}` === name)) {
+  const target = targetPipeline(snapshot, name);
+  if ('notFound' in target) {
     // An invalid file yields no pipelines: say where it is wrong rather than only that the name is unknown.
-    const broken = snapshot.problems.filter((p) => p.severity === 'error');
-    if (broken.length > 0) {
-      printProblems({ ...snapshot, problems: broken }, ctx.stderr);
-      ctx.stderr.write(`delivery: no pipeline "${name}" could be read (${broken.length} error${broken.length === 1 ? '' : 's'} above); nothing was run\n`);
-      return 2;
-    }
+    if (target.unreadable.length === 0) throw new UsageError(target.notFound);
+    printProblems({ ...snapshot, problems: target.unreadable }, ctx.stderr);
+    ctx.stderr.write(`delivery: no pipeline "${name}" could be read (${errorCount(target.unreadable.length)} above); nothing was run\n`);
+    return 2;
   }
-  const pipeline = findPipeline(snapshot, name);
-  const errors = snapshot.problems.filter((p) => p.file === pipeline.def.source.file && p.severity === 'error');
-  if (errors.length > 0) {
-    printProblems({ ...snapshot, problems: errors }, ctx.stderr);
-    ctx.stderr.write(`delivery: ${pipeline.def.source.file} has ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was run\n`);
+  const { pipeline } = target;
+  if ('blocked' in target) {
+    printProblems({ ...snapshot, problems: target.blocked.errors }, ctx.stderr);
+    ctx.stderr.write(`delivery: ${describeBlocked(target.blocked)}; nothing was run\n`);
     return 2;
   }
   const store = new FileRunStore(folderStateDir(ctx.folder));
@@ -94,6 +85,7 @@ export const runCommand: CliCommand = async (ctx) => {
   const result = await handle.done;
   out.flush();
   ctx.signal.removeEventListener('abort', onAbort);
+  await pruneHistory(store);
   if (store.lastSaveError) ctx.stderr.write(`delivery: error: the run could not be recorded in the history (${store.runsDir}): ${store.lastSaveError.message}\n`);
   if (o.json) ctx.stdout.write(`${jsonText(runJson(result))}\n`);
   else printSummary(result, ctx.stdout);

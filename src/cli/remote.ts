@@ -3,13 +3,14 @@
 // or its bare id with --pipeline. Tokens come from GITHUB_TOKEN / GITLAB_TOKEN; Buildbot needs none. A token goes
 // to an API host that delivery.yml names only with --trust-api-host HOST or DELIVERY_TRUSTED_API_HOSTS.
 import * as os from 'node:os';
-import { createRemoteEngine, resolveRemotePipeline } from '../adapters/remote';
+import { createRemoteEngine, remotePipeline } from '../adapters/remote';
 import { headInfo } from '../adapters/git';
 import { formatDuration } from '../core/duration';
-import { describeTarget } from '../core/remote/config';
+import { describeTarget } from '../core/remote/engines';
 import { followRun, readLogs, runFailure, type RunState } from '../core/remote/follow';
 import { checkInputs, parseInputPair } from '../core/remote/inputs';
-import { envTokenProvider, parseTrustedApiHosts } from '../core/remote/tokens';
+import { describeBlocked, pipelineBlocked, pipelineByName } from '../core/targeting';
+import { cliTokenHint, envTokenProvider, parseTrustedApiHosts } from '../core/remote/tokens';
 import { isFinished, type RemoteEngine, type RemoteJob, type RemoteRun, type RemoteStatus, type RemoteTarget } from '../core/remote/types';
 import { loadFolder, printProblems, UsageError, type CliCommand, type CliContext } from './context';
 
@@ -171,21 +172,19 @@ export function parseRunName(text: string, pipeline: string | undefined): { pipe
 
 async function openEngine(ctx: CliContext, name: string): Promise<{ engine: RemoteEngine & { dispose(): void }; target: RemoteTarget; label: string } | number> {
   const snapshot = await loadFolder(ctx.folder);
-  const found = await resolveRemotePipeline(ctx.folder, snapshot.pipelines, name, ctx.signal);
+  const named = pipelineByName(snapshot.pipelines, name);
+  if ('error' in named) throw new UsageError(named.error);
+  const blocked = pipelineBlocked(snapshot.problems, named.pipeline);
+  const found = await remotePipeline(ctx.folder, named.pipeline, ctx.signal);
   if ('error' in found) {
-    // A named pipeline whose file has errors: show them (its `remote:` may be what is wrong).
-    const p = snapshot.pipelines.find((x) => x.def.id === name || `${x.def.source.kind}:${x.def.id}` === name);
-    const errors = p ? snapshot.problems.filter((x) => x.file === p.def.source.file && x.severity === 'error') : [];
-    if (errors.length) printProblems({ ...snapshot, problems: errors }, ctx.stderr);
-    if (!p) throw new UsageError(found.error);
+    // The file's errors first: its `remote:` may be what is wrong.
+    if (blocked) printProblems({ ...snapshot, problems: blocked.errors }, ctx.stderr);
     ctx.stderr.write(`delivery: ${found.error}\n`);
     return 2;
   }
-  const file = found.pipeline.def.source.file;
-  const errors = snapshot.problems.filter((p) => p.file === file && p.severity === 'error');
-  if (errors.length) {
-    printProblems({ ...snapshot, problems: errors }, ctx.stderr);
-    ctx.stderr.write(`delivery: ${file} has ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was sent\n`);
+  if (blocked) {
+    printProblems({ ...snapshot, problems: blocked.errors }, ctx.stderr);
+    ctx.stderr.write(`delivery: ${describeBlocked(blocked)}; nothing was sent\n`);
     return 2;
   }
   try {
@@ -194,7 +193,7 @@ async function openEngine(ctx: CliContext, name: string): Promise<{ engine: Remo
       origin: found.origin,
       trustedApiHosts: parseTrustedApiHosts(ctx.env.DELIVERY_TRUSTED_API_HOSTS, ...(ctx.options.trustApiHosts ?? [])),
       actor: whoAmI(),
-      tokenHint: (e) => (e === 'github' ? 'set GITHUB_TOKEN' : e === 'gitlab' ? 'set GITLAB_TOKEN' : 'no token is used'),
+      tokenHint: cliTokenHint,
     });
     return { engine, target: found.target, label: name };
   } catch (e) {

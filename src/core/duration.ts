@@ -1,5 +1,7 @@
 // Durations as people write them in pipeline files.
 
+export { formatDuration } from '../shared/duration';
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** The longest wait a timer can express (2^31 - 1 ms, about 24.8 days); a longer timer would fire at once. */
@@ -22,14 +24,4 @@ export function parseDuration(v: string | number): number | null {
     while (s[pos] === ' ') pos++;
   }
   return total > 0 ? Math.round(total) : null;
-}
-
-/** `1.2s`, `3m 04s`, `1h 02m`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(Math.floor(s % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
 }

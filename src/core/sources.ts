@@ -1,10 +1,11 @@
 // Pipeline sources: each file kind (delivery.yml, GitHub workflows, .gitlab-ci.yml) has an importer that reads it
 // into PipelineDefs with located problems, and each imported pipeline knows how to plan a run of itself.
-import type { PipelineDef, Problem, SourceKind } from '../shared/model';
+import type { PipelineDef, Problem, RemoteEngineKind, SourceKind } from '../shared/model';
 import type { RunPlan } from './engine/plan';
 import type { RunRequest } from './engine/select';
 import { parseDeliveryConfig, DELIVERY_FILE, type EnvironmentConfig } from './config/delivery';
 import { planDeliveryPipeline } from './engine/planDelivery';
+import { blockingProblems } from './targeting';
 
 export interface SourceFile {
   /** Path relative to the workspace folder, forward slashes. */
@@ -65,20 +66,7 @@ export interface ImportedPipeline {
   plan(request: RunRequest, ctx: PlanContext): RunPlan | { error: string } | Promise<RunPlan | { error: string }>;
 }
 
-/**
- * The pipeline a user named, as `id` or `<source>:<id>` (e.g. `github:ci`): exactly one match, or an error that
- * lists the candidates (ambiguous) or every known pipeline (no match).
- */
-export function pipelineByName(pipelines: readonly ImportedPipeline[], name: string): { pipeline: ImportedPipeline } | { error: string } {
-  const [kind, id] = name.includes(':') ? (name.split(':', 2) as [string, string]) : [null, name];
-  const matches = pipelines.filter((p) => p.def.id === id && (kind === null || p.def.source.kind === kind));
-  if (matches.length === 1) return { pipeline: matches[0] };
-  if (matches.length > 1) {
-    return { error: `"${name}" is ambiguous: ${matches.map((m) => `${m.def.source.kind}:${m.def.id} (${m.def.source.file})`).join(', ')}` };
-  }
-  const known = pipelines.map((p) => `${p.def.source.kind}:${p.def.id}`).join(', ') || 'none';
-  return { error: `no pipeline "${name}" (pipelines: ${known})` };
-}
+export { pipelineByName } from './targeting';
 
 export interface ImportResult {
   pipelines: ImportedPipeline[];
@@ -102,7 +90,7 @@ export const deliveryImporter: Importer = {
   matches: (rel) => rel === DELIVERY_FILE,
   async parse(file) {
     const cfg = parseDeliveryConfig(file.text, file.path);
-    const hasErrors = cfg.problems.some((p) => p.severity === 'error');
+    const hasErrors = blockingProblems(cfg.problems).length > 0;
     return {
       pipelines: cfg.pipelines.map((def) => ({
         def,
@@ -118,3 +106,37 @@ export const deliveryImporter: Importer = {
   },
 };
 
+
+/**
+ * A pipeline source: its importer (which files, how they are read) and how the product shows and runs its
+ * pipelines. One per SourceKind, registered in core/importers.ts (SOURCES).
+ */
+export interface PipelineSourceDescriptor<K extends SourceKind = SourceKind> {
+  kind: K;
+  /** The source in the Pipelines tree: "GitHub Actions". */
+  label: string;
+  /** Codicon of the source's row. */
+  icon: string;
+  /** Codicon of a pipeline's row before its first run. */
+  pipelineIcon: string;
+  /** Reads the source's files (its `kind` is this descriptor's). */
+  importer: Importer;
+  /**
+   * Where its pipelines run remotely when they have no `remote:`: on the engine of the repository's git remote
+   * (the engine derives the target), or nowhere (`none` says what to write instead).
+   */
+  remote: { engine: RemoteEngineKind } | { none(def: PipelineDef): string };
+}
+
+export const deliverySource: PipelineSourceDescriptor<'delivery'> = {
+  kind: 'delivery',
+  label: DELIVERY_FILE,
+  icon: 'rocket',
+  pipelineIcon: 'rocket',
+  importer: deliveryImporter,
+  remote: {
+    none: (def) =>
+      `pipeline "${def.id}" in ${def.source.file} has no "remote:"; name where it runs, e.g. ` +
+      `remote: { buildbot: { url: http://127.0.0.1:8010, builder: ${def.id} } } or remote: { github: { repo: owner/name, workflow: ${def.id}.yml } }`,
+  },
+};

@@ -18,7 +18,17 @@ export interface Problem extends SourceLocation {
   message: string;
 }
 
-export type SourceKind = 'delivery' | 'github' | 'gitlab';
+/**
+ * The pipeline sources, one key each. core/importers.ts registers a descriptor per key (SOURCES, typed by this
+ * set: the compiler asks a new source for its descriptor).
+ */
+export interface PipelineSourceKinds {
+  delivery: true;
+  github: true;
+  gitlab: true;
+}
+
+export type SourceKind = keyof PipelineSourceKinds;
 
 export interface PipelineSource {
   kind: SourceKind;
@@ -90,13 +100,19 @@ export interface PipelineDef {
 }
 
 /**
- * A pipeline on a remote engine, as delivery.yml names it; the same shape as core/remote's RemoteTarget (a
- * compile-time check in core/remote/config.ts keeps the two equal).
+ * What names a pipeline on each remote engine (delivery.yml `remote: { <engine>: … }`), one key per engine.
+ * core/remote/engines.ts registers a descriptor per key (the compiler asks a new engine for its descriptor).
  */
-export type RemotePipelineTarget =
-  | { engine: 'github'; host: string; apiUrl: string; owner: string; repo: string; workflow: string }
-  | { engine: 'gitlab'; host: string; apiUrl: string; project: string }
-  | { engine: 'buildbot'; url: string; builder: string; scheduler: string };
+export interface RemoteTargetFields {
+  github: { host: string; apiUrl: string; owner: string; repo: string; workflow: string };
+  gitlab: { host: string; apiUrl: string; project: string };
+  buildbot: { url: string; builder: string; scheduler: string };
+}
+
+export type RemoteEngineKind = keyof RemoteTargetFields;
+
+/** A pipeline on a remote engine, as delivery.yml names it (core/remote's RemoteTarget is this type). */
+export type RemotePipelineTarget = { [E in RemoteEngineKind]: { engine: E } & RemoteTargetFields[E] }[RemoteEngineKind];
 
 export interface EnvironmentDef {
   id: string;

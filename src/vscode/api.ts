@@ -1,5 +1,6 @@
 // The extension's exported API (what `vscode.extensions.getExtension(...).exports` returns): read-only views of
-// its state, for other extensions and for the integration tests.
+// its state, for other extensions and for the integration tests. Counters that only tests and benchmarks read live
+// in `testing`, which exists only when the extension host runs with DELIVERY_TEST_HOOKS=1 (the test harnesses set it).
 import * as vscode from 'vscode';
 import type { RunRecord } from '../shared/model';
 import type { EnvironmentsTreeProvider } from './views/environmentsTree';
@@ -9,7 +10,7 @@ import type { EnvironmentService } from './environments/environmentService';
 import type { DeployStatusItem } from './statusBar/deployStatusItem';
 import type { RunManager } from './runManager';
 import type { RunStatusItem } from './statusBar/runStatusItem';
-import type { BoardController } from './panel/boardPanel';
+import type { DeliveryPanel } from './panel/deliveryPanel';
 import { pipelineKey, type WorkspaceModel } from './workspaceModel';
 
 export interface DeliveryApi {
@@ -31,10 +32,21 @@ export interface DeliveryApi {
   diffView(): { view: DiffView | null; loading: boolean; error: string | null };
   /** The rows of a tree as the user sees them (labels, descriptions, icons, context values), recursively. */
   tree(view: 'pipelines' | 'environments'): Promise<TreeRow[]>;
+  board(): Promise<{ open: boolean; state: BoardState }>;
+  /** Test-only counters: present only when the extension host runs with DELIVERY_TEST_HOOKS=1. */
+  readonly testing?: DeliveryTestHooks;
+}
+
+/** What tests and benchmarks measure, never part of the API another extension relies on. */
+export interface DeliveryTestHooks {
   /** How often a tree was refreshed whole, and how many single rows were refreshed. */
   treeRefreshes(view: 'pipelines' | 'environments'): { whole: number; rows: number };
-  board(): Promise<{ open: boolean; state: BoardState; patchesPosted: number }>;
+  /** How many state patches the board posted to its webview. */
+  patchesPosted(): number;
 }
+
+/** The environment variable that turns the test hooks on (set by test/harness and bench for their extension hosts). */
+export const TEST_HOOKS_ENV = 'DELIVERY_TEST_HOOKS';
 
 export interface TreeRow {
   label: string;
@@ -68,7 +80,7 @@ async function rows<T>(provider: TreeSource<T>, node?: T, depth = 0): Promise<Tr
 export function createApi(s: {
   model: WorkspaceModel;
   runs: RunManager;
-  board: BoardController;
+  board: DeliveryPanel;
   runStatus: RunStatusItem;
   deployStatus: DeployStatusItem;
   envs: EnvironmentService;
@@ -77,6 +89,13 @@ export function createApi(s: {
   ready: Promise<void>;
   activationMs: number;
 }): DeliveryApi {
+  const testing: DeliveryTestHooks | undefined =
+    process.env[TEST_HOOKS_ENV] === '1'
+      ? {
+          treeRefreshes: (view) => (view === 'pipelines' ? s.pipelinesTree.refreshes : s.environmentsTree.refreshes),
+          patchesPosted: () => s.board.postedPatches,
+        }
+      : undefined;
   return {
     version: 1,
     ready: s.ready,
@@ -112,7 +131,7 @@ export function createApi(s: {
     },
     diffView: () => s.board.diff,
     tree: (view) => (view === 'pipelines' ? rows(s.pipelinesTree) : rows(s.environmentsTree)),
-    treeRefreshes: (view) => (view === 'pipelines' ? s.pipelinesTree.refreshes : s.environmentsTree.refreshes),
-    board: async () => ({ open: s.board.isOpen, state: await s.board.state(), patchesPosted: s.board.postedPatches }),
+    board: async () => ({ open: s.board.isOpen, state: await s.board.state() }),
+    ...(testing ? { testing } : {}),
   };
 }

@@ -7,7 +7,7 @@ import { RunManager } from './runManager';
 import { RunStatusItem } from './statusBar/runStatusItem';
 import { EnvironmentsTreeProvider } from './views/environmentsTree';
 import { PipelinesTreeProvider } from './views/pipelinesTree';
-import { BoardController } from './panel/boardPanel';
+import { DeliveryPanel } from './panel/deliveryPanel';
 import { WorkspaceModel } from './workspaceModel';
 import { createApi, type DeliveryApi } from './api';
 import { DeliveryTaskProvider } from './tasks/taskProvider';
@@ -28,7 +28,7 @@ export function activate(context: vscode.ExtensionContext): DeliveryApi {
   const pipelinesTree = new PipelinesTreeProvider(model, runs, remote);
   const envs = new EnvironmentService(model, secrets, log);
   const environmentsTree = new EnvironmentsTreeProvider(model, envs);
-  const board = new BoardController(context.extensionUri, model, runs, envs, remote, log);
+  const board = new DeliveryPanel(context.extensionUri, model, runs, envs, remote, log);
   const runStatus = new RunStatusItem(runs, model, remote);
   const deployStatus = new DeployStatusItem(envs);
   context.subscriptions.push(

@@ -8,8 +8,10 @@ import type { ImportedPipeline } from '../core/sources';
 import { formatDuration } from '../core/duration';
 import type { RunRecord } from '../shared/model';
 import type { Log } from './log';
-import { pipelineKey, type FolderState } from './workspaceModel';
+import type { FolderState } from './workspaceModel';
+import { historyLimit, pipelineKey, pruneHistory, RunGuard, runPipelineKey } from '../core/targeting';
 import { notificationText } from '../core/sanitize';
+import { idInFolder, scopedKey, type ScopedKey } from '../shared/commandArgs';
 
 export interface ActiveRun {
   handle: RunHandle;
@@ -21,7 +23,9 @@ const TREE_REFRESH_MS = 150;
 
 export class RunManager implements vscode.Disposable {
   private readonly active = new Map<string, ActiveRun>();
-  private readonly last = new Map<string, RunRecord>();
+  /** One run per pipeline: claimed before the run is planned, released when it ends. */
+  private readonly guard = new RunGuard<ActiveRun>();
+  private readonly last = new Map<ScopedKey, RunRecord>();
   private latest: RunRecord | null = null;
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires (throttled) when any run's state changed: for trees and the status bar. */
@@ -36,12 +40,21 @@ export class RunManager implements vscode.Disposable {
 
   constructor(private readonly log: Log) {}
 
-  private lastKey(folder: string, key: string): string {
-    return `${folder}\u0000${key}`;
+  private lastKey(folder: string, key: string): ScopedKey {
+    return scopedKey(folder, key);
   }
 
   lastRun(folder: string, key: string): RunRecord | undefined {
     return this.last.get(this.lastKey(folder, key));
+  }
+
+  /** Run `runId` of `state`'s folder: active, the last of its pipeline, or read from the history on disk. */
+  async findRun(state: FolderState, runId: string): Promise<RunRecord | undefined> {
+    const active = this.active.get(runId);
+    if (active) return active.handle.run;
+    const folder = state.folder.uri.fsPath;
+    for (const [key, run] of this.last) if (run.id === runId && idInFolder(key, folder) !== null) return run;
+    return (await state.store.read(runId).catch(() => null)) ?? undefined;
   }
 
   latestRun(): RunRecord | null {
@@ -53,7 +66,7 @@ export class RunManager implements vscode.Disposable {
   }
 
   activeFor(folder: string, key: string): ActiveRun | undefined {
-    return this.activeRuns().find((r) => r.folder === folder && r.key === key);
+    return this.guard.holder(folder, key);
   }
 
   getActive(runId: string): ActiveRun | undefined {
@@ -77,8 +90,7 @@ export class RunManager implements vscode.Disposable {
   }
 
   private remember(folder: string, run: RunRecord): void {
-    const key = `${run.source.file}#${run.pipelineId}`;
-    this.last.set(this.lastKey(folder, key), run);
+    this.last.set(this.lastKey(folder, runPipelineKey(run)), run);
     if (!this.latest || run.startedAt >= this.latest.startedAt) this.latest = run;
   }
 
@@ -101,11 +113,12 @@ export class RunManager implements vscode.Disposable {
     const parallelism = cfg.get<number>('parallelism', 0);
     const folder = state.folder.uri.fsPath;
     const key = pipelineKey(pipeline);
-    const running = this.activeFor(folder, key);
-    if (running) {
+    const claim = this.guard.claim(folder, key);
+    if ('busy' in claim) {
+      const running = claim.busy;
       const cancel = 'Cancel It';
-      void vscode.window.showWarningMessage(notificationText(`${pipeline.def.name} is already running.`), cancel).then((choice) => {
-        if (choice === cancel) running.handle.cancel();
+      void vscode.window.showWarningMessage(notificationText(`${pipeline.def.name} is already running.`), ...(running ? [cancel] : [])).then((choice) => {
+        if (choice === cancel) running?.handle.cancel();
       });
       return undefined;
     }
@@ -115,13 +128,19 @@ export class RunManager implements vscode.Disposable {
       trigger: opts.trigger ?? 'vscode',
       parallelism: parallelism > 0 ? parallelism : undefined,
       masker: this.log.masker,
+    }).catch((e: unknown) => {
+      claim.release();
+      throw e;
     });
     if ('error' in handle) {
+      claim.release();
       void vscode.window.showErrorMessage(notificationText(`Cannot run ${pipeline.def.name}: ${handle.error}`));
       return undefined;
     }
     const run = handle.run;
-    this.active.set(run.id, { handle, folder, key });
+    const active: ActiveRun = { handle, folder, key };
+    claim.hold(active);
+    this.active.set(run.id, active);
     this.remember(folder, run);
     const what = request.jobs?.length ? `${pipeline.def.name} (${request.jobs.join(', ')})` : pipeline.def.name;
     this.log.info(`run ${run.id}: ${what} started in ${state.folder.name}`);
@@ -139,6 +158,7 @@ export class RunManager implements vscode.Disposable {
       output.flush();
       output.dispose();
       this.active.delete(final.id);
+      claim.release();
       this.remember(folder, final);
       this.log.info(`run ${final.id}: ${final.pipelineName} ${final.status} in ${formatDuration(final.durationMs)}`);
       if (state.store.lastSaveError) {
@@ -146,7 +166,7 @@ export class RunManager implements vscode.Disposable {
         this.log.error(why);
         void vscode.window.showErrorMessage(notificationText(`Software Delivery: ${why}`));
       }
-      void state.store.prune(vscode.workspace.getConfiguration('delivery').get<number>('history.maxRuns', 200)).catch(() => undefined);
+      void pruneHistory(state.store, historyLimit(vscode.workspace.getConfiguration('delivery').get<number>('history.maxRuns')));
       this.fireSoon();
       if (final.status === 'failed') {
         const failed = final.jobs.filter((j) => j.status === 'failed' && !j.allowFailure);

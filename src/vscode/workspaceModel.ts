@@ -6,7 +6,8 @@ import { FolderSources, type FolderSnapshot } from '../adapters/folderSources';
 import { FileRunStore } from '../adapters/runStore';
 import { folderStateDirAsync } from '../adapters/stateDir';
 import type { ImportedPipeline } from '../core/sources';
-import type { Problem } from '../shared/model';
+import { pipelineByKey, pipelineKey } from '../core/targeting';
+import type { Problem, Severity } from '../shared/model';
 import type { Log } from './log';
 
 export interface FolderState {
@@ -16,10 +17,8 @@ export interface FolderState {
   snapshot: FolderSnapshot | null;
 }
 
-/** A pipeline's key inside its folder: unique even when two sources use the same id. */
-export function pipelineKey(p: ImportedPipeline): string {
-  return `${p.def.source.file}#${p.def.id}`;
-}
+// A pipeline's key inside its folder (`<file>#<id>`): unique even when two sources use the same id.
+export { pipelineKey };
 
 export class WorkspaceModel implements vscode.Disposable {
   private readonly states = new Map<string, FolderState>();
@@ -144,7 +143,7 @@ export class WorkspaceModel implements vscode.Disposable {
   }
 
   findPipeline(folder: string, key: string): ImportedPipeline | undefined {
-    return this.states.get(folder)?.snapshot?.pipelines.find((p) => pipelineKey(p) === key);
+    return pipelineByKey(this.states.get(folder)?.snapshot?.pipelines ?? [], key);
   }
 
   dispose(): void {
@@ -153,11 +152,15 @@ export class WorkspaceModel implements vscode.Disposable {
   }
 }
 
+const DIAGNOSTIC_SEVERITY: Record<Severity, vscode.DiagnosticSeverity> = {
+  error: vscode.DiagnosticSeverity.Error,
+  warning: vscode.DiagnosticSeverity.Warning,
+  info: vscode.DiagnosticSeverity.Information,
+};
+
 function toDiagnostic(p: Problem): vscode.Diagnostic {
   const range = new vscode.Range(p.line - 1, p.column - 1, p.endLine - 1, Math.max(p.endColumn - 1, p.column));
-  const severity =
-    p.severity === 'error' ? vscode.DiagnosticSeverity.Error : p.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information;
-  const d = new vscode.Diagnostic(range, p.message, severity);
+  const d = new vscode.Diagnostic(range, p.message, DIAGNOSTIC_SEVERITY[p.severity]);
   d.source = 'Software Delivery';
   return d;
 }

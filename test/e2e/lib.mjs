@@ -128,19 +128,22 @@ export async function e2e(name, body) {
       await page.locator('.context-view .monaco-hover').waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
     },
     /**
-     * Hovers a tree row and clicks its inline action (by the start of its aria-label). Should the row re-render under
-     * the pointer, VS Code hands the command no node and the command asks which item it is for: then pick `pick`.
+     * Hovers a tree row and clicks its inline action (by the start of its aria-label). Should the command get no
+     * node (its row unregistered under the pointer), it asks which item it is for: then pick `pick`. Returns true
+     * when it had to (rows-e2e counts that as a failure).
      */
     rowAction: async (label, action, pick) => {
       const row = s.row(label);
       await row.hover();
       await row.locator(`.action-label[aria-label^="${action}"]`).click();
-      if (!pick) return;
+      if (!pick) return false;
       const ask = page.locator(SEL.quickPickRows).filter({ hasText: pick }).first();
       if (await ask.waitFor({ timeout: 1500 }).then(() => true, () => false)) {
-        step(`(the "${label}" row re-rendered under the pointer: picked "${pick}" from the quick pick)`);
+        step(`(the "${label}" row's command got no node: picked "${pick}" from the quick pick)`);
         await ask.click();
+        return true;
       }
+      return false;
     },
   };
   try {

@@ -15,7 +15,7 @@ try {
     extensionDevelopmentPath: ROOT,
     extensionTestsPath: path.join(ROOT, 'out', 'test', 'integration', 'index.js'),
     launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust'],
-    extensionTestsEnv: { DELIVERY_STATE_DIR: path.join(root, 'state') },
+    extensionTestsEnv: { DELIVERY_STATE_DIR: path.join(root, 'state'), DELIVERY_TEST_HOOKS: '1' },
   });
   fs.rmSync(root, { recursive: true, force: true });
 } catch (e) {

@@ -34,6 +34,7 @@ try {
     baseDir: path.join(root, 'cs'),
     env: {
       HARNESS_RESULTS_FILE: resultsFile,
+      DELIVERY_TEST_HOOKS: '1', // the extension's `testing` counters (src/vscode/api.ts)
       DELIVERY_STATE_DIR: path.join(root, 'state'),
       DELIVERY_TEST_WORKSPACE: workspace,
       ...(opt.grep ? { DELIVERY_TEST_GREP: opt.grep } : {}),

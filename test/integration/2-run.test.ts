@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { api, waitFor, workspaceFolder } from './helpers';
+import { api, testHooks, waitFor, workspaceFolder } from './helpers';
 
 suite('running a pipeline', () => {
   test('Run Pipeline runs the jobs as real processes in dependency order and reports the result everywhere', async () => {
@@ -35,14 +35,43 @@ suite('running a pipeline', () => {
   test('Run Job runs only that job', async () => {
     const a = await api();
     const folder = workspaceFolder().uri.fsPath;
+    const hooks = await testHooks();
     await a.tree('pipelines');
-    const before = a.treeRefreshes('pipelines');
+    const before = hooks.treeRefreshes('pipelines');
     const runId = (await vscode.commands.executeCommand('delivery.job.run', { folder, pipeline: 'ci', jobs: ['lint'] })) as string;
     const run = await a.waitForRun(runId);
     assert.deepEqual(run?.jobs.map((j) => [j.id, j.status]), [['lint', 'success']]);
     // The run moved only the pipeline's row: the tree kept its nodes, so a row clicked meanwhile still names its job.
-    await waitFor(() => a.treeRefreshes('pipelines').rows > before.rows, 'the pipeline row to be refreshed');
-    assert.equal(a.treeRefreshes('pipelines').whole, before.whole, 'no whole-tree refresh during a run');
+    await waitFor(() => hooks.treeRefreshes('pipelines').rows > before.rows, 'the pipeline row to be refreshed');
+    assert.equal(hooks.treeRefreshes('pipelines').whole, before.whole, 'no whole-tree refresh during a run');
+  });
+
+  test('Rerun Failed reruns the failed jobs of the run it is given, not of the last run', async () => {
+    const a = await api();
+    const folder = workspaceFolder().uri.fsPath;
+    const file = vscode.Uri.file(`${folder}/delivery.yml`);
+    const original = fs.readFileSync(file.fsPath, 'utf8');
+    const flag = (name: string, on: boolean) => (on ? fs.writeFileSync(`${folder}/${name}`, '') : fs.rmSync(`${folder}/${name}`, { force: true }));
+    try {
+      fs.writeFileSync(file.fsPath, original.replace('environments:', `  flaky:\n    jobs:\n      a: { run: 'test ! -f fail-a' }\n      b: { run: 'test ! -f fail-b' }\n\nenvironments:`));
+      await waitFor(() => a.pipelines().some((p) => p.id === 'flaky'), 'the new pipeline to be read');
+      const run = async (arg: object) => a.waitForRun((await vscode.commands.executeCommand(arg && 'runId' in arg ? 'delivery.run.rerunFailed' : 'delivery.pipeline.run', arg)) as string);
+      flag('fail-a', true);
+      const older = await run({ folder, pipeline: 'flaky' });
+      assert.deepEqual(older?.jobs.map((j) => [j.id, j.status]), [['a', 'failed'], ['b', 'success']]);
+      flag('fail-a', false);
+      flag('fail-b', true);
+      const last = await run({ folder, pipeline: 'flaky' });
+      assert.deepEqual(last?.jobs.map((j) => [j.id, j.status]), [['a', 'success'], ['b', 'failed']]);
+      // The board asks to rerun the older run's failed jobs: that is job a, not the last run's b.
+      const rerun = await run({ folder, pipeline: 'flaky', runId: older!.id, failedOnly: true });
+      assert.deepEqual(rerun?.jobs.map((j) => [j.id, j.status]), [['a', 'success']]);
+    } finally {
+      fs.writeFileSync(file.fsPath, original);
+      flag('fail-a', false);
+      flag('fail-b', false);
+      await waitFor(() => !a.pipelines().some((p) => p.id === 'flaky'), 'the file to be restored');
+    }
   });
 
   test('Cancel Run kills the running job', async () => {

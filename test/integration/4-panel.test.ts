@@ -1,14 +1,15 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, waitFor, workspaceFolder } from './helpers';
+import { api, testHooks, waitFor, workspaceFolder } from './helpers';
 
 suite('Delivery panel', () => {
   test('opens, shows the run and receives batched live updates', async () => {
     const a = await api();
+    const hooks = await testHooks();
     const folder = workspaceFolder().uri.fsPath;
     await vscode.commands.executeCommand('delivery.panel.open');
     assert.equal((await a.board()).open, true);
-    const before = (await a.board()).patchesPosted;
+    const before = hooks.patchesPosted();
     const t0 = Date.now();
     const runId = (await vscode.commands.executeCommand('delivery.pipeline.run', { folder, pipeline: 'ci' })) as string;
     await a.waitForRun(runId);
@@ -19,7 +20,7 @@ suite('Delivery panel', () => {
     }, 'the board to show the finished run');
     assert.deepEqual(state.run!.stages.map((s) => s.jobs.map((j) => `${j.id}:${j.status}`)), [['build:success'], ['lint:success', 'test:success']]);
     assert.ok(state.run!.stages[1].jobs[1].tail.includes('unit test 3 ok'));
-    const patches = (await a.board()).patchesPosted - before;
+    const patches = hooks.patchesPosted() - before;
     assert.ok(patches > 0, 'the webview received live updates');
     assert.ok(patches <= Math.ceil(elapsed / 100) + 2, `${patches} patches in ${elapsed} ms: at most ~10 a second`);
   });

@@ -1,6 +1,6 @@
 // Environments inside VS Code against a real HTTP app started by the test: deployed version and distance, the
-// status-bar indicator, the diff, a deploy through the command, a failing deploy, and a protected environment
-// that a command argument alone cannot deploy.
+// status-bar indicator, the diff, a deploy through the command, a failing deploy, a deploy refused because its
+// delivery.yml has errors, and a protected environment that a command argument alone cannot deploy.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { stageApp, startApp, type App } from '../support/targets/app';
-import { api, waitFor, workspaceFolder } from './helpers';
+import { api, testHooks, waitFor, workspaceFolder } from './helpers';
 import type { DeployRecord } from '../../src/shared/model';
 
 const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.invalid', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.invalid' };
@@ -105,8 +105,9 @@ ${extra}`;
 
   test('Deploy runs the deploy, checks version and health, records it and updates the indicator', async () => {
     const a = await api();
+    const hooks = await testHooks();
     await a.tree('environments');
-    const before = a.treeRefreshes('environments');
+    const before = hooks.treeRefreshes('environments');
     const pending = vscode.commands.executeCommand('delivery.environment.deploy', { folder, environment: 'qa' }) as Thenable<DeployRecord>;
     await waitFor(() => a.statusBarText().deploy.startsWith('$(sync~spin) qa: '), 'the indicator to show the deploy in progress');
     const record = await pending;
@@ -123,7 +124,7 @@ ${extra}`;
     assert.equal(history.children[0].label, `deploy ${shas[2].slice(0, 7)}`);
     assert.match(history.children[0].description, /^success · /);
     // The deploy moved only rows: the tree kept its nodes, so a row clicked meanwhile still names its environment.
-    const after = a.treeRefreshes('environments');
+    const after = hooks.treeRefreshes('environments');
     assert.equal(after.whole, before.whole, 'no whole-tree refresh during a deploy');
     assert.ok(after.rows >= before.rows + 2, `the qa row refreshed for "deploying" and "deployed" (${after.rows - before.rows} row refreshes)`);
   });
@@ -155,6 +156,27 @@ ${extra}`;
     const again = (await vscode.commands.executeCommand('delivery.environment.deploy', { folder, environment: 'qa' })) as DeployRecord;
     assert.equal(again.status, 'success', 'the lock was released');
     await waitFor(() => a.statusBarText().deployTone === 'normal', 'the indicator to recover');
+  });
+
+  test('a deploy from a delivery.yml with errors is refused as the CLI refuses it: nothing runs, nothing is recorded', async () => {
+    const a = await api();
+    const marker = path.join(base!, 'broken-deployed');
+    const yml = fs.readFileSync(path.join(folder, 'delivery.yml'), 'utf8');
+    // The environment itself is read; its deploy names a build pipeline that does not exist: an error in its file.
+    fs.writeFileSync(path.join(folder, 'delivery.yml'), `${yml}  broken:\n    deploy: { pipeline: nope, command: 'touch "${marker}"' }\n`);
+    try {
+      await waitFor(() => a.environments().some((e) => e.id === 'broken'), 'the broken environment to be read');
+      await waitFor(() => a.problems().some((p) => p.severity === 'error' && /deploy pipeline "nope"/.test(p.message)), 'the error to be reported');
+      const result = await vscode.commands.executeCommand('delivery.environment.deploy', { folder, environment: 'broken' });
+      assert.equal(result, undefined, 'no deploy record');
+      assert.ok(!fs.existsSync(marker), 'the deploy command did not run');
+      const row = (await a.environmentRows()).find((r) => r.status.id === 'broken');
+      assert.ok(row, 'the broken environment has a row');
+      assert.equal(row.lastDeploy, null, 'nothing in its deploy history');
+    } finally {
+      fs.writeFileSync(path.join(folder, 'delivery.yml'), yml);
+      await waitFor(() => !a.environments().some((e) => e.id === 'broken'), 'the broken environment to go away');
+    }
   });
 
   test('a protected environment is not deployed by a command argument alone', async () => {

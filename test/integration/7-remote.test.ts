@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { buildbotAvailable, startBuildbot, type Buildbot } from '../support/targets/buildbot';
+import { buildbotUnavailable, startBuildbot, type Buildbot } from '../support/targets/buildbot';
+import { requireTool } from '../support/requireTool';
 import { api, waitFor, workspaceFolder } from './helpers';
 
 interface RemoteRunLike {
@@ -21,10 +22,7 @@ suite('remote runs (Buildbot)', () => {
   let original: string;
 
   suiteSetup(async function () {
-    if (!buildbotAvailable()) {
-      console.log('    (skipped: buildbot is not installed; npm run test:setup installs it)');
-      this.skip();
-    }
+    requireTool(this, buildbotUnavailable());
     this.timeout(90_000);
     bbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-it-buildbot-'));
     bb = await startBuildbot(bbDir);

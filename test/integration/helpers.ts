@@ -1,6 +1,6 @@
 // Shared by the integration suites: the extension's API and a few waits.
 import * as vscode from 'vscode';
-import type { DeliveryApi } from '../../src/vscode/api';
+import type { DeliveryApi, DeliveryTestHooks } from '../../src/vscode/api';
 
 export const EXTENSION_ID = 'delivery-tools.software-delivery';
 
@@ -10,6 +10,13 @@ export async function api(): Promise<DeliveryApi> {
   const exports = ext.isActive ? ext.exports : await ext.activate();
   await exports.ready;
   return exports;
+}
+
+/** The extension's test-only counters (the harness runs the extension host with DELIVERY_TEST_HOOKS=1). */
+export async function testHooks(): Promise<DeliveryTestHooks> {
+  const hooks = (await api()).testing;
+  if (!hooks) throw new Error('the extension exposes no test hooks: run the extension host with DELIVERY_TEST_HOOKS=1 (test/harness does)');
+  return hooks;
 }
 
 export function workspaceFolder(): vscode.WorkspaceFolder {

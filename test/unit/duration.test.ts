@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { formatDuration, parseDuration } from '../../src/core/duration';
+import { formatDuration as sharedFormatDuration } from '../../src/shared/duration';
 
 describe('durations', () => {
   it('parses what pipeline files say', () => {
@@ -20,5 +21,12 @@ describe('durations', () => {
     assert.equal(formatDuration(1234), '1.2s');
     assert.equal(formatDuration(65_000), '1m 05s');
     assert.equal(formatDuration(3_720_000), '1h 02m');
+    assert.equal(formatDuration(-5), '0ms');
+    assert.equal(formatDuration(12_000), '12s');
+    assert.equal(formatDuration(3_599_999), '59m 59s');
+  });
+  it('has one formatter, shared by core and the webview', () => {
+    // core re-exports the shared one (webview/ can only import src/shared): same function, not a copy
+    assert.equal(formatDuration, sharedFormatDuration);
   });
 });

@@ -2,7 +2,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FolderSources } from '../../src/adapters/folderSources';
 import { pipelinesJson } from '../../src/cli/json';
 import { evaluate, parseExpression } from '../../src/core/gitlab/expression';
 import { gitlabImporter } from '../../src/core/gitlab/importer';
@@ -10,7 +9,7 @@ import { expandText, parseGitlabDuration, resolveVariables } from '../../src/cor
 import { IMPORTERS } from '../../src/core/importers';
 import type { JobDef, Problem } from '../../src/shared/model';
 import { cleanupTempDirs, tempDir, writeFiles } from '../support/tmp';
-import { FIXTURES, importFolder, repoWith } from './gitlabSupport';
+import { FIXTURES, importFolder } from '../support/gitlabSupport';
 
 /** 1-based line of the first line of `file` that starts with `prefix`. */
 function lineOf(folder: string, file: string, prefix: string): number {
@@ -172,20 +171,6 @@ test:
       { id: 'test', name: 'test', stage: 'test', needs: ['build'], when: null, matrix: false, uses: null, environment: null, steps: ['echo before', 'make test', 'echo after'].map((name) => ({ name, kind: 'script' as const })) },
     ]);
     assert.equal(pipeline!.def.jobs[0].description, 'Builds everything');
-  });
-
-  it('is read by FolderSources, and a change to an included file re-imports the pipeline', async () => {
-    const dir = repoWith({ '.gitlab-ci.yml': 'include: ci/jobs.yml\n', 'ci/jobs.yml': 'one:\n  script: echo one\n' });
-    const sources = new FolderSources(dir);
-    let snap = await sources.loadAll();
-    assert.deepEqual(snap.files, ['.gitlab-ci.yml']);
-    assert.deepEqual(snap.pipelines[0].def.jobs.map((j) => j.id), ['one']);
-    fs.writeFileSync(path.join(dir, 'ci/jobs.yml'), 'one:\n  script: echo one\ntwo:\n  stage: deploy\n  script: echo two\n');
-    assert.equal(await sources.reload('ci/jobs.yml'), true);
-    snap = sources.snapshot();
-    assert.deepEqual(snap.pipelines[0].def.jobs.map((j) => `${j.id}@${j.stage}`), ['one@test', 'two@deploy']);
-    fs.writeFileSync(path.join(dir, '.gitlab-ci-local-variables.yml'), 'X: 1\n');
-    assert.equal(await sources.reload('.gitlab-ci-local-variables.yml'), true, 'the project variables file is a dependency too');
   });
 
   describe('located problems (nothing runs from a pipeline with errors)', () => {

@@ -1,5 +1,6 @@
 // The layer rules are real: ESLint rejects imports that cross them.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ESLint } from 'eslint';
 
@@ -33,5 +34,25 @@ describe('layer rules (ESLint)', function () {
     assert.equal((await errors('webview/x.ts', "import { vsCodeButton } from '@vscode/webview-ui-toolkit';\nexport const a = vsCodeButton;\n")).length, 1);
     assert.deepEqual(await errors('webview/toolkit.ts', "import { vsCodeButton } from '@vscode/webview-ui-toolkit';\nexport const a = vsCodeButton;\n"), []);
     assert.deepEqual(await errors('webview/x.ts', "import type { RunView } from '../src/shared/views';\nexport type A = RunView;\n"), []);
+  });
+
+  it('toolkit details (tag names, `appearance`) appear only in webview/toolkit.ts', () => {
+    // so that moving to @vscode-elements/elements stays a one-file change
+    const toolkitTag = /(?<![-\w])vscode-(?:button|badge|divider|progress-ring|data-grid|data-grid-row|data-grid-cell|checkbox|dropdown|option|link|panels|panel-tab|panel-view|radio|radio-group|tag|text-area|text-field)\b/;
+    const offenders: string[] = [];
+    const webviewDir = path.join(root, 'webview');
+    for (const f of fs.readdirSync(webviewDir)) {
+      if (!f.endsWith('.ts') || f === 'toolkit.ts') continue;
+      const text = fs.readFileSync(path.join(webviewDir, f), 'utf8');
+      if (toolkitTag.test(text)) offenders.push(`webview/${f}: toolkit tag ${toolkitTag.exec(text)?.[0]}`);
+      if (/\bappearance\b/.test(text)) offenders.push(`webview/${f}: appearance`);
+    }
+    // the stylesheet may use theme variables (--vscode-foreground) but not toolkit element selectors
+    const css = fs.readFileSync(path.join(root, 'media/board.css'), 'utf8');
+    if (toolkitTag.test(css)) offenders.push(`media/board.css: toolkit tag ${toolkitTag.exec(css)?.[0]}`);
+    assert.deepEqual(offenders, []);
+    // and the check can see a violation
+    assert.ok(toolkitTag.test("h('vscode-button', {})") && !toolkitTag.test('var(--vscode-button-background)'));
+    assert.ok(fs.readFileSync(path.join(webviewDir, 'toolkit.ts'), 'utf8').match(toolkitTag));
   });
 });

@@ -1,19 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FileRunStore, newRunId } from '../../src/adapters/runStore';
+import { FileRunStore } from '../../src/adapters/runStore';
 import { folderStateDir } from '../../src/adapters/stateDir';
 import type { RunRecord } from '../../src/shared/model';
 import { cleanupTempDirs, tempDir } from '../support/tmp';
+import { runRecord } from '../support/runRecord';
 
-function record(over: Partial<RunRecord> = {}): RunRecord {
-  return {
-    id: newRunId(), folder: '/w', pipelineId: 'ci', pipelineName: 'CI', source: { kind: 'delivery', file: 'delivery.yml' },
-    stages: null, status: 'success', startedAt: Date.now(), finishedAt: Date.now(), durationMs: 5, trigger: 'cli', sha: null,
-    pid: process.pid, jobs: [], ...over,
-  };
-}
+const record = runRecord;
 
 describe('run history store', () => {
   after(cleanupTempDirs);
@@ -26,23 +20,6 @@ describe('run history store', () => {
     await store.save(b);
     assert.deepEqual((await store.list()).map((r) => r.id), [b.id, a.id]);
     assert.deepEqual((await store.list(1)).map((r) => r.id), [b.id]);
-  });
-
-  it('marks a running record whose process is gone as interrupted', async () => {
-    const store = new FileRunStore(tempDir());
-    const dead = spawnSync('true').pid!;
-    const r = record({ status: 'running', finishedAt: null, pid: dead, jobs: [{
-      id: 'j', name: 'j', stage: null, deps: [], status: 'running', allowFailure: false, exitCode: null, startedAt: 1, durationMs: 0,
-      attempts: 1, reason: null, steps: [], tests: null, artifacts: [], logFile: null,
-    }] });
-    await store.save(r);
-    const read = await store.read(r.id);
-    assert.equal(read?.status, 'interrupted');
-    assert.equal(read?.jobs[0].status, 'cancelled');
-    assert.match(read?.jobs[0].reason ?? '', /interrupted/);
-    // and it stays interrupted on disk
-    const raw = JSON.parse(fs.readFileSync(path.join(store.runsDir, r.id, 'run.json'), 'utf8')) as RunRecord;
-    assert.equal(raw.status, 'interrupted');
   });
 
   it('keeps a running record of a live process running', async () => {

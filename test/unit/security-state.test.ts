@@ -3,8 +3,10 @@
 // never written through a link planted where they go.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { FileRunStore, logFileName } from '../../src/adapters/runStore';
+import * as secretsModule from '../../src/core/secrets';
 import { Masker } from '../../src/core/secrets';
 import type { RunRecord } from '../../src/shared/model';
 import { Secrets } from '../../src/vscode/secrets';
@@ -113,10 +115,11 @@ describe('security: the state folder and job logs', () => {
 
 describe('security: maskers from two bundles', () => {
   it('combine even when each bundle has its own Masker class (the extension and its lazily loaded features)', () => {
-    const file = require.resolve('../../src/core/secrets');
-    const first = require(file) as typeof import('../../src/core/secrets');
-    delete require.cache[file];
-    const second = require(file) as typeof import('../../src/core/secrets');
+    const load = createRequire(__filename);
+    const file = load.resolve('../../src/core/secrets');
+    const first = secretsModule;
+    delete load.cache[file];
+    const second = load(file) as typeof secretsModule;
     assert.notEqual(first.Masker, second.Masker, 'two classes, as in two bundles');
     const combined = new first.Masker(['deploy-key-123']).with(new second.Masker(['session-token-456']));
     assert.equal(combined.mask('a deploy-key-123 b session-token-456 c'), 'a *** b *** c');

@@ -1,12 +1,10 @@
-// HTTP for deploys: the deploy hook, polling its status endpoint, and waiting for the health check. Single requests
+// HTTP for deploys: the deploy hook and polling its status endpoint (waiting for health is core/environments/verify.ts). Single requests
 // (GET with a timeout and a capped body, the health check) come from the environments adapters; this adds the
 // hook call and the polling. Every wait honours the deploy's AbortSignal. Redirects never carry the hook's
 // configured headers or body to another origin, and answers are read up to a cap.
-import type { HealthSpec } from '../../core/environments/config';
 import { excerpt, jsonPath } from '../../core/environments/status';
 import type { DeployStepIO, DeployStepOutcome } from '../../core/environments/deployRun';
-import type { SecretResolver } from '../../core/secrets';
-import { checkHealth, describeFetchError, fetchFollowing, httpGet, readCapped } from '../environments/http';
+import { describeFetchError, fetchFollowing, httpGet, readCapped } from '../environments/http';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 const HOOK_TIMEOUT_MS = 60_000;
@@ -86,20 +84,4 @@ export async function pollStatus(
     await sleep(status.intervalMs, io.signal);
   }
   return { status: 'failed', reason: 'cancelled' };
-}
-
-/** Polls the health check every intervalMs until it is up or timeoutMs has passed. */
-export async function waitHealthy(h: HealthSpec, io: DeployStepIO, secrets?: SecretResolver): Promise<DeployStepOutcome> {
-  const t0 = Date.now();
-  let last: string | null = null;
-  while (!io.signal.aborted) {
-    const r = await checkHealth(h, io.signal, secrets);
-    if (r.health === 'up') return { status: 'success', health: 'up', reason: `GET ${h.url}: ${r.detail ?? 'up'}` };
-    const detail = `GET ${h.url}: ${r.detail ?? r.health}`;
-    if (detail !== last) io.line('stdout', `not healthy yet: ${detail}`);
-    last = detail;
-    if (Date.now() - t0 >= h.timeoutMs) break;
-    await sleep(h.intervalMs, io.signal);
-  }
-  return { status: 'failed', health: 'down', reason: `${last ?? 'not checked'} (still after ${Math.round((Date.now() - t0) / 1000)} s)` };
 }

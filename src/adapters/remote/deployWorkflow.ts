@@ -4,7 +4,7 @@
 // deploy's usual steps.
 import type { DeployMethod } from '../../core/environments/config';
 import type { DeployStepIO, DeployStepOutcome } from '../../core/environments/deployRun';
-import { describeTarget } from '../../core/remote/config';
+import { describeTarget } from '../../core/remote/engines';
 import { followRun, runFailure } from '../../core/remote/follow';
 import type { BackoffPolicy, Clock } from '../../core/remote/poll';
 import type { RemoteEngine, RemoteRun, RemoteTarget } from '../../core/remote/types';

@@ -1,9 +1,11 @@
 // The remote engine for a target: the one place that knows which adapter serves which engine. The CLI, the
 // `workflow:` deploy and the VS Code layer all get engines here, with the same TokenProvider.
-import { remoteTargetFor, targetHost } from '../../core/remote/config';
+import { remoteNeedsOrigin, remoteTargetFor } from '../../core/remote/config';
+import { apiTarget, targetHost } from '../../core/remote/engines';
 import { checkApiHost, untrustedApiHostMessage, type TokenProvider } from '../../core/remote/tokens';
-import type { RemoteEngine, RemoteTarget } from '../../core/remote/types';
-import { pipelineByName, type ImportedPipeline } from '../../core/sources';
+import type { RemoteEngine, RemoteEngineKind, RemoteTarget, TargetOf } from '../../core/remote/types';
+import type { ImportedPipeline } from '../../core/sources';
+import { pipelineByName } from '../../core/targeting';
 import { headInfo } from '../git';
 import { BuildbotEngine } from './buildbot';
 import { GithubEngine } from './github';
@@ -32,16 +34,18 @@ export interface RemoteEngineOptions {
   http?: Partial<Pick<HttpClientOptions, 'proxy' | 'ca' | 'timeoutMs' | 'retries' | 'maxRateLimitWaitMs' | 'sleep' | 'now'>>;
 }
 
+type EngineFactory<E extends RemoteEngineKind> = (target: TargetOf<E>, opts: RemoteEngineOptions) => RemoteEngine & { dispose(): void };
+
+/** The adapter of each engine (a new engine is one adapter and one line here; the compiler asks for it). */
+const ENGINE_ADAPTERS: { readonly [E in RemoteEngineKind]: EngineFactory<E> } = {
+  github: (target, opts) => new GithubEngine({ target, token: tokenFor(target, opts), tokenHint: opts.tokenHint?.(target.engine), http: opts.http }),
+  gitlab: (target, opts) => new GitlabEngine({ target, token: tokenFor(target, opts), tokenHint: opts.tokenHint?.(target.engine), http: opts.http }),
+  buildbot: (target, opts) => new BuildbotEngine({ target, owner: opts.actor, http: opts.http }),
+};
+
 /** A RemoteEngine for the target; dispose() closes its connections. */
 export function createRemoteEngine(target: RemoteTarget, opts: RemoteEngineOptions): RemoteEngine & { dispose(): void } {
-  switch (target.engine) {
-    case 'buildbot':
-      return new BuildbotEngine({ target, owner: opts.actor, http: opts.http });
-    case 'github':
-      return new GithubEngine({ target, token: tokenFor(target, opts), tokenHint: opts.tokenHint?.('github'), http: opts.http });
-    case 'gitlab':
-      return new GitlabEngine({ target, token: tokenFor(target, opts), tokenHint: opts.tokenHint?.('gitlab'), http: opts.http });
-  }
+  return (ENGINE_ADAPTERS[target.engine] as EngineFactory<RemoteEngineKind>)(target, opts);
 }
 
 /**
@@ -50,8 +54,9 @@ export function createRemoteEngine(target: RemoteTarget, opts: RemoteEngineOptio
  * by the user; otherwise, when there is a token to protect, it fails saying how to trust the host.
  */
 export function tokenFor(target: RemoteTarget, opts: Pick<RemoteEngineOptions, 'tokens' | 'origin' | 'trustedApiHosts' | 'confirmApiHost' | 'trustHint'>): () => Promise<string | undefined> {
-  if (target.engine === 'buildbot') return async () => undefined;
-  const check = checkApiHost(target, opts.origin, opts.trustedApiHosts);
+  const api = apiTarget(target);
+  if (!api) return async () => undefined; // the engine takes no token
+  const check = checkApiHost(api, opts.origin, opts.trustedApiHosts);
   let confirmed = check.trusted;
   return async () => {
     const token = await opts.tokens(target.engine, targetHost(target));
@@ -60,7 +65,7 @@ export function tokenFor(target: RemoteTarget, opts: Pick<RemoteEngineOptions, '
       confirmed = true;
       return token;
     }
-    throw new RemoteApiError('auth', untrustedApiHostMessage(target.engine, check.host, opts.trustHint?.(check.host)), null);
+    throw new RemoteApiError('auth', untrustedApiHostMessage(api.engine, check.host, opts.trustHint?.(check.host)), null);
   };
 }
 
@@ -78,10 +83,13 @@ export interface ResolvedRemotePipeline {
 export async function resolveRemotePipeline(folder: string, pipelines: readonly ImportedPipeline[], name: string, signal?: AbortSignal): Promise<ResolvedRemotePipeline | { error: string }> {
   const found = pipelineByName(pipelines, name);
   if ('error' in found) return found;
-  const { pipeline } = found;
-  // The origin is also read for a `remote:` on GitHub or GitLab: its host is where the token may go unasked.
-  const needsOrigin = pipeline.def.remote ? pipeline.def.remote.engine !== 'buildbot' : pipeline.def.source.kind !== 'delivery';
-  const origin = needsOrigin ? ((await headInfo(folder, signal).catch(() => null))?.remoteUrl ?? null) : null;
+  return remotePipeline(folder, found.pipeline, signal);
+}
+
+/** A pipeline's remote target (see resolveRemotePipeline). */
+export async function remotePipeline(folder: string, pipeline: ImportedPipeline, signal?: AbortSignal): Promise<ResolvedRemotePipeline | { error: string }> {
+  // The origin is also read for a `remote:` whose API takes tokens: its host is where the token may go unasked.
+  const origin = remoteNeedsOrigin(pipeline.def) ? ((await headInfo(folder, signal).catch(() => null))?.remoteUrl ?? null) : null;
   const target = remoteTargetFor(pipeline.def, origin);
   return 'error' in target ? target : { pipeline, target, origin };
 }

@@ -6,7 +6,7 @@ import { MapReader } from './reader';
 import { describe, keyOf, YamlFile } from './yamlFile';
 import { findCycle } from '../graph';
 import { readEnvironmentSpecs, type EnvironmentSpecs } from '../environments/config';
-import { readRemoteTarget } from '../remote/config';
+import { readRemoteTarget } from '../remote/engines';
 
 export const DELIVERY_FILE = 'delivery.yml';
 

@@ -1,42 +1,30 @@
-// A parsed YAML file that remembers where every node came from, so each problem has a file, line and column.
-import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+// A parsed YAML file (delivery.yml, a GitHub workflow) that remembers where every node came from, so each problem
+// has a file, line and column. Parsing, the limits and positions are YamlSource's (yamlSource.ts).
+import { isMap, isScalar, isSeq, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { Problem, Severity, SourceLocation } from '../../shared/model';
-
-/** Files above this size are refused before parsing (a 20 MB YAML file is a mistake, not a pipeline). */
-export const MAX_CONFIG_BYTES = 2 * 1024 * 1024;
+import { spanEnd, YamlSource } from './yamlSource';
 
 export class YamlFile {
   readonly problems: Problem[] = [];
   readonly doc: Document.Parsed | null;
-  private lineStarts: number[] | null = null;
+  private readonly source: YamlSource;
 
   constructor(
     readonly file: string,
     readonly text: string,
   ) {
-    if (text.length > MAX_CONFIG_BYTES) {
+    this.source = new YamlSource(text, { uniqueKeys: true });
+    const refused = this.source.refused;
+    if (refused) {
       this.doc = null;
-      this.add({ line: 1, column: 1 }, `file is too large (${Math.round(text.length / 1024)} KB; the limit is ${MAX_CONFIG_BYTES / 1024} KB)`);
+      this.add(this.posAt(refused.offset), refused.message);
       return;
     }
-    if (text.includes('\u0000')) {
-      this.doc = null;
-      this.add({ line: 1, column: 1 }, 'file is binary (contains NUL bytes), not YAML');
-      return;
-    }
-    const bad = text.indexOf('\uFFFD');
-    if (bad >= 0) {
-      this.doc = null;
-      this.add(this.posAt(bad), 'file is not valid UTF-8');
-      return;
-    }
-    this.doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, merge: true, strict: true });
-    for (const e of this.doc.errors) {
-      const [start, end] = e.pos;
-      this.add(this.posAt(start), yamlMessage(e.message), 'error', this.posAt(Math.max(start, end)));
-    }
-    for (const w of this.doc.warnings) {
-      this.add(this.posAt(w.pos[0]), yamlMessage(w.message), 'warning');
+    this.doc = this.source.documents[0];
+    for (const d of this.source.diagnostics) {
+      const [start, end] = d.pos;
+      if (d.severity === 'error') this.add(this.posAt(start), d.message, 'error', this.posAt(Math.max(start, end)));
+      else this.add(this.posAt(start), d.message, 'warning');
     }
   }
 
@@ -50,19 +38,7 @@ export class YamlFile {
   }
 
   posAt(offset: number): { line: number; column: number } {
-    if (!this.lineStarts) {
-      this.lineStarts = [0];
-      for (let i = this.text.indexOf('\n'); i >= 0; i = this.text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
-    }
-    const o = Math.max(0, Math.min(offset, this.text.length));
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid] <= o) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, column: o - this.lineStarts[lo] + 1 };
+    return this.source.pos(offset);
   }
 
   /** Problems in file order. */
@@ -95,7 +71,7 @@ export class YamlFile {
       line: start.line,
       column: start.column,
       endLine: end.line,
-      endColumn: end.line === start.line && end.column <= start.column ? start.column + 1 : end.column,
+      endColumn: spanEnd(start, end),
       severity,
       message,
     });
@@ -109,11 +85,6 @@ function rangeOf(node: Node | Pair | null | undefined): [number, number] | null 
   const key = (node as Pair).key as Node | null;
   if (key && 'range' in key && key.range) return [key.range[0], key.range[1]];
   return null;
-}
-
-function yamlMessage(m: string): string {
-  // The yaml library appends " at line X, column Y" (we give the position separately) and a code frame.
-  return m.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').trim();
 }
 
 /** The key of a pair as a string (non-scalar keys are reported by callers). */

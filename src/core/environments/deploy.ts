@@ -3,7 +3,7 @@
 // take them from here.
 import type { DeployAction, EnvironmentDef } from '../../shared/model';
 import type { EnvironmentConfig } from '../config/delivery';
-import type { DeployMethod } from './config';
+import { deployKind, type DeployKind, type DeployKindDef, type DeployMethod } from './deployKinds';
 
 export const DELIVERY_VARIABLES = ['DELIVERY_ENV', 'DELIVERY_SHA', 'DELIVERY_SHORT_SHA', 'DELIVERY_REF', 'DELIVERY_PREVIOUS_SHA'] as const;
 export type DeliveryVariable = (typeof DELIVERY_VARIABLES)[number];
@@ -55,58 +55,17 @@ export function expandDeliveryVariables(text: string, vars: Record<string, strin
 
 // ---- steps ----
 
-export type DeployStepId =
-  | 'pipeline'
-  | 'command'
-  | 'ssh.prepare'
-  | 'ssh.upload'
-  | 'ssh.run'
-  | 'gitPush'
-  | 'http.hook'
-  | 'http.status'
-  | 'docker.build'
-  | 'docker.push'
-  | 'docker.run'
-  | 'workflow.dispatch'
-  | 'workflow.follow'
-  | 'version'
-  | 'health';
+/** A step of a deploy: the build pipeline, a kind's own steps (`ssh.upload`: named after the kind), the checks. */
+export type DeployStepId = 'pipeline' | DeployKind | `${DeployKind}.${string}` | 'version' | 'health';
 
 export interface DeployStepPlan {
   id: DeployStepId;
   name: string;
 }
 
-function methodSteps(m: DeployMethod): DeployStepPlan[] {
-  switch (m.kind) {
-    case 'command':
-      return [{ id: 'command', name: 'deploy command' }];
-    case 'ssh':
-      return [
-        ...(m.upload
-          ? [
-              { id: 'ssh.prepare', name: `create ${m.upload.to} on ${m.ssh.host}` } as DeployStepPlan,
-              { id: 'ssh.upload', name: `upload ${m.upload.from} to ${m.ssh.host}` } as DeployStepPlan,
-            ]
-          : []),
-        ...(m.run ? [{ id: 'ssh.run', name: `run on ${m.ssh.host}` } as DeployStepPlan] : []),
-      ];
-    case 'gitPush':
-      return [{ id: 'gitPush', name: `git push to ${m.branch}` }];
-    case 'http':
-      return [{ id: 'http.hook', name: `${m.method} deploy hook` }, ...(m.status ? [{ id: 'http.status', name: 'wait for the deploy status' } as DeployStepPlan] : [])];
-    case 'docker':
-      return [
-        ...(m.build !== null ? [{ id: 'docker.build', name: `docker build ${m.image}` } as DeployStepPlan] : []),
-        ...(m.push ? [{ id: 'docker.push', name: `docker push ${m.image}` } as DeployStepPlan] : []),
-        ...(m.run ? [{ id: 'docker.run', name: `docker run ${m.run.name}` } as DeployStepPlan] : []),
-      ];
-    case 'workflow':
-      return [
-        { id: 'workflow.dispatch', name: `trigger ${m.pipeline}` },
-        { id: 'workflow.follow', name: `follow the ${m.pipeline} run` },
-      ];
-  }
+/** The steps of a method, as its kind plans them. */
+export function methodSteps(m: DeployMethod): DeployStepPlan[] {
+  return (deployKind(m.kind) as DeployKindDef<DeployKind, DeployMethod>).steps(m);
 }
 
 /** Build pipeline → the method's steps → read the deployed version → health check. */

@@ -1,9 +1,10 @@
 // GitLab CI YAML as a tree of located values. Anchors, aliases and `<<:` merges are applied while converting,
 // `!reference` tags stay as reference nodes (resolved after includes are merged), and every value remembers
 // the file, line and column it came from, so problems found after merging files still point at the right place.
-import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Node, type Pair } from 'yaml';
+// Parsing, the limits and positions are YamlSource's (config/yamlSource.ts).
+import { isAlias, isMap, isScalar, isSeq, type Document, type Node, type Pair } from 'yaml';
 import type { Problem, Severity, SourceLocation } from '../../shared/model';
-import { MAX_CONFIG_BYTES } from '../config/yamlFile';
+import { AliasBudget, YamlSource } from '../config/yamlSource';
 
 export interface Loc extends SourceLocation {
   endLine: number;
@@ -106,28 +107,8 @@ export function fromPlain(x: unknown, loc: Loc): Val {
   return { t: 'scalar', loc, value: String(x) };
 }
 
-class LineIndex {
-  private readonly starts: number[] = [0];
-  constructor(text: string) {
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
-  }
-  pos(offset: number): { line: number; column: number } {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, column: offset - this.starts[lo] + 1 };
-  }
-}
-
 /** A `!reference` tag: kept as a sequence with the tag, turned into a reference node below. */
 const referenceTag = { tag: '!reference', collection: 'seq' as const, default: false, resolve: (seq: unknown) => seq };
-
-/** Values produced by aliases, at most (guards against "billion laughs" documents). */
-const MAX_NODES = 200_000;
 
 export interface ParsedFile {
   file: string;
@@ -141,40 +122,25 @@ export interface ParsedFile {
 
 /** Parses one GitLab CI file. Problems go to `problems`; `ok` is false when the file could not be read at all. */
 export function parseGitlabYaml(file: string, text: string, problems: Problems): ParsedFile {
-  const lines = new LineIndex(text);
-  const loc = (start: number, end = start): Loc => {
-    const a = lines.pos(Math.max(0, Math.min(start, text.length)));
-    const b = lines.pos(Math.max(0, Math.min(Math.max(start, end), text.length)));
-    return { file, line: a.line, column: a.column, endLine: b.line, endColumn: b.line === a.line && b.column <= a.column ? a.column + 1 : b.column };
-  };
+  const source = new YamlSource(text, { multi: true, uniqueKeys: false, customTags: [referenceTag] });
+  const loc = (start: number, end = start): Loc => ({ file, ...source.span(start, end) });
   const out: ParsedFile = { file, text, header: null, body: null, ok: false };
-  if (text.length > MAX_CONFIG_BYTES) {
-    problems.error(loc(0), `file is too large (${Math.round(text.length / 1024)} KB; the limit is ${MAX_CONFIG_BYTES / 1024} KB)`);
+  if (source.refused) {
+    problems.error(loc(source.refused.offset), source.refused.message);
     return out;
   }
-  if (text.includes('\u0000')) {
-    problems.error(loc(0), 'file is binary (contains NUL bytes), not YAML');
-    return out;
-  }
-  const bad = text.indexOf('\uFFFD');
-  if (bad >= 0) {
-    problems.error(loc(bad), 'file is not valid UTF-8');
-    return out;
-  }
-  const docs = parseAllDocuments(text, { merge: true, uniqueKeys: false, customTags: [referenceTag], prettyErrors: false, strict: true });
-  if (!Array.isArray(docs)) return { ...out, ok: true }; // only comments
+  const docs = source.documents;
   let failed = false;
-  for (const d of docs) {
-    for (const e of d.errors) {
-      problems.error(loc(e.pos[0], e.pos[1]), yamlMessage(e.message));
+  for (const d of source.diagnostics) {
+    if (d.severity === 'error') {
+      problems.error(loc(d.pos[0], d.pos[1]), d.message);
       failed = true;
-    }
-    for (const w of d.warnings) problems.warn(loc(w.pos[0], w.pos[1]), yamlMessage(w.message));
+    } else problems.warn(loc(d.pos[0], d.pos[1]), d.message);
   }
   if (failed) return out;
-  const budget = { left: MAX_NODES };
+  const budget = new AliasBudget();
   const converted = docs.map((d) => (d.contents === null ? null : convert(d.contents as Node, d, loc, problems, budget)));
-  if (budget.left < 0) return out;
+  if (budget.overdrawn) return out;
   if (converted.length > 2) {
     problems.error(loc(docs[2].range[0]), 'a pipeline file holds one YAML document (optionally after a spec: header document)');
     return out;
@@ -200,12 +166,13 @@ function convert(
   doc: Document.Parsed,
   loc: (start: number, end?: number) => Loc,
   problems: Problems,
-  budget: { left: number },
+  budget: AliasBudget,
   depth = 0,
 ): Val {
   const here = (n: Node): Loc => (n.range ? loc(n.range[0], n.range[1]) : loc(0));
-  if (--budget.left === 0) problems.error(here(node), 'too many values: the file expands its aliases into more than 200,000 values');
-  if (budget.left <= 0 || depth > 200) return { t: 'scalar', loc: here(node), value: null };
+  const counted = budget.take();
+  if (counted === 'exceeded') problems.error(here(node), AliasBudget.message);
+  if (counted !== 'ok' || depth > 200) return { t: 'scalar', loc: here(node), value: null };
   if (isAlias(node)) {
     const target = node.resolve(doc);
     if (!target) {
@@ -275,10 +242,6 @@ function convert(
   }
   problems.error(here(node), 'unsupported YAML node');
   return { t: 'scalar', loc: here(node), value: null };
-}
-
-function yamlMessage(m: string): string {
-  return m.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').trim();
 }
 
 /**

@@ -1,6 +1,34 @@
 // Buildbot's words turned into ours, without I/O: result codes into statuses, force-scheduler fields into typed
 // trigger inputs, stored log lines into readable text. The adapter (adapters/remote/buildbot.ts) does the HTTP.
+import { readHttpUrl, type RemoteEngineSpec } from './engine';
 import type { RemoteStatus, TriggerInput } from './types';
+
+const DEFAULT_BUILDBOT_SCHEDULER = 'force';
+
+/** Buildbot as a remote engine: `remote: { buildbot: { url, builder, scheduler } }`; it takes no token. */
+export const buildbotRemote: RemoteEngineSpec<'buildbot'> = {
+  kind: 'buildbot',
+  label: 'Buildbot',
+  icon: 'server-process',
+  keys: ['url', 'builder', 'scheduler'],
+  read(b) {
+    const url = b.required('url') ? readHttpUrl(b, 'url') : null;
+    const builder = b.required('builder') ? b.string('builder', { nonEmpty: true }) : undefined;
+    const scheduler = b.string('scheduler', { nonEmpty: true }) ?? DEFAULT_BUILDBOT_SCHEDULER;
+    for (const [key, v] of [['builder', builder], ['scheduler', scheduler]] as const) {
+      if (v !== undefined && (/[\s/?#%\\]/.test(v) || v === '.' || v === '..')) {
+        b.f.error(b.at(key), `${b.what}: "${key}" must be a name without spaces, "/", "?", "#" or "%", not "${v}"`);
+        return null;
+      }
+    }
+    if (!url || builder === undefined) return null;
+    return { engine: 'buildbot', url, builder, scheduler };
+  },
+  describe: (t) => `Buildbot ${t.url} builder ${t.builder}`,
+  tokenHost: (t) => new URL(t.url).host,
+  token: null,
+  gitHosts: null,
+};
 
 /** buildbot.process.results: SUCCESS, WARNINGS, FAILURE, SKIPPED, EXCEPTION, RETRY, CANCELLED. */
 const RESULTS: readonly [RemoteStatus, string][] = [

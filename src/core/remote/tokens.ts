@@ -1,8 +1,10 @@
 // Where the credentials of remote engines come from. One function type shared by every engine adapter, the CLI
 // (environment variables) and the VS Code layer (its authentication sessions and SecretStorage), so no adapter
 // reads the environment or a secret store by itself.
-import { DEFAULT_API_HOSTS, parseGitRemoteUrl, trustApiHostHint } from './config';
-import type { RemoteEngineKind, RemoteTarget } from './types';
+import { trustApiHostHint } from './engine';
+import { engineSpec, engineTokens, REMOTE_ENGINE_SPECS, REMOTE_ENGINES, tokenSpec, type ApiTarget } from './engines';
+import { parseGitRemoteUrl } from './gitRemote';
+import type { RemoteEngineKind } from './types';
 
 /**
  * The token for an engine on a host (github.com, gitlab.example.com, 127.0.0.1:8010), or undefined when there is
@@ -10,18 +12,16 @@ import type { RemoteEngineKind, RemoteTarget } from './types';
  */
 export type TokenProvider = (engine: RemoteEngineKind, host: string) => Promise<string | undefined>;
 
-/** Tokens from environment variables (the CLI): GITHUB_TOKEN (or GH_TOKEN), GITLAB_TOKEN; Buildbot uses none. */
+/** What the CLI tells a person whose token is missing or refused ("set GITHUB_TOKEN"). */
+export function cliTokenHint(engine: RemoteEngineKind): string {
+  return engineTokens(engine)?.cliHint ?? 'no token is used';
+}
+
+/** Tokens from environment variables (the CLI): each engine names its own (GITHUB_TOKEN or GH_TOKEN, GITLAB_TOKEN); Buildbot uses none. */
 export function envTokenProvider(env: Readonly<Record<string, string | undefined>>): TokenProvider {
   return async (engine) => {
-    const pick = (...names: string[]) => names.map((n) => env[n]?.trim()).find((v) => !!v) || undefined;
-    switch (engine) {
-      case 'github':
-        return pick('GITHUB_TOKEN', 'GH_TOKEN');
-      case 'gitlab':
-        return pick('GITLAB_TOKEN');
-      case 'buildbot':
-        return undefined;
-    }
+    const names = engineTokens(engine)?.envVars ?? [];
+    return names.map((n) => env[n]?.trim()).find((v) => !!v) || undefined;
   };
 }
 
@@ -68,11 +68,12 @@ export function originApiHosts(originUrl: string | null | undefined): string[] {
   if (!originUrl) return [];
   const loc = parseGitRemoteUrl(originUrl);
   if (!loc) return [];
-  const host = loc.host.replace(/^(ssh|www|altssh)\.(github\.com|gitlab\.com)$/, '$2');
+  const hosts = REMOTE_ENGINES.flatMap((k) => REMOTE_ENGINE_SPECS[k].gitHosts ?? []);
+  // ssh., www. and altssh. in front of an engine's public host name that host.
+  const bare = loc.host.replace(/^(ssh|www|altssh)\./, '');
+  const host = bare !== loc.host && hosts.some((h) => h.home === bare) ? bare : loc.host;
   const web = (loc.scheme === 'https' || loc.scheme === 'http') && loc.port ? `${host}:${loc.port}` : host;
-  const out = [normalizeApiHost(web)];
-  if (host === 'github.com' || host.endsWith('.ghe.com')) out.push(`api.${host}`);
-  return out;
+  return [normalizeApiHost(web), ...hosts.flatMap((h) => h.originApiHosts(host))];
 }
 
 export interface ApiHostCheck {
@@ -82,18 +83,18 @@ export interface ApiHostCheck {
   trusted: boolean;
 }
 
-/** Where a GitHub or GitLab target's API is, and whether it is trusted without asking the user. */
-export function checkApiHost(target: Extract<RemoteTarget, { engine: 'github' | 'gitlab' }>, originUrl: string | null | undefined, userTrusted: readonly string[] = []): ApiHostCheck {
+/** Where a target's API is (an engine that takes tokens), and whether it is trusted without asking the user. */
+export function checkApiHost(target: ApiTarget, originUrl: string | null | undefined, userTrusted: readonly string[] = []): ApiHostCheck {
   const host = normalizeApiHost(target.apiUrl);
-  const known = new Set([DEFAULT_API_HOSTS[target.engine], ...originApiHosts(originUrl), ...userTrusted.map(normalizeApiHost)]);
+  const known = new Set([tokenSpec(target).defaultApiHost, ...originApiHosts(originUrl), ...userTrusted.map(normalizeApiHost)]);
   return { host, trusted: known.has(host) };
 }
 
 /** Why a token was kept back from a host, and how to send it there. */
-export function untrustedApiHostMessage(engine: 'github' | 'gitlab', host: string, how = trustApiHostHint(host)): string {
-  const service = engine === 'github' ? 'GitHub' : 'GitLab';
+export function untrustedApiHostMessage(engine: ApiTarget['engine'], host: string, how = trustApiHostHint(host)): string {
+  const spec = engineSpec(engine);
   return (
-    `the ${service} token was not sent to ${host}: the repository's delivery.yml names that API host, which is neither ` +
-    `${DEFAULT_API_HOSTS[engine]} nor the host of the "origin" remote; ${how}`
+    `the ${spec.label} token was not sent to ${host}: the repository's delivery.yml names that API host, which is neither ` +
+    `${spec.token.defaultApiHost} nor the host of the "origin" remote; ${how}`
   );
 }

@@ -3,15 +3,17 @@
 // Adapters implement RemoteEngine over HTTP; the core holds the shapes and the pure decisions (polling backoff,
 // status mapping, input validation). Everything here is JSON-only or an interface.
 
-export type RemoteEngineKind = 'github' | 'gitlab' | 'buildbot';
+import type { RemoteEngineKind, RemotePipelineTarget } from '../../shared/model';
+
+export type { RemoteEngineKind };
 
 export type RemoteStatus = 'queued' | 'running' | 'success' | 'failed' | 'cancelled' | 'skipped' | 'manual' | 'unknown';
 
 /** Which remote pipeline a local pipeline definition corresponds to. */
-export type RemoteTarget =
-  | { engine: 'github'; host: string; apiUrl: string; owner: string; repo: string; workflow: string }
-  | { engine: 'gitlab'; host: string; apiUrl: string; project: string }
-  | { engine: 'buildbot'; url: string; builder: string; scheduler: string };
+export type RemoteTarget = RemotePipelineTarget;
+
+/** The target of one engine. */
+export type TargetOf<E extends RemoteEngineKind> = Extract<RemoteTarget, { engine: E }>;
 
 export interface RemoteRun {
   /** Engine-specific id, unique for the engine (a string even when numeric). */

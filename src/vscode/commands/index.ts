@@ -7,9 +7,10 @@ import type { CommandDeps, CommandSpec } from './types';
 import { cancelRemote, openRemoteInBrowser, refreshRemote, rerunRemote, showRemoteLog, showRemoteRun, triggerRemote } from './remote';
 import { COMMAND_IDS, type CommandId } from './ids';
 import { notificationText } from '../../core/sanitize';
+import { isArgCommand, parseCommandArg } from '../../shared/commandArgs';
 
 /** Keyed by id and typed against COMMAND_IDS: a contributed command without an implementation does not compile. */
-export const COMMANDS: Record<CommandId, CommandSpec> = {
+export const COMMANDS: { [K in CommandId]: CommandSpec<K> } = {
   'delivery.refresh': refresh,
   'delivery.pipeline.run': runPipeline,
   'delivery.job.run': runJob,
@@ -44,7 +45,14 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   return COMMAND_IDS.map((id) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
-        return await COMMANDS[id].run(deps, ...args);
+        // Only the first argument counts (a tree's context menu may add the selected rows as a second).
+        const parsed = isArgCommand(id) ? parseCommandArg(id, args[0]) : { arg: args[0] };
+        if ('error' in parsed) {
+          deps.log.warn(parsed.error);
+          void vscode.window.showErrorMessage(notificationText(`Software Delivery: ${parsed.error}`));
+          return undefined;
+        }
+        return await (COMMANDS[id] as CommandSpec).run(deps, parsed.arg);
       } catch (e) {
         if (e instanceof vscode.CancellationError || (e as Error)?.name === 'AbortError') return undefined;
         deps.log.error(`${id} failed`, e);

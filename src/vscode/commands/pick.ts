@@ -1,9 +1,9 @@
-// Resolving a command's target: a tree node, a plain argument object (webview, API, keybinding), or a quick pick.
+// Resolving a command's target: the parsed argument (a tree row's ids or a JSON object), or a quick pick.
 import * as vscode from 'vscode';
 import type { ImportedPipeline } from '../../core/sources';
 import type { FolderState } from '../workspaceModel';
-import { pipelineKey } from '../workspaceModel';
-import { JobNode, PipelineNode } from '../views/pipelinesTree';
+import { pipelineByKeyOrName } from '../../core/targeting';
+import type { PipelineArg } from '../../shared/commandArgs';
 import type { CommandDeps } from './types';
 import { notificationText } from '../../core/sanitize';
 
@@ -13,30 +13,19 @@ export interface PipelineTarget {
   jobs?: string[];
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null;
-}
-
-/** A pipeline from a PipelineNode/JobNode, `{folder, pipelineKey}` / `{folder, pipeline: id}`, or a quick pick. */
-export async function pipelineTarget(deps: CommandDeps, arg: unknown, placeHolder: string): Promise<PipelineTarget | undefined> {
+/** The pipeline `arg` names (`{folder, pipelineKey}` / `{folder, pipeline: name}`, from a tree row or JSON), or a quick pick. */
+export async function pipelineTarget(deps: CommandDeps, arg: PipelineArg | null, placeHolder: string): Promise<PipelineTarget | undefined> {
   await deps.model.whenLoaded();
-  if (arg instanceof PipelineNode) return { state: arg.state, pipeline: arg.pipeline };
-  if (arg instanceof JobNode) return { state: arg.parent.state, pipeline: arg.parent.pipeline, jobs: [arg.job.id] };
-  if (isRecord(arg) && typeof arg.folder === 'string') {
+  if (arg) {
     const state = deps.model.folder(arg.folder);
     const pipelines = state?.snapshot?.pipelines ?? [];
-    const found =
-      typeof arg.pipelineKey === 'string'
-        ? pipelines.find((p) => pipelineKey(p) === arg.pipelineKey)
-        : typeof arg.pipeline === 'string'
-          ? pipelines.find((p) => p.def.id === arg.pipeline || `${p.def.source.kind}:${p.def.id}` === arg.pipeline)
-          : undefined;
-    if (!state || !found) {
-      void vscode.window.showErrorMessage(notificationText(`No such pipeline: ${String(arg.pipelineKey ?? arg.pipeline)} in ${arg.folder}`));
+    const name = arg.pipelineKey ?? arg.pipeline;
+    const found = name === undefined ? undefined : pipelineByKeyOrName(pipelines, name);
+    if (!state || !found || 'error' in found) {
+      void vscode.window.showErrorMessage(notificationText(`No such pipeline: ${found && 'error' in found ? found.error : String(name)} in ${arg.folder}`));
       return undefined;
     }
-    const jobs = Array.isArray(arg.jobs) ? arg.jobs.filter((j): j is string => typeof j === 'string') : undefined;
-    return { state, pipeline: found, jobs };
+    return { state, pipeline: found.pipeline, jobs: arg.jobs };
   }
   const items = deps.model.folders().flatMap((state) =>
     (state.snapshot?.pipelines ?? []).map((pipeline) => ({

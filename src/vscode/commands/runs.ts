@@ -1,12 +1,14 @@
 // Running, cancelling and re-running pipelines and jobs.
 import * as vscode from 'vscode';
 import { requireTrust } from '../trust';
-import { JobNode, PipelineNode } from '../views/pipelinesTree';
 import { pipelineTarget } from './pick';
-import type { CommandDeps, CommandSpec } from './types';
+import { command, type CommandDeps } from './types';
+import type { PipelineArg } from '../../shared/commandArgs';
+import { rerunSelection } from '../../core/rerun';
 import { notificationText } from '../../core/sanitize';
+import { describeBlocked, pipelineBlocked, pipelineKey, runPipelineKey } from '../../core/targeting';
 
-async function startRun(deps: CommandDeps, arg: unknown, jobsOnly: boolean): Promise<string | undefined> {
+async function startRun(deps: CommandDeps, arg: PipelineArg | null, jobsOnly: boolean): Promise<string | undefined> {
   if (!requireTrust('run pipelines')) return undefined;
   const target = await pipelineTarget(deps, arg, jobsOnly ? 'Pipeline of the job to run' : 'Pipeline to run');
   if (!target) return undefined;
@@ -19,12 +21,13 @@ async function startRun(deps: CommandDeps, arg: unknown, jobsOnly: boolean): Pro
     if (!pick) return undefined;
     jobs = [pick.id];
   }
-  const errors = (target.state.snapshot?.problems ?? []).filter((p) => p.file === target.pipeline.def.source.file && p.severity === 'error');
-  if (errors.length) {
+  const blocked = pipelineBlocked(target.state.snapshot?.problems ?? [], target.pipeline);
+  if (blocked) {
+    const [first] = blocked.errors;
     const show = 'Show Problems';
     void vscode.window
       .showErrorMessage(
-        notificationText(`${target.pipeline.def.source.file} has ${errors.length} error${errors.length === 1 ? '' : 's'} (first: line ${errors[0].line}: ${errors[0].message}). Nothing was run.`),
+        notificationText(`${describeBlocked(blocked)} (first: line ${first.line}: ${first.message}). Nothing was run.`),
         show,
       )
       .then((choice) => choice === show && vscode.commands.executeCommand('workbench.actions.view.problems'));
@@ -34,50 +37,54 @@ async function startRun(deps: CommandDeps, arg: unknown, jobsOnly: boolean): Pro
   return handle?.run.id;
 }
 
-export const runPipeline: CommandSpec = { id: 'delivery.pipeline.run', run: (deps, arg) => startRun(deps, arg instanceof JobNode ? arg.parent : arg, false) };
+export const runPipeline = command('delivery.pipeline.run', (deps, arg) => startRun(deps, arg, false));
 
-export const runJob: CommandSpec = { id: 'delivery.job.run', run: (deps, arg) => startRun(deps, arg, true) };
+export const runJob = command('delivery.job.run', (deps, arg) => startRun(deps, arg, true));
 
-export const cancelRun: CommandSpec = {
-  id: 'delivery.run.cancel',
-  run: async (deps, arg) => {
-    let runId: string | undefined;
-    if (arg instanceof PipelineNode) runId = deps.runs.activeFor(arg.state.folder.uri.fsPath, arg.key)?.handle.run.id;
-    else if (arg instanceof JobNode) runId = deps.runs.activeFor(arg.parent.state.folder.uri.fsPath, arg.parent.key)?.handle.run.id;
-    else if (typeof arg === 'object' && arg !== null && typeof (arg as { runId?: unknown }).runId === 'string') runId = (arg as { runId: string }).runId;
-    if (!runId) {
-      const active = deps.runs.activeRuns();
-      if (active.length === 0) {
-        void vscode.window.showInformationMessage('No run is in progress.');
-        return false;
-      }
-      const pick =
-        active.length === 1
-          ? { id: active[0].handle.run.id }
-          : await vscode.window.showQuickPick(
-              active.map((a) => ({ label: a.handle.run.pipelineName, description: a.handle.run.id, id: a.handle.run.id })),
-              { placeHolder: 'Run to cancel' },
-            );
-      runId = pick?.id;
+export const cancelRun = command('delivery.run.cancel', async (deps, arg) => {
+  let runId: string | undefined;
+  if (arg && 'runId' in arg) runId = arg.runId;
+  else if (arg) {
+    const target = await pipelineTarget(deps, arg, 'Pipeline to cancel');
+    if (!target) return false;
+    runId = deps.runs.activeFor(target.state.folder.uri.fsPath, pipelineKey(target.pipeline))?.handle.run.id;
+  }
+  if (!runId) {
+    const active = deps.runs.activeRuns();
+    if (active.length === 0) {
+      void vscode.window.showInformationMessage('No run is in progress.');
+      return false;
     }
-    return runId ? deps.runs.cancel(runId) : false;
-  },
-};
+    const pick =
+      active.length === 1
+        ? { id: active[0].handle.run.id }
+        : await vscode.window.showQuickPick(
+            active.map((a) => ({ label: a.handle.run.pipelineName, description: a.handle.run.id, id: a.handle.run.id })),
+            { placeHolder: 'Run to cancel' },
+          );
+    runId = pick?.id;
+  }
+  return runId ? deps.runs.cancel(runId) : false;
+});
 
-export const rerunFailed: CommandSpec = {
-  id: 'delivery.run.rerunFailed',
-  run: async (deps, arg) => {
-    const target = await pipelineTarget(deps, arg instanceof JobNode ? arg.parent : arg, 'Pipeline to re-run');
-    if (!target) return undefined;
-    const folder = target.state.folder.uri.fsPath;
-    const last = deps.runs.lastRun(folder, `${target.pipeline.def.source.file}#${target.pipeline.def.id}`);
-    const failed = last?.jobs.filter((j) => j.status === 'failed' || j.status === 'cancelled').map((j) => j.id) ?? [];
-    const known = new Set(target.pipeline.def.jobs.map((j) => j.id));
-    const jobs = failed.filter((id) => known.has(id));
-    if (jobs.length === 0) {
-      void vscode.window.showInformationMessage(notificationText(`${target.pipeline.def.name}: no failed jobs in the last run.`));
-      return undefined;
-    }
-    return startRun(deps, { folder, pipelineKey: `${target.pipeline.def.source.file}#${target.pipeline.def.id}`, jobs }, false);
-  },
-};
+/** Runs again the failed jobs (or all jobs) of the run asked for: `runId`, else the pipeline's last run. */
+export const rerunFailed = command('delivery.run.rerunFailed', async (deps, arg) => {
+  const target = await pipelineTarget(deps, arg, 'Pipeline to re-run');
+  if (!target) return undefined;
+  const folder = target.state.folder.uri.fsPath;
+  const key = pipelineKey(target.pipeline);
+  const name = target.pipeline.def.name;
+  const run = arg?.runId ? await deps.runs.findRun(target.state, arg.runId) : deps.runs.lastRun(folder, key);
+  if (arg?.runId && (!run || runPipelineKey(run) !== key)) {
+    void vscode.window.showErrorMessage(notificationText(`${name}: no run ${arg.runId} of it in the history.`));
+    return undefined;
+  }
+  const failedOnly = arg?.failedOnly ?? true;
+  const jobs = run ? rerunSelection(run, target.pipeline.def.jobs.map((j) => j.id), failedOnly) : [];
+  if (jobs?.length === 0) {
+    const which = arg?.runId ? `run ${arg.runId}` : 'the last run';
+    void vscode.window.showInformationMessage(notificationText(`${name}: no ${failedOnly ? 'failed ' : ''}jobs in ${which}.`));
+    return undefined;
+  }
+  return startRun(deps, { folder, pipelineKey: key, jobs }, false);
+});

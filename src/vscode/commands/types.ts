@@ -2,13 +2,14 @@
 import type * as vscode from 'vscode';
 import type { Log } from '../log';
 import type { CommandId } from './ids';
+import type { ArgCommand, CommandArgs } from '../../shared/commandArgs';
 import type { Secrets } from '../secrets';
 import type { EnvironmentService } from '../environments/environmentService';
 import type { DeployStatusItem } from '../statusBar/deployStatusItem';
 import type { RemoteService } from '../remote/remoteService';
 import type { RunManager } from '../runManager';
 import type { WorkspaceModel } from '../workspaceModel';
-import type { BoardController } from '../panel/boardPanel';
+import type { DeliveryPanel } from '../panel/deliveryPanel';
 import type { PipelinesTreeProvider } from '../views/pipelinesTree';
 import type { EnvironmentsTreeProvider } from '../views/environmentsTree';
 
@@ -17,7 +18,7 @@ export interface CommandDeps {
   log: Log;
   model: WorkspaceModel;
   runs: RunManager;
-  board: BoardController;
+  board: DeliveryPanel;
   pipelinesTree: PipelinesTreeProvider;
   environmentsTree: EnvironmentsTreeProvider;
   secrets: Secrets;
@@ -26,7 +27,15 @@ export interface CommandDeps {
   remote: RemoteService;
 }
 
-export interface CommandSpec {
-  id: CommandId;
-  run: (deps: CommandDeps, ...args: unknown[]) => unknown;
+/** A command's argument: typed and already parsed for the commands in CommandArgs (null: none given, ask). */
+export type ArgOf<K extends CommandId> = K extends ArgCommand ? CommandArgs[K] | null : unknown;
+
+export interface CommandSpec<K extends CommandId = CommandId> {
+  id: K;
+  run: (deps: CommandDeps, arg: ArgOf<K>) => unknown;
+}
+
+/** A command spec whose argument type follows from its id. */
+export function command<K extends CommandId>(id: K, run: CommandSpec<K>['run']): CommandSpec<K> {
+  return { id, run };
 }

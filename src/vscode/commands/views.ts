@@ -1,63 +1,46 @@
 // Commands that show things: the panel, logs, definitions, the output channel; and refresh.
 import * as vscode from 'vscode';
-import type { CommandDeps, CommandSpec } from './types';
+import { command, type CommandDeps } from './types';
 import { notificationText } from '../../core/sanitize';
 
-export const refresh: CommandSpec = {
-  id: 'delivery.refresh',
-  run: async (deps: CommandDeps) => {
-    await deps.model.reloadAll();
-    deps.pipelinesTree.refresh();
-    deps.environmentsTree.refresh();
-  },
-};
+export const refresh = command('delivery.refresh', async (deps: CommandDeps) => {
+  await deps.model.reloadAll();
+  deps.pipelinesTree.refresh();
+  deps.environmentsTree.refresh();
+});
 
-export const openPanel: CommandSpec = {
-  id: 'delivery.panel.open',
-  run: (deps, arg) => {
-    const runId = typeof arg === 'object' && arg !== null && typeof (arg as { runId?: unknown }).runId === 'string' ? (arg as { runId: string }).runId : undefined;
-    deps.board.show(runId);
-  },
-};
+export const openPanel = command('delivery.panel.open', (deps, arg) => {
+  deps.board.show(arg?.runId);
+});
 
-export const showOutput: CommandSpec = { id: 'delivery.output.show', run: (deps) => deps.log.channel.show(true) };
+export const showOutput = command('delivery.output.show', (deps) => deps.log.channel.show(true));
 
-export const showLog: CommandSpec = {
-  id: 'delivery.run.showLog',
-  run: async (_deps, arg) => {
-    let logFile: string | null = null;
-    if (typeof arg === 'object' && arg !== null) {
-      const a = arg as { logFile?: unknown; record?: { logFile?: string | null } };
-      logFile = typeof a.logFile === 'string' ? a.logFile : (a.record?.logFile ?? null);
-    }
-    if (!logFile) {
-      void vscode.window.showInformationMessage('This job has not run yet, so it has no log.');
-      return;
-    }
-    try {
-      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(logFile));
-      await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false });
-      await vscode.languages.setTextDocumentLanguage(doc, 'log');
-    } catch (e) {
-      void vscode.window.showErrorMessage(notificationText(`Cannot open the log ${logFile}: ${(e as Error).message}`));
-    }
-  },
-};
+export const showLog = command('delivery.run.showLog', async (_deps, arg) => {
+  const logFile = arg?.logFile ?? null;
+  if (!logFile) {
+    void vscode.window.showInformationMessage('This job has not run yet, so it has no log.');
+    return;
+  }
+  try {
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(logFile));
+    await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false });
+    await vscode.languages.setTextDocumentLanguage(doc, 'log');
+  } catch (e) {
+    void vscode.window.showErrorMessage(notificationText(`Cannot open the log ${logFile}: ${(e as Error).message}`));
+  }
+});
 
 interface Located {
   location(): { folder: vscode.Uri; file: string; line: number; column: number };
 }
 
-export const openDefinition: CommandSpec = {
-  id: 'delivery.definition.open',
-  run: async (_deps, arg) => {
-    if (typeof arg !== 'object' || arg === null || typeof (arg as Located).location !== 'function') return;
-    const loc = (arg as Located).location();
-    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(loc.folder, loc.file));
-    const pos = new vscode.Position(Math.max(0, loc.line - 1), Math.max(0, loc.column - 1));
-    await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), preview: true });
-  },
-};
+export const openDefinition = command('delivery.definition.open', async (_deps, arg) => {
+  if (typeof arg !== 'object' || arg === null || typeof (arg as Located).location !== 'function') return;
+  const loc = (arg as Located).location();
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(loc.folder, loc.file));
+  const pos = new vscode.Position(Math.max(0, loc.line - 1), Math.max(0, loc.column - 1));
+  await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), preview: true });
+});
 
 const STARTER = `# delivery.yml — pipelines and environments for Software Delivery.
 # Reference: the README's "delivery.yml" section. Errors show up in the Problems panel.
@@ -90,28 +73,25 @@ pipelines:
 #     deploy: { command: ./scripts/deploy.sh }
 `;
 
-export const createConfig: CommandSpec = {
-  id: 'delivery.config.create',
-  run: async () => {
-    const folders = vscode.workspace.workspaceFolders ?? [];
-    if (folders.length === 0) {
-      void vscode.window.showInformationMessage('Open a folder first.');
-      return undefined;
-    }
-    const folder =
-      folders.length === 1 ? folders[0] : await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Folder for delivery.yml' });
-    if (!folder) return undefined;
-    const uri = vscode.Uri.joinPath(folder.uri, 'delivery.yml');
-    let exists = false;
-    try {
-      await vscode.workspace.fs.stat(uri);
-      exists = true;
-    } catch {
-      exists = false;
-    }
-    if (!exists) await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(STARTER));
-    await vscode.window.showTextDocument(uri);
-    if (exists) void vscode.window.showInformationMessage('delivery.yml already exists; opened it.');
-    return uri.fsPath;
-  },
-};
+export const createConfig = command('delivery.config.create', async () => {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  if (folders.length === 0) {
+    void vscode.window.showInformationMessage('Open a folder first.');
+    return undefined;
+  }
+  const folder =
+    folders.length === 1 ? folders[0] : await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Folder for delivery.yml' });
+  if (!folder) return undefined;
+  const uri = vscode.Uri.joinPath(folder.uri, 'delivery.yml');
+  let exists = false;
+  try {
+    await vscode.workspace.fs.stat(uri);
+    exists = true;
+  } catch {
+    exists = false;
+  }
+  if (!exists) await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(STARTER));
+  await vscode.window.showTextDocument(uri);
+  if (exists) void vscode.window.showInformationMessage('delivery.yml already exists; opened it.');
+  return uri.fsPath;
+});

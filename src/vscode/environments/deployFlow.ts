@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { DeployPreparation, DeployServices } from '../../adapters/deploy/runner';
 import { features } from '../lazy';
 import type { DeployConfirmation } from '../../core/environments/deploy';
+import { deployPreflight, locatedProblem } from '../../core/environments/deployService';
 import { shortSha } from '../../core/environments/diff';
 import { formatDuration } from '../../core/duration';
 import type { EnvironmentConfig } from '../../core/config/delivery';
@@ -43,8 +44,13 @@ export async function deployFlow(
   if (!requireTrust('deploy')) return undefined;
   const { state, env } = target;
   const folder = state.folder.uri.fsPath;
-  if (!env.deploy) {
-    void vscode.window.showErrorMessage(notificationText(`${env.name} has no "deploy" in delivery.yml: say how to deploy it (command, ssh, gitPush, http or docker).`));
+  // The same pre-flight as the CLI: an invalid delivery.yml, an unknown environment or no `deploy:` is refused.
+  const pre = deployPreflight({ environments: state.snapshot?.environments ?? [], problems: state.snapshot?.problems ?? [] }, env.id);
+  if (!pre.ok) {
+    const where = pre.problems.slice(0, 3).map(locatedProblem);
+    const more = pre.problems.length > where.length ? ` (and ${pre.problems.length - where.length} more)` : '';
+    void vscode.window.showErrorMessage(notificationText(`Cannot ${VERB[action].toLowerCase()} ${env.name}: ${pre.message}${where.length ? `. ${where.join('; ')}${more}` : ''}`));
+    deps.log.info(`${action} ${env.id} refused: ${pre.message}${where.map((w) => `\n  ${w}`).join('')}`);
     return undefined;
   }
   const running = deps.envs.activeDeploy(folder, env.id);
@@ -60,7 +66,7 @@ export async function deployFlow(
     // `workflow:` deploys dispatch through a remote engine with the same tokens as the Pipelines tree.
     remote: { tokens: vscodeTokenProvider(deps.envs.secrets), tokenHint, trustedApiHosts: deps.apiHosts?.trusted(), confirmApiHost: deps.apiHosts?.confirm, trustHint: deps.apiHosts?.hint },
   };
-  const request = { folder, environment: env, trigger: 'vscode' as const, pipelines: state.snapshot?.pipelines ?? [] };
+  const request = { folder, environment: pre.environment, trigger: 'vscode' as const, pipelines: state.snapshot?.pipelines ?? [] };
   const prep = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `${VERB[action]} ${env.name}: checking what is deployed…` },
     () =>

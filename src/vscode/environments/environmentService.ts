@@ -14,6 +14,7 @@ import type { Log } from '../log';
 import type { Secrets } from '../secrets';
 import { isTrusted } from '../trust';
 import type { FolderState, WorkspaceModel } from '../workspaceModel';
+import { idInFolder, scopedKey, type ScopedKey } from '../../shared/commandArgs';
 
 export interface ActiveDeploy {
   folder: string;
@@ -23,15 +24,13 @@ export interface ActiveDeploy {
   step: string;
 }
 
-function key(folder: string, env: string): string {
-  return `${folder}\u0000${env}`;
-}
+const key = scopedKey;
 
 export class EnvironmentService implements vscode.Disposable {
   private statusServiceLoading: Promise<EnvironmentStatusService> | null = null;
-  private readonly statuses = new Map<string, EnvironmentStatus>();
-  private readonly history = new Map<string, DeployRecord[]>();
-  private readonly active = new Map<string, ActiveDeploy>();
+  private readonly statuses = new Map<ScopedKey, EnvironmentStatus>();
+  private readonly history = new Map<ScopedKey, DeployRecord[]>();
+  private readonly active = new Map<ScopedKey, ActiveDeploy>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly subs: vscode.Disposable[] = [this.changed];
@@ -137,7 +136,10 @@ export class EnvironmentService implements vscode.Disposable {
           const folder = state.folder.uri.fsPath;
           const envs = state.snapshot?.environments ?? [];
           const ids = new Set(envs.map((e) => e.id));
-          for (const k of [...this.statuses.keys()]) if (k.startsWith(`${folder}\u0000`) && !ids.has(k.slice(folder.length + 1))) this.statuses.delete(k);
+          for (const k of [...this.statuses.keys()]) {
+            const id = idInFolder(k, folder);
+            if (id !== null && !ids.has(id)) this.statuses.delete(k);
+          }
           await (await this.statusService()).statuses(folder, envs, {
             signal,
             force,

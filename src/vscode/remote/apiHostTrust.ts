@@ -3,6 +3,7 @@
 // modal confirmation, remembered for this workspace (workspaceState). A refusal holds until the configuration
 // changes (then it is asked again), so a tree refresh does not ask twice.
 import * as vscode from 'vscode';
+import { engineSpec, engineTokens } from '../../core/remote/engines';
 import type { RemoteTarget } from '../../core/remote/types';
 import { notificationText } from '../../core/sanitize';
 
@@ -41,14 +42,14 @@ export class ApiHostTrust {
   };
 
   private async ask(host: string, target: RemoteTarget): Promise<boolean> {
-    const service = target.engine === 'gitlab' ? 'GitLab' : 'GitHub';
+    const service = engineSpec(target.engine).label;
     const send = `Send Token to ${host}`;
     const choice = await vscode.window.showWarningMessage(
       notificationText(`This workspace's delivery.yml sends ${service} API requests to ${host}. Send your ${service} token there?`),
       {
         modal: true,
         detail:
-          `${host} is neither ${target.engine === 'gitlab' ? 'gitlab.com' : 'api.github.com'} nor the host of the "origin" remote. ` +
+          `${host} is neither ${engineTokens(target.engine)?.defaultApiHost} nor the host of the "origin" remote. ` +
           `Anyone who can change delivery.yml can name a host; send the token only if you know ${host} is your ${service} server. ` +
           'The answer is remembered for this workspace.',
       },

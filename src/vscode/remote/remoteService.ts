@@ -7,7 +7,9 @@ import type { ProxySettings } from '../../adapters/remote/http';
 import { features } from '../lazy';
 import { headInfo } from '../../adapters/git';
 import type { RunState } from '../../core/remote/follow';
-import { describeTarget } from '../../core/remote/config';
+import { canRunRemotely } from '../../core/remote/config';
+import { describeTarget } from '../../core/remote/engines';
+import { qualifiedName } from '../../core/targeting';
 import { isFinished, type RemoteEngine, type RemoteRun, type RemoteTarget, type TriggerInput } from '../../core/remote/types';
 import type { ImportedPipeline } from '../../core/sources';
 import type { Log } from '../log';
@@ -17,6 +19,7 @@ import { pipelineKey, type FolderState } from '../workspaceModel';
 import { ApiHostTrust } from './apiHostTrust';
 import { tokenHint, vscodeTokenProvider } from './tokens';
 import { notificationText } from '../../core/sanitize';
+import { scopedKey, type ScopedKey } from '../../shared/commandArgs';
 
 export interface RemoteRef {
   state: FolderState;
@@ -50,13 +53,13 @@ export class RemoteService implements vscode.Disposable {
     this.apiHosts = new ApiHostTrust(workspaceState);
   }
 
-  key(ref: RemoteRef): string {
-    return `${ref.state.folder.uri.fsPath}\u0000${pipelineKey(ref.pipeline)}`;
+  key(ref: RemoteRef): ScopedKey {
+    return scopedKey(ref.state.folder.uri.fsPath, pipelineKey(ref.pipeline));
   }
 
-  /** True when the pipeline may run somewhere remote (a `remote:`, or a GitHub / GitLab file). */
+  /** True when the pipeline may run somewhere remote (a `remote:`, or a file of a source that runs where it is). */
   static canHaveRemote(p: ImportedPipeline): boolean {
-    return p.def.remote ? true : p.def.source.kind !== 'delivery';
+    return canRunRemotely(p.def);
   }
 
   /** The engine serving a pipeline (resolved once per pipeline; a changed delivery.yml resolves again). */
@@ -68,7 +71,7 @@ export class RemoteService implements vscode.Disposable {
       const folder = ref.state.folder.uri.fsPath;
       found = (async () => {
         const { createRemoteEngine, resolveRemotePipeline, loadCa } = await features();
-        const r = await resolveRemotePipeline(folder, [ref.pipeline], `${ref.pipeline.def.source.kind}:${ref.pipeline.def.id}`);
+        const r = await resolveRemotePipeline(folder, [ref.pipeline], qualifiedName(ref.pipeline));
         if ('error' in r) return r;
         try {
           const engine = createRemoteEngine(r.target, {

@@ -6,7 +6,8 @@ import type { RunHandle } from '../../core/engine/engine';
 import { formatDuration } from '../../core/duration';
 import type { RunManager } from '../runManager';
 import { isTrusted } from '../trust';
-import { pipelineKey, type FolderState, type WorkspaceModel } from '../workspaceModel';
+import type { FolderState, WorkspaceModel } from '../workspaceModel';
+import { pipelineBlocked, pipelineByKeyOrName, problemLine, qualifiedName } from '../../core/targeting';
 import type { ImportedPipeline } from '../../core/sources';
 
 export const TASK_TYPE = 'delivery';
@@ -32,7 +33,7 @@ export class DeliveryTaskProvider implements vscode.TaskProvider, vscode.Disposa
   async provideTasks(): Promise<vscode.Task[]> {
     await this.model.whenLoaded();
     return this.model.folders().flatMap((state) =>
-      (state.snapshot?.pipelines ?? []).map((p) => this.task(state, p, { type: TASK_TYPE, pipeline: `${p.def.source.kind}:${p.def.id}` })),
+      (state.snapshot?.pipelines ?? []).map((p) => this.task(state, p, { type: TASK_TYPE, pipeline: qualifiedName(p) })),
     );
   }
 
@@ -42,9 +43,9 @@ export class DeliveryTaskProvider implements vscode.TaskProvider, vscode.Disposa
     await this.model.whenLoaded();
     const folder = typeof task.scope === 'object' ? (task.scope as vscode.WorkspaceFolder) : undefined;
     const state = folder ? this.model.folder(folder.uri.fsPath) : this.model.folders()[0];
-    const pipeline = state && findPipeline(state, def.pipeline);
-    if (!state || !pipeline) return undefined;
-    return this.task(state, pipeline, def);
+    const found = state && pipelineByKeyOrName(state.snapshot?.pipelines ?? [], def.pipeline);
+    if (!state || !found || 'error' in found) return undefined;
+    return this.task(state, found.pipeline, def);
   }
 
   private task(state: FolderState, pipeline: ImportedPipeline, def: DeliveryTaskDefinition): vscode.Task {
@@ -64,11 +65,6 @@ export class DeliveryTaskProvider implements vscode.TaskProvider, vscode.Disposa
   dispose(): void {
     this.registration.dispose();
   }
-}
-
-function findPipeline(state: FolderState, name: string): ImportedPipeline | undefined {
-  const all = state.snapshot?.pipelines ?? [];
-  return all.find((p) => pipelineKey(p) === name || `${p.def.source.kind}:${p.def.id}` === name) ?? all.find((p) => p.def.id === name);
 }
 
 /** A terminal that shows one run's output and ends with its result. */
@@ -96,9 +92,9 @@ class RunTerminal implements vscode.Pseudoterminal {
       this.closer.fire(1);
       return;
     }
-    const errors = (this.state.snapshot?.problems ?? []).filter((p) => p.file === this.pipeline.def.source.file && p.severity === 'error');
-    if (errors.length) {
-      for (const p of errors) this.line(`${p.file}:${p.line}:${p.column}: error: ${p.message}`);
+    const blocked = pipelineBlocked(this.state.snapshot?.problems ?? [], this.pipeline);
+    if (blocked) {
+      for (const p of blocked.errors) this.line(problemLine(p));
       this.line('Nothing was run.');
       this.closer.fire(2);
       return;

@@ -13,46 +13,83 @@ import type { FolderState, WorkspaceModel } from '../workspaceModel';
 import { statusIcon } from './icons';
 import { InfoNode } from './infoNode';
 import { RowRefresher, type RefreshableRow } from './rowRefresher';
+import type { NodeTarget, TargetRow } from '../../shared/commandArgs';
 import { treeItemText } from './treeItemText';
 
-export abstract class EnvironmentTreeNode {
+export abstract class EnvironmentTreeNode implements RefreshableRow {
   abstract treeItem(): vscode.TreeItem;
   children(): EnvironmentTreeNode[] | Promise<EnvironmentTreeNode[]> {
     return [];
   }
+  /** What the row shows, as one string: when it changes, the row is refreshed. */
+  shown(): string {
+    return JSON.stringify(treeItemText(this.treeItem()));
+  }
 }
+
+/** Hands out the one node of each row (see RowRefresher): the same object while the row exists, updated in place. */
+type Rows = RowRefresher<EnvironmentTreeNode>;
 
 class EnvFolderNode extends EnvironmentTreeNode {
   constructor(
-    readonly state: FolderState,
-    private readonly node: (state: FolderState, env: EnvironmentConfig) => EnvironmentNode,
-  ) {
-    super();
-  }
-  treeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem(this.state.folder.name, vscode.TreeItemCollapsibleState.Expanded);
-    item.iconPath = vscode.ThemeIcon.Folder;
-    item.contextValue = 'folder';
-    return item;
-  }
-  children(): EnvironmentTreeNode[] {
-    return (this.state.snapshot?.environments ?? []).map((e) => this.node(this.state, e));
-  }
-}
-
-export class EnvironmentNode extends EnvironmentTreeNode implements RefreshableRow {
-  constructor(
-    readonly state: FolderState,
-    readonly env: EnvironmentConfig,
+    public state: FolderState,
+    private readonly rows: Rows,
     private readonly envs: EnvironmentService,
   ) {
     super();
   }
+  static rowId(folder: string): string {
+    return `envfolder:${folder}`;
+  }
+  treeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.state.folder.name, vscode.TreeItemCollapsibleState.Expanded);
+    item.id = EnvFolderNode.rowId(this.state.folder.uri.fsPath);
+    item.iconPath = vscode.ThemeIcon.Folder;
+    item.contextValue = 'folder';
+    return item;
+  }
+  children(): EnvironmentNode[] {
+    return environmentRows(this.state, this.rows, this.envs);
+  }
+}
+
+function environmentRows(state: FolderState, rows: Rows, envs: EnvironmentService): EnvironmentNode[] {
+  return (state.snapshot?.environments ?? []).map((env) =>
+    rows.node(
+      EnvironmentNode.rowId(state.folder.uri.fsPath, env.id),
+      () => new EnvironmentNode(state, env, envs, rows),
+      (n: EnvironmentNode) => n.update(state, env),
+    ),
+  );
+}
+
+export class EnvironmentNode extends EnvironmentTreeNode implements TargetRow {
+  constructor(
+    public state: FolderState,
+    public env: EnvironmentConfig,
+    private readonly envs: EnvironmentService,
+    private readonly rows: Rows,
+  ) {
+    super();
+  }
+  /** A new configuration for this row; true when the environment's definition changed. */
+  update(state: FolderState, env: EnvironmentConfig): boolean {
+    const moved = state !== this.state || env !== this.env;
+    this.state = state;
+    this.env = env;
+    return moved;
+  }
   get folder(): string {
     return this.state.folder.uri.fsPath;
   }
+  get id(): string {
+    return EnvironmentNode.rowId(this.folder, this.env.id);
+  }
   static rowId(folder: string, envId: string): string {
     return `env:${folder}:${envId}`;
+  }
+  target(): NodeTarget {
+    return { node: 'environment', folder: this.folder, environment: this.env.id };
   }
   /** What the row and its children show, as one string: when it changes, the row is refreshed. */
   shown(): string {
@@ -104,20 +141,43 @@ export class EnvironmentNode extends EnvironmentTreeNode implements RefreshableR
     item.contextValue = tokens.join(' ');
     return item;
   }
+  /**
+   * The commits between the deployed and the local commit, kept for the last few pairs: children listed again (each
+   * refresh of the row) come without waiting for git, so two fetches of them cannot overlap in VS Code.
+   */
+  private readonly commitsCache = new Map<string, Promise<{ toDeploy: CommitInfo[]; toRevert: CommitInfo[] } | null>>();
+  private commits(deployed: string, local: string): Promise<{ toDeploy: CommitInfo[]; toRevert: CommitInfo[] } | null> {
+    const key = `${deployed}..${local}`;
+    let found = this.commitsCache.get(key);
+    if (!found) {
+      found = this.envs.commits(this.folder, deployed, local).catch(() => {
+        this.commitsCache.delete(key); // asked again next time
+        return null;
+      });
+      this.commitsCache.set(key, found);
+      for (const old of this.commitsCache.keys()) if (this.commitsCache.size > 8) this.commitsCache.delete(old);
+    }
+    return found;
+  }
+  private info(purpose: string, text: string, icon: string): InfoNode {
+    return this.rows.node(`${this.id}:${purpose}`, () => new InfoNode(`${this.id}:${purpose}`, text, icon), (n: InfoNode) => n.update(text, icon));
+  }
   async children(): Promise<EnvironmentTreeNode[]> {
     const out: EnvironmentTreeNode[] = [];
     const active = this.envs.activeDeploy(this.folder, this.env.id);
-    if (active) out.push(new InfoNode(`Deploying ${shortSha(active.handle.record.sha)}: ${active.step}`, 'sync~spin'));
+    if (active) out.push(this.info('deploying', `Deploying ${shortSha(active.handle.record.sha)}: ${active.step}`, 'sync~spin'));
     const status = this.envs.status(this.folder, this.env.id);
-    if (status?.deployed.error) out.push(new InfoNode(status.deployed.error, 'question'));
+    if (status?.deployed.error) out.push(this.info('probe', status.deployed.error, 'question'));
     if (status?.deployed.sha && status.local.sha && (status.ahead || status.behind)) {
-      const commits = await this.envs.commits(this.folder, status.deployed.sha, status.local.sha).catch(() => null);
-      if (commits?.toDeploy.length) out.push(new CommitsNode(this, `To deploy (${status.ahead})`, commits.toDeploy, 'arrow-down', false));
-      if (commits?.toRevert.length) out.push(new CommitsNode(this, `Would revert (${status.behind})`, commits.toRevert, 'warning', true));
+      const commits = await this.commits(status.deployed.sha, status.local.sha);
+      const list = (revert: boolean, label: string, items: CommitInfo[]) =>
+        this.rows.node(CommitsNode.rowId(this, revert), () => new CommitsNode(this, label, items, revert, this.rows), (n: CommitsNode) => n.update(label, items));
+      if (commits?.toDeploy.length) out.push(list(false, `To deploy (${status.ahead})`, commits.toDeploy));
+      if (commits?.toRevert.length) out.push(list(true, `Would revert (${status.behind})`, commits.toRevert));
     }
     const history = this.envs.deploys(this.folder, this.env.id);
-    if (history.length) out.push(new HistoryNode(this, history));
-    if (out.length === 0) out.push(new InfoNode(this.env.deploy ? 'No deploys recorded yet' : 'No "deploy" in delivery.yml', 'info'));
+    if (history.length) out.push(this.rows.node(`${this.id}:history`, () => new HistoryNode(this, history, this.rows), (n: HistoryNode) => n.update(history)));
+    if (out.length === 0) out.push(this.info('empty', this.env.deploy ? 'No deploys recorded yet' : 'No "deploy" in delivery.yml', 'info'));
     return out;
   }
   location() {
@@ -128,32 +188,45 @@ export class EnvironmentNode extends EnvironmentTreeNode implements RefreshableR
 class CommitsNode extends EnvironmentTreeNode {
   constructor(
     readonly parent: EnvironmentNode,
-    private readonly label: string,
-    readonly commits: CommitInfo[],
-    private readonly icon: string,
+    private label: string,
+    public commits: CommitInfo[],
     private readonly revert: boolean,
+    private readonly rows: Rows,
   ) {
     super();
   }
+  static rowId(parent: EnvironmentNode, revert: boolean): string {
+    return `${parent.id}:${revert ? 'revert' : 'deploy'}`;
+  }
+  update(label: string, commits: CommitInfo[]): boolean {
+    this.label = label;
+    this.commits = commits;
+    return false;
+  }
   treeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(this.label, this.revert ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
-    item.iconPath = new vscode.ThemeIcon(this.icon, this.revert ? new vscode.ThemeColor('list.warningForeground') : undefined);
+    item.iconPath = new vscode.ThemeIcon(this.revert ? 'warning' : 'arrow-down', this.revert ? new vscode.ThemeColor('list.warningForeground') : undefined);
     item.contextValue = this.revert ? 'commits revert' : 'commits deploy';
-    item.id = `env:${this.parent.folder}:${this.parent.env.id}:${this.revert ? 'revert' : 'deploy'}`;
+    item.id = CommitsNode.rowId(this.parent, this.revert);
     return item;
   }
   children(): EnvironmentTreeNode[] {
-    return this.commits.map((c) => new CommitNode(c));
+    const id = CommitsNode.rowId(this.parent, this.revert);
+    return this.commits.map((c) => this.rows.node(`${id}:${c.sha}`, () => new CommitNode(`${id}:${c.sha}`, c)));
   }
 }
 
 class CommitNode extends EnvironmentTreeNode {
-  constructor(readonly commit: CommitInfo) {
+  constructor(
+    private readonly id: string,
+    readonly commit: CommitInfo,
+  ) {
     super();
   }
   treeItem(): vscode.TreeItem {
     const c = this.commit;
     const item = new vscode.TreeItem(plainText(c.subject, { oneLine: true }), vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
     item.description = plainText(`${shortSha(c.sha)} · ${c.author}`, { oneLine: true });
     item.tooltip = plainText(`${c.sha}\n${c.author}, ${c.date}\n\n${c.subject}`);
     item.iconPath = new vscode.ThemeIcon('git-commit');
@@ -165,32 +238,49 @@ class CommitNode extends EnvironmentTreeNode {
 class HistoryNode extends EnvironmentTreeNode {
   constructor(
     readonly parent: EnvironmentNode,
-    readonly deploys: DeployRecord[],
+    public deploys: DeployRecord[],
+    private readonly rows: Rows,
   ) {
     super();
+  }
+  update(deploys: DeployRecord[]): boolean {
+    this.deploys = deploys;
+    return false;
   }
   treeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(`Recent deploys (${this.deploys.length})`, vscode.TreeItemCollapsibleState.Collapsed);
     item.iconPath = new vscode.ThemeIcon('history');
     item.contextValue = 'history';
-    item.id = `env:${this.parent.folder}:${this.parent.env.id}:history`;
+    item.id = `${this.parent.id}:history`;
     return item;
   }
   children(): EnvironmentTreeNode[] {
-    return this.deploys.slice(0, 10).map((d) => new DeployNode(this.parent, d));
+    return this.deploys.slice(0, 10).map((d) => {
+      const id = `${this.parent.id}:deploy:${d.id}`;
+      return this.rows.node(id, () => new DeployNode(id, this.parent, d), (n: DeployNode) => n.update(d));
+    });
   }
 }
 
-export class DeployNode extends EnvironmentTreeNode {
+export class DeployNode extends EnvironmentTreeNode implements TargetRow {
   constructor(
+    private readonly id: string,
     readonly parent: EnvironmentNode,
-    readonly record: DeployRecord,
+    public record: DeployRecord,
   ) {
     super();
+  }
+  update(record: DeployRecord): boolean {
+    this.record = record;
+    return false;
+  }
+  target(): NodeTarget {
+    return { node: 'deploy', folder: this.parent.folder, environment: this.parent.env.id, sha: this.record.sha, logFile: this.record.logFile };
   }
   treeItem(): vscode.TreeItem {
     const d = this.record;
     const item = new vscode.TreeItem(`${d.action} ${shortSha(d.sha)}`, vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
     item.description = plainText(`${d.status} · ${d.user} · ${ago(d.startedAt)} · ${formatDuration(d.durationMs)}`, { oneLine: true });
     item.iconPath = statusIcon(d.status === 'running' ? 'running' : d.status === 'interrupted' ? 'interrupted' : d.status);
     item.tooltip = plainText(`${d.action} ${d.sha} (${d.ref}) by ${d.user}\n${new Date(d.startedAt).toLocaleString()}, ${formatDuration(d.durationMs)}\nfrom ${d.previousSha ?? 'unknown'}${d.reason ? `\n${d.reason}` : ''}`);
@@ -207,14 +297,14 @@ export class EnvironmentsTreeProvider implements vscode.TreeDataProvider<Environ
   private readonly emitter = new vscode.EventEmitter<EnvironmentTreeNode | EnvironmentTreeNode[] | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly subs: vscode.Disposable[];
-  /** Probes and deploys refresh only the environments whose rows changed (see RowRefresher). */
-  private readonly rows = new RowRefresher<EnvironmentNode>((nodes) => this.emitter.fire(nodes));
+  /** One node per row; probes and deploys refresh only the rows that changed (see RowRefresher). */
+  private readonly rows: Rows = new RowRefresher<EnvironmentTreeNode>((nodes) => this.emitter.fire(nodes));
 
   constructor(
     private readonly model: WorkspaceModel,
     private readonly envs: EnvironmentService,
   ) {
-    this.subs = [model.onDidChange(() => this.refresh()), envs.onDidChange(() => this.rows.changed()), this.emitter];
+    this.subs = [model.onDidChange(() => this.rows.reconcile(() => this.structure(this.top()))), envs.onDidChange(() => this.rows.changed()), this.emitter];
   }
 
   get refreshes(): { whole: number; rows: number } {
@@ -225,12 +315,22 @@ export class EnvironmentsTreeProvider implements vscode.TreeDataProvider<Environ
     this.rows.whole();
   }
 
-  private node = (state: FolderState, env: EnvironmentConfig): EnvironmentNode =>
-    this.rows.node(
-      EnvironmentNode.rowId(state.folder.uri.fsPath, env.id),
-      (n): n is EnvironmentNode => n.state === state && n.env === env,
-      () => new EnvironmentNode(state, env, this.envs),
+  /** The tree's top rows: the environments, under a row per folder when the workspace has several. */
+  private top(): EnvironmentTreeNode[] {
+    const folders = this.model.folders().filter((f) => (f.snapshot?.environments.length ?? 0) > 0);
+    if (folders.length === 1 && (vscode.workspace.workspaceFolders?.length ?? 0) <= 1) return environmentRows(folders[0], this.rows, this.envs);
+    return folders.map((f) =>
+      this.rows.node(EnvFolderNode.rowId(f.folder.uri.fsPath), () => new EnvFolderNode(f, this.rows, this.envs), (n: EnvFolderNode) => {
+        n.state = f;
+        return false;
+      }),
     );
+  }
+
+  /** The ids of the rows above the environments' own children: when they change, the whole tree is refreshed. */
+  private structure(top: EnvironmentTreeNode[]): string[] {
+    return top.flatMap((n) => (n instanceof EnvFolderNode ? [`folder:${n.state.folder.uri.fsPath}`, ...n.children().map((e) => e.id)] : n instanceof EnvironmentNode ? [n.id] : []));
+  }
 
   getTreeItem(node: EnvironmentTreeNode): vscode.TreeItem {
     return node.treeItem();
@@ -238,9 +338,9 @@ export class EnvironmentsTreeProvider implements vscode.TreeDataProvider<Environ
 
   getChildren(node?: EnvironmentTreeNode): EnvironmentTreeNode[] | Promise<EnvironmentTreeNode[]> {
     if (node) return node.children();
-    const folders = this.model.folders().filter((f) => (f.snapshot?.environments.length ?? 0) > 0);
-    if (folders.length === 1 && (vscode.workspace.workspaceFolders?.length ?? 0) <= 1) return new EnvFolderNode(folders[0], this.node).children();
-    return folders.map((f) => new EnvFolderNode(f, this.node));
+    const top = this.top();
+    this.rows.shownStructure(this.structure(top));
+    return top;
   }
 
   dispose(): void {

@@ -3,7 +3,11 @@
 import * as vscode from 'vscode';
 import type { ImportedPipeline } from '../../core/sources';
 import { formatDuration } from '../../core/duration';
-import type { JobDef, JobRecord, Problem, RunRecord, SourceKind, StepDef } from '../../shared/model';
+import type { JobDef, JobRecord, Problem, RunRecord, Severity, SourceKind, StepDef } from '../../shared/model';
+import { sourceOf } from '../../core/importers';
+import { remoteEngineOf } from '../../core/remote/config';
+import { engineSpec } from '../../core/remote/engines';
+import { pipelineBlocked } from '../../core/targeting';
 import type { RunManager } from '../runManager';
 import { RemoteService } from '../remote/remoteService';
 import type { RemoteJob, RemoteRun } from '../../core/remote/types';
@@ -13,14 +17,24 @@ import { pipelineKey, type FolderState, type WorkspaceModel } from '../workspace
 import { statusIcon } from './icons';
 import { InfoNode } from './infoNode';
 import { RowRefresher, type RefreshableRow } from './rowRefresher';
+import type { NodeTarget, TargetRow } from '../../shared/commandArgs';
 import { treeItemText } from './treeItemText';
 
-const SOURCE_LABEL: Record<SourceKind, string> = { delivery: 'delivery.yml', github: 'GitHub Actions', gitlab: 'GitLab CI' };
+/** A problem row's icon and colour by severity (info shows as a warning). */
+const PROBLEM_ICON: Record<Severity, [icon: string, color: string]> = {
+  error: ['error', 'list.errorForeground'],
+  warning: ['warning', 'list.warningForeground'],
+  info: ['warning', 'list.warningForeground'],
+};
 
 export abstract class PipelineTreeNode {
   abstract treeItem(): vscode.TreeItem;
   children(): PipelineTreeNode[] | Promise<PipelineTreeNode[]> {
     return [];
+  }
+  /** What the row shows, as one string: when it changes, the row is refreshed. */
+  shown(): string {
+    return JSON.stringify(treeItemText(this.treeItem()));
   }
 }
 
@@ -28,13 +42,19 @@ interface Ctx {
   runs: RunManager;
   remote: RemoteService;
   trusted: boolean;
-  /** The pipeline row's node: the same object while its definition is the same (see RowRefresher). */
+  /** One node per row, the same object while the row exists (see RowRefresher). */
+  rows: RowRefresher<PipelineTreeNode>;
+  /** The pipeline row's node, brought up to date in place. */
   pipelineNode(state: FolderState, pipeline: ImportedPipeline): PipelineNode;
+}
+
+function infoRow(ctx: Ctx, id: string, text: string, icon: string): InfoNode {
+  return ctx.rows.node(id, () => new InfoNode(id, text, icon), (n: InfoNode) => n.update(text, icon));
 }
 
 class FolderNode extends PipelineTreeNode {
   constructor(
-    readonly state: FolderState,
+    public state: FolderState,
     private readonly ctx: Ctx,
   ) {
     super();
@@ -56,36 +76,39 @@ function folderChildren(state: FolderState, ctx: Ctx): PipelineTreeNode[] {
   const snap = state.snapshot;
   if (!snap) return [];
   const kinds = [...new Set(snap.pipelines.map((p) => p.def.source.kind))];
-  const problems = snap.problems.map((p) => new ProblemNode(state, p));
+  const folder = state.folder.uri.fsPath;
+  const problems = snap.problems.map((p, i) => ctx.rows.node(`problem:${folder}:${i}`, () => new ProblemNode(state, p, `problem:${folder}:${i}`), (n: ProblemNode) => n.update(state, p)));
   if (kinds.length <= 1) return [...problems, ...snap.pipelines.map((p) => ctx.pipelineNode(state, p))];
   return [
-    ...kinds.map(
-      (k) =>
-        new SourceNode(
-          state,
-          k,
-          snap.pipelines.filter((p) => p.def.source.kind === k),
-          problems.filter((p) => snap.pipelines.some((x) => x.def.source.kind === k && x.def.source.file === p.problem.file)),
-          ctx,
-        ),
-    ),
+    ...kinds.map((k) => {
+      const pipelines = snap.pipelines.filter((p) => p.def.source.kind === k);
+      const mine = problems.filter((p) => snap.pipelines.some((x) => x.def.source.kind === k && x.def.source.file === p.problem.file));
+      return ctx.rows.node(`source:${folder}:${k}`, () => new SourceNode(state, k, pipelines, mine, ctx), (n: SourceNode) => n.update(state, pipelines, mine));
+    }),
     ...problems.filter((p) => !snap.pipelines.some((x) => x.def.source.file === p.problem.file)),
   ];
 }
 
 class SourceNode extends PipelineTreeNode {
   constructor(
-    readonly state: FolderState,
+    public state: FolderState,
     readonly kind: SourceKind,
-    readonly pipelines: ImportedPipeline[],
-    readonly problems: ProblemNode[],
+    public pipelines: ImportedPipeline[],
+    public problems: ProblemNode[],
     private readonly ctx: Ctx,
   ) {
     super();
   }
+  update(state: FolderState, pipelines: ImportedPipeline[], problems: ProblemNode[]): boolean {
+    this.state = state;
+    this.pipelines = pipelines;
+    this.problems = problems;
+    return false;
+  }
   treeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem(SOURCE_LABEL[this.kind], vscode.TreeItemCollapsibleState.Expanded);
-    item.iconPath = new vscode.ThemeIcon(this.kind === 'github' ? 'github' : this.kind === 'gitlab' ? 'git-merge' : 'rocket');
+    const source = sourceOf(this.kind);
+    const item = new vscode.TreeItem(source.label, vscode.TreeItemCollapsibleState.Expanded);
+    item.iconPath = new vscode.ThemeIcon(source.icon);
     item.description = `${this.pipelines.length} pipeline${this.pipelines.length === 1 ? '' : 's'}`;
     item.contextValue = `source ${this.kind}`;
     item.id = `source:${this.state.folder.uri.fsPath}:${this.kind}`;
@@ -98,19 +121,25 @@ class SourceNode extends PipelineTreeNode {
 
 export class ProblemNode extends PipelineTreeNode {
   constructor(
-    readonly state: FolderState,
-    readonly problem: Problem,
+    public state: FolderState,
+    public problem: Problem,
+    private readonly id: string,
   ) {
     super();
+  }
+  update(state: FolderState, problem: Problem): boolean {
+    const moved = problem !== this.problem;
+    this.state = state;
+    this.problem = problem;
+    return moved;
   }
   treeItem(): vscode.TreeItem {
     const p = this.problem;
     const item = new vscode.TreeItem(p.message, vscode.TreeItemCollapsibleState.None);
+    item.id = this.id;
     item.description = `${p.file}:${p.line}:${p.column}`;
-    item.iconPath = new vscode.ThemeIcon(
-      p.severity === 'error' ? 'error' : 'warning',
-      new vscode.ThemeColor(p.severity === 'error' ? 'list.errorForeground' : 'list.warningForeground'),
-    );
+    const [icon, color] = PROBLEM_ICON[p.severity];
+    item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
     item.tooltip = plainText(`${p.file}:${p.line}:${p.column}: ${p.message}`);
     item.contextValue = `problem ${p.severity}`;
     item.command = { command: 'delivery.definition.open', title: 'Open Definition', arguments: [this] };
@@ -121,13 +150,23 @@ export class ProblemNode extends PipelineTreeNode {
   }
 }
 
-export class PipelineNode extends PipelineTreeNode implements RefreshableRow {
+export class PipelineNode extends PipelineTreeNode implements RefreshableRow, TargetRow {
   constructor(
-    readonly state: FolderState,
-    readonly pipeline: ImportedPipeline,
+    public state: FolderState,
+    public pipeline: ImportedPipeline,
     readonly ctx: Ctx,
   ) {
     super();
+  }
+  /** A new configuration for this row; true when the pipeline's definition changed. */
+  update(state: FolderState, pipeline: ImportedPipeline): boolean {
+    const moved = state !== this.state || pipeline !== this.pipeline;
+    this.state = state;
+    this.pipeline = pipeline;
+    return moved;
+  }
+  target(): NodeTarget {
+    return { node: 'pipeline', folder: this.state.folder.uri.fsPath, pipelineKey: this.key };
   }
   get key(): string {
     return pipelineKey(this.pipeline);
@@ -152,14 +191,14 @@ export class PipelineNode extends PipelineTreeNode implements RefreshableRow {
     return this.ctx.runs.lastRun(this.state.folder.uri.fsPath, this.key);
   }
   hasErrors(): boolean {
-    return (this.state.snapshot?.problems ?? []).some((p) => p.file === this.pipeline.def.source.file && p.severity === 'error');
+    return pipelineBlocked(this.state.snapshot?.problems ?? [], this.pipeline) !== null;
   }
   treeItem(): vscode.TreeItem {
     const def = this.pipeline.def;
     const run = this.lastRun();
     const item = new vscode.TreeItem(def.name, vscode.TreeItemCollapsibleState.Expanded);
     item.id = PipelineNode.rowId(this.state.folder.uri.fsPath, this.key);
-    item.iconPath = run ? statusIcon(run.status) : new vscode.ThemeIcon(def.source.kind === 'github' ? 'github-action' : 'rocket');
+    item.iconPath = run ? statusIcon(run.status) : new vscode.ThemeIcon(sourceOf(def.source.kind).pipelineIcon);
     item.description = run
       ? run.status === 'running'
         ? `running · ${formatDuration(Date.now() - run.startedAt)}`
@@ -185,7 +224,8 @@ export class PipelineNode extends PipelineTreeNode implements RefreshableRow {
     const run = this.lastRun();
     // Matrix and parallel jobs run as several ids ("test (18)", "build: [1/2]"): show the first one's record.
     const rec = run?.jobs.find((r) => r.id === job.id) ?? run?.jobs.find((r) => r.id.startsWith(`${job.id} `) || r.id.startsWith(`${job.id}:`));
-    return new JobNode(this, job, rec, this.ctx);
+    const id = `job:${this.state.folder.uri.fsPath}:${this.key}:${job.id}`;
+    return this.ctx.rows.node(id, () => new JobNode(this, job, rec, this.ctx), (n: JobNode) => n.update(job, rec));
   }
   children(): PipelineTreeNode[] {
     const def = this.pipeline.def;
@@ -195,12 +235,15 @@ export class PipelineNode extends PipelineTreeNode implements RefreshableRow {
     for (const j of def.jobs) if (j.stage !== null && !order.includes(j.stage)) order.push(j.stage);
     const loose = def.jobs.filter((j) => j.stage === null).map((j) => this.jobNode(j));
     const stages = order
-      .map((name) => new StageNode(this, name, def.jobs.filter((j) => j.stage === name)))
+      .map((name) => {
+        const jobs = def.jobs.filter((j) => j.stage === name);
+        return this.ctx.rows.node(StageNode.rowId(this, name), () => new StageNode(this, name, jobs), (n: StageNode) => n.update(jobs));
+      })
       .filter((st) => st.jobs.length > 0);
     return [...loose, ...stages, ...this.remoteNode()];
   }
   private remoteNode(): PipelineTreeNode[] {
-    return this.ctx.trusted && RemoteService.canHaveRemote(this.pipeline) ? [new RemoteRunsNode(this, this.ctx)] : [];
+    return this.ctx.trusted && RemoteService.canHaveRemote(this.pipeline) ? [this.ctx.rows.node(`remote:${this.state.folder.uri.fsPath}:${this.key}`, () => new RemoteRunsNode(this, this.ctx))] : [];
   }
   location() {
     return { folder: this.state.folder.uri, ...this.pipeline.def.location };
@@ -211,13 +254,20 @@ class StageNode extends PipelineTreeNode {
   constructor(
     readonly parent: PipelineNode,
     readonly name: string,
-    readonly jobs: JobDef[],
+    public jobs: JobDef[],
   ) {
     super();
   }
+  static rowId(parent: PipelineNode, name: string): string {
+    return `stage:${parent.state.folder.uri.fsPath}:${parent.key}:${name}`;
+  }
+  update(jobs: JobDef[]): boolean {
+    this.jobs = jobs;
+    return false;
+  }
   treeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(this.name, vscode.TreeItemCollapsibleState.Expanded);
-    item.id = `stage:${this.parent.state.folder.uri.fsPath}:${this.parent.key}:${this.name}`;
+    item.id = StageNode.rowId(this.parent, this.name);
     const recs = this.children().map((c) => (c as JobNode).record).filter((r): r is JobRecord => !!r);
     const status = recs.some((r) => r.status === 'running')
       ? 'running'
@@ -236,21 +286,33 @@ class StageNode extends PipelineTreeNode {
   }
 }
 
-export class JobNode extends PipelineTreeNode {
+export class JobNode extends PipelineTreeNode implements TargetRow {
   constructor(
     readonly parent: PipelineNode,
-    readonly job: JobDef,
-    readonly record: JobRecord | undefined,
+    public job: JobDef,
+    public record: JobRecord | undefined,
     private readonly ctx: Ctx,
   ) {
     super();
+  }
+  get id(): string {
+    return `job:${this.parent.state.folder.uri.fsPath}:${this.parent.key}:${this.job.id}`;
+  }
+  update(job: JobDef, record: JobRecord | undefined): boolean {
+    const moved = job !== this.job;
+    this.job = job;
+    this.record = record;
+    return moved;
+  }
+  target(): NodeTarget {
+    return { node: 'job', folder: this.parent.state.folder.uri.fsPath, pipelineKey: this.parent.key, jobId: this.job.id, logFile: this.record?.logFile ?? null };
   }
   treeItem(): vscode.TreeItem {
     const job = this.job;
     const rec = this.record;
     const showSteps = job.steps.length > 1 || job.steps.some((s) => s.kind === 'uses');
     const item = new vscode.TreeItem(job.name, showSteps ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-    item.id = `job:${this.parent.state.folder.uri.fsPath}:${this.parent.key}:${job.id}`;
+    item.id = this.id;
     item.iconPath = rec ? statusIcon(rec.status, rec.allowFailure) : job.unsupported ? statusIcon('unsupported') : new vscode.ThemeIcon('circle-large-outline');
     const parts: string[] = [];
     if (rec) parts.push(rec.status === 'running' ? 'running' : `${rec.status}${rec.durationMs ? ` · ${formatDuration(rec.durationMs)}` : ''}`);
@@ -278,7 +340,7 @@ export class JobNode extends PipelineTreeNode {
     return item;
   }
   children(): PipelineTreeNode[] {
-    return this.job.steps.map((s, i) => new StepNode(this, s, i));
+    return this.job.steps.map((s, i) => this.ctx.rows.node(`${this.id}:step:${i}`, () => new StepNode(this, s, i), (n: StepNode) => n.update(s)));
   }
   location() {
     return { folder: this.parent.state.folder.uri, ...this.job.location };
@@ -288,15 +350,21 @@ export class JobNode extends PipelineTreeNode {
 class StepNode extends PipelineTreeNode {
   constructor(
     readonly parent: JobNode,
-    readonly step: StepDef,
+    public step: StepDef,
     readonly index: number,
   ) {
     super();
+  }
+  update(step: StepDef): boolean {
+    const moved = step !== this.step;
+    this.step = step;
+    return moved;
   }
   treeItem(): vscode.TreeItem {
     const s = this.step;
     const label = s.name ?? (s.kind === 'uses' ? s.uses ?? `step ${this.index + 1}` : firstLine(s.script ?? '') || `step ${this.index + 1}`);
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+    item.id = `${this.parent.id}:step:${this.index}`;
     const rec = this.parent.record?.steps[this.index];
     item.iconPath = rec ? statusIcon(rec.status) : new vscode.ThemeIcon(s.kind === 'uses' ? 'package' : 'terminal');
     item.description = s.unsupported ? 'unsupported locally' : rec ? `${rec.status}${rec.durationMs ? ` · ${formatDuration(rec.durationMs)}` : ''}` : s.kind === 'uses' ? s.uses ?? '' : '';
@@ -310,50 +378,64 @@ class StepNode extends PipelineTreeNode {
   }
 }
 
-const REMOTE_ICON: Record<string, string> = { github: 'github', gitlab: 'git-merge', buildbot: 'server-process' };
-
 /** "Remote runs": the pipeline's recent runs on its engine, fetched when expanded. */
-export class RemoteRunsNode extends PipelineTreeNode {
+export class RemoteRunsNode extends PipelineTreeNode implements TargetRow {
   constructor(
     readonly parent: PipelineNode,
     private readonly ctx: Ctx,
   ) {
     super();
   }
+  get id(): string {
+    return `remote:${this.parent.state.folder.uri.fsPath}:${this.parent.key}`;
+  }
+  target(): NodeTarget {
+    return { node: 'remoteRuns', folder: this.parent.state.folder.uri.fsPath, pipelineKey: this.parent.key };
+  }
   get ref() {
     return { state: this.parent.state, pipeline: this.parent.pipeline };
   }
   treeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem('Remote runs', vscode.TreeItemCollapsibleState.Collapsed);
-    item.id = `remote:${this.parent.state.folder.uri.fsPath}:${this.parent.key}`;
-    const kind = this.parent.pipeline.def.remote?.engine ?? this.parent.pipeline.def.source.kind;
-    item.iconPath = new vscode.ThemeIcon(REMOTE_ICON[kind] ?? 'cloud');
+    item.id = this.id;
+    const kind = remoteEngineOf(this.parent.pipeline.def);
+    item.iconPath = new vscode.ThemeIcon(kind ? engineSpec(kind).icon : 'cloud');
     const latest = this.ctx.remote.cachedRuns(this.ref)?.[0];
-    item.description = latest ? `#${latest.number ?? latest.id} ${latest.status}` : kind;
+    item.description = latest ? `#${latest.number ?? latest.id} ${latest.status}` : kind ?? undefined;
     item.contextValue = 'remoteRuns';
     return item;
   }
   async children(): Promise<PipelineTreeNode[]> {
     const runs = await this.ctx.remote.runs(this.ref);
-    if ('error' in runs) return [new InfoNode(runs.error, 'warning')];
-    if (runs.length === 0) return [new InfoNode('No runs yet', 'info')];
-    return runs.map((r) => new RemoteRunNode(this, r, this.ctx));
+    if ('error' in runs) return [infoRow(this.ctx, `${this.id}:error`, runs.error, 'warning')];
+    if (runs.length === 0) return [infoRow(this.ctx, `${this.id}:empty`, 'No runs yet', 'info')];
+    return runs.map((r) => this.ctx.rows.node(`${this.id}:${r.id}`, () => new RemoteRunNode(this, r, this.ctx), (n: RemoteRunNode) => n.update(r)));
   }
 }
 
-export class RemoteRunNode extends PipelineTreeNode {
+export class RemoteRunNode extends PipelineTreeNode implements TargetRow {
   constructor(
     readonly parent: RemoteRunsNode,
-    readonly run: RemoteRun,
+    public run: RemoteRun,
     private readonly ctx: Ctx,
   ) {
     super();
+  }
+  get id(): string {
+    return `remote-run:${this.parent.parent.state.folder.uri.fsPath}:${this.parent.parent.key}:${this.run.id}`;
+  }
+  update(run: RemoteRun): boolean {
+    this.run = run;
+    return false;
+  }
+  target(): NodeTarget {
+    return { node: 'remoteRun', folder: this.parent.parent.state.folder.uri.fsPath, pipelineKey: this.parent.parent.key, runId: this.run.id };
   }
   treeItem(): vscode.TreeItem {
     const r = this.ctx.remote.knownState(this.parent.ref, this.run.id)?.run ?? this.run;
     // Titles, branches and actors come from the remote service: plain text, control characters visible.
     const item = new vscode.TreeItem(plainText(`#${r.number ?? r.id}${r.title ? ` ${r.title}` : ''}`, { oneLine: true }), vscode.TreeItemCollapsibleState.Collapsed);
-    item.id = `remote-run:${this.parent.parent.state.folder.uri.fsPath}:${this.parent.parent.key}:${r.id}`;
+    item.id = this.id;
     item.iconPath = statusIcon(r.status === 'unknown' ? 'queued' : r.status);
     const start = r.startedAt ?? r.createdAt;
     const took = start !== null ? formatDuration((r.finishedAt ?? Date.now()) - start) : '';
@@ -371,21 +453,30 @@ export class RemoteRunNode extends PipelineTreeNode {
   }
   async children(): Promise<PipelineTreeNode[]> {
     const s = await this.ctx.remote.runState(this.parent.ref, this.run.id);
-    if ('error' in s) return [new InfoNode(s.error, 'warning')];
-    return s.jobs.map((j) => new RemoteJobNode(this, j));
+    if ('error' in s) return [infoRow(this.ctx, `${this.id}:error`, s.error, 'warning')];
+    return s.jobs.map((j) => this.ctx.rows.node(`${this.id}:job:${j.id}`, () => new RemoteJobNode(this, j), (n: RemoteJobNode) => n.update(j)));
   }
 }
 
-export class RemoteJobNode extends PipelineTreeNode {
+export class RemoteJobNode extends PipelineTreeNode implements TargetRow {
   constructor(
     readonly parent: RemoteRunNode,
-    readonly job: RemoteJob,
+    public job: RemoteJob,
   ) {
     super();
+  }
+  update(job: RemoteJob): boolean {
+    this.job = job;
+    return false;
+  }
+  target(): NodeTarget {
+    const p = this.parent.parent.parent;
+    return { node: 'remoteJob', folder: p.state.folder.uri.fsPath, pipelineKey: p.key, runId: this.parent.run.id, jobId: this.job.id, jobName: this.job.name };
   }
   treeItem(): vscode.TreeItem {
     const j = this.job;
     const item = new vscode.TreeItem(j.name, vscode.TreeItemCollapsibleState.None);
+    item.id = `${this.parent.id}:job:${j.id}`;
     item.iconPath = statusIcon(j.status === 'unknown' ? 'queued' : j.status);
     const took = j.startedAt !== null ? formatDuration((j.finishedAt ?? Date.now()) - j.startedAt) : '';
     item.description = [j.stage, j.status, took].filter(Boolean).join(' · ');
@@ -403,16 +494,28 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineTr
   private readonly emitter = new vscode.EventEmitter<PipelineTreeNode | PipelineTreeNode[] | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly subs: vscode.Disposable[];
-  /** Runs and remote runs refresh only the pipelines whose rows changed (see RowRefresher). */
-  private readonly rows = new RowRefresher<PipelineNode>((nodes) => this.emitter.fire(nodes));
+  /** One node per row; runs and remote runs refresh only the rows that changed (see RowRefresher). */
+  private readonly rows = new RowRefresher<PipelineTreeNode>((nodes) => this.emitter.fire(nodes));
+  private readonly ctx: Ctx;
 
   constructor(
     private readonly model: WorkspaceModel,
-    private readonly runs: RunManager,
-    private readonly remote: RemoteService,
+    runs: RunManager,
+    remote: RemoteService,
   ) {
     const changed = () => this.rows.changed();
-    this.subs = [model.onDidChange(() => this.refresh()), runs.onDidChange(changed), remote.onDidChange(changed), vscode.workspace.onDidGrantWorkspaceTrust(() => this.refresh()), this.emitter];
+    const rows = this.rows;
+    const ctx: Ctx = {
+      runs,
+      remote,
+      trusted: isTrusted(),
+      rows,
+      pipelineNode: (state, pipeline) =>
+        rows.node(PipelineNode.rowId(state.folder.uri.fsPath, pipelineKey(pipeline)), () => new PipelineNode(state, pipeline, ctx), (n: PipelineNode) => n.update(state, pipeline)),
+    };
+    this.ctx = ctx;
+    const reconcile = () => this.rows.reconcile(() => this.structure(this.top()));
+    this.subs = [model.onDidChange(reconcile), runs.onDidChange(changed), remote.onDidChange(changed), vscode.workspace.onDidGrantWorkspaceTrust(() => this.refresh()), this.emitter];
   }
 
   get refreshes(): { whole: number; rows: number } {
@@ -427,23 +530,32 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineTr
     return node.treeItem();
   }
 
+  /** The tree's top rows: (folder →) (source →) pipelines and problems. */
+  private top(): PipelineTreeNode[] {
+    this.ctx.trusted = isTrusted();
+    const folders = this.model.folders().filter((f) => (f.snapshot?.pipelines.length ?? 0) + (f.snapshot?.problems.length ?? 0) > 0);
+    if (folders.length === 1 && (vscode.workspace.workspaceFolders?.length ?? 0) <= 1) return folderChildren(folders[0], this.ctx);
+    return folders.map((f) =>
+      this.rows.node(`folder:${f.folder.uri.fsPath}`, () => new FolderNode(f, this.ctx), (n: FolderNode) => {
+        n.state = f;
+        return false;
+      }),
+    );
+  }
+
+  /** The ids of the rows above the pipelines' own children: when they change, the whole tree is refreshed. */
+  private structure(nodes: PipelineTreeNode[]): string[] {
+    return nodes.flatMap((n) => {
+      const id = n.treeItem().id ?? '';
+      return n instanceof FolderNode || n instanceof SourceNode ? [id, ...this.structure(n.children())] : [id];
+    });
+  }
+
   getChildren(node?: PipelineTreeNode): PipelineTreeNode[] | Promise<PipelineTreeNode[]> {
     if (node) return node.children();
-    const trusted = isTrusted();
-    const ctx: Ctx = {
-      runs: this.runs,
-      remote: this.remote,
-      trusted,
-      pipelineNode: (state, pipeline) =>
-        this.rows.node(
-          PipelineNode.rowId(state.folder.uri.fsPath, pipelineKey(pipeline)),
-          (n): n is PipelineNode => n.state === state && n.pipeline === pipeline && n.ctx.trusted === trusted,
-          () => new PipelineNode(state, pipeline, ctx),
-        ),
-    };
-    const folders = this.model.folders().filter((f) => (f.snapshot?.pipelines.length ?? 0) + (f.snapshot?.problems.length ?? 0) > 0);
-    if (folders.length === 1 && (vscode.workspace.workspaceFolders?.length ?? 0) <= 1) return folderChildren(folders[0], ctx);
-    return folders.map((f) => new FolderNode(f, ctx));
+    const top = this.top();
+    this.rows.shownStructure(this.structure(top));
+    return top;
   }
 
   dispose(): void {

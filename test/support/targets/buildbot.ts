@@ -28,6 +28,11 @@ export function buildbotAvailable(): boolean {
   return fs.existsSync('/usr/bin/buildbot') && fs.existsSync('/usr/bin/buildbot-worker');
 }
 
+/** Why a private Buildbot cannot run here, or null when it can (for requireTool). */
+export function buildbotUnavailable(): string | null {
+  return buildbotAvailable() ? null : 'Buildbot is not installed (/usr/bin/buildbot, /usr/bin/buildbot-worker: Debian packages buildbot, buildbot-worker)';
+}
+
 /** Creates and starts a master and one worker under `dir` (must be empty or absent); resolves once the worker is connected. */
 export async function startBuildbot(dir: string, opts: { apps?: string } = {}): Promise<Buildbot> {
   fs.mkdirSync(dir, { recursive: true });

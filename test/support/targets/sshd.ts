@@ -25,6 +25,11 @@ export function sshdAvailable(): boolean {
   return fs.existsSync('/usr/sbin/sshd') && fs.existsSync('/usr/bin/ssh');
 }
 
+/** Why a private sshd cannot run here, or null when it can (for requireTool). */
+export function sshdUnavailable(): string | null {
+  return sshdAvailable() ? null : 'OpenSSH is not installed (/usr/sbin/sshd, /usr/bin/ssh: Debian package openssh-server)';
+}
+
 /** `netns`: run sshd inside that network namespace (root only; see ../netns.ts), listening on `host` there. */
 export async function startSshd(dir: string, opts: { host?: string; port?: number; netns?: string } = {}): Promise<Sshd> {
   const host = opts.host ?? '127.0.0.1';

@@ -1,0 +1,394 @@
+// The deploy use case, the same for the CLI and the editor: pre-flight (may this environment be deployed at all?),
+// prepare (which commit, what runs now, what must be confirmed), start (check the answers, expand secrets, take the
+// lock, record, run the steps), and what the history says. Every decision lives here; the I/O comes in through
+// ports that the adapters build (src/adapters/deploy/runner.ts): the history store, the lock, git, the version
+// probe, the step executor, the clock and who/where this process is.
+import type { Problem, DeployAction, DeployRecord } from '../../shared/model';
+import type { EnvironmentConfig } from '../config/delivery';
+import type { JobLog } from '../engine/ports';
+import { expandSecrets, expandSecretsIn, Masker, MissingSecretError, type SecretResolver } from '../secrets';
+import { deliveryImporter, type ImportedPipeline } from '../sources';
+import { blockingProblems } from '../targeting';
+import {
+  deployVariables,
+  expandDeliveryVariables,
+  needsConfirmation,
+  planDeploySteps,
+  unconfirmed,
+  type ConfirmationReason,
+  type DeployConfirmation,
+  type DeployLockInfo,
+  type DeployStepPlan,
+} from './deploy';
+import { DEPLOY_KINDS, deployKind, type DeployExpandContext, type DeployKind, type DeployKindDef, type DeployMethod } from './deployKinds';
+import { DEFAULT_HEALTH_TIMEOUT_MS } from './config';
+import { newDeployRecord, startDeployRun, type DeployExecutor, type DeployHandle } from './deployRun';
+import { verifyVersion, waitHealthy, type HealthChecker, type VersionReader } from './verify';
+
+// ---- ports ----
+
+export type { DeployedVersion, VersionReader } from './verify';
+
+/** The deploy history of the folder. */
+export interface DeployHistoryPort {
+  /** Deploys of an environment, newest first (a `running` record whose process is gone reads as interrupted). */
+  list(environment: string, limit: number): Promise<DeployRecord[]>;
+  /** Persists a record (atomically). */
+  save(record: DeployRecord): Promise<void>;
+  /** The log of a new deploy. */
+  openLog(environment: string, deployId: string): JobLog;
+  /** Removes what a deploy that could not be recorded left behind. */
+  discard(environment: string, deployId: string): Promise<void>;
+  newId(): string;
+}
+
+export type DeployLockResult = { ok: true; release(): Promise<void> } | { ok: false; holder: DeployLockInfo; message: string };
+
+/** One deploy of an environment at a time, across processes. */
+export interface DeployLockPort {
+  /** Who holds the lock (with `stale` saying why it no longer counts), or null. */
+  status(environment: string): Promise<(DeployLockInfo & { stale: string | null }) | null>;
+  /** Takes the lock (a stale one is taken over), or says who holds it. Throws when the lock cannot be written. */
+  acquire(environment: string, info: { deployId: string; timeoutMs: number; user: string }): Promise<DeployLockResult>;
+}
+
+/** Git facts of the folder. */
+export interface DeployGitPort {
+  resolveCommit(ref: string, signal?: AbortSignal): Promise<{ sha: string } | { error: string }>;
+  /** HEAD and whether the working tree has uncommitted changes; null when unknown. */
+  head(signal?: AbortSignal): Promise<{ sha: string | null; dirty: boolean } | null>;
+  /** Commits of `deployed` that `target` does not contain, newest first; null when unknown. */
+  reverted(target: string, deployed: string): Promise<{ sha: string; subject: string }[] | null>;
+  /** A clean checkout of `sha` to deploy from; remove() takes it away. */
+  checkout(sha: string): Promise<{ dir: string; remove(): Promise<void> }>;
+}
+
+/** What the step executor of one deploy is built from. */
+export interface DeployStepsRequest {
+  prep: DeployPreparation;
+  deployId: string;
+  /** Where the deploy works: the folder, or a clean checkout of the commit. */
+  dir: string;
+  /** The method with secrets and ${DELIVERY_*} expanded where its kind allows them. */
+  method: DeployMethod;
+  /** deploy.env with secrets expanded. */
+  deployEnv: Record<string, string>;
+  /** The DELIVERY_* variables. */
+  vars: Record<string, string>;
+  masker: Masker;
+  user: string;
+}
+
+export interface DeployPorts {
+  history: DeployHistoryPort;
+  lock: DeployLockPort;
+  git: DeployGitPort;
+  readVersion: VersionReader;
+  /** Where `${secret:NAME}` values come from. */
+  secrets: SecretResolver;
+  /** Secrets known besides those the deploy names: masked in its log, record and events too. */
+  masker?: Masker;
+  /** Runs the build pipeline and the kind's steps (processes, HTTP, remote engines). */
+  executor(req: DeployStepsRequest): DeployExecutor;
+  /** One look at the environment's health check. */
+  checkHealth: HealthChecker;
+  now(): number;
+  /** Resolves after `ms`, or as soon as `signal` aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  /** Who deploys (user@host) and the process that drives the deploy. */
+  host: { user: string; pid: number };
+}
+
+// ---- pre-flight ----
+
+export type DeployRefusalReason = 'invalid-file' | 'unknown-environment' | 'no-deploy';
+
+export type DeployPreflight =
+  | { ok: true; environment: EnvironmentConfig }
+  | {
+      ok: false;
+      reason: DeployRefusalReason;
+      /** One sentence, the same in the CLI and the editor. */
+      message: string;
+      /** The located errors that stop the deploy (empty for an unknown environment or a missing `deploy:`). */
+      problems: Problem[];
+    };
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** `file:line:column: message`. */
+export function locatedProblem(p: Pick<Problem, 'file' | 'line' | 'column' | 'message'>): string {
+  return `${p.file}:${p.line}:${p.column}: ${p.message}`;
+}
+
+/**
+ * May environment `name` of this folder be deployed (rolled back, promoted) at all? Not when its delivery.yml has
+ * errors (they are returned, located), when it is unknown, or when it says no `deploy:`.
+ */
+export function deployPreflight(folder: { environments: readonly EnvironmentConfig[]; problems: readonly Problem[] }, name: string): DeployPreflight {
+  const env = folder.environments.find((e) => e.id === name);
+  if (!env) {
+    // An invalid delivery.yml may yield no environments: say where it is wrong rather than only that the name is unknown.
+    const broken = blockingProblems([...folder.problems], (f) => deliveryImporter.matches(f));
+    if (broken.length > 0) {
+      const files = [...new Set(broken.map((p) => p.file))].join(', ');
+      return { ok: false, reason: 'invalid-file', problems: broken, message: `no environment "${name}" could be read (${files}: ${plural(broken.length, 'error')}); nothing was deployed` };
+    }
+    const known = folder.environments.map((e) => e.id).join(', ') || 'none';
+    return { ok: false, reason: 'unknown-environment', problems: [], message: `no environment "${name}" (environments: ${known})` };
+  }
+  const file = env.location.file;
+  const errors = blockingProblems([...folder.problems], file);
+  if (errors.length > 0) return { ok: false, reason: 'invalid-file', problems: errors, message: `${file} has ${plural(errors.length, 'error')}; nothing was deployed` };
+  if (!env.deploy) {
+    const kinds = `${DEPLOY_KINDS.slice(0, -1).join(', ')} or ${DEPLOY_KINDS[DEPLOY_KINDS.length - 1]}`;
+    return { ok: false, reason: 'no-deploy', problems: [], message: `environment "${env.id}" has no "deploy" in ${file}; say how to deploy it (${kinds})` };
+  }
+  return { ok: true, environment: env };
+}
+
+// ---- prepare ----
+
+export interface DeployRequest {
+  folder: string;
+  environment: EnvironmentConfig;
+  trigger: DeployRecord['trigger'];
+  /** Commit, branch or tag (default HEAD). */
+  ref?: string;
+  action?: DeployAction;
+  /** The folder's pipelines, for `deploy.pipeline` and `workflow:` deploys. */
+  pipelines?: readonly ImportedPipeline[];
+}
+
+export interface DeployPreparation {
+  folder: string;
+  environment: EnvironmentConfig;
+  trigger: DeployRecord['trigger'];
+  action: DeployAction;
+  ref: string;
+  /** The commit to deploy (full SHA). */
+  sha: string;
+  /** What the environment runs now, if known (full SHA). */
+  previousSha: string | null;
+  /** How previousSha was learnt, or why it is unknown. */
+  previousNote: string;
+  /** HEAD of the folder and whether its working tree has uncommitted changes. */
+  head: { sha: string | null; dirty: boolean };
+  /** Deployed commits the target does not contain; null when unknown. */
+  reverts: { sha: string; subject: string }[] | null;
+  /** What the user must confirm; pass the answers to startDeploy. */
+  reasons: ConfirmationReason[];
+  steps: DeployStepPlan[];
+  /** Who holds the environment's deploy lock now (null: free). */
+  lockedBy: DeployLockInfo | null;
+  pipelines: readonly ImportedPipeline[];
+}
+
+/**
+ * What the environment runs: its version probe, else the history's last successful deploy. `probeOnly`: when the
+ * environment has a probe, trust nothing else (promote must not ship what the history merely remembers).
+ */
+export async function deployedCommit(
+  env: EnvironmentConfig,
+  ports: Pick<DeployPorts, 'readVersion' | 'history'>,
+  opts: { signal?: AbortSignal; probeOnly?: boolean } = {},
+): Promise<{ sha: string | null; note: string }> {
+  let probeNote = 'no version probe';
+  if (env.version) {
+    const v = await ports.readVersion(env, opts.signal ?? new AbortController().signal);
+    if (v.sha) return { sha: v.sha, note: `from the version probe (${env.version.kind})` };
+    probeNote = v.error ? `version probe failed: ${v.error}` : `the version probe reports ${v.raw}, which is not a commit here`;
+    if (opts.probeOnly) return { sha: null, note: probeNote };
+  }
+  const last = (await ports.history.list(env.id, 1000)).find((d) => d.status === 'success');
+  if (last) return { sha: last.sha, note: `from the deploy history (${probeNote})` };
+  return { sha: null, note: `unknown (${probeNote}; no successful deploy in the history)` };
+}
+
+export async function prepareDeploy(req: DeployRequest, ports: DeployPorts, signal?: AbortSignal): Promise<DeployPreparation | { error: string }> {
+  const env = req.environment;
+  const steps = planDeploySteps(env);
+  if ('error' in steps) return steps;
+  const ref = req.ref ?? 'HEAD';
+  const commit = await ports.git.resolveCommit(ref, signal);
+  if ('error' in commit) return commit;
+  const head = await ports.git.head(signal).catch(() => null);
+  const previous = await deployedCommit(env, ports, { signal });
+  const reverts = previous.sha ? await ports.git.reverted(commit.sha, previous.sha) : null;
+  const action = req.action ?? 'deploy';
+  const lock = await ports.lock.status(env.id);
+  return {
+    folder: req.folder,
+    environment: env,
+    trigger: req.trigger,
+    action,
+    ref,
+    sha: commit.sha,
+    previousSha: previous.sha,
+    previousNote: previous.note,
+    head: { sha: head?.sha ?? null, dirty: head?.dirty ?? false },
+    reverts,
+    reasons: needsConfirmation(env, { action, dirty: head?.dirty ?? false, reverts }),
+    steps,
+    lockedBy: lock && lock.stale === null ? lock : null,
+    pipelines: req.pipelines ?? [],
+  };
+}
+
+/**
+ * The commit a rollback goes back to: the newest successful deploy older than the one of `current` (the commit the
+ * environment runs) with another commit; failed, cancelled and interrupted deploys never count. When the current
+ * commit is not in the history, the newest successful deploy of another commit.
+ */
+export function rollbackTarget(history: readonly DeployRecord[], current: string | null): DeployRecord | null {
+  const successes = history.filter((d) => d.status === 'success');
+  const at = current ? successes.findIndex((d) => d.sha === current) : 0;
+  return successes.slice(Math.max(0, at)).find((d) => d.sha !== current) ?? null;
+}
+
+/** Rollback: `to` (a SHA or ref), else the last successful deploy before the one the environment runs. */
+export async function prepareRollback(req: Omit<DeployRequest, 'ref' | 'action'>, ports: DeployPorts, to?: string): Promise<DeployPreparation | { error: string }> {
+  const env = req.environment;
+  if (to !== undefined) return prepareDeploy({ ...req, ref: to, action: 'rollback' }, ports);
+  const current = await deployedCommit(env, ports);
+  const target = rollbackTarget(await ports.history.list(env.id, 1000), current.sha);
+  if (!target) {
+    return { error: `no earlier successful deploy of "${env.id}" in this folder's history to roll back to; name a commit with --to SHA` };
+  }
+  return prepareDeploy({ ...req, ref: target.sha, action: 'rollback' }, ports);
+}
+
+/** Promote: deploy what the `promotesFrom` environment runs (by its probe alone when it has one). */
+export async function preparePromote(
+  req: Omit<DeployRequest, 'ref' | 'action'>,
+  environments: readonly EnvironmentConfig[],
+  ports: DeployPorts,
+): Promise<DeployPreparation | { error: string }> {
+  const env = req.environment;
+  if (!env.promotesFrom) return { error: `environment "${env.id}" has no "promotesFrom" in delivery.yml` };
+  if (env.promotesFrom === env.id) return { error: `environment "${env.id}" promotes from itself` };
+  const from = environments.find((e) => e.id === env.promotesFrom);
+  if (!from) return { error: `environment "${env.id}" promotes from "${env.promotesFrom}", which is not defined` };
+  const source = await deployedCommit(from, ports, { probeOnly: true });
+  if (!source.sha) return { error: `cannot tell which commit "${from.id}" runs: ${source.note}` };
+  return prepareDeploy({ ...req, ref: source.sha, action: 'promote' }, ports);
+}
+
+// ---- start ----
+
+export type DeployStart =
+  | { ok: true; handle: DeployHandle }
+  | { ok: false; kind: 'confirm'; message: string; reasons: ConfirmationReason[] }
+  | { ok: false; kind: 'locked'; message: string; holder: DeployLockInfo }
+  | { ok: false; kind: 'error'; message: string };
+
+interface Expanded {
+  method: DeployMethod;
+  deployEnv: Record<string, string>;
+  masker: Masker;
+}
+
+/** Secrets and ${DELIVERY_*} where each is allowed; the masker masks every secret value found (and `known`). */
+export async function expandDeploy(env: EnvironmentConfig, vars: Record<string, string>, secrets: SecretResolver, known?: Masker): Promise<Expanded | { error: string }> {
+  const found = new Set<string>();
+  const deploy = env.deploy!;
+  const x: DeployExpandContext = {
+    vars,
+    secrets: (t) => expandSecrets(t, secrets, found),
+    secretsIn: (m) => expandSecretsIn(m, secrets, found),
+    data: async (t) => {
+      const r = expandDeliveryVariables(await expandSecrets(t, secrets, found), vars);
+      if ('error' in r) throw new Error(r.error);
+      return r.value;
+    },
+    path: (t) => expandDeliveryVariables(t, vars, { path: true }),
+  };
+  try {
+    const deployEnv = await expandSecretsIn(deploy.env, secrets, found);
+    const method = await (deployKind(deploy.method.kind) as DeployKindDef<DeployKind, DeployMethod>).expand(deploy.method, x);
+    return { method, deployEnv, masker: new Masker(found).with(known) };
+  } catch (e) {
+    if (e instanceof MissingSecretError) return { error: e.message };
+    return { error: (e as Error).message };
+  }
+}
+
+/** Does the deploy work on the commit's files (its kind's, or a build pipeline's)? */
+export function deployNeedsFiles(env: EnvironmentConfig): boolean {
+  const d = env.deploy!;
+  return (deployKind(d.method.kind) as DeployKindDef<DeployKind, DeployMethod>).needsFiles(d.method) || d.pipeline !== null;
+}
+
+/**
+ * Starts the deploy when every reason of `prep.reasons` is confirmed (a protected environment needs
+ * `confirmed.environmentName` equal to its id: what the user typed) and the environment's lock is free. The lock is
+ * released and the checkout removed when the deploy ends, whatever the outcome; `done` resolves after that.
+ */
+export async function startDeploy(prep: DeployPreparation, ports: DeployPorts, opts: { confirmed?: DeployConfirmation } = {}): Promise<DeployStart> {
+  const env = prep.environment;
+  const open = unconfirmed(env, prep.reasons, opts.confirmed);
+  if (open.length > 0) return { ok: false, kind: 'confirm', reasons: open, message: open.map((r) => r.message).join('\n') };
+  const vars = deployVariables({ environment: env.id, sha: prep.sha, ref: prep.ref, previousSha: prep.previousSha });
+  const x = await expandDeploy(env, vars, ports.secrets, ports.masker);
+  if ('error' in x) return { ok: false, kind: 'error', message: `environment "${env.id}": ${x.error}` };
+
+  const id = ports.history.newId();
+  const { user, pid } = ports.host;
+  const timeoutMs = env.deploy!.timeoutMs;
+  let lock;
+  try {
+    lock = await ports.lock.acquire(env.id, { deployId: id, timeoutMs, user });
+  } catch (e) {
+    // E.g. a full disk: without a lock and a record nothing may be deployed.
+    return { ok: false, kind: 'error', message: `could not take the deploy lock of "${env.id}", so nothing was deployed: ${(e as Error).message}` };
+  }
+  if (!lock.ok) return { ok: false, kind: 'locked', message: lock.message, holder: lock.holder };
+
+  let checkout: { dir: string; remove(): Promise<void> } | null = null;
+  try {
+    const fromFolder = prep.head.sha === prep.sha && !prep.head.dirty;
+    if (deployNeedsFiles(env) && !fromFolder) checkout = await ports.git.checkout(prep.sha);
+    const dir = checkout?.dir ?? prep.folder;
+    const log = ports.history.openLog(env.id, id);
+    const record = newDeployRecord(
+      { id, environment: env.id, folder: prep.folder, action: prep.action, sha: prep.sha, ref: prep.ref, previousSha: prep.previousSha, user, trigger: prep.trigger, pid },
+      prep.steps,
+      ports.now(),
+      log.path,
+    );
+    // Recorded before anything runs: a deploy the history cannot hold (a full disk) does not start.
+    await ports.history.save(record).catch(async (e: unknown) => {
+      await log.close().catch(() => undefined);
+      await ports.history.discard(env.id, id).catch(() => undefined);
+      throw e;
+    });
+    const executor = verifying(env, prep.sha, ports, ports.executor({ prep, deployId: id, dir, method: x.method, deployEnv: x.deployEnv, vars, masker: x.masker, user }));
+    // The note may quote a version probe's answer: masked like every other line.
+    log.write('system', x.masker.mask(`| ${prep.action} ${prep.sha} (${prep.ref}) to ${env.id} by ${user}; previous: ${prep.previousSha ?? 'unknown'} (${prep.previousNote})`));
+    if (checkout) log.write('system', x.masker.mask(`| working in a clean checkout of ${prep.sha.slice(0, 12)}: ${checkout.dir}`));
+    const handle = startDeployRun(record, prep.steps, { executor, save: (r) => ports.history.save(r), log, timeoutMs, redact: x.masker.mask, now: ports.now });
+    const cleanup = checkout;
+    const held = lock;
+    const done = handle.done.then(async (r) => {
+      await cleanup?.remove().catch(() => undefined);
+      await held.release().catch(() => undefined);
+      return r;
+    });
+    return { ok: true, handle: { ...handle, done } };
+  } catch (e) {
+    await checkout?.remove().catch(() => undefined);
+    await lock.release();
+    return { ok: false, kind: 'error', message: `could not start the deploy: ${(e as Error).message}` };
+  }
+}
+
+/** The executor's steps, then the verification: the version check and the health check are decided here. */
+function verifying(env: EnvironmentConfig, sha: string, ports: DeployPorts, steps: DeployExecutor): DeployExecutor {
+  return {
+    execute: (step, io) => {
+      if (step.id === 'version') return verifyVersion(env, sha, env.health?.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS, io, ports);
+      if (step.id === 'health' && env.health) return waitHealthy(env.health, io, ports);
+      return steps.execute(step, io);
+    },
+  };
+}

@@ -1,0 +1,103 @@
+// The Delivery panel: one webview (PanelHost) with three views, each its own controller — the stage board
+// (BoardController), the environments overview (EnvironmentsOverviewController) and a deploy's diff
+// (DiffController). This class wires them and is what commands and the API call.
+import type * as vscode from 'vscode';
+import type { PanelView } from '../../shared/views';
+import type { EnvironmentService } from '../environments/environmentService';
+import type { Log } from '../log';
+import type { RemoteRef, RemoteService } from '../remote/remoteService';
+import type { RunManager } from '../runManager';
+import type { FolderState, WorkspaceModel } from '../workspaceModel';
+import { BoardController } from './boardController';
+import { DiffController } from './diffController';
+import { EnvironmentsOverviewController } from './environmentsOverviewController';
+import { PanelHost, type MessageHandlers, type PanelParts, type ViewMessage } from './panelHost';
+
+export { BOARD_VIEW_TYPE } from './panelHost';
+
+export class DeliveryPanel implements PanelParts, vscode.Disposable {
+  private readonly host: PanelHost;
+  private readonly board: BoardController;
+  private readonly environments: EnvironmentsOverviewController;
+  private readonly diffs: DiffController;
+  private readonly handlers: MessageHandlers;
+
+  constructor(extensionUri: vscode.Uri, model: WorkspaceModel, runs: RunManager, envs: EnvironmentService, remote: RemoteService, log: Log) {
+    this.host = new PanelHost(extensionUri, log, this);
+    this.board = new BoardController(this.host, model, runs, remote);
+    this.environments = new EnvironmentsOverviewController(this.host, envs);
+    this.diffs = new DiffController(this.host, envs);
+    this.handlers = {
+      showView: (msg) => {
+        this.host.view = msg.view;
+        if (msg.view === 'environments') this.environments.shown();
+      },
+      ...this.board.handlers,
+      ...this.environments.handlers,
+      ...this.diffs.handlers,
+    };
+  }
+
+  get isOpen(): boolean {
+    return this.host.isOpen;
+  }
+
+  /** Messages posted to the webview (counted for the flood benchmark and tests). */
+  get postedPatches(): number {
+    return this.board.postedPatches;
+  }
+
+  /** The diff shown (or being computed) in the diff view. */
+  get diff(): DiffController['diff'] {
+    return this.diffs.diff;
+  }
+
+  /** Opens or reveals the panel, on a local run and a view when given. */
+  show(runId?: string, view?: PanelView): void {
+    if (runId) this.board.select(runId);
+    this.host.show(view);
+  }
+
+  showDiff(state: FolderState, envId: string, ref?: string, toEnv?: string): ReturnType<DiffController['showDiff']> {
+    return this.diffs.showDiff(state, envId, ref, toEnv);
+  }
+
+  showRemoteRun(ref: RemoteRef, runId: string): Promise<void> {
+    return this.board.showRemoteRun(ref, runId);
+  }
+
+  state(): ReturnType<BoardController['state']> {
+    return this.board.state();
+  }
+
+  // ---- PanelParts: the host tells the views what happened ----
+
+  ready(): void {
+    this.board.postState();
+    this.environments.post();
+    this.diffs.post();
+  }
+
+  shown(): void {
+    this.board.postState();
+  }
+
+  closed(): void {
+    this.board.leaveRemote();
+  }
+
+  visibility(visible: boolean): void {
+    this.board.visibility(visible);
+  }
+
+  async handle(msg: ViewMessage): Promise<void> {
+    // Each handler takes its own message type; the table (checked complete above) pairs them.
+    await (this.handlers[msg.type] as (m: ViewMessage) => Promise<void> | void)(msg);
+  }
+
+  dispose(): void {
+    this.board.dispose();
+    this.environments.dispose();
+    this.host.dispose();
+  }
+}

@@ -1,0 +1,22 @@
+// "Rerun failed" picks its jobs from the run it was asked for: the failed and cancelled ones, or all of them.
+import * as assert from 'node:assert/strict';
+import { rerunSelection } from '../../src/core/rerun';
+
+const run = (...jobs: [string, string][]) => ({ jobs: jobs.map(([id, status]) => ({ id, status: status as 'failed' })) });
+const JOBS = ['build', 'lint', 'test'];
+
+describe('rerun selection', () => {
+  it('failed only: the failed and cancelled jobs of that run', () => {
+    assert.deepEqual(rerunSelection(run(['build', 'success'], ['lint', 'failed'], ['test', 'cancelled']), JOBS, true), ['lint', 'test']);
+    assert.deepEqual(rerunSelection(run(['build', 'success'], ['lint', 'success']), JOBS, true), []);
+  });
+
+  it('matrix and parallel instances rerun their job, once; jobs no longer defined are dropped', () => {
+    assert.deepEqual(rerunSelection(run(['test (18)', 'failed'], ['test (20)', 'failed'], ['build: [1/2]', 'failed'], ['gone', 'failed']), JOBS, true), ['test', 'build']);
+  });
+
+  it('all jobs: the jobs that run had, or the whole pipeline when it had them all', () => {
+    assert.deepEqual(rerunSelection(run(['lint', 'success']), JOBS, false), ['lint']);
+    assert.equal(rerunSelection(run(['build', 'success'], ['lint', 'failed'], ['test', 'success']), JOBS, false), undefined);
+  });
+});
