@@ -36,6 +36,10 @@ export default tseslint.config(
           layer(['simple-git'], 'git access belongs in src/adapters.'),
         ],
       }],
+      // Time, timers and the machine come in through ports (src/core/clock.ts; real ones in src/adapters/clock.ts).
+      'no-restricted-globals': ['error', ...['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'setImmediate', 'performance', 'process'].map((name) => ({ name, message: 'src/core takes time/platform from a port (Clock, HostFacts).' }))],
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'src/core takes time from a port (Clock).' }],
+      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'src/core takes time from a port (Clock): new Date(clock.now()).' }],
     },
   },
   {

@@ -7,6 +7,7 @@ import type { RunRequest } from '../core/engine/select';
 import type { Masker } from '../core/secrets';
 import type { ImportedPipeline } from '../core/sources';
 import type { RunRecord } from '../shared/model';
+import { planFacts, systemClock } from './clock';
 import { LocalWorkspaceFiles, localPlanIO } from './files';
 import { headInfo } from './git';
 import { LocalProcessRunner, orphanMark } from './processRunner';
@@ -43,6 +44,7 @@ export async function startLocalRun(
   const removeScratch = () => Promise.all(scratch.map((d) => fs.promises.rm(d, { recursive: true, force: true }).catch(() => undefined)));
   const plan = await pipeline.plan(request, {
     folder: opts.folder,
+    ...planFacts(),
     git: git ? { sha: git.sha, ref: git.ref, branch: git.branch, defaultBranch: git.defaultBranch, remoteUrl: git.remoteUrl, author: git.author } : undefined,
     variables: request.variables,
     io,
@@ -61,6 +63,7 @@ export async function startLocalRun(
       files: new LocalWorkspaceFiles(opts.folder),
       parallelism: opts.parallelism ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
       masker: opts.masker,
+      clock: systemClock,
     },
   );
   void handle.done.then(removeScratch);

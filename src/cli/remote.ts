@@ -13,6 +13,7 @@ import { describeBlocked, pipelineBlocked, pipelineByName } from '../core/target
 import { cliTokenHint, envTokenProvider, parseTrustedApiHosts } from '../core/remote/tokens';
 import { isFinished, type RemoteEngine, type RemoteJob, type RemoteRun, type RemoteStatus, type RemoteTarget } from '../core/remote/types';
 import { loadFolder, printProblems, UsageError, type CliCommand, type CliContext } from './context';
+import { systemClock } from '../adapters/clock';
 
 /** One run in `remote runs --json` and `remote trigger --json` (README: "CLI JSON contracts"). */
 export interface RemoteRunJson {
@@ -269,6 +270,7 @@ async function afterStart(ctx: CliContext, engine: RemoteEngine, label: string, 
   try {
     final = await followRun(engine, run.id, {
       signal: ctx.signal,
+      clock: systemClock,
       onUpdate: ({ run: r, jobs }) => {
         for (const j of [{ id: '', name: `${label}#${r.id}`, status: r.status }, ...jobs]) {
           if (seen.get(j.id) !== j.status) ctx.progress.write(`${j.name}: ${j.status}\n`);
@@ -297,7 +299,7 @@ async function afterStart(ctx: CliContext, engine: RemoteEngine, label: string, 
 async function cancel(ctx: CliContext, engine: RemoteEngine, label: string, runId: string): Promise<number> {
   await engine.cancel(runId, ctx.signal);
   ctx.progress.write(`asked to cancel ${label}#${runId}; waiting for it to stop\n`);
-  const final = await followRun(engine, runId, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(CANCEL_WAIT_MS)]) }).catch((e: unknown) => {
+  const final = await followRun(engine, runId, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(CANCEL_WAIT_MS)]), clock: systemClock }).catch((e: unknown) => {
     if (ctx.signal.aborted) throw e;
     return null;
   });
@@ -322,7 +324,7 @@ async function logs(ctx: CliContext, engine: RemoteEngine, runId: string): Promi
     return 0;
   }
   try {
-    const final = await followRun(engine, runId, { signal: ctx.signal, onLog: print });
+    const final = await followRun(engine, runId, { signal: ctx.signal, clock: systemClock, onLog: print });
     const reason = runFailure(final);
     ctx.stderr.write(`run ${runId}: ${final.run.status}${reason ? ` (${reason})` : ''}\n`);
     return final.run.status === 'success' ? 0 : 1;

@@ -3,6 +3,7 @@
 import type { PipelineDef, Problem, RemoteEngineKind, SourceKind } from '../shared/model';
 import type { RunPlan } from './engine/plan';
 import type { RunRequest } from './engine/select';
+import type { HostFacts } from './clock';
 import { parseDeliveryConfig, DELIVERY_FILE, type EnvironmentConfig } from './config/delivery';
 import { planDeliveryPipeline } from './engine/planDelivery';
 import { blockingProblems } from './targeting';
@@ -45,6 +46,10 @@ export interface PlanIO {
 export interface PlanContext {
   /** Absolute path of the workspace folder. */
   folder: string;
+  /** When the run starts, in ms since the epoch (adapters: planFacts()). */
+  now: number;
+  /** The machine the run happens on (adapters: hostFacts). */
+  host: HostFacts;
   /** Local git facts, where known. */
   git?: {
     sha: string | null;

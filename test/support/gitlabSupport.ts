@@ -12,6 +12,7 @@ import { importGitlabCi, type GitlabPipeline, type PreparedRun } from '../../src
 import type { ImportContext, PlanContext } from '../../src/core/sources';
 import type { JobRecord, RunRecord } from '../../src/shared/model';
 import { git, tempDir, testPlanIO, writeFiles } from './tmp';
+import { planFacts, systemClock } from '../../src/adapters/clock';
 
 export const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/gitlab');
 
@@ -75,11 +76,11 @@ export async function runGitlab(
 ): Promise<GitlabRun> {
   const { pipeline, errors } = await importFolder(folder, opts.file);
   if (!pipeline || errors.length) throw new Error(`import failed: ${errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`).join('\n')}`);
-  const prepared = await pipeline.prepare(opts.request ?? {}, { folder, git: await gitFacts(folder, opts.git), variables: opts.variables, io: testPlanIO });
+  const prepared = await pipeline.prepare(opts.request ?? {}, { ...planFacts(), folder, git: await gitFacts(folder, opts.git), variables: opts.variables, io: testPlanIO });
   if ('error' in prepared) throw new Error(prepared.error);
   const store = new FileRunStore(path.join(tempDir('gitlab-state-'), 'state'));
   const handle = startRun(prepared.plan, { id: newRunId(), folder, trigger: 'cli', sha: null, pid: process.pid }, {
-    runner: new LocalProcessRunner({ killGraceMs: 300 }),
+    runner: new LocalProcessRunner({ killGraceMs: 300 }), clock: systemClock,
     store,
     files: new LocalWorkspaceFiles(),
     parallelism: 4,

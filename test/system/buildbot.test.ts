@@ -10,6 +10,7 @@ import type { RemoteEngine } from '../../src/core/remote/types';
 import { buildbotUnavailable, startBuildbot, type Buildbot } from '../support/targets/buildbot';
 import { requireTool } from '../support/requireTool';
 import { cleanupTempDirs, tempDir } from '../support/tmp';
+import { systemClock } from '../../src/adapters/clock';
 
 describe('Buildbot engine (real master + worker on 127.0.0.1)', function () {
   this.timeout(120_000);
@@ -64,7 +65,7 @@ describe('Buildbot engine (real master + worker on 127.0.0.1)', function () {
     assert.equal(started.engine, 'buildbot');
     let log = '';
     const updates: string[] = [];
-    const final = await followRun(e, started.id, { signal: signal(), onLog: (_j, t) => (log += t), onUpdate: (s) => updates.push(s.run.status) });
+    const final = await followRun(e, started.id, { signal: signal(), clock: systemClock, onLog: (_j, t) => (log += t), onUpdate: (s) => updates.push(s.run.status) });
     assert.equal(final.run.status, 'success');
     assert.equal(updates.at(-1), 'success');
     assert.equal(runFailure(final), null);
@@ -89,7 +90,7 @@ describe('Buildbot engine (real master + worker on 127.0.0.1)', function () {
   it('reads logs incrementally: from an offset, and complete once read to the end', async () => {
     const e = engine('app');
     const run = await e.trigger({ ref: 'main', inputs: {}, signal: signal() });
-    const { jobs } = await followRun(e, run.id, { signal: signal() });
+    const { jobs } = await followRun(e, run.id, { signal: signal(), clock: systemClock });
     const all = await e.logs(run.id, jobs[0].id, 0, signal());
     assert.equal(all.complete, true);
     const again = await e.logs(run.id, jobs[0].id, all.offset, signal());
@@ -104,7 +105,7 @@ describe('Buildbot engine (real master + worker on 127.0.0.1)', function () {
     const e = engine('broken');
     const run = await e.trigger({ ref: 'main', inputs: {}, signal: signal() });
     let log = '';
-    const final = await followRun(e, run.id, { signal: signal(), onLog: (_j, t) => (log += t) });
+    const final = await followRun(e, run.id, { signal: signal(), clock: systemClock, onLog: (_j, t) => (log += t) });
     assert.equal(final.run.status, 'failed');
     assert.equal(final.run.rawStatus, 'failure');
     assert.equal(runFailure(final), 'job "broken" failed at step "test"');
@@ -115,12 +116,12 @@ describe('Buildbot engine (real master + worker on 127.0.0.1)', function () {
     // Re-running the failed build makes a new run of the same builder, with the same parameters.
     const rerun = await e.rerunFailed(run.id, signal());
     assert.notEqual(rerun.id, run.id);
-    const second = await followRun(e, rerun.id, { signal: signal() });
+    const second = await followRun(e, rerun.id, { signal: signal(), clock: systemClock });
     assert.equal(second.run.status, 'failed');
     assert.equal(second.run.title, final.run.title);
     const ok = engine('app');
     const good = await ok.trigger({ ref: 'main', inputs: {}, signal: signal() });
-    await followRun(ok, good.id, { signal: signal() });
+    await followRun(ok, good.id, { signal: signal(), clock: systemClock });
     await assert.rejects(ok.rerunFailed(good.id, signal()), (err: unknown) => RemoteApiError.is(err, 'invalid') && /succeeded; nothing failed/.test((err as Error).message));
   });
 
@@ -142,7 +143,7 @@ describe('Buildbot engine (real master + worker on 127.0.0.1)', function () {
     assert.equal(runFailure(gone), 'the run was cancelled');
 
     await e.cancel(first.id, signal());
-    const stopped = await followRun(e, first.id, { signal: signal() });
+    const stopped = await followRun(e, first.id, { signal: signal(), clock: systemClock });
     assert.equal(stopped.run.status, 'cancelled');
     assert.equal(stopped.jobs[0].steps.find((s) => s.name === 'wait')?.status, 'cancelled');
     await assert.rejects(e.cancel(first.id, signal()), (err: unknown) => RemoteApiError.is(err, 'conflict'));
@@ -152,7 +153,7 @@ describe('Buildbot engine (real master + worker on 127.0.0.1)', function () {
   it('lists runs newest first, filtered by branch', async () => {
     const e = engine('app');
     const feature = await e.trigger({ ref: 'feature/x', inputs: {}, signal: signal() });
-    await followRun(e, feature.id, { signal: signal() });
+    await followRun(e, feature.id, { signal: signal(), clock: systemClock });
     const all = await e.runs({ limit: 10, signal: signal() });
     assert.equal(all[0].id, feature.id);
     assert.ok(all.length >= 3);

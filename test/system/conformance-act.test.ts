@@ -15,6 +15,7 @@ import type { ImportContext, PlanContext } from '../../src/core/sources';
 import type { Problem, RunRecord } from '../../src/shared/model';
 import { requireTool, skipWithoutOptionalTool } from '../support/requireTool';
 import { cleanupTempDirs, tempDir, testPlanIO } from '../support/tmp';
+import { planFacts, systemClock } from '../../src/adapters/clock';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const CONFORMANCE = path.resolve(REPO_ROOT, '../shared/conformance');
@@ -129,7 +130,7 @@ async function importAll(root: string, files: string[], t: Pick<ActTest, 'event'
 }
 
 function planContext(root: string): PlanContext {
-  return { folder: root, git: GIT, variables: ACT_VARIABLES, io: testPlanIO };
+  return { ...planFacts(), folder: root, git: GIT, variables: ACT_VARIABLES, io: testPlanIO };
 }
 
 async function runPipeline(p: GithubPipeline, root: string, request: RunRequest = {}): Promise<RunRecord> {
@@ -137,7 +138,7 @@ async function runPipeline(p: GithubPipeline, root: string, request: RunRequest 
   if ('error' in plan) throw new Error(`${p.def.source.file}: ${plan.error}`);
   const store = new FileRunStore(path.join(tempDir('delivery-act-state-'), 'state'));
   const handle = startRun(plan, { id: newRunId(), folder: root, trigger: 'cli', sha: GIT.sha, pid: process.pid }, {
-    runner: new LocalProcessRunner({ killGraceMs: 300 }),
+    runner: new LocalProcessRunner({ killGraceMs: 300 }), clock: systemClock,
     store,
     parallelism: 4,
   });

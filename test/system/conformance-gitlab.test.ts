@@ -16,6 +16,7 @@ import type { JobRecord, Problem, RunRecord } from '../../src/shared/model';
 import { requireTool } from '../support/requireTool';
 import { cleanupTempDirs, git, tempDir, testPlanIO } from '../support/tmp';
 import { importContext } from '../support/gitlabSupport';
+import { planFacts, systemClock } from '../../src/adapters/clock';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const CONFORMANCE = path.resolve(REPO_ROOT, '../shared/conformance');
@@ -200,7 +201,7 @@ async function execute(caseDir: string, cmd: Command, allowImages = false): Prom
   }
   const request: RunRequest = { ...cmd.request, allowImages };
   if (cmd.stage) request.jobs = out.pipeline.def.jobs.filter((j) => j.stage === cmd.stage).map((j) => j.id);
-  const planCtx: PlanContext = { folder, git: GIT, io: testPlanIO };
+  const planCtx: PlanContext = { ...planFacts(), folder, git: GIT, io: testPlanIO };
   const prepared = await out.pipeline.prepare(request, planCtx);
   if ('error' in prepared) {
     out.error = [prepared.error, ...prepared.problems.filter((p) => p.severity === 'error').map((p) => p.message)].join('\n');
@@ -209,7 +210,7 @@ async function execute(caseDir: string, cmd: Command, allowImages = false): Prom
   out.prepared = prepared;
   if (cmd.mode !== 'run') return out;
   const store = new FileRunStore(path.join(tempDir('gitlab-conformance-state-'), 'state'));
-  const handle = startRun(prepared.plan, { id: newRunId(), folder, trigger: 'cli', sha: GIT.sha, pid: process.pid }, { runner: new LocalProcessRunner({ killGraceMs: 300 }), store, parallelism: 4 });
+  const handle = startRun(prepared.plan, { id: newRunId(), folder, trigger: 'cli', sha: GIT.sha, pid: process.pid }, { runner: new LocalProcessRunner({ killGraceMs: 300 }), clock: systemClock, store, parallelism: 4 });
   const lines = new Map<string, { stream: string; text: string }[]>();
   handle.onEvent((e) => {
     if (e.type === 'line' && e.stream !== 'system') lines.set(e.jobId, [...(lines.get(e.jobId) ?? []), { stream: e.stream, text: e.text }]);

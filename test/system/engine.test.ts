@@ -9,6 +9,7 @@ import { startRun, type RunEvent } from '../../src/core/engine/engine';
 import { planDeliveryPipeline } from '../../src/core/engine/planDelivery';
 import type { RunRequest } from '../../src/core/engine/select';
 import { cleanupTempDirs, isAlive, tempDir, waitFor } from '../support/tmp';
+import { systemClock } from '../../src/adapters/clock';
 
 async function runYaml(yaml: string, opts: { request?: RunRequest; parallelism?: number; folder?: string; cancelAfter?: (e: RunEvent) => boolean } = {}) {
   const cfg = parseDeliveryConfig(yaml);
@@ -18,7 +19,7 @@ async function runYaml(yaml: string, opts: { request?: RunRequest; parallelism?:
   if ('error' in plan) throw new Error(plan.error);
   const store = new FileRunStore(path.join(tempDir('delivery-state-'), 'state'));
   const handle = startRun(plan, { id: newRunId(), folder, trigger: 'cli', sha: null, pid: process.pid }, {
-    runner: new LocalProcessRunner({ killGraceMs: 300 }),
+    runner: new LocalProcessRunner({ killGraceMs: 300 }), clock: systemClock,
     store,
     files: new LocalWorkspaceFiles(),
     parallelism: opts.parallelism ?? 4,
@@ -140,7 +141,7 @@ pipelines:
     if ('error' in plan) throw new Error(plan.error);
     const ctl = new AbortController();
     const handle = startRun(plan, { id: newRunId(), folder, trigger: 'cli', sha: null, pid: process.pid }, {
-      runner: new LocalProcessRunner({ killGraceMs: 300 }),
+      runner: new LocalProcessRunner({ killGraceMs: 300 }), clock: systemClock,
       store: new FileRunStore(tempDir('delivery-state-')),
       parallelism: 1,
       signal: ctl.signal,

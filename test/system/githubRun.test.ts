@@ -11,6 +11,7 @@ import { importWorkflow, type GithubRunOptions } from '../../src/core/github/imp
 import type { ImportedPipeline } from '../../src/core/sources';
 import type { RunRecord } from '../../src/shared/model';
 import { cleanupTempDirs, git, tempDir, testPlanIO, writeFiles } from '../support/tmp';
+import { planFacts, systemClock } from '../../src/adapters/clock';
 
 const FIXTURE = path.resolve(__dirname, '../../../test/fixtures/github/repo');
 
@@ -40,10 +41,10 @@ async function runLocal(folder: string, pipelineId: string, request: RunRequest 
 /** Runs a workflow text with run options the product does not expose (an event payload, secrets). */
 async function runWith(folder: string, text: string, opts: GithubRunOptions, request: RunRequest = {}): Promise<RunRecord> {
   const r = await importWorkflow({ path: '.github/workflows/w.yml', text }, { readFile: async () => null, listFiles: async () => [] }, opts);
-  const plan = await (r.pipelines[0] as ImportedPipeline).plan(request, { folder, io: testPlanIO, git: { sha: null, ref: null, branch: null } });
+  const plan = await (r.pipelines[0] as ImportedPipeline).plan(request, { ...planFacts(), folder, io: testPlanIO, git: { sha: null, ref: null, branch: null } });
   if ('error' in plan) throw new Error(plan.error);
   const handle = startRun(plan, { id: newRunId(), folder, trigger: 'cli', sha: null, pid: process.pid }, {
-    runner: new LocalProcessRunner({ killGraceMs: 300 }),
+    runner: new LocalProcessRunner({ killGraceMs: 300 }), clock: systemClock,
     store: new FileRunStore(path.join(tempDir('delivery-gh-state-'), 'state')),
     parallelism: 1,
   });

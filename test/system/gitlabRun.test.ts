@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cleanupTempDirs, git, testPlanIO } from '../support/tmp';
 import { fixtureRepo, gitFacts, importFolder, repoWith, runGitlab } from '../support/gitlabSupport';
+import { planFacts } from '../../src/adapters/clock';
 
 const read = (dir: string, rel: string) => fs.readFileSync(path.join(dir, rel), 'utf8');
 
@@ -78,7 +79,7 @@ describe('GitLab CI runs (real processes)', function () {
 
     const other = fixtureRepo('rules', 'experiment');
     const { pipeline } = await importFolder(other);
-    const plan = await pipeline!.plan({}, { folder: other, git: await gitFacts(other), io: testPlanIO });
+    const plan = await pipeline!.plan({}, { ...planFacts(), folder: other, git: await gitFacts(other), io: testPlanIO });
     assert.ok('error' in plan);
     assert.match(plan.error, /workflow:rules keep this pipeline from running for branch "experiment" \(a rule says when: never\)/);
   });
@@ -95,7 +96,7 @@ describe('GitLab CI runs (real processes)', function () {
 
     const needsManual = repoWith({ '.gitlab-ci.yml': 'gate:\n  when: manual\n  script: echo gate\nafter-gate:\n  needs: [gate]\n  script: echo after\n' });
     const { pipeline } = await importFolder(needsManual);
-    const refused = await pipeline!.plan({}, { folder: needsManual });
+    const refused = await pipeline!.plan({}, { ...planFacts(), folder: needsManual });
     assert.deepEqual(refused, { error: 'gate is a manual job and after-gate needs it: run it too by naming it as a manual job to run (--manual "gate"), or run "after-gate" on its own' });
   });
 

@@ -17,6 +17,7 @@ import type { RunRecord } from '../../src/shared/model';
 import { cleanupTempDirs, git, tempDir, testPlanIO, writeFiles } from '../support/tmp';
 import { cli } from '../support/catalogueSupport';
 import { requireAvailable } from '../support/requireTool';
+import { planFacts, systemClock } from '../../src/adapters/clock';
 
 const hasMkfifo = (() => {
   try {
@@ -257,10 +258,10 @@ describe('security: repository files', function () {
       const runWorkflow = async (file: string) => {
         const text = fs.readFileSync(path.join(repo, file), 'utf8');
         const imported = await importWorkflow({ path: file, text }, { readFile: async () => null, listFiles: async () => [] });
-        const plan = await imported.pipelines[0].plan({}, { folder: repo, io: testPlanIO, git: { sha: null, ref: null, branch: null } });
+        const plan = await imported.pipelines[0].plan({}, { ...planFacts(), folder: repo, io: testPlanIO, git: { sha: null, ref: null, branch: null } });
         if ('error' in plan) return plan;
         const handle = startRun(plan, { id: newRunId(), folder: repo, trigger: 'cli', sha: null, pid: process.pid }, {
-          runner: new LocalProcessRunner({ killGraceMs: 300 }),
+          runner: new LocalProcessRunner({ killGraceMs: 300 }), clock: systemClock,
           store: new FileRunStore(path.join(tempDir('delivery-sec-state-'), 'state')),
           parallelism: 1,
         });

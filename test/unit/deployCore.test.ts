@@ -20,6 +20,7 @@ import {
 import { newDeployRecord, startDeployRun, type DeployEvent, type DeployStepOutcome } from '../../src/core/environments/deployRun';
 import type { DeployRecord } from '../../src/shared/model';
 import { cleanupTempDirs, tempDir } from '../support/tmp';
+import { systemClock } from '../../src/adapters/clock';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 
@@ -132,6 +133,7 @@ describe('deploy state machine (core)', () => {
       save: async (r: DeployRecord) => void saved.push(r.status),
       log: null,
       timeoutMs,
+      clock: systemClock,
       redact: (s) => s.split('hunter22').join('***'),
     });
     const events: DeployEvent[] = [];

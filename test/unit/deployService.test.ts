@@ -22,6 +22,7 @@ import {
 } from '../../src/core/environments/deployService';
 import type { JobLog } from '../../src/core/engine/ports';
 import type { DeployRecord, DeployStatus, Health } from '../../src/shared/model';
+import { systemClock } from '../../src/adapters/clock';
 
 const sha = (c: string) => c.repeat(40);
 const A = sha('a');
@@ -123,7 +124,6 @@ class Fakes {
         return this.versions.get(e.id) ?? { sha: null, raw: null, error: 'connection refused' };
       },
       checkHealth: async () => this.health[Math.min(this.healthChecks++, this.health.length - 1)],
-      sleep: async (ms) => void (this.t += ms),
       secrets: async (name) => this.secrets[name],
       executor: (req): DeployExecutor => {
         this.executorRequests.push(req);
@@ -136,7 +136,7 @@ class Fakes {
           },
         };
       },
-      now: () => this.t,
+      clock: { ...systemClock, now: () => this.t, sleep: async (ms) => void (this.t += ms) },
       host: { user: 'ann@box', pid: 4242 },
     };
   }

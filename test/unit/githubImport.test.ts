@@ -7,6 +7,7 @@ import { importWorkflow } from '../../src/core/github/importer';
 import type { ImportContext } from '../../src/core/sources';
 import type { Problem } from '../../src/shared/model';
 import { cleanupTempDirs, tempDir, testPlanIO } from '../support/tmp';
+import { planFacts } from '../../src/adapters/clock';
 
 const FIXTURE = path.resolve(__dirname, '../../../test/fixtures/github/repo');
 
@@ -161,7 +162,7 @@ jobs:
       '5:13 error: job "build" needs "tset", which is not a job of this workflow',
       '8:3 error: jobs need each other in a cycle: test → deploy → test',
     ]);
-    const plan = await r.pipelines[0].plan({}, { folder: tempDir() });
+    const plan = await r.pipelines[0].plan({}, { ...planFacts(), folder: tempDir() });
     assert.deepEqual(plan, { error: '.github/workflows/w.yml has errors; fix them first (see Problems)' });
   });
 
@@ -264,7 +265,7 @@ jobs:
       - run: echo docs
 `);
     assert.deepEqual(r.problems, []);
-    const plan = await r.pipelines[0].plan({}, { folder: tempDir() });
+    const plan = await r.pipelines[0].plan({}, { ...planFacts(), folder: tempDir() });
     assert.ok(!('error' in plan));
     assert.deepEqual(
       plan.jobs.map((j) => [j.id, j.name, j.deps]),
@@ -276,10 +277,10 @@ jobs:
         ['docs', 'docs', []],
       ],
     );
-    const only = await r.pipelines[0].plan({ jobs: ['deploy'], withNeeds: true }, { folder: tempDir() });
+    const only = await r.pipelines[0].plan({ jobs: ['deploy'], withNeeds: true }, { ...planFacts(), folder: tempDir() });
     assert.ok(!('error' in only));
     assert.deepEqual(only.jobs.map((j) => j.id), ['test (18, linux)', 'test (20, linux)', 'test (22, linux, true)', 'deploy']);
-    assert.deepEqual(await r.pipelines[0].plan({ jobs: ['nope'] }, { folder: tempDir() }), { error: 'no job named "nope" (jobs: test, deploy, docs)' });
+    assert.deepEqual(await r.pipelines[0].plan({ jobs: ['nope'] }, { ...planFacts(), folder: tempDir() }), { error: 'no job named "nope" (jobs: test, deploy, docs)' });
   });
 
   it('picks the shell as GitHub does: bash -e by default, sh in containers, pwsh for Windows runners, job defaults', async () => {
@@ -308,7 +309,7 @@ jobs:
 `);
     assert.deepEqual(r.problems, []);
     const folder = tempDir();
-    const plan = await r.pipelines[0].plan({ allowImages: true }, { folder, io: testPlanIO });
+    const plan = await r.pipelines[0].plan({ allowImages: true }, { ...planFacts(), folder, io: testPlanIO });
     assert.ok(!('error' in plan));
     const ctx = { failed: false, cancelled: false, deps: {}, outputs: {}, attempt: 1 };
     const specs: string[] = [];
@@ -329,6 +330,18 @@ jobs:
     ]);
   });
 
+  it('takes the run id and runner.os/arch from the plan context, not from the machine', async () => {
+    const r = await importText('on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps: [{ run: \'echo ${{ runner.os }} ${{ runner.arch }} ${{ github.run_id }}\' }]\n');
+    assert.deepEqual(r.problems, []);
+    const plan = await r.pipelines[0].plan({}, { folder: tempDir(), now: 1_700_000_000_000, host: { platform: 'darwin', arch: 'arm64' }, io: testPlanIO });
+    assert.ok(!('error' in plan), JSON.stringify(plan));
+    const ctx = { failed: false, cancelled: false, deps: {}, outputs: {}, attempt: 1 };
+    const step = plan.jobs[0].steps[0];
+    const spec = typeof step.command === 'function' ? await step.command(ctx) : null;
+    assert.ok(spec && 'env' in spec, JSON.stringify(spec));
+    assert.deepEqual([spec.env.RUNNER_OS, spec.env.RUNNER_ARCH, spec.env.GITHUB_RUN_ID], ['macOS', 'ARM64', '1700000000000']);
+  });
+
   it('refuses to plan a matrix that cannot be expanded, naming the job', async () => {
     const r = await importText(`on: push
 jobs:
@@ -341,6 +354,6 @@ jobs:
       - run: echo
 `);
     assert.deepEqual(r.problems, []);
-    assert.deepEqual(await r.pipelines[0].plan({}, { folder: tempDir() }), { error: '.github/workflows/w.yml: job "test": matrix "node" must be a list, not a mapping' });
+    assert.deepEqual(await r.pipelines[0].plan({}, { ...planFacts(), folder: tempDir() }), { error: '.github/workflows/w.yml: job "test": matrix "node" must be a list, not a mapping' });
   });
 });

@@ -5,11 +5,13 @@ import * as path from 'node:path';
 import { pipelinesJson } from '../../src/cli/json';
 import { evaluate, parseExpression } from '../../src/core/gitlab/expression';
 import { gitlabImporter } from '../../src/core/gitlab/importer';
+import { pipelineVariables } from '../../src/core/gitlab/predefined';
 import { expandText, parseGitlabDuration, resolveVariables } from '../../src/core/gitlab/variables';
 import { IMPORTERS } from '../../src/core/importers';
 import type { JobDef, Problem } from '../../src/shared/model';
 import { cleanupTempDirs, tempDir, writeFiles } from '../support/tmp';
 import { FIXTURES, importFolder } from '../support/gitlabSupport';
+import { planFacts } from '../../src/adapters/clock';
 
 /** 1-based line of the first line of `file` that starts with `prefix`. */
 function lineOf(folder: string, file: string, prefix: string): number {
@@ -201,7 +203,7 @@ test:
         assert.ok(hit, `expected an error matching ${c.want}; got ${JSON.stringify(errors.map((e) => `${where(e)} ${e.message}`))}`);
         assert.ok(where(hit).startsWith(c.at), `located at ${c.at}, not ${where(hit)}`);
         if (pipeline) {
-          const plan = await pipeline.plan({}, { folder: dir });
+          const plan = await pipeline.plan({}, { ...planFacts(), folder: dir });
           assert.ok('error' in plan, 'a pipeline with errors does not plan');
           assert.match(plan.error, /has errors, so nothing runs/);
         }
@@ -263,5 +265,14 @@ describe('GitLab CI variables and durations', () => {
     assert.equal(parseGitlabDuration('1 day'), 86_400_000);
     assert.equal(parseGitlabDuration('30min'), 30 * 60_000);
     assert.equal(parseGitlabDuration('soon'), null);
+  });
+});
+
+describe('GitLab predefined variables', () => {
+  it('date and number the pipeline from the plan context’s time, not the machine’s clock', () => {
+    const now = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
+    const vars = pipelineVariables({ folder: '/w/app', configPath: '.gitlab-ci.yml', git: undefined, pipelineId: 424242, now });
+    assert.equal(vars.CI_PIPELINE_CREATED_AT, '2024-01-02T03:04:05Z');
+    assert.equal(vars.CI_PIPELINE_ID, '424242');
   });
 });

@@ -7,7 +7,7 @@ import { followRun, readLogs, runFailure, type RunState } from '../../src/core/r
 import type { Clock } from '../../src/core/remote/poll';
 import type { LogChunk, RemoteEngine, RemoteJob, RemoteRun, RemoteStatus } from '../../src/core/remote/types';
 
-const clock: Clock = { now: () => 0, sleep: async () => undefined };
+const clock: Clock = { now: () => 0, setTimer: () => null, clearTimer: () => undefined, sleep: async () => undefined };
 
 function run(status: RemoteStatus): RemoteRun {
   return { id: '7', engine: 'buildbot', number: 3, title: null, url: null, branch: 'main', sha: null, status, rawStatus: status, actor: null, event: null, createdAt: 0, startedAt: 0, finishedAt: null };

@@ -10,6 +10,8 @@ function fakeClock(start = 1_000_000): Clock & { waits: number[] } {
   return {
     waits,
     now: () => now,
+    setTimer: () => null,
+    clearTimer: () => undefined,
     sleep: async (ms) => {
       waits.push(ms);
       now += ms;

@@ -5,23 +5,16 @@
 import { excerpt, jsonPath } from '../../core/environments/status';
 import type { DeployStepIO, DeployStepOutcome } from '../../core/environments/deployRun';
 import { describeFetchError, fetchFollowing, httpGet, readCapped } from '../environments/http';
+import { systemClock } from '../clock';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 const HOOK_TIMEOUT_MS = 60_000;
 /** What of a deploy hook's answer is read: it is shown as one line. */
 export const MAX_HOOK_ANSWER_BYTES = 64 * 1024;
 
+/** Resolves after `ms`, or as soon as `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return systemClock.sleep(ms, signal);
 }
 
 /** Calls the deploy hook; any 2xx answer means the deploy was accepted. */

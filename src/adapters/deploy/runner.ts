@@ -26,7 +26,7 @@ import { probeVersionReader } from './version';
 import { remoteDeployPort, type RemoteEngineOptions } from '../remote';
 import { envTokenProvider, parseTrustedApiHosts } from '../../core/remote/tokens';
 import { checkHealth } from '../environments/http';
-import { sleep } from './http';
+import { systemClock } from '../clock';
 
 export type { DeployPreparation, DeployRequest, DeployStart } from '../../core/environments/deployService';
 
@@ -78,8 +78,7 @@ export function deployPorts(folder: string, services: DeployServices): DeployPor
     masker: services.masker,
     executor: (req) => executor(req, services),
     checkHealth: (spec, signal) => checkHealth(spec, signal, services.secrets),
-    now: Date.now,
-    sleep,
+    clock: systemClock,
     host: { user: services.user ?? whoAmI(), pid: process.pid },
   };
 }

@@ -8,6 +8,7 @@ import { describeTarget } from '../../core/remote/engines';
 import { followRun, runFailure } from '../../core/remote/follow';
 import type { BackoffPolicy, Clock } from '../../core/remote/poll';
 import type { RemoteEngine, RemoteRun, RemoteTarget } from '../../core/remote/types';
+import { systemClock } from '../clock';
 
 /** What a workflow deploy needs from outside: the engine of a named pipeline, and the ref to run on. */
 export interface RemoteDeployPort {
@@ -63,7 +64,7 @@ export class WorkflowDeploy {
     try {
       const final = await followRun(s.engine, s.run.id, {
         signal: io.signal,
-        clock: this.port?.clock,
+        clock: this.port?.clock ?? systemClock,
         backoff: this.port?.backoff,
         onUpdate: ({ run, jobs }) => {
           for (const j of [{ id: '', name: `run ${label(run)}`, status: run.status }, ...jobs]) {

@@ -7,6 +7,7 @@ import type { CommandSpec, JobLog, OutputStream, ProcessResult, ProcessRunner, R
 import { parseJunit, sumCounts } from './junit';
 import { MAX_DURATION_MS } from '../duration';
 import type { Masker } from '../secrets';
+import type { Clock, TimerHandle } from '../clock';
 
 export type RunEvent =
   | { type: 'job'; run: RunRecord; job: JobRecord }
@@ -21,7 +22,8 @@ export interface EngineOptions {
   files?: WorkspaceFiles;
   /** Lines kept in memory per job. */
   tailLines?: number;
-  now?: () => number;
+  /** Time and timers (adapters: systemClock). */
+  clock: Clock;
   /**
    * Secrets to mask: on each process's output stream (before it is split into lines), then in every line and
    * reason before it is logged, kept, recorded or emitted.
@@ -88,7 +90,7 @@ class Run {
   private finished = 0;
   private resolveDone!: (r: RunRecord) => void;
   readonly done: Promise<RunRecord>;
-  private saveTimer: ReturnType<typeof setTimeout> | null = null;
+  private saveTimer: TimerHandle | null = null;
   private saving: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   private readonly redact: (s: string) => string;
@@ -99,7 +101,7 @@ class Run {
     meta: RunMeta,
     private readonly opts: EngineOptions,
   ) {
-    this.now = opts.now ?? Date.now;
+    this.now = () => opts.clock.now();
     this.masker = opts.masker && !opts.masker.empty ? opts.masker : undefined;
     this.redact = this.masker ? this.masker.mask : (s) => s;
     this.done = new Promise((r) => (this.resolveDone = r));
@@ -169,10 +171,10 @@ class Run {
 
   private persistSoon(): void {
     if (this.saveTimer) return;
-    this.saveTimer = setTimeout(() => {
+    this.saveTimer = this.opts.clock.setTimer(SAVE_INTERVAL_MS, () => {
       this.saveTimer = null;
       void this.persist();
-    }, SAVE_INTERVAL_MS);
+    });
   }
 
   private setJob(job: JobRecord, patch: Partial<JobRecord>): void {
@@ -366,10 +368,10 @@ class Run {
       const onRunAbort = () => attemptCtl.abort('cancelled');
       runSignal.addEventListener('abort', onRunAbort, { once: true });
       if (runSignal.aborted) attemptCtl.abort('cancelled');
-      let timer: ReturnType<typeof setTimeout> | null = null;
-      if (job.timeoutMs !== null) timer = setTimeout(() => attemptCtl.abort('timeout'), Math.min(job.timeoutMs, MAX_DURATION_MS));
+      let timer: TimerHandle | null = null;
+      if (job.timeoutMs !== null) timer = this.opts.clock.setTimer(Math.min(job.timeoutMs, MAX_DURATION_MS), () => attemptCtl.abort('timeout'));
       const result = await this.runSteps(job, rec, log, attemptCtl.signal, outputs, attempt);
-      if (timer) clearTimeout(timer);
+      if (timer) this.opts.clock.clearTimer(timer);
       runSignal.removeEventListener('abort', onRunAbort);
       exitCode = result.exitCode;
       if (attemptCtl.signal.aborted && attemptCtl.signal.reason === 'timeout') {
@@ -490,12 +492,12 @@ class Run {
       // A step timeout aborts only this step; the job's signal still aborts it too.
       let stepSignal = signal;
       let stepCtl: AbortController | null = null;
-      let timer: ReturnType<typeof setTimeout> | null = null;
+      let timer: TimerHandle | null = null;
       const onJobAbort = () => stepCtl?.abort(signal.reason);
       if (step.timeoutMs) {
         stepCtl = new AbortController();
         signal.addEventListener('abort', onJobAbort, { once: true });
-        timer = setTimeout(() => stepCtl!.abort('step timeout'), Math.min(step.timeoutMs, MAX_DURATION_MS));
+        timer = this.opts.clock.setTimer(Math.min(step.timeoutMs, MAX_DURATION_MS), () => stepCtl!.abort('step timeout'));
         stepSignal = stepCtl.signal;
       }
       const result = await this.opts.runner.run(spec, {
@@ -510,7 +512,7 @@ class Run {
           }
         },
       });
-      if (timer) clearTimeout(timer);
+      if (timer) this.opts.clock.clearTimer(timer);
       signal.removeEventListener('abort', onJobAbort);
       const durationMs = this.now() - t0;
       if (result.leftovers > 0) {
@@ -627,7 +629,7 @@ class Run {
     this.record.finishedAt = this.now();
     this.record.durationMs = this.record.finishedAt - this.record.startedAt;
     if (this.saveTimer) {
-      clearTimeout(this.saveTimer);
+      this.opts.clock.clearTimer(this.saveTimer);
       this.saveTimer = null;
     }
     await this.persist();

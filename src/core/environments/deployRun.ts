@@ -5,6 +5,7 @@
 import type { DeployRecord, DeployStatus, DeployStepRecord, Health } from '../../shared/model';
 import type { JobLog, OutputStream } from '../engine/ports';
 import type { DeployStepPlan } from './deploy';
+import type { Clock } from '../clock';
 
 export type DeployEvent =
   | { type: 'step'; record: DeployRecord; step: DeployStepRecord; index: number }
@@ -40,7 +41,8 @@ export interface DeployRunOptions {
   timeoutMs: number;
   /** Masks secrets in every line and reason. */
   redact?: (text: string) => string;
-  now?: () => number;
+  /** Time and timers (adapters: systemClock). */
+  clock: Clock;
   tailLines?: number;
   /** Aborting it cancels the deploy (the same as DeployHandle.cancel()). */
   signal?: AbortSignal;
@@ -76,7 +78,7 @@ export function newDeployRecord(seed: DeployRecordSeed, steps: readonly DeploySt
 const MAX_LINE = 8192;
 
 export function startDeployRun(record: DeployRecord, steps: readonly DeployStepPlan[], opts: DeployRunOptions): DeployHandle {
-  const now = opts.now ?? Date.now;
+  const now = () => opts.clock.now();
   const redact = opts.redact ?? ((s: string) => s);
   const listeners = new Set<(e: DeployEvent) => void>();
   const controller = new AbortController();
@@ -113,7 +115,7 @@ export function startDeployRun(record: DeployRecord, steps: readonly DeployStepP
 
   const run = async (): Promise<DeployRecord> => {
     await persist();
-    const timer = setTimeout(() => controller.abort('timeout'), opts.timeoutMs);
+    const timer = opts.clock.setTimer(opts.timeoutMs, () => controller.abort('timeout'));
     let failure: string | null = null;
     try {
       for (let i = 0; i < steps.length; i++) {
@@ -151,7 +153,7 @@ export function startDeployRun(record: DeployRecord, steps: readonly DeployStepP
         } else if (outcome.reason) line('system', `${outcome.status === 'skipped' ? '○' : '✓'} ${step.name}: ${outcome.reason}`);
       }
     } finally {
-      clearTimeout(timer);
+      opts.clock.clearTimer(timer);
     }
     let status: DeployStatus = 'success';
     if (controller.signal.aborted) {

@@ -6,6 +6,7 @@
 import type { Problem, DeployAction, DeployRecord } from '../../shared/model';
 import type { EnvironmentConfig } from '../config/delivery';
 import type { JobLog } from '../engine/ports';
+import type { Clock } from '../clock';
 import { expandSecrets, expandSecretsIn, Masker, MissingSecretError, type SecretResolver } from '../secrets';
 import { deliveryImporter, type ImportedPipeline } from '../sources';
 import { blockingProblems } from '../targeting';
@@ -92,9 +93,8 @@ export interface DeployPorts {
   executor(req: DeployStepsRequest): DeployExecutor;
   /** One look at the environment's health check. */
   checkHealth: HealthChecker;
-  now(): number;
-  /** Resolves after `ms`, or as soon as `signal` aborts. */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  /** The time of the record, the deploy's timeout, the waits of the checks (adapters: systemClock). */
+  clock: Clock;
   /** Who deploys (user@host) and the process that drives the deploy. */
   host: { user: string; pid: number };
 }
@@ -353,7 +353,7 @@ export async function startDeploy(prep: DeployPreparation, ports: DeployPorts, o
     const record = newDeployRecord(
       { id, environment: env.id, folder: prep.folder, action: prep.action, sha: prep.sha, ref: prep.ref, previousSha: prep.previousSha, user, trigger: prep.trigger, pid },
       prep.steps,
-      ports.now(),
+      ports.clock.now(),
       log.path,
     );
     // Recorded before anything runs: a deploy the history cannot hold (a full disk) does not start.
@@ -366,7 +366,7 @@ export async function startDeploy(prep: DeployPreparation, ports: DeployPorts, o
     // The note may quote a version probe's answer: masked like every other line.
     log.write('system', x.masker.mask(`| ${prep.action} ${prep.sha} (${prep.ref}) to ${env.id} by ${user}; previous: ${prep.previousSha ?? 'unknown'} (${prep.previousNote})`));
     if (checkout) log.write('system', x.masker.mask(`| working in a clean checkout of ${prep.sha.slice(0, 12)}: ${checkout.dir}`));
-    const handle = startDeployRun(record, prep.steps, { executor, save: (r) => ports.history.save(r), log, timeoutMs, redact: x.masker.mask, now: ports.now });
+    const handle = startDeployRun(record, prep.steps, { executor, save: (r) => ports.history.save(r), log, timeoutMs, redact: x.masker.mask, clock: ports.clock });
     const cleanup = checkout;
     const held = lock;
     const done = handle.done.then(async (r) => {

@@ -122,8 +122,9 @@ export class StatusCache<T> {
   private readonly entries = new Map<string, { at: number; done: boolean; value: Promise<T> }>();
 
   constructor(
-    readonly ttlMs: number = DEFAULT_STATUS_TTL_MS,
-    private readonly now: () => number = Date.now,
+    readonly ttlMs: number,
+    /** The time (adapters: systemClock.now). */
+    private readonly now: () => number,
   ) {}
 
   async get(key: string, force: boolean, compute: () => Promise<T>, keep: (value: T) => boolean = () => true): Promise<T> {

@@ -6,6 +6,7 @@ import type { EnvironmentConfig } from '../config/delivery';
 import type { HealthSpec } from './config';
 import { versionMatches } from './deploy';
 import type { DeployStepIO, DeployStepOutcome } from './deployRun';
+import type { Clock } from '../clock';
 
 export interface DeployedVersion {
   sha: string | null;
@@ -16,14 +17,12 @@ export interface DeployedVersion {
 export type VersionReader = (env: EnvironmentConfig, signal: AbortSignal) => Promise<DeployedVersion>;
 
 export interface WaitPorts {
-  now(): number;
-  /** Resolves after `ms`, or as soon as `signal` aborts. */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  clock: Pick<Clock, 'now' | 'sleep'>;
 }
 
 /** Polls the version probe until it reports `sha` (a restart may take a moment), for at most `waitMs`. */
 export async function verifyVersion(env: EnvironmentConfig, sha: string, waitMs: number, io: DeployStepIO, ports: WaitPorts & { readVersion: VersionReader }): Promise<DeployStepOutcome> {
-  const t0 = ports.now();
+  const t0 = ports.clock.now();
   let last: DeployedVersion | null = null;
   while (!io.signal.aborted) {
     const v = await ports.readVersion(env, io.signal);
@@ -31,8 +30,8 @@ export async function verifyVersion(env: EnvironmentConfig, sha: string, waitMs:
     if (reported && (v.sha === sha || versionMatches(reported, sha))) return { status: 'success', reason: `the environment runs ${sha.slice(0, 7)}` };
     if (last?.raw !== v.raw || last?.error !== v.error) io.line('stdout', v.error ? `version probe: ${v.error}` : `the environment reports ${reported ?? 'nothing'}`);
     last = v;
-    if (ports.now() - t0 >= waitMs) break;
-    await ports.sleep(500, io.signal);
+    if (ports.clock.now() - t0 >= waitMs) break;
+    await ports.clock.sleep(500, io.signal);
   }
   if (last?.error) return { status: 'failed', reason: `could not read the deployed version: ${last.error}` };
   return { status: 'failed', reason: `the environment reports ${last?.sha ?? last?.raw ?? 'nothing'}, not ${sha.slice(0, 12)}` };
@@ -42,7 +41,7 @@ export type HealthChecker = (spec: HealthSpec, signal: AbortSignal) => Promise<{
 
 /** Checks health every intervalMs until it is up or timeoutMs has passed. */
 export async function waitHealthy(h: HealthSpec, io: DeployStepIO, ports: WaitPorts & { checkHealth: HealthChecker }): Promise<DeployStepOutcome> {
-  const t0 = ports.now();
+  const t0 = ports.clock.now();
   let last: string | null = null;
   while (!io.signal.aborted) {
     const r = await ports.checkHealth(h, io.signal);
@@ -50,8 +49,8 @@ export async function waitHealthy(h: HealthSpec, io: DeployStepIO, ports: WaitPo
     const detail = `GET ${h.url}: ${r.detail ?? r.health}`;
     if (detail !== last) io.line('stdout', `not healthy yet: ${detail}`);
     last = detail;
-    if (ports.now() - t0 >= h.timeoutMs) break;
-    await ports.sleep(h.intervalMs, io.signal);
+    if (ports.clock.now() - t0 >= h.timeoutMs) break;
+    await ports.clock.sleep(h.intervalMs, io.signal);
   }
-  return { status: 'failed', health: 'down', reason: `${last ?? 'not checked'} (still after ${Math.round((ports.now() - t0) / 1000)} s)` };
+  return { status: 'failed', health: 'down', reason: `${last ?? 'not checked'} (still after ${Math.round((ports.clock.now() - t0) / 1000)} s)` };
 }

@@ -100,8 +100,7 @@ export function runFacts(wf: Workflow, ctx: PlanContext, variables: Record<strin
     return key.toUpperCase() === 'GITHUB_TOKEN' ? github.token : new Unknown(`secrets.${key} is not available to local runs`);
   });
   const vars = new LazyObject('vars', (key) => variables[key] ?? new Unknown(`vars.${key} is not known locally: give it as a variable (--variable ${key}=value)`));
-  const platform = typeof process !== 'undefined' ? process.platform : 'linux';
-  const arch = typeof process !== 'undefined' ? process.arch : 'x64';
+  const { platform, arch } = ctx.host;
   const runner = {
     os: platform === 'darwin' ? 'macOS' : platform === 'win32' ? 'Windows' : 'Linux',
     arch: ({ x64: 'X64', arm64: 'ARM64', arm: 'ARM', ia32: 'X86' } as Record<string, string>)[arch] ?? arch.toUpperCase(),

@@ -22,7 +22,7 @@ export function planWorkflow(
   const selection = selectJobs(defs, request);
   if ('error' in selection) return selection;
   const variables = { ...ctx.variables, ...request.variables };
-  const run = new WorkflowRun(wf, ctx, request, runFacts(wf, ctx, variables, opts, String(Date.now())));
+  const run = new WorkflowRun(wf, ctx, request, runFacts(wf, ctx, variables, opts, String(ctx.now)));
   // First the job ids every workflow job becomes (needs may point at jobs written further down).
   const expanded = new Map<string, { combos: Combination[] | null; trusted: boolean } | 'dynamic'>();
   for (const { job } of selection.jobs) {

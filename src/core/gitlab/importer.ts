@@ -60,8 +60,8 @@ export class GitlabPipeline implements ImportedPipeline {
       return { error: (e as Error).message, problems: problems.list };
     }
     const project = await readProjectFile(this.files, problems);
-    const pipelineId = Math.floor(Date.now() / 1000) % 1_000_000_000;
-    const predefined = pipelineVariables({ folder: ctx.folder, configPath: this.file.path, git: ctx.git, pipelineId });
+    const pipelineId = Math.floor(ctx.now / 1000) % 1_000_000_000;
+    const predefined = pipelineVariables({ folder: ctx.folder, configPath: this.file.path, git: ctx.git, pipelineId, now: ctx.now });
     const given = { ...ctx.variables, ...request.variables };
     const unset = request.unsetVariables ?? [];
     const includeVars: Record<string, string> = { ...predefined, ...projectDefaults(project), ...given };

@@ -20,7 +20,7 @@ export function projectFromRemote(url: string | null | undefined): ProjectFacts 
 }
 
 /** Variables every job of a run sees (not the per-job ones such as CI_JOB_NAME). */
-export function pipelineVariables(opts: { folder: string; configPath: string; git: PlanContext['git']; pipelineId: number }): Record<string, string> {
+export function pipelineVariables(opts: { folder: string; configPath: string; git: PlanContext['git']; pipelineId: number; now: number }): Record<string, string> {
   const git = opts.git;
   const project = projectFromRemote(git?.remoteUrl) ?? { host: 'gitlab.com', path: `local/${path.basename(opts.folder)}` };
   const name = project.path.split('/').at(-1)!;
@@ -62,7 +62,7 @@ export function pipelineVariables(opts: { folder: string; configPath: string; gi
     CI_PIPELINE_ID: String(opts.pipelineId),
     CI_PIPELINE_IID: String(opts.pipelineId % 100000),
     CI_PIPELINE_URL: `${server}/${project.path}/-/pipelines/${opts.pipelineId}`,
-    CI_PIPELINE_CREATED_AT: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    CI_PIPELINE_CREATED_AT: new Date(opts.now).toISOString().replace(/\.\d+Z$/, 'Z'),
     CI_JOB_TOKEN: '',
     CI_REGISTRY: `registry.${project.host}`,
     CI_REGISTRY_IMAGE: `registry.${project.host}/${project.path}`.toLowerCase(),

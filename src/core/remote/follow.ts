@@ -11,7 +11,7 @@ export interface RunState {
 
 export interface FollowOptions {
   signal: AbortSignal;
-  clock?: Clock;
+  clock: Clock;
   backoff?: BackoffPolicy;
   /** The state, each time something in it changed (and once at the start). */
   onUpdate?(state: RunState): void;

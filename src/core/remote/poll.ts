@@ -3,26 +3,9 @@
 // transient errors, and stop at once when the AbortSignal fires. Pure: time comes from a Clock port, so the tests
 // drive it with a fake clock.
 
-export interface Clock {
-  now(): number;
-  /** Resolves after `ms`, or as soon as `signal` aborts (it never rejects). */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
-}
+import type { Clock } from '../clock';
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    }),
-};
+export type { Clock } from '../clock';
 
 export interface BackoffPolicy {
   /** Waits after polls that saw nothing new: the first, the second, …; the last one repeats. */
@@ -85,7 +68,7 @@ export interface PollOptions<T> {
   /** A transient error that polling rides out, and how long it waits before trying again. */
   onRetry?(error: unknown, waitMs: number): void;
   signal: AbortSignal;
-  clock?: Clock;
+  clock: Clock;
   backoff?: BackoffPolicy;
   /** Transient errors in a row before giving up (default 5). */
   maxErrors?: number;
@@ -95,7 +78,7 @@ export interface PollOptions<T> {
 
 /** Reads until `done`; rejects with the signal's reason when aborted, with the error when it is not transient. */
 export async function poll<T>(o: PollOptions<T>): Promise<T> {
-  const clock = o.clock ?? systemClock;
+  const clock = o.clock;
   const backoff = new Backoff(o.backoff);
   const maxErrors = o.maxErrors ?? 5;
   let lastKey: string | null = null;

@@ -20,6 +20,7 @@ import { ApiHostTrust } from './apiHostTrust';
 import { tokenHint, vscodeTokenProvider } from './tokens';
 import { notificationText } from '../../core/sanitize';
 import { scopedKey, type ScopedKey } from '../../shared/commandArgs';
+import { systemClock } from '../../adapters/clock';
 
 export interface RemoteRef {
   state: FolderState;
@@ -158,6 +159,7 @@ export class RemoteService implements vscode.Disposable {
       const { followRun } = await features();
       const final = await followRun(r.engine, runId, {
         signal: ctl.signal,
+        clock: systemClock,
         onUpdate: (s) => {
           this.states.set(k, s);
           this.updateCachedRun(ref, s.run);
