@@ -132,4 +132,22 @@ suite('remote runs (Buildbot)', () => {
     }, 'the slow build to stop', 60_000);
     assert.equal(s.status, 'cancelled');
   });
+  test('a delivery.yml with errors sends nothing, as `delivery remote trigger` refuses', async () => {
+    const a = await api();
+    const file = path.join(folder, 'delivery.yml');
+    const good = fs.readFileSync(file, 'utf8');
+    const builds = async () => ((await (await fetch(`${bb!.url}/api/v2/builds`)).json()) as { builds: unknown[] }).builds.length;
+    const before = await builds();
+    fs.writeFileSync(file, `${good}\nbogus_key: 1\n`);
+    try {
+      await waitFor(() => a.problems().some((p) => p.severity === 'error' && /bogus_key/.test(p.message)), 'the error to be read');
+      const r = await vscode.commands.executeCommand('delivery.remote.trigger', { folder, pipeline: 'app', ref: 'main', inputs: { env: 'staging', sha: '', verbose: 'false' } });
+      assert.equal(r, undefined, 'nothing was triggered');
+      await new Promise((done) => setTimeout(done, 1000));
+      assert.equal(await builds(), before, 'Buildbot received no build request');
+    } finally {
+      fs.writeFileSync(file, good);
+      await waitFor(() => !a.problems().some((p) => /bogus_key/.test(p.message)), 'the file to be fixed');
+    }
+  });
 });

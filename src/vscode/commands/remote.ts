@@ -14,6 +14,7 @@ import { command, type CommandDeps } from './types';
 import type { RemoteArg } from '../../shared/commandArgs';
 import { presetChoices, presetsOf, readPresets, withLastUsed, withSaved, type Preset } from '../remote/presets';
 import { notificationText } from '../../core/sanitize';
+import { describeBlocked, pipelineBlocked } from '../../core/targeting';
 
 const PRESETS_KEY = 'delivery.remote.presets';
 
@@ -66,6 +67,13 @@ export const triggerRemote = command('delivery.remote.trigger', async (deps, arg
   if (!t) return undefined;
   if (!RemoteService.canHaveRemote(t.ref.pipeline)) {
     void vscode.window.showErrorMessage(notificationText(`${t.ref.pipeline.def.name} has no "remote:" in delivery.yml, so it runs only locally.`));
+    return undefined;
+  }
+  // The same refusal as `delivery remote trigger`: a file with errors sends nothing.
+  const blocked = pipelineBlocked(t.ref.state.snapshot?.problems ?? [], t.ref.pipeline);
+  if (blocked) {
+    deps.log.warn(`cannot trigger ${t.ref.pipeline.def.name}: ${describeBlocked(blocked)}`);
+    void vscode.window.showErrorMessage(notificationText(`Cannot trigger ${t.ref.pipeline.def.name}: ${describeBlocked(blocked)}; nothing was sent.`));
     return undefined;
   }
   // The stored key (workspace state) stays `folder#pipelineKey`.
