@@ -51,9 +51,15 @@ function renderRow(row: EnvironmentRow, trusted: boolean): HTMLElement {
       {},
       row.deploying
         ? h('span', { class: 'deploying' }, `deploying: ${row.deploying}`)
-        : row.lastDeploy
-          ? h('span', { title: new Date(row.lastDeploy.startedAt).toLocaleString() }, `${row.lastDeploy.action} ${short(row.lastDeploy.sha)} ${row.lastDeploy.status} · ${row.lastDeploy.user} · ${formatDuration(row.lastDeploy.durationMs)}`)
-          : '—',
+        : row.lockedBy
+          ? h('span', { class: 'locked', title: `since ${new Date(row.lockedBy.since).toLocaleString()}` }, `🔒 ${row.lockedBy.deployId ? 'being deployed' : 'locked'} by ${row.lockedBy.user} on ${row.lockedBy.host}${row.lockedBy.message ? `: ${row.lockedBy.message}` : ''}`)
+          : row.lastDeploy
+            ? h(
+                'span',
+                { title: new Date(row.lastDeploy.startedAt).toLocaleString() },
+                `${row.lastDeploy.action} ${row.lastDeploy.sha ? short(row.lastDeploy.sha) : '?'} ${row.lastDeploy.status} · ${row.lastDeploy.user}${row.lastDeploy.durationMs !== null ? ` · ${formatDuration(row.lastDeploy.durationMs)}` : ''}`,
+              )
+            : '—',
     ),
   );
   const actions = h('td', { class: 'row-actions' });

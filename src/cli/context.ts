@@ -31,6 +31,10 @@ export interface CliOptions {
   pipeline?: string;
   /** remote: API hosts named by delivery.yml that may get the token (--trust-api-host, repeatable). */
   trustApiHosts?: string[];
+  /** lock acquire/release, deploy: a message recorded with the lock and in the history (-m, --message). */
+  message?: string;
+  /** lock release: release someone else's lock (recorded). */
+  force?: boolean;
 }
 
 export interface CliContext {

@@ -14,6 +14,7 @@ import { folderStateDir } from '../adapters/stateDir';
 import { formatDuration } from '../core/duration';
 import { confirmAll } from '../core/environments/deploy';
 import { deployPreflight } from '../core/environments/deployService';
+import { describeHolder } from '../core/environments/teamState';
 import { jsonText, terminalText } from '../core/sanitize';
 import { envSecretResolver } from '../core/secrets';
 import { cliMasker } from './output';
@@ -73,7 +74,7 @@ async function deployLike(ctx: CliContext, action: DeployAction): Promise<number
     return 2;
   }
   const env = pre.environment;
-  const services: DeployServices = { stateDir: folderStateDir(ctx.folder), secrets: envSecretResolver(ctx.env), masker: cliMasker(ctx.env) };
+  const services: DeployServices = { stateDir: folderStateDir(ctx.folder), secrets: envSecretResolver(ctx.env), masker: cliMasker(ctx.env), deployer: ctx.env.DELIVERY_USER?.trim() || undefined };
   const base = { folder: ctx.folder, environment: env, trigger: 'cli' as const, pipelines: snapshot.pipelines };
   const prep =
     action === 'rollback'
@@ -90,10 +91,10 @@ async function deployLike(ctx: CliContext, action: DeployAction): Promise<number
     ctx.stderr.write(`delivery: refusing to ${action} "${env.id}" without --yes:\n${prep.reasons.map((r) => `  - ${r.message}\n`).join('')}re-run with --yes to confirm\n`);
     return 2;
   }
-  const started = await startDeploy(prep, services, { confirmed: ctx.options.yes ? confirmAll(env) : undefined });
+  const started = await startDeploy(prep, services, { confirmed: ctx.options.yes ? confirmAll(env) : undefined, message: ctx.options.message });
   if (!started.ok) {
-    ctx.stderr.write(`delivery: ${started.message}\n`);
-    return started.kind === 'locked' ? 1 : 2;
+    ctx.stderr.write(terminalText(`delivery: ${started.message}\n`));
+    return started.kind === 'locked' || started.kind === 'store' ? 1 : 2;
   }
   const { handle } = started;
   // Deploy output comes from the deploy's commands, ssh and the target's answers: printed inert, no colours.
@@ -137,7 +138,8 @@ async function describe(ctx: CliContext, prep: DeployPreparation): Promise<void>
       if (files.length > 30) out.write(`  … and ${files.length - 30} more\n`);
     }
   }
-  if (prep.lockedBy) out.write(`note: ${prep.environment.id} is locked by ${prep.lockedBy.user} (deploy ${prep.lockedBy.deployId})\n`);
+  if (prep.lockedBy) out.write(`note: ${describeHolder(prep.environment.id, prep.lockedBy)}\n`);
+  if (prep.lockError) out.write(`note: the deploy lock of ${prep.environment.id} could not be read: ${prep.lockError}\n`);
 }
 
 /** Writes text from targets and the repository with control characters made visible (core/sanitize.ts). */

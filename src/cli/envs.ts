@@ -10,6 +10,11 @@ import { deliveryImporter } from '../core/sources';
 import { blockingProblems, describeBlocked } from '../core/targeting';
 import type { EnvironmentStatus, Health } from '../shared/model';
 import { loadFolder, printProblems, UsageError, type CliCommand, type CliContext } from './context';
+import { environmentHistory } from '../adapters/deploy/runner';
+import { folderStateDir } from '../adapters/stateDir';
+import type { EnvironmentHistory } from '../core/environments/deployService';
+import { describeHolder, type StateStoreKind } from '../core/environments/teamState';
+import { historyJson, historyLine, lockJson, type HistoryJson, type LockJson } from './team';
 
 /** `delivery envs --json` (README: "CLI JSON contracts"). */
 export interface EnvsJson {
@@ -26,10 +31,19 @@ export interface EnvsJson {
     behind: number | null;
     health: Health;
     healthDetail: string | null;
+    /** The team's lock and newest history record (from the environment's store; see `delivery history`). */
+    state: {
+      store: StateStoreKind;
+      where: string;
+      locked: boolean;
+      holder: LockJson['holder'];
+      lastDeploy: HistoryJson['records'][number] | null;
+      error: string | null;
+    } | null;
   }[];
 }
 
-export function envsJson(statuses: readonly EnvironmentStatus[]): EnvsJson {
+export function envsJson(statuses: readonly EnvironmentStatus[], team: ReadonlyMap<string, EnvironmentHistory> = new Map()): EnvsJson {
   return {
     environments: statuses.map((s) => ({
       id: s.id,
@@ -41,7 +55,22 @@ export function envsJson(statuses: readonly EnvironmentStatus[]): EnvsJson {
       behind: s.behind,
       health: s.health,
       healthDetail: s.healthDetail,
+      state: stateJson(team.get(s.id)),
     })),
+  };
+}
+
+function stateJson(h: EnvironmentHistory | undefined): NonNullable<EnvsJson['environments'][number]['state']> | null {
+  if (!h) return null;
+  const last = h.entries.find((e) => e.action !== 'lock' && e.action !== 'unlock');
+  const lock = h.lock ? lockJson(h.lock) : null;
+  return {
+    store: h.store,
+    where: h.where,
+    locked: lock?.locked ?? false,
+    holder: lock?.holder ?? null,
+    lastDeploy: last ? historyJson(h.environment, h.store, [last]).records[0] : null,
+    error: h.error,
   };
 }
 
@@ -62,16 +91,22 @@ export const envsCommand: CliCommand = async (ctx) => {
   if (ctx.args.length > 0) throw new UsageError(`envs takes no arguments (got "${ctx.args[0]}")`);
   const snapshot = await loadEnvironments(ctx);
   if (!snapshot) return 2;
-  const statuses = await environmentStatuses(ctx.folder, snapshot.environments, { signal: ctx.signal, secrets: envSecretResolver(ctx.env), env: ctx.env, masker: cliMasker(ctx.env) });
+  const services = { stateDir: folderStateDir(ctx.folder), secrets: envSecretResolver(ctx.env), masker: cliMasker(ctx.env), deployer: ctx.env.DELIVERY_USER?.trim() || undefined };
+  const [statuses, histories] = await Promise.all([
+    environmentStatuses(ctx.folder, snapshot.environments, { signal: ctx.signal, secrets: envSecretResolver(ctx.env), env: ctx.env, masker: cliMasker(ctx.env) }),
+    Promise.all(snapshot.environments.map((e) => environmentHistory(ctx.folder, e, services, { limit: 5, signal: ctx.signal }).catch(() => null))),
+  ]);
   if (ctx.signal.aborted) return 130;
-  if (ctx.options.json) ctx.stdout.write(`${jsonText(envsJson(statuses))}\n`);
+  const team = new Map<string, EnvironmentHistory>();
+  for (const h of histories) if (h) team.set(h.environment, h);
+  if (ctx.options.json) ctx.stdout.write(`${jsonText(envsJson(statuses, team))}\n`);
   else if (statuses.length === 0) ctx.stdout.write(`no environments in ${ctx.folder} (see "environments:" in delivery.yml)\n`);
-  else for (const s of statuses) printStatus(s, ctx.stdout);
+  else for (const s of statuses) printStatus(s, ctx.stdout, team.get(s.id));
   return statuses.some((s) => s.deployed.error !== null) ? 1 : 0;
 };
 
 /** One environment, as text. What the target answered (errors, raw answers, health details) is made inert. */
-function printStatus(s: EnvironmentStatus, stream: NodeJS.WritableStream): void {
+function printStatus(s: EnvironmentStatus, stream: NodeJS.WritableStream, team: EnvironmentHistory | undefined): void {
   const out = { write: (text: string) => stream.write(terminalText(text)) };
   out.write(`${s.id}${s.name !== s.id ? ` (${s.name})` : ''}${s.url ? `  ${s.url}` : ''}\n`);
   const d = s.deployed;
@@ -85,4 +120,9 @@ function printStatus(s: EnvironmentStatus, stream: NodeJS.WritableStream): void 
   const warning = revertWarning(s);
   if (warning) out.write(`  WARNING   ${warning}\n`);
   out.write(`  health    ${s.health}${s.healthDetail && s.health !== 'up' ? `: ${s.healthDetail}` : ''}\n`);
+  if (!team) return;
+  if (team.lock?.locked && team.lock.holder) out.write(`  LOCKED    ${describeHolder(s.id, team.lock.holder)}\n`);
+  const last = team.entries.find((e) => e.action !== 'lock' && e.action !== 'unlock');
+  if (last) out.write(`  last      ${historyLine(last)}\n`);
+  out.write(`  history   ${team.store === 'local' ? 'local only (this machine)' : team.where}${team.error ? ` — ${team.error}` : ''}\n`);
 }

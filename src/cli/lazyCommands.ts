@@ -4,3 +4,4 @@ export { envsCommand } from './envs';
 export { diffCommand } from './diff';
 export { deployCommand, promoteCommand, rollbackCommand } from './deploy';
 export { remoteCommand } from './remote';
+export { historyCommand, lockCommand } from './team';

@@ -25,6 +25,8 @@ const COMMANDS: Record<string, CliCommand> = {
   rollback: lazy('rollbackCommand'),
   promote: lazy('promoteCommand'),
   remote: lazy('remoteCommand'),
+  lock: lazy('lockCommand'),
+  history: lazy('historyCommand'),
 };
 
 const USAGE = `usage: delivery <command> [options]
@@ -37,6 +39,11 @@ commands:
   deploy <env> [--ref REF]          build (if configured), deploy, check the version and health; records the history
   rollback <env> [--to SHA]         re-deploy an earlier commit (default: the previous successful deploy)
   promote <env>                     deploy the commit that the environment's promotesFrom runs
+  history <env> [--limit N]         the environment's deploys, rollbacks, promotes and lock events, newest first,
+                                    from the team's store (the ssh host, the git remote, the registry)
+  lock status <env>                 who holds the environment's deploy lock, since when, and why
+  lock acquire <env> [-m MSG]       hold the lock by hand (a migration, a freeze): nobody deploys until released
+  lock release <env> [--force]      release it (someone else's lock needs --force, which is recorded)
   remote runs <pipeline>            recent runs of the pipeline on its remote engine (Buildbot, GitHub, GitLab)
   remote trigger <pipeline>         start a remote run (--ref REF, --input K=V..., --wait)
   remote logs <run> [--follow]      a remote run's logs (<run>: <pipeline>#<id>, as remote runs lists it)
@@ -61,7 +68,9 @@ options:
   --input K=V        an input for a remote trigger (repeatable)
   --wait             remote trigger/rerun: wait for the run to end (exit 1 unless it succeeds)
   --follow           remote logs: follow the logs until the run ends
-  --limit N          remote runs: how many (default 20)
+  --limit N          remote runs, history: how many (default 20)
+  -m, --message M    lock acquire/release, deploy: a message kept with the lock and in the history
+  --force            lock release: release a lock someone else holds
   --branch B         remote runs: only runs of branch B
   --pipeline P       remote logs/cancel/rerun: the pipeline of a run given by its bare id
   --trust-api-host H remote: send the GitHub/GitLab token to API host H that delivery.yml names
@@ -112,6 +121,8 @@ async function command(argv: string[], stdout: NodeJS.WritableStream, stderr: No
         branch: { type: 'string' },
         pipeline: { type: 'string' },
         'trust-api-host': { type: 'string', multiple: true, default: [] },
+        message: { type: 'string', short: 'm' },
+        force: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -146,7 +157,7 @@ async function command(argv: string[], stdout: NodeJS.WritableStream, stderr: No
     const ctx: CliContext = {
       folder: path.resolve(values.cwd ?? process.cwd()),
       args,
-      options: { json: values.json, needs: values.needs, parallel, yes: values.yes, ref: values.ref, to: values.to, variables, unsetVariables: values['unset-variable'], stage: values.stage, manual: values.manual, allowImages: values['allow-images'] || values['shell-executor-no-image'], inputs: values.input, wait: values.wait, follow: values.follow, limit, branch: values.branch, pipeline: values.pipeline, trustApiHosts: values['trust-api-host'] },
+      options: { json: values.json, needs: values.needs, parallel, yes: values.yes, ref: values.ref, to: values.to, variables, unsetVariables: values['unset-variable'], stage: values.stage, manual: values.manual, allowImages: values['allow-images'] || values['shell-executor-no-image'], inputs: values.input, wait: values.wait, follow: values.follow, limit, branch: values.branch, pipeline: values.pipeline, trustApiHosts: values['trust-api-host'], message: values.message, force: values.force },
       stdout,
       stderr,
       progress: values.json ? stderr : stdout,

@@ -241,6 +241,50 @@ export interface EnvironmentStatus {
 export type DeployStatus = 'running' | 'success' | 'failed' | 'cancelled' | 'interrupted';
 export type DeployAction = 'deploy' | 'rollback' | 'promote';
 
+/**
+ * One line of an environment's history as the views show it: a deploy, rollback or promote (from the team's store,
+ * or a record only this machine has), or a lock taken or released by hand.
+ */
+export interface DeployHistoryItem {
+  id: string;
+  action: DeployAction | 'lock' | 'unlock';
+  /** The commit deployed; null for lock events. */
+  sha: string | null;
+  fromSha: string | null;
+  status: DeployStatus | 'done';
+  user: string;
+  host: string;
+  startedAt: number;
+  durationMs: number | null;
+  /** The failure reason, or the message given with the deploy or lock. */
+  message: string | null;
+  /** The deploy's log, when this machine made it. */
+  logFile: string | null;
+  ref: string | null;
+  /** shared: in the team's store; local: only this machine has it (an earlier version wrote it). */
+  origin: 'shared' | 'local';
+}
+
+/** Who holds an environment's deploy lock. */
+export interface LockView {
+  user: string;
+  host: string;
+  pid: number;
+  deployId: string | null;
+  sha: string | null;
+  message: string | null;
+  since: number;
+}
+
+/** Where an environment's lock and history live, and what they say now. */
+export interface TeamStateView {
+  store: 'ssh' | 'git' | 'registry' | 'local';
+  where: string;
+  lockedBy: LockView | null;
+  /** Why the store could not be read. */
+  error: string | null;
+}
+
 export interface DeployStepRecord {
   name: string;
   status: StepStatus;

@@ -38,7 +38,7 @@ export interface BoardState {
   trusted: boolean;
 }
 
-import type { DeployDiff, DeployRecord, EnvironmentStatus } from './model';
+import type { DeployDiff, DeployHistoryItem, EnvironmentStatus, LockView, TeamStateView } from './model';
 
 /** One row of the environments overview. */
 export interface EnvironmentRow {
@@ -50,7 +50,11 @@ export interface EnvironmentRow {
   canDeploy: boolean;
   /** The step a deploy in progress is at, else null. */
   deploying: string | null;
-  lastDeploy: Pick<DeployRecord, 'id' | 'sha' | 'status' | 'user' | 'startedAt' | 'durationMs' | 'action'> | null;
+  lastDeploy: Pick<DeployHistoryItem, 'id' | 'sha' | 'status' | 'user' | 'startedAt' | 'durationMs' | 'action'> | null;
+  /** Who holds the environment's deploy lock (null: free, or not known yet). */
+  lockedBy: LockView | null;
+  /** Where its lock and history live (null: not read yet). */
+  store: TeamStateView['store'] | null;
 }
 
 /** The diff view: what deploying `to` over `from` changes. */

@@ -12,6 +12,7 @@ import { api, testHooks, waitFor, workspaceFolder } from './helpers';
 import type { DeployRecord } from '../../src/shared/model';
 
 const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.invalid', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.invalid' };
+const CLI = path.resolve(__dirname, '../../src/cli/main.js');
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env: gitEnv, encoding: 'utf8' }).trim();
 
 suite('environments', () => {
@@ -156,6 +157,31 @@ ${extra}`;
     const again = (await vscode.commands.executeCommand('delivery.environment.deploy', { folder, environment: 'qa' })) as DeployRecord;
     assert.equal(again.status, 'success', 'the lock was released');
     await waitFor(() => a.statusBarText().deployTone === 'normal', 'the indicator to recover');
+  });
+
+  test('a lock a teammate holds shows on the row and refuses the deploy, naming them; released, the deploy runs', async () => {
+    const a = await api();
+    // Bob takes the lock by hand from a terminal (the CLI, the same state folder as this window).
+    const cli = (...args: string[]) =>
+      execFileSync(process.execPath, [CLI, ...args], { cwd: folder, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', DELIVERY_USER: 'bob' }, encoding: 'utf8' });
+    cli('lock', 'acquire', 'qa', '-m', 'db migration');
+    try {
+      const row = await waitFor(async () => (await a.environmentRows(true)).find((r) => r.status.id === 'qa' && r.lockedBy), 'the lock to show on the qa row');
+      assert.deepEqual([row.lockedBy?.user, row.lockedBy?.message, row.lockedBy?.deployId, row.store], ['bob', 'db migration', null, 'local']);
+      const tree = await a.tree('environments');
+      const qa = tree.find((r) => r.label === 'qa')!;
+      assert.match(qa.description, /^locked by bob: db migration · /);
+      const events = qa.children.find((c) => c.label.startsWith('Recent deploys'))!.children;
+      assert.deepEqual([events[0].label, events[0].description.split(' · ')[0]], ['locked', 'bob on ' + os.hostname()]);
+      const refused = await vscode.commands.executeCommand('delivery.environment.deploy', { folder, environment: 'qa' });
+      assert.equal(refused, undefined, 'nothing deployed while bob holds the lock');
+      assert.deepEqual(JSON.parse(cli('history', 'qa', '--json')).records.slice(0, 1).map((r: { action: string }) => r.action), ['lock'], 'no deploy was recorded');
+    } finally {
+      cli('lock', 'release', 'qa');
+    }
+    await waitFor(async () => (await a.environmentRows(true)).find((r) => r.status.id === 'qa' && !r.lockedBy), 'the lock to go from the qa row');
+    const record = (await vscode.commands.executeCommand('delivery.environment.deploy', { folder, environment: 'qa' })) as DeployRecord;
+    assert.equal(record.status, 'success');
   });
 
   test('a deploy from a delivery.yml with errors is refused as the CLI refuses it: nothing runs, nothing is recorded', async () => {

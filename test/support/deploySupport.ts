@@ -5,7 +5,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FolderSources } from '../../src/adapters/folderSources';
 import { LocalProcessRunner } from '../../src/adapters/processRunner';
+import type { LockStatus } from '../../src/core/environments/teamState';
+import type { EnvironmentHistory } from '../../src/core/environments/deployService';
 import {
+  environmentHistory,
+  teamLock,
   prepareDeploy,
   preparePromote,
   prepareRollback,
@@ -63,7 +67,10 @@ export interface Deployer {
 export function deployer(folder: string, secrets: Record<string, string> = {}, baseEnv?: Record<string, string>): Deployer {
   const stateDir = folderStateDir(folder, tempDir('delivery-state-'));
   const services: DeployServices = { stateDir, secrets: async (n) => secrets[n] };
-  if (baseEnv) services.runner = new LocalProcessRunner({ baseEnv: { ...process.env, ...baseEnv } });
+  if (baseEnv) {
+    services.runner = new LocalProcessRunner({ baseEnv: { ...process.env, ...baseEnv } });
+    services.storeEnv = baseEnv;
+  }
   const prepare: Deployer['prepare'] = async (envId, opts = {}) => {
     const snapshot = await new FolderSources(folder).loadAll();
     assert.deepEqual(snapshot.problems.filter((p) => p.severity === 'error'), []);
@@ -107,4 +114,20 @@ export async function getJson(url: string): Promise<Record<string, unknown>> {
 
 export function readLog(record: DeployRecord): string {
   return fs.readFileSync(record.logFile!, 'utf8');
+}
+
+/** The team lock of an environment as the deploy service sees it (its store: local, ssh host, git remote…). */
+export async function teamLockOf(folder: string, envId: string, stateDir: string): Promise<LockStatus> {
+  const snapshot = await new FolderSources(folder).loadAll();
+  const environment = snapshot.environments.find((e) => e.id === envId);
+  assert.ok(environment, `no environment ${envId}`);
+  return (await teamLock(folder, environment, { stateDir, secrets: async () => undefined })).status();
+}
+
+/** The environment's history (team store + this machine's records), as `delivery history` reads it. */
+export async function teamHistoryOf(folder: string, envId: string, stateDir: string): Promise<EnvironmentHistory> {
+  const snapshot = await new FolderSources(folder).loadAll();
+  const environment = snapshot.environments.find((e) => e.id === envId);
+  assert.ok(environment, `no environment ${envId}`);
+  return environmentHistory(folder, environment, { stateDir, secrets: async () => undefined });
 }

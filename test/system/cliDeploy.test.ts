@@ -141,9 +141,9 @@ describe('delivery deploy / rollback / promote (CLI)', function () {
     const codes = results.map((r) => r.code).sort();
     assert.deepEqual(codes, [0, 1], results.map((r) => r.stderr).join('\n---\n'));
     const loser = results.find((r) => r.code === 1)!;
-    assert.match(loser.stderr, /"staging" is being deployed by .+@.+ \(deploy \d{8}-\d{6}-\d{3}-[0-9a-f]{6}, pid \d+\) since .+; wait for it to finish/);
+    assert.match(loser.stderr, /"staging" is being deployed by .+ on .+ \(deploy \d{8}-\d{6}-\d{3}-[0-9a-f]{6} of [0-9a-f]{12}, pid \d+\) since .+ UTC; wait for it to finish/);
     const records = fs.readdirSync(path.join(state, fs.readdirSync(state)[0], 'deploys', 'staging'));
     assert.equal(records.length, 1, 'the refused deploy left no record');
-    assert.deepEqual(fs.readdirSync(path.join(state, fs.readdirSync(state)[0], 'locks')), [], 'the lock is released');
+    assert.deepEqual(fs.readdirSync(path.join(state, fs.readdirSync(state)[0], 'team', 'staging')).sort(), ['history.jsonl'], 'the lock is released');
   });
 });

@@ -28,7 +28,7 @@ function commit(dir: string, files: Record<string, string>, message: string): st
   return git(dir, 'rev-parse', 'HEAD');
 }
 
-const ENV_KEYS = ['ahead', 'behind', 'deployed', 'health', 'healthDetail', 'id', 'local', 'name', 'url'];
+const ENV_KEYS = ['ahead', 'behind', 'deployed', 'health', 'healthDetail', 'id', 'local', 'name', 'state', 'url'];
 
 describe('delivery envs / delivery diff (CLI)', function () {
   this.timeout(30_000);
@@ -88,7 +88,10 @@ environments:
         assert.deepEqual(Object.keys(e.deployed).sort(), ['error', 'raw', 'sha']);
         assert.deepEqual(Object.keys(e.local).sort(), ['branch', 'dirty', 'sha']);
       }
-      const [staging, production, broken] = out.environments;
+      const [stagingWithState, production, broken] = out.environments;
+      const { state, ...staging } = stagingWithState;
+      // No deploy kind with a shared place: the lock and history are this machine's ("local only").
+      assert.deepEqual({ ...state, where: typeof state.where }, { store: 'local', where: 'string', locked: false, holder: null, lastDeploy: null, error: null });
       assert.deepEqual(staging, {
         id: 'staging', name: 'Staging', url: app.url,
         deployed: { sha: second, error: null, raw: null },

@@ -5,10 +5,10 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { deployHistory, deployLockStatus } from '../../src/adapters/deploy/runner';
+import { deployHistory } from '../../src/adapters/deploy/runner';
 import { freePort, stopPidFile } from '../support/targets/common';
 import { cleanupTempDirs, git, tempDir, waitFor } from '../support/tmp';
-import { appRepo, commandRepo, commit, deployer, getJson, readLog } from '../support/deploySupport';
+import { appRepo, commandRepo, commit, deployer, getJson, readLog, teamHistoryOf, teamLockOf } from '../support/deploySupport';
 
 const pidFiles: string[] = [];
 async function stopApps() {
@@ -76,7 +76,7 @@ describe('deploys (real targets)', function () {
     assert.match(history[0].user, /.+@.+/);
     assert.ok(history[0].durationMs > 0);
     assert.match(readLog(history[0]), /the environment runs/);
-    assert.equal(await deployLockStatus(d.stateDir, 'local'), null, 'the lock is released');
+    assert.equal((await teamLockOf(repo, 'local', d.stateDir)).holder, null, 'the lock is released');
   });
 
   it('a failing command leaves the previous release serving, releases the lock and records the failure', async () => {
@@ -90,7 +90,7 @@ describe('deploys (real targets)', function () {
     assert.deepEqual(record.steps.map((s) => s.status), ['failed', 'skipped', 'skipped']);
     assert.equal((await getJson(`http://127.0.0.1:${port}/version`)).sha, sha1);
     assert.match(readLog(record), /broken build/);
-    assert.equal(await deployLockStatus(d.stateDir, 'local'), null);
+    assert.equal((await teamLockOf(repo, 'local', d.stateDir)).holder, null);
     const history = await deployHistory(d.stateDir, 'local');
     assert.deepEqual(history.map((h) => h.status), ['failed', 'success']);
   });
@@ -228,32 +228,40 @@ environments:
     await waitFor(() => first.handle.tail().includes('started'), 10_000, 'the first deploy to start');
     const second = await d.start(await d.prepare('local'));
     assert.ok(!second.ok && second.kind === 'locked');
-    assert.match(second.message, new RegExp(`"local" is being deployed by .+@.+ \\(deploy ${first.handle.record.id}, pid ${process.pid}\\) since .+ UTC`));
-    const status = await deployLockStatus(d.stateDir, 'local');
-    assert.equal(status?.deployId, first.handle.record.id);
-    assert.equal(status?.stale, null);
+    assert.match(second.message, new RegExp(`"local" is being deployed by .+ on .+ \\(deploy ${first.handle.record.id} of [0-9a-f]{12}, pid ${process.pid}\\) since .+ UTC`));
+    const status = await teamLockOf(repo, 'local', d.stateDir);
+    assert.equal(status.holder?.deployId, first.handle.record.id);
+    assert.deepEqual([status.locked, status.stale, status.store], [true, null, 'local']);
     fs.writeFileSync(path.join(dir, 'go'), '');
     assert.equal((await first.handle.done).status, 'success');
-    assert.equal(await deployLockStatus(d.stateDir, 'local'), null);
+    assert.equal((await teamLockOf(repo, 'local', d.stateDir)).holder, null);
     const again = await d.start(await d.prepare('local'));
     assert.ok(again.ok);
     assert.equal((await again.handle.done).status, 'success');
   });
 
-  it('a lock left by a dead process is stale and taken over', async () => {
+  it('a lock left by a dead process, or not renewed in time, is stale: taken over, its deploy recorded interrupted', async () => {
     const repo = commandRepo('local', `true`);
     const d = deployer(repo);
-    const locks = path.join(d.stateDir, 'locks');
-    fs.mkdirSync(locks, { recursive: true });
-    const dead = { deployId: 'old', environment: 'local', user: 'someone@here', host: (await import('node:os')).hostname(), pid: 2 ** 22 + 12345, pidStartTime: null, startedAt: Date.now(), timeoutMs: 60_000 };
-    fs.writeFileSync(path.join(locks, 'local.lock'), JSON.stringify(dead));
-    assert.match((await deployLockStatus(d.stateDir, 'local'))?.stale ?? '', /is gone/);
+    const team = path.join(d.stateDir, 'team', 'local');
+    fs.mkdirSync(team, { recursive: true });
+    const now = Date.now();
+    const dead = { token: 'dead1', deployId: 'old1', user: 'someone', host: (await import('node:os')).hostname(), pid: 2 ** 22 + 12345, pidStartTime: null, sha: null, message: null, since: now, renewedAt: now, expiresAfterMs: 300_000 };
+    fs.writeFileSync(path.join(team, 'lock.json'), JSON.stringify(dead));
+    assert.match((await teamLockOf(repo, 'local', d.stateDir)).stale ?? '', /its process \(\d+\) on .+ is gone/);
     const { record } = await d.deploy('local');
     assert.equal(record.status, 'success');
-    const old = { ...dead, pid: process.pid, host: 'elsewhere', startedAt: Date.now() - 3 * 3600_000 };
-    fs.writeFileSync(path.join(locks, 'local.lock'), JSON.stringify(old));
-    assert.match((await deployLockStatus(d.stateDir, 'local'))?.stale ?? '', /older than the deploy timeout/);
+    assert.match(readLog(record), /took over the lock of someone on .+ because its process \(\d+\) on .+ is gone/);
+    const old = { ...dead, token: 'old2', deployId: 'old2', host: 'elsewhere', since: now - 3 * 3600_000, renewedAt: now - 3 * 3600_000 };
+    fs.writeFileSync(path.join(team, 'lock.json'), JSON.stringify(old));
+    assert.match((await teamLockOf(repo, 'local', d.stateDir)).stale ?? '', /it was not renewed for \d+ s \(it expires after 300 s\)/);
     assert.equal((await d.deploy('local')).record.status, 'success');
+    const h = await teamHistoryOf(repo, 'local', d.stateDir);
+    assert.deepEqual(
+      h.entries.map((e) => [e.id.startsWith('old') ? e.id : 'ours', e.status]),
+      [['ours', 'success'], ['old2', 'interrupted'], ['ours', 'success'], ['old1', 'interrupted']],
+    );
+    assert.equal((await teamLockOf(repo, 'local', d.stateDir)).holder, null);
   });
 
   it('secrets in deploy.env and the hook URL are masked in the log and the record', async () => {

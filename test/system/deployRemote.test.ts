@@ -4,13 +4,13 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { deployHistory, deployLockStatus } from '../../src/adapters/deploy/runner';
+import { deployHistory } from '../../src/adapters/deploy/runner';
 import { alive, freePort, stopPid, stopPidFile } from '../support/targets/common';
 import { makeGitRemote, type GitRemote } from '../support/targets/gitRemote';
 import { sshdUnavailable, startSshd, type Sshd } from '../support/targets/sshd';
 import { requireTool } from '../support/requireTool';
 import { cleanupTempDirs, git, tempDir, waitFor } from '../support/tmp';
-import { appRepo, commit, deployer, getJson, readLog } from '../support/deploySupport';
+import { appRepo, commit, deployer, getJson, readLog, teamLockOf } from '../support/deploySupport';
 
 function sshYml(sshd: Sshd): string {
   return `{ host: 127.0.0.1, port: ${sshd.port}, user: ${sshd.user}, identityFile: "${sshd.clientKey}", knownHostsFile: "${sshd.knownHosts}", connectTimeout: 5s }`;
@@ -126,7 +126,7 @@ environments:
     }
   });
 
-  it('ssh: sshd stopped during the upload → failed, the old release still serves, lock released, history has it', async function () {
+  it('ssh: sshd stopped during the upload → failed, the old release still serves, the history has it', async function () {
     const root = path.join(tempDir(), 'srv');
     const port = await freePort();
     const own = await startSshd(path.join(tempDir(), 'sshd-own'));
@@ -165,7 +165,8 @@ environments:
       assert.match(record.reason ?? '', /^upload dist to 127\.0\.0\.1 failed: rsync /);
       assert.deepEqual(record.steps.slice(2).map((s) => s.status), ['skipped', 'skipped', 'skipped']);
       assert.equal((await getJson(`http://127.0.0.1:${port}/version`)).sha, sha1, 'the previous release still serves');
-      assert.equal(await deployLockStatus(d.stateDir, 'prod'), null);
+      // The lock and history live on the host, which is down: reading them says where, and fails.
+      await assert.rejects(teamLockOf(repo, 'prod', d.stateDir), /127\.0\.0\.1/);
       const history = await deployHistory(d.stateDir, 'prod');
       assert.deepEqual(history.map((h) => [h.sha, h.status]), [[sha2, 'failed'], [sha1, 'success']]);
     } finally {
@@ -217,10 +218,18 @@ ${probes(p2)}`);
       const plain = makeGitRemote(base, 'plain');
       const repo = pushRepo(`  frozen:
     deploy: { gitPush: { remote: "${frozen.fileUrl}" } }
+    state: local
+  frozenShared:
+    deploy: { gitPush: { remote: "${frozen.fileUrl}" } }
   plain:
     deploy: { gitPush: { remote: "${plain.fileUrl}" } }
 `);
       const d = deployer(repo);
+      // The team's lock lives on the deploy remote by default: a remote that refuses it refuses the deploy, saying
+      // what it said and how to keep the lock elsewhere.
+      const refusedLock = await d.start(await d.prepare('frozenShared'), { environmentName: 'frozenShared', dirty: true, reverts: true });
+      assert.ok(!refusedLock.ok && refusedLock.kind === 'store');
+      assert.match(refusedLock.message, /^could not take the deploy lock of "frozenShared", so nothing was deployed: could not write refs\/delivery\/frozenShared\/lock to git remote file:\/\/.*pre-receive hook declined.*deploys are frozen until Monday.*; to keep the lock and history elsewhere, set "state:" for this environment in delivery\.yml$/s);
       const rejected = (await d.deploy('frozen')).record;
       assert.equal(rejected.status, 'failed');
       assert.match(rejected.reason ?? '', /git push to main failed: git push remote rejected \(pre-receive hook declined\); the remote said: deploys are frozen until Monday/);
@@ -265,7 +274,8 @@ ${probes(port)}`);
       assert.deepEqual(history.map((h) => [h.action, h.sha]), [['rollback', sha1], ['deploy', sha2], ['deploy', sha1]]);
       const again = await d.prepare('stage', { action: 'rollback' });
       assert.equal(again.sha, sha2, 'rolling back a rollback goes to the release before it');
-      await assert.rejects(deployer(repo).prepare('stage', { action: 'rollback' }).then(() => undefined), /no earlier successful deploy of "stage"/);
+      // Another machine (a fresh state folder) reads the same history from the remote: the same rollback target.
+      assert.equal((await deployer(repo).prepare('stage', { action: 'rollback' })).sha, sha2, "the team's history, not this machine's");
     });
 
     it('promote deploys the commit the promotesFrom environment runs', async () => {

@@ -1,12 +1,13 @@
 // Fault: the network to a target is cut. The target is a host in its own network namespace (test/support/netns.ts)
 // running OpenSSH; its link is taken down in the middle of a deploy and then left down. The deploy must end by its
-// own timeout with a clear reason, the lock must be released, the history must record the failure and the release
+// own timeout with a clear reason, its lock (on the host) must not block once the host is back, the history must record the failure and the release
 // that was live must still be the live one; probes and new deploys must fail within their timeouts, saying why.
 // Root only (skipped with the reason otherwise, and a failure under CI=true).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { deployHistory, deployLockStatus } from '../../src/adapters/deploy/runner';
+import { deployHistory } from '../../src/adapters/deploy/runner';
+import { teamLockOf } from '../support/deploySupport';
 import { folderStateDir } from '../../src/adapters/stateDir';
 import { destroyHosts, makeHost, netnsUnavailable, type NetnsHost } from '../support/netns';
 import { requireTool } from '../support/requireTool';
@@ -81,7 +82,8 @@ describe('faults: the network to a target is cut (network namespace)', function 
     assert.equal(j.reason, `the deploy timed out after ${DEPLOY_TIMEOUT_S} s; its processes were stopped`);
     assert.ok(cutOff.seconds < DEPLOY_TIMEOUT_S + 15, `ended ${cutOff.seconds} s after it started, by its own ${DEPLOY_TIMEOUT_S} s timeout`);
     const stateDir = folderStateDir(repo, state);
-    assert.equal(await deployLockStatus(stateDir, 'edge'), null, 'the lock is released');
+    // The lock and the team's history live on the host: unreachable now, and said so.
+    await assert.rejects(teamLockOf(repo, 'edge', stateDir), new RegExp(`ssh store root@${host.address.replace(/\./g, '\\.')}`));
     const history = await deployHistory(stateDir, 'edge');
     assert.deepEqual(history.map((h) => [h.sha, h.status]), [[sha2, 'failed'], [sha1, 'success']]);
     assert.equal(fs.readlinkSync(path.join(remote, 'current')), path.join(remote, 'releases', sha1), 'the previous release is still the live one');
@@ -95,11 +97,11 @@ describe('faults: the network to a target is cut (network namespace)', function 
 
     const again = await timed(cli(repo, state, ['deploy', 'edge', '--yes', '--json']));
     assert.equal(again.code, 1, again.stderr);
-    const a = JSON.parse(again.stdout) as { reason: string };
-    assert.match(a.reason, new RegExp(`^create .* on ${host.address.replace(/\./g, '\\.')} failed: ssh: (connection to ${host.address.replace(/\./g, '\\.')}:22 timed out|${host.address.replace(/\./g, '\\.')}:22 is unreachable)$`));
+    assert.equal(again.stdout, '', 'nothing was deployed: no result');
+    const a = { reason: again.stderr.trim() };
+    assert.match(a.reason, new RegExp(`^delivery: could not take the deploy lock of "edge", so nothing was deployed: ssh store root@${host.address.replace(/\./g, '\\.')}:\\.delivery/edge: `));
     assert.ok(again.seconds < DEPLOY_TIMEOUT_S + 10, `the deploy gave up after ${again.seconds} s`);
-    assert.deepEqual((await deployHistory(stateDir, 'edge')).map((h) => h.status), ['failed', 'failed', 'success']);
-    assert.equal(await deployLockStatus(stateDir, 'edge'), null);
+    assert.deepEqual((await deployHistory(stateDir, 'edge')).map((h) => h.status), ['failed', 'success'], 'a refused deploy is not recorded as run');
 
     console.log(
       `      network cut: the deploy in flight ended after ${cutOff.seconds.toFixed(1)} s (timeout ${DEPLOY_TIMEOUT_S} s); ` +
@@ -114,5 +116,11 @@ describe('faults: the network to a target is cut (network namespace)', function 
       back = (JSON.parse(r.stdout) as { environments: { deployed: { sha: unknown; error: unknown } }[] }).environments[0].deployed;
     }
     assert.equal(back.sha, sha1, `the previous release still answers: ${String(back.error)}`);
+    // The lock the cut-off deploy left on the host: its process is gone, so it does not count; the team's history
+    // (on the host) says that deploy was interrupted.
+    const lock = JSON.parse((await cli(repo, state, ['lock', 'status', 'edge', '--json'])).stdout) as { locked: boolean; store: string };
+    assert.deepEqual([lock.locked, lock.store], [false, 'ssh']);
+    const hist = JSON.parse((await cli(repo, state, ['history', 'edge', '--json'])).stdout) as { records: { toSha: string; status: string }[] };
+    assert.deepEqual(hist.records.map((r) => [r.toSha, r.status]), [[sha2, 'interrupted'], [sha1, 'success']]);
   });
 });

@@ -11,8 +11,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileDeployStore } from '../../src/adapters/deploy/history';
-import { DeployLocks } from '../../src/adapters/deploy/lock';
-import { deployLockStatus } from '../../src/adapters/deploy/runner';
+import { localStateStore } from '../../src/adapters/deploy/state/local';
+import { teamLockOf } from '../support/deploySupport';
 import { FileRunStore } from '../../src/adapters/runStore';
 import { folderStateDir } from '../../src/adapters/stateDir';
 import { sshdUnavailable, startSshd, type Sshd } from '../support/targets/sshd';
@@ -134,7 +134,7 @@ environments:
       await sigkill(engine);
       orphans.push(client[0], readPid(path.join(remote, 'session.pid')));
       assert.ok(isAlive(client[0]), 'the ssh client outlived the engine');
-      assert.ok((await deployLockStatus(stateDir, 'edge'))?.stale, 'the lock of the dead deploy is stale');
+      assert.match((await teamLockOf(repo, 'edge', stateDir)).stale ?? '', /its process \(\d+\) on .+ is gone/, 'the lock of the dead deploy (on the host) is stale');
 
       const [dead] = await new FileDeployStore(stateDir).list('edge');
       assert.equal(dead.status, 'interrupted');
@@ -146,7 +146,7 @@ environments:
       assert.equal(next.code, 0, next.stderr);
       assert.equal(fs.readFileSync(path.join(remote, 'VERSION'), 'utf8').trim(), git(repo, 'rev-parse', 'HEAD'));
       assert.deepEqual((await new FileDeployStore(stateDir).list('edge')).map((d) => d.status), ['success', 'interrupted']);
-      assert.equal(await deployLockStatus(stateDir, 'edge'), null);
+      assert.equal((await teamLockOf(repo, 'edge', stateDir)).holder, null);
     });
   });
 });
@@ -195,8 +195,8 @@ environments:
 
     // With the disk still full a deploy is refused before anything runs: it could be neither locked nor recorded.
     const refused = await cli(repo, state, ['deploy', 'staging', '--yes']);
-    assert.equal(refused.code, 2, refused.stderr);
-    assert.match(refused.stderr, /^delivery: could not take the deploy lock of "staging", so nothing was deployed: ENOSPC: no space left on device/m);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /^delivery: could not take the deploy lock of "staging", so nothing was deployed: local store .*\/team\/staging: cannot write the lock: ENOSPC: no space left on device/m);
     assert.equal(fs.existsSync(path.join(mount!, 'ran-deploy')), false);
 
     // Earlier history: intact, readable; no half-written record, no temporary file, no lock left behind.
@@ -206,7 +206,7 @@ environments:
     const leftovers = fs.readdirSync(stateDir, { recursive: true, withFileTypes: true }).filter((e) => e.name.endsWith('.tmp'));
     assert.deepEqual(leftovers.map((e) => e.name), []);
     assert.deepEqual((await new FileDeployStore(stateDir).list('staging')).map((d) => d.status), ['success']);
-    assert.equal(await deployLockStatus(stateDir, 'staging'), null);
+    assert.equal((await teamLockOf(repo, 'staging', stateDir)).holder, null);
 
     // Space again: everything works and is recorded.
     fs.rmSync(filler);
@@ -226,11 +226,11 @@ const path = require('node:path');
 const [,, outDir, stateDir, who, rounds] = process.argv;
 const { FileRunStore } = require(path.join(outDir, 'src/adapters/runStore.js'));
 const { FileDeployStore } = require(path.join(outDir, 'src/adapters/deploy/history.js'));
-const { DeployLocks } = require(path.join(outDir, 'src/adapters/deploy/lock.js'));
+const { localStateStore } = require(path.join(outDir, 'src/adapters/deploy/state/local.js'));
 (async () => {
   const runs = new FileRunStore(stateDir);
   const deploys = new FileDeployStore(stateDir);
-  const locks = new DeployLocks(stateDir);
+  const locks = localStateStore(stateDir, 'shared');
   const counter = path.join(stateDir, 'counter');
   let held = 0;
   for (let i = 0; i < Number(rounds); i++) {
@@ -246,12 +246,17 @@ const { DeployLocks } = require(path.join(outDir, 'src/adapters/deploy/lock.js')
     await deploys.save({ ...rec, status: 'success', finishedAt: Date.now() });
     // Read-modify-write of a counter under the lock: an increment is lost if two processes ever hold it at once.
     for (;;) {
-      const lock = await locks.acquire('shared', { deployId: id, timeoutMs: 60000 });
+      const token = id + '-' + i;
+      const holder = { token, user: who, host: 'here', pid: process.pid, pidStartTime: null, deployId: id, sha: null, message: null, since: Date.now(), renewedAt: Date.now(), expiresAfterMs: 60000 };
+      const lock = await locks.createLock(holder);
       if (!lock.ok) { await new Promise((r) => setTimeout(r, 2)); continue; }
       const n = Number(fs.existsSync(counter) ? fs.readFileSync(counter, 'utf8') : '0');
       await new Promise((r) => setTimeout(r, 1));
       fs.writeFileSync(counter, String(n + 1));
-      await lock.release();
+      // A renewal (compare-and-swap) while holding it, then the release.
+      if (!(await locks.swapLock(token, { ...holder, renewedAt: Date.now() }))) throw new Error('lost the lock');
+      if (!(await locks.swapLock(token, null))) throw new Error('could not release the lock');
+      await locks.append({ v: 1, id, action: 'deploy', status: 'success', user: who, host: 'here', fromSha: null, toSha: null, startedAt: Date.now(), durationMs: 1, message: null });
       held++;
       break;
     }
@@ -309,7 +314,8 @@ describe('faults: concurrent writers on one state directory (two windows and the
     assert.equal(runs.length, 3 * rounds);
     assert.ok(runs.every((r) => r.status === 'success'));
     assert.equal((await new FileDeployStore(stateDir).list('shared', 1000)).length, 3 * rounds);
-    assert.deepEqual(fs.readdirSync(new DeployLocks(stateDir).dir), [], 'no lock or temporary lock file is left');
+    assert.deepEqual(fs.readdirSync(path.join(stateDir, 'team', 'shared')), ['history.jsonl'], 'no lock, mutex or temporary lock file is left');
+    assert.equal((await localStateStore(stateDir, 'shared').readHistory()).length, 3 * rounds, 'every history line was appended whole');
     assert.ok(reads > 3, `the reader read while they wrote (${reads} passes)`);
   });
 

@@ -1,20 +1,19 @@
 // The pure deploy decisions (variables, steps, confirmations, lock staleness, push rejections) and the state
 // machine, plus the lock under real concurrent acquirers.
 import * as assert from 'node:assert/strict';
-import * as os from 'node:os';
-import { DeployLocks } from '../../src/adapters/deploy/lock';
+import { localStateStore } from '../../src/adapters/deploy/state/local';
+import { lockHere } from '../../src/adapters/deploy/state';
+import { acquireLock, newHolder } from '../../src/core/environments/teamState';
 import { parseDeliveryConfig } from '../../src/core/config/delivery';
 import {
   confirmAll,
   deployVariables,
   expandDeliveryVariables,
   gitPushRejection,
-  lockStaleness,
   needsConfirmation,
   planDeploySteps,
   unconfirmed,
   versionMatches,
-  type DeployLockInfo,
   type DeployStepPlan,
 } from '../../src/core/environments/deploy';
 import { newDeployRecord, startDeployRun, type DeployEvent, type DeployStepOutcome } from '../../src/core/environments/deployRun';
@@ -81,15 +80,6 @@ describe('deploy decisions (core)', () => {
     assert.deepEqual(unconfirmed(env, reasons, { environmentName: 'Production', dirty: true, reverts: true }).map((r) => r.kind), ['protected']);
     assert.deepEqual(unconfirmed(env, reasons, confirmAll(env)), []);
     assert.deepEqual(needsConfirmation({ ...env, protected: false }, { action: 'rollback', dirty: true, reverts: [] }), [], 'a rollback deploys a commit, not the tree');
-  });
-
-  it('calls a lock stale when its process is gone here, or when it is older than the timeout anywhere', () => {
-    const lock: DeployLockInfo = { deployId: 'd', environment: 'e', user: 'u@h', host: 'here', pid: 42, pidStartTime: 7, startedAt: 1_000_000, timeoutMs: 60_000 };
-    const here = (alive: boolean, now = 1_000_000) => ({ host: 'here', now, holderAlive: () => alive });
-    assert.equal(lockStaleness(lock, here(true)), null);
-    assert.equal(lockStaleness(lock, here(false)), 'its process (42) on here is gone');
-    assert.equal(lockStaleness({ ...lock, host: 'there' }, here(false)), null, 'a process on another host cannot be checked');
-    assert.match(lockStaleness({ ...lock, host: 'there' }, here(true, 1_000_000 + 60_000 + 6 * 60_000)) ?? '', /older than the deploy timeout/);
   });
 
   it('turns git push --porcelain output into one clear reason', () => {
@@ -193,37 +183,52 @@ describe('deploy state machine (core)', () => {
   });
 });
 
-describe('deploy lock (real files, concurrent acquirers)', () => {
+describe('deploy lock, local store (real files, concurrent acquirers)', () => {
   after(cleanupTempDirs);
+  const clock = systemClock;
+  const hereAs = (user: string) => ({ ...lockHere(user), clock });
 
   it('exactly one of many racing acquirers wins; the others are told who holds it', async () => {
-    const locks = new DeployLocks(tempDir());
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => locks.acquire('prod', { deployId: `d${i}`, timeoutMs: 60_000, user: `u${i}@${os.hostname()}` })));
+    const dir = tempDir();
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => {
+        const store = localStateStore(dir, 'prod');
+        const here = hereAs(`u${i}`);
+        here.activeDeploys.add(`d${i}`);
+        return acquireLock(store, 'prod', newHolder(here, { deployId: `d${i}`, sha: null, message: null, expiresAfterMs: 60_000 }), here);
+      }),
+    );
     const winners = results.filter((r) => r.ok);
     assert.equal(winners.length, 1);
-    const holder = (await locks.status('prod'))!;
-    for (const r of results) if (!r.ok) assert.equal(r.holder.deployId, holder.deployId);
-    await (winners[0] as { release(): Promise<void> }).release();
-    assert.equal(await locks.status('prod'), null);
+    const store = localStateStore(dir, 'prod');
+    const held = (await store.readLock())!.holder;
+    for (const r of results) if (!r.ok) assert.equal(r.holder.deployId, held.deployId);
+    assert.ok(await store.swapLock(held.token, null));
+    assert.equal(await store.readLock(), null);
   });
 
   it('racing takeovers of a stale lock still leave exactly one holder (20 rounds)', async () => {
     const fs = await import('node:fs');
     for (let round = 0; round < 20; round++) {
-      const locks = new DeployLocks(tempDir());
-      const first = await locks.acquire('prod', { deployId: 'stale', timeoutMs: 0, user: 'x@y' });
-      assert.ok(first.ok);
-      // Make it look abandoned: older than its timeout plus the grace.
-      const file = `${locks.dir}/prod.lock`;
-      const info = JSON.parse(fs.readFileSync(file, 'utf8')) as DeployLockInfo;
-      fs.writeFileSync(file, JSON.stringify({ ...info, startedAt: Date.now() - 10 * 60_000 }));
-      const results = await Promise.all(Array.from({ length: 16 }, (_, i) => locks.acquire('prod', { deployId: `n${i}`, timeoutMs: 60_000 })));
+      const dir = tempDir();
+      const old = hereAs('x');
+      const stale = newHolder(old, { deployId: 'stale', sha: null, message: null, expiresAfterMs: 1000 });
+      assert.ok((await localStateStore(dir, 'prod').createLock({ ...stale, host: 'elsewhere', renewedAt: Date.now() - 10 * 60_000 })).ok);
+      const results = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => {
+          const here = hereAs(`n${i}`);
+          here.activeDeploys.add(`n${i}`);
+          return acquireLock(localStateStore(dir, 'prod'), 'prod', newHolder(here, { deployId: `n${i}`, sha: null, message: null, expiresAfterMs: 60_000 }), here);
+        }),
+      );
       const winners = results.filter((r) => r.ok);
       assert.equal(winners.length, 1, `round ${round}`);
-      const holder = (await locks.status('prod'))!;
-      assert.match(holder.deployId, /^n\d+$/);
+      const holder = (await localStateStore(dir, 'prod').readLock())!.holder;
+      assert.match(holder.deployId ?? '', /^n\d+$/);
       for (const r of results) if (!r.ok) assert.equal(r.holder.deployId, holder.deployId, `round ${round}: a loser names the holder`);
-      assert.deepEqual(fs.readdirSync(locks.dir), ['prod.lock'], 'no temporary, stale or breaker files are left');
+      assert.deepEqual(fs.readdirSync(`${dir}/team/prod`).sort(), ['history.jsonl', 'lock.json'], 'no temporary or mutex files are left');
+      const history = await localStateStore(dir, 'prod').readHistory();
+      assert.deepEqual(history.map((e) => [e.id, e.status]), [['stale', 'interrupted']], 'the abandoned deploy is recorded once');
     }
   });
 });

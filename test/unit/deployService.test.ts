@@ -4,7 +4,8 @@
 import * as assert from 'node:assert/strict';
 import { parseDeliveryConfig } from '../../src/core/config/delivery';
 import type { EnvironmentConfig } from '../../src/core/config/delivery';
-import { describeLockHolder, type DeployLockInfo } from '../../src/core/environments/deploy';
+import type { LockHere } from '../../src/core/environments/teamState';
+import { fakeHere, MemoryStateStore } from '../support/memoryStateStore';
 import type { DeployExecutor, DeployStepOutcome } from '../../src/core/environments/deployRun';
 import {
   deployedCommit,
@@ -66,10 +67,8 @@ class Fakes {
   refs = new Map<string, string>([['HEAD', HEAD], ['main', HEAD], [A, A], [B, B], [C, C], [D, D]]);
   head: { sha: string | null; dirty: boolean } = { sha: HEAD, dirty: false };
   reverts: { sha: string; subject: string }[] | null = [];
-  lockHolder: DeployLockInfo | null = null;
-  lockThrows: Error | null = null;
-  acquired: string[] = [];
-  released = 0;
+  stores = new Map<string, MemoryStateStore>();
+  here: LockHere | null = null;
   checkouts: string[] = [];
   removed = 0;
   secrets: Record<string, string> = {};
@@ -101,14 +100,9 @@ class Fakes {
         discard: async (environment, id) => void this.discarded.push(`${environment}/${id}`),
         newId: () => 'd1',
       },
-      lock: {
-        status: async () => (this.lockHolder ? { ...this.lockHolder, stale: null } : null),
-        acquire: async (environment, info) => {
-          if (this.lockThrows) throw this.lockThrows;
-          if (this.lockHolder) return { ok: false, holder: this.lockHolder, message: describeLockHolder(this.lockHolder, this.t) };
-          this.acquired.push(`${environment}:${info.deployId}:${info.user}`);
-          return { ok: true, release: async () => void this.released++ };
-        },
+      team: {
+        store: (e) => this.store(e.id),
+        here: (this.here ??= fakeHere(this.clock())),
       },
       git: {
         resolveCommit: async (ref) => (this.refs.has(ref) ? { sha: this.refs.get(ref)! } : { error: `"${ref}" does not name a commit in /w` }),
@@ -136,9 +130,27 @@ class Fakes {
           },
         };
       },
-      clock: { ...systemClock, now: () => this.t, sleep: async (ms) => void (this.t += ms) },
+      clock: this.clock(),
       host: { user: 'ann@box', pid: 4242 },
     };
+  }
+
+  clock() {
+    return { ...systemClock, now: () => this.t, sleep: async (ms: number) => void (this.t += ms) };
+  }
+
+  store(environment: string): MemoryStateStore {
+    if (!this.stores.has(environment)) this.stores.set(environment, new MemoryStateStore(environment));
+    return this.stores.get(environment)!;
+  }
+
+  /** Locks taken, in every environment. */
+  get acquired(): string[] {
+    return [...this.stores.values()].flatMap((s) => s.created);
+  }
+
+  get released(): number {
+    return [...this.stores.values()].reduce((n, s) => n + s.removed, 0);
   }
 }
 
@@ -274,7 +286,7 @@ describe('deploy service (core, in-memory ports)', () => {
       const f = new Fakes();
       f.history.set('staging', [record('1', A, 'success'), record('0', B, 'failed')]);
       assert.deepEqual(await prepareRollback(request(env(`  staging:\n    deploy: { command: ./go }\n`)), f.ports()), {
-        error: 'no earlier successful deploy of "staging" in this folder\'s history to roll back to; name a commit with --to SHA',
+        error: 'no earlier successful deploy of "staging" in its history to roll back to; name a commit with --to SHA',
       });
     });
   });
@@ -353,21 +365,24 @@ describe('deploy service (core, in-memory ports)', () => {
 
     it('a held lock refuses the deploy, naming its holder; nothing is recorded', async () => {
       const f = new Fakes();
-      f.lockHolder = { deployId: 'other', environment: 'staging', user: 'bob@ci', host: 'ci', pid: 77, pidStartTime: null, startedAt: 0, timeoutMs: 60_000 };
+      f.store('staging').lock = {
+        holder: { token: 'x', deployId: 'other', user: 'bob', host: 'ci', pid: 77, pidStartTime: null, sha: null, message: 'release 4', since: 0, renewedAt: 1_000, expiresAfterMs: 60_000 },
+        ageMs: null,
+      };
       const p = await prepared(f, env(`  staging:\n    deploy: { command: ./go }\n`));
-      assert.equal(p.lockedBy?.user, 'bob@ci', 'prepare already tells who holds it');
+      assert.equal(p.lockedBy?.user, 'bob', 'prepare already tells who holds it');
       const s = await startDeploy(p, f.ports());
       assert.ok(!s.ok && s.kind === 'locked');
-      assert.equal(s.holder.user, 'bob@ci');
-      assert.match(s.message, /^"staging" is being deployed by bob@ci \(deploy other, pid 77\)/);
+      assert.equal(s.holder.user, 'bob');
+      assert.equal(s.message, '"staging" is being deployed by bob on ci (deploy other, pid 77): "release 4" since 1970-01-01 00:00:00 UTC; wait for it to finish');
       assert.deepEqual([f.saved, f.executed, f.checkouts], [[], [], []]);
     });
 
     it('a lock that cannot be written (a full disk) refuses the deploy', async () => {
       const f = new Fakes();
-      f.lockThrows = new Error('ENOSPC: no space left on device');
+      f.store('staging').fail = new Error('ENOSPC: no space left on device');
       const s = await startDeploy(await prepared(f, env(`  staging:\n    deploy: { command: ./go }\n`)), f.ports());
-      assert.deepEqual(s, { ok: false, kind: 'error', message: 'could not take the deploy lock of "staging", so nothing was deployed: ENOSPC: no space left on device' });
+      assert.deepEqual(s, { ok: false, kind: 'store', message: 'could not take the deploy lock of "staging", so nothing was deployed: ENOSPC: no space left on device' });
     });
 
     it('a record that cannot be saved refuses the deploy, removes its traces and releases the lock', async () => {
@@ -399,7 +414,7 @@ describe('deploy service (core, in-memory ports)', () => {
       const last = f.saved[f.saved.length - 1];
       assert.deepEqual([last.status, last.steps.map((x) => x.status)], ['success', ['success', 'success']]);
       assert.ok(f.saved.some((x) => x.steps[0].status === 'running'), 'the running step was recorded');
-      assert.deepEqual([f.acquired, f.released], [['staging:d1:ann@box'], 1]);
+      assert.deepEqual([f.acquired, f.released], [['staging:d1:ann'], 1]);
       assert.match(f.logLines[0], /^\| deploy e{40} \(HEAD\) to staging by ann@box; previous: a{40} \(from the deploy history \(no version probe\)\)$/);
     });
 

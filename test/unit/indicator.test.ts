@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { deployIndicator } from '../../src/core/environments/indicator';
-import type { DeployRecord, EnvironmentStatus } from '../../src/shared/model';
+import type { DeployHistoryItem, EnvironmentStatus } from '../../src/shared/model';
 
 const A = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 const B = 'b1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
@@ -15,11 +15,10 @@ function status(over: Partial<EnvironmentStatus> = {}): EnvironmentStatus {
   };
 }
 
-function deploy(over: Partial<DeployRecord> = {}): DeployRecord {
+function deploy(over: Partial<DeployHistoryItem> = {}): DeployHistoryItem {
   return {
-    id: 'd', environment: 'staging', folder: '/w', action: 'deploy', sha: A, ref: 'HEAD', previousSha: null, status: 'success',
-    startedAt: Date.UTC(2026, 10, 27, 6, 0), finishedAt: 2, durationMs: 1, user: 'ann@box', trigger: 'cli', pid: 1, steps: [],
-    health: 'up', buildRunId: null, logFile: null, reason: null, ...over,
+    id: 'd', action: 'deploy', sha: A, fromSha: null, ref: 'HEAD', status: 'success', startedAt: Date.UTC(2026, 10, 27, 6, 0), durationMs: 1,
+    user: 'ann', host: 'box', logFile: null, message: null, origin: 'shared', ...over,
   };
 }
 
@@ -45,7 +44,7 @@ describe('status-bar deploy indicator', () => {
     assert.match(m.tooltip, /Deploying `b1b2c3d`/);
   });
   it('turns red after a failed deploy or when the health check fails', () => {
-    const failed = deployIndicator(env, status(), null, deploy({ status: 'failed', reason: 'exit 3' }));
+    const failed = deployIndicator(env, status(), null, deploy({ status: 'failed', message: 'exit 3' }));
     assert.equal(failed.tone, 'error');
     assert.match(failed.text, /^\$\(error\) staging/);
     assert.match(failed.tooltip, /Reason: exit 3/);

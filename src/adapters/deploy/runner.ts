@@ -6,9 +6,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { DeployConfirmation, DeployLockInfo } from '../../core/environments/deploy';
+import type { DeployConfirmation } from '../../core/environments/deploy';
+import { acquireManualLock, lockStatus, releaseLock } from '../../core/environments/teamState';
 import * as service from '../../core/environments/deployService';
-import type { DeployPorts, DeployPreparation, DeployRequest, DeployStart, DeployStepsRequest, VersionReader } from '../../core/environments/deployService';
+import type { DeployPorts, DeployPreparation, DeployRequest, DeployStart, DeployStepsRequest, EnvironmentHistory, VersionReader } from '../../core/environments/deployService';
 import type { DeployStepIO } from '../../core/environments/deployRun';
 import type { ProcessRunner } from '../../core/engine/ports';
 import type { Masker, SecretResolver } from '../../core/secrets';
@@ -21,7 +22,7 @@ import { FileRunStore } from '../runStore';
 import { LocalDeployExecutor, type PipelineRunner } from './executor';
 import { checkoutCommit, resolveCommit, revertedCommits } from './git';
 import { FileDeployStore, newDeployId } from './history';
-import { DeployLocks } from './lock';
+import { deployerName, environmentStore, lockHere } from './state';
 import { probeVersionReader } from './version';
 import { remoteDeployPort, type RemoteEngineOptions } from '../remote';
 import { envTokenProvider, parseTrustedApiHosts } from '../../core/remote/tokens';
@@ -46,14 +47,18 @@ export interface DeployServices {
   readVersion?: VersionReader;
   /** Who deploys (default: user@host of this process). */
   user?: string;
+  /** Who deploys as the team's lock and history name them (default: DELIVERY_USER, git user.name, login name). */
+  deployer?: string;
+  /** Variables for the processes the team store runs (e.g. DOCKER_HOST of a test engine). */
+  storeEnv?: Record<string, string>;
   /** Remote engines for `workflow` deploys: their tokens (default: GITHUB_TOKEN / GITLAB_TOKEN of this process). */
   remote?: RemoteEngineOptions;
 }
 
-/** The service's ports for one folder: its state directory's history and locks, its git, this process. */
-export function deployPorts(folder: string, services: DeployServices): DeployPorts {
+/** The service's ports for one folder: its state directory's history, the team's stores, its git, this process. */
+export async function deployPorts(folder: string, services: DeployServices): Promise<DeployPorts> {
   const store = new FileDeployStore(services.stateDir);
-  const locks = new DeployLocks(services.stateDir);
+  const deployer = services.deployer ?? (await deployerName(folder));
   const readVersion = services.readVersion ?? probeVersionReader(folder, services.secrets);
   return {
     history: {
@@ -63,9 +68,9 @@ export function deployPorts(folder: string, services: DeployServices): DeployPor
       discard: (environment, id) => fs.promises.rm(store.dir(environment, id), { recursive: true, force: true }),
       newId: newDeployId,
     },
-    lock: {
-      status: (environment) => locks.status(environment),
-      acquire: (environment, info) => locks.acquire(environment, info),
+    team: {
+      store: (env) => environmentStore(env, { folder, stateDir: services.stateDir, env: services.storeEnv }),
+      here: lockHere(deployer),
     },
     git: {
       resolveCommit: (ref, signal) => resolveCommit(folder, ref, signal),
@@ -100,22 +105,22 @@ function executor(req: DeployStepsRequest, services: DeployServices): LocalDeplo
 }
 
 export function prepareDeploy(req: DeployRequest, services: DeployServices, signal?: AbortSignal): Promise<DeployPreparation | { error: string }> {
-  return service.prepareDeploy(req, deployPorts(req.folder, services), signal);
+  return deployPorts(req.folder, services).then((p) => service.prepareDeploy(req, p, signal));
 }
 
 /** Rollback: `to` (a SHA or ref), else the last successful deploy before the one the environment runs. */
 export function prepareRollback(req: Omit<DeployRequest, 'ref' | 'action'>, services: DeployServices, to?: string): Promise<DeployPreparation | { error: string }> {
-  return service.prepareRollback(req, deployPorts(req.folder, services), to);
+  return deployPorts(req.folder, services).then((p) => service.prepareRollback(req, p, to));
 }
 
 /** Promote: deploy what the `promotesFrom` environment runs. */
 export function preparePromote(req: Omit<DeployRequest, 'ref' | 'action'>, environments: readonly EnvironmentConfig[], services: DeployServices): Promise<DeployPreparation | { error: string }> {
-  return service.preparePromote(req, environments, deployPorts(req.folder, services));
+  return deployPorts(req.folder, services).then((p) => service.preparePromote(req, environments, p));
 }
 
 /** Starts a prepared deploy (see the service's startDeploy). */
-export function startDeploy(prep: DeployPreparation, services: DeployServices, opts: { confirmed?: DeployConfirmation } = {}): Promise<DeployStart> {
-  return service.startDeploy(prep, deployPorts(prep.folder, services), opts);
+export function startDeploy(prep: DeployPreparation, services: DeployServices, opts: { confirmed?: DeployConfirmation; message?: string } = {}): Promise<DeployStart> {
+  return deployPorts(prep.folder, services).then((p) => service.startDeploy(prep, p, opts));
 }
 
 function pipelineRunner(prep: DeployPreparation, dir: string, stateDir: string, masker: Masker): PipelineRunner | null {
@@ -147,12 +152,26 @@ function whoAmI(): string {
   }
 }
 
-/** The deploy history of an environment, newest first. */
+/** The environment's history: the team's store merged with this machine's records (see environmentHistory). */
+export async function environmentHistory(folder: string, env: EnvironmentConfig, services: DeployServices, opts: { limit?: number; signal?: AbortSignal } = {}): Promise<EnvironmentHistory> {
+  return service.environmentHistory(env, await deployPorts(folder, services), opts);
+}
+
+/** This machine's deploy records of an environment (steps, logs), newest first. */
 export function deployHistory(stateDir: string, environment: string, limit = 50): Promise<DeployRecord[]> {
   return new FileDeployStore(stateDir).list(environment, limit);
 }
 
-/** Who holds the environment's deploy lock (with `stale` saying why it no longer counts), or null. */
-export function deployLockStatus(stateDir: string, environment: string): Promise<(DeployLockInfo & { stale: string | null }) | null> {
-  return new DeployLocks(stateDir).status(environment);
+/** The team lock's status, taken by hand, released (teamState.ts). */
+export async function teamLock(folder: string, env: EnvironmentConfig, services: DeployServices) {
+  const ports = await deployPorts(folder, services);
+  const store = ports.team.store(env);
+  const here = ports.team.here;
+  return {
+    store,
+    here,
+    status: (signal?: AbortSignal) => lockStatus(store, env.id, here, signal),
+    acquire: (message: string | null, signal?: AbortSignal) => acquireManualLock(store, env.id, here, message, signal),
+    release: (opts: { force?: boolean; message?: string | null }, signal?: AbortSignal) => releaseLock(store, env.id, here, opts, signal),
+  };
 }

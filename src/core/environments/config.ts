@@ -5,6 +5,7 @@ import { MapReader } from '../config/reader';
 import { keyOf, type YamlFile } from '../config/yamlFile';
 import { DEPLOY_KIND_REGISTRY, DEPLOY_KINDS, deployKind, type DeployKind, type DeployKindDef, type DeployMethod } from './deployKinds';
 import { checkUrl, exactlyOne, headerMap, readSsh, SSH_KEYS, type SshTarget } from './specReader';
+import { DEFAULT_LOCK_EXPIRY_MS, defaultStateSpec, type StateSpec } from './teamState';
 
 export { readSsh, type SshTarget } from './specReader';
 export { DEPLOY_KINDS, type DeployKind, type DeployMethod, type DeployMethodOf } from './deployKinds';
@@ -41,10 +42,19 @@ export interface HealthSpec {
   intervalMs: number;
 }
 
+/** Where the environment's lock and deploy history live (teamState.ts), and how long a deploy's lock lives unrenewed. */
+export interface StateConfig {
+  spec: StateSpec;
+  /** Set by `state:` (else derived from the deploy kind). */
+  explicit: boolean;
+  lockExpiryMs: number;
+}
+
 export interface EnvironmentSpecs {
   version: VersionSource | null;
   deploy: DeploySpec | null;
   health: HealthSpec | null;
+  state: StateConfig;
 }
 
 const VERSION_KEYS = ['http', 'command', 'git', 'ssh', 'docker', 'json', 'regex', 'headers', 'timeout'] as const;
@@ -56,13 +66,67 @@ const HEALTH_KEYS = ['http', 'expect', 'contains', 'timeout', 'interval'] as con
 export function readEnvironmentSpecs(
   f: YamlFile,
   envId: string,
-  raw: { version: Node | null; deploy: Node | null; health: Node | null },
+  raw: { version: Node | null; deploy: Node | null; health: Node | null; state?: Node | null },
 ): EnvironmentSpecs {
+  const deploy = raw.deploy ? readDeploy(f, envId, raw.deploy) : null;
   return {
     version: raw.version ? readVersion(f, envId, raw.version) : null,
-    deploy: raw.deploy ? readDeploy(f, envId, raw.deploy) : null,
+    deploy,
     health: raw.health ? readHealth(f, envId, raw.health) : null,
+    state: readState(f, envId, raw.state ?? null, deploy),
   };
+}
+
+const STATE_KEYS = ['ssh', 'dir', 'git', 'registry', 'dockerHost', 'local', 'lockExpiry'] as const;
+
+/**
+ * `state:` — where the team's lock and history of the environment live: `{ ssh: {host…}, dir: … }`,
+ * `{ git: <remote>, ssh: … }`, `{ registry: <image>, dockerHost: … }`, `local` (this machine only); `lockExpiry`
+ * (default 5m) with any of them. Without it, the deploy kind decides (teamState.ts: defaultStateSpec).
+ */
+function readState(f: YamlFile, envId: string, node: Node | null, deploy: DeploySpec | null): StateConfig {
+  const derived = (): StateSpec => defaultStateSpec(envId, deploy as { method: { kind: string } & Record<string, unknown> } | null);
+  const fallback: StateConfig = { spec: derived(), explicit: false, lockExpiryMs: DEFAULT_LOCK_EXPIRY_MS };
+  if (node === null) return fallback;
+  const what = `environment "${envId}": state`;
+  if (isScalar(node) && node.value === 'local') return { spec: { kind: 'local' }, explicit: true, lockExpiryMs: DEFAULT_LOCK_EXPIRY_MS };
+  const r = MapReader.from(f, node, what, STATE_KEYS);
+  if (!r) return fallback;
+  const lockExpiryMs = r.duration('lockExpiry') ?? DEFAULT_LOCK_EXPIRY_MS;
+  if (lockExpiryMs < 1000) f.error(r.pair('lockExpiry'), `${what}: lockExpiry must be at least 1s`);
+  const kinds: StateSpec['kind'][] = (['git', 'registry', 'local'] as const).filter((k) => r.has(k));
+  const hasSsh = r.has('ssh');
+  if (kinds.length > 1) {
+    f.error(r.node, `${what}: use one of "ssh" (with "dir"), "git", "registry" or "local"`);
+    return fallback;
+  }
+  const kind: StateSpec['kind'] | null = kinds[0] ?? (hasSsh ? 'ssh' : null);
+  for (const k of ['dir'] as const) if (r.has(k) && kind !== 'ssh') f.error(r.pair(k), `${what}: "${k}" goes with "ssh"`);
+  if (r.has('dockerHost') && kind !== 'registry') f.error(r.pair('dockerHost'), `${what}: "dockerHost" goes with "registry"`);
+  switch (kind) {
+    case null:
+      return { ...fallback, lockExpiryMs };
+    case 'local':
+      return { spec: { kind: 'local' }, explicit: true, lockExpiryMs };
+    case 'ssh': {
+      const ssh = readSsh(f, r.value('ssh'), `${what}: ssh`);
+      const dir = r.string('dir', { nonEmpty: true }) ?? `.delivery/${envId}`;
+      if (/[\n\r\u0000]/.test(dir)) f.error(r.at('dir'), `${what}: "dir" contains a line break`);
+      return ssh ? { spec: { kind: 'ssh', ssh, dir }, explicit: true, lockExpiryMs } : fallback;
+    }
+    case 'git': {
+      const remote = r.string('git', { nonEmpty: true });
+      if (remote !== undefined && remote.startsWith('-')) f.error(r.at('git'), `${what}: git remote must not start with "-"`);
+      const ssh = hasSsh ? readSsh(f, r.value('ssh'), `${what}: ssh`) : null;
+      return remote !== undefined ? { spec: { kind: 'git', remote, ssh }, explicit: true, lockExpiryMs } : fallback;
+    }
+    case 'registry': {
+      const image = r.string('registry', { nonEmpty: true });
+      if (image !== undefined && !/^[a-z0-9][a-z0-9._\-/:]*$/.test(image)) f.error(r.at('registry'), `${what}: "${image}" is not a valid image repository (lower case, no tag)`);
+      if (hasSsh) f.error(r.pair('ssh'), `${what}: "ssh" goes with "dir" (an ssh store), not with "registry"`);
+      return image !== undefined ? { spec: { kind: 'registry', image, dockerHost: r.string('dockerHost', { nonEmpty: true }) ?? null }, explicit: true, lockExpiryMs } : fallback;
+    }
+  }
 }
 
 function checkRegex(r: MapReader): string | null {

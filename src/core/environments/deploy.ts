@@ -147,42 +147,6 @@ export function confirmAll(env: Pick<EnvironmentDef, 'id'>): DeployConfirmation 
 
 // ---- locks ----
 
-export interface DeployLockInfo {
-  deployId: string;
-  environment: string;
-  /** user@host of the holder. */
-  user: string;
-  host: string;
-  pid: number;
-  /** Start time of the holder process (clock ticks since boot), to tell a reused PID apart. */
-  pidStartTime: number | null;
-  startedAt: number;
-  /** The deploy's timeout: a lock older than this (plus a grace) is stale wherever its holder runs. */
-  timeoutMs: number;
-}
-
-/** Extra time a deploy may take beyond its timeout (cleanup, health check) before its lock counts as stale. */
-export const LOCK_GRACE_MS = 5 * 60_000;
-
-export function lockStaleness(
-  lock: DeployLockInfo,
-  here: { host: string; now: number; holderAlive: (pid: number, startTime: number | null) => boolean },
-): string | null {
-  if (lock.host === here.host && !here.holderAlive(lock.pid, lock.pidStartTime)) {
-    return `its process (${lock.pid}) on ${lock.host} is gone`;
-  }
-  if (here.now - lock.startedAt > lock.timeoutMs + LOCK_GRACE_MS) {
-    return `it is older than the deploy timeout (${Math.round(lock.timeoutMs / 60_000)} min)`;
-  }
-  return null;
-}
-
-export function describeLockHolder(lock: DeployLockInfo, now: number): string {
-  const since = new Date(lock.startedAt).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-  const ago = Math.max(0, Math.round((now - lock.startedAt) / 1000));
-  return `"${lock.environment}" is being deployed by ${lock.user} (deploy ${lock.deployId}, pid ${lock.pid}) since ${since} (${ago} s ago); wait for it to finish`;
-}
-
 // ---- small helpers shared by the executors ----
 
 /** Does a reported version (full SHA, short SHA) name this commit? */

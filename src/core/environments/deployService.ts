@@ -3,7 +3,7 @@
 // lock, record, run the steps), and what the history says. Every decision lives here; the I/O comes in through
 // ports that the adapters build (src/adapters/deploy/runner.ts): the history store, the lock, git, the version
 // probe, the step executor, the clock and who/where this process is.
-import type { Problem, DeployAction, DeployRecord } from '../../shared/model';
+import type { Problem, DeployAction, DeployHistoryItem, DeployRecord, TeamStateView } from '../../shared/model';
 import type { EnvironmentConfig } from '../config/delivery';
 import type { JobLog } from '../engine/ports';
 import type { Clock } from '../clock';
@@ -18,9 +18,24 @@ import {
   unconfirmed,
   type ConfirmationReason,
   type DeployConfirmation,
-  type DeployLockInfo,
   type DeployStepPlan,
 } from './deploy';
+import {
+  acquireLock,
+  describeHolder,
+  historyEvent,
+  historyRecords,
+  keepLock,
+  lockStatus,
+  newHolder,
+  type HistoryRecord,
+  type HistoryStatus,
+  type LockHere,
+  type LockHolder,
+  type LockStatus,
+  type StateStoreKind,
+  type TeamStateStore,
+} from './teamState';
 import { DEPLOY_KINDS, deployKind, type DeployExpandContext, type DeployKind, type DeployKindDef, type DeployMethod } from './deployKinds';
 import { DEFAULT_HEALTH_TIMEOUT_MS } from './config';
 import { newDeployRecord, startDeployRun, type DeployExecutor, type DeployHandle } from './deployRun';
@@ -43,14 +58,13 @@ export interface DeployHistoryPort {
   newId(): string;
 }
 
-export type DeployLockResult = { ok: true; release(): Promise<void> } | { ok: false; holder: DeployLockInfo; message: string };
-
-/** One deploy of an environment at a time, across processes. */
-export interface DeployLockPort {
-  /** Who holds the lock (with `stale` saying why it no longer counts), or null. */
-  status(environment: string): Promise<(DeployLockInfo & { stale: string | null }) | null>;
-  /** Takes the lock (a stale one is taken over), or says who holds it. Throws when the lock cannot be written. */
-  acquire(environment: string, info: { deployId: string; timeoutMs: number; user: string }): Promise<DeployLockResult>;
+/**
+ * The team's lock and history of each environment (teamState.ts): a store chosen from the deploy kind or `state:`,
+ * and who this process is.
+ */
+export interface TeamStatePort {
+  store(env: EnvironmentConfig): TeamStateStore;
+  here: LockHere;
 }
 
 /** Git facts of the folder. */
@@ -82,7 +96,7 @@ export interface DeployStepsRequest {
 
 export interface DeployPorts {
   history: DeployHistoryPort;
-  lock: DeployLockPort;
+  team: TeamStatePort;
   git: DeployGitPort;
   readVersion: VersionReader;
   /** Where `${secret:NAME}` values come from. */
@@ -180,7 +194,11 @@ export interface DeployPreparation {
   reasons: ConfirmationReason[];
   steps: DeployStepPlan[];
   /** Who holds the environment's deploy lock now (null: free). */
-  lockedBy: DeployLockInfo | null;
+  lockedBy: LockHolder | null;
+  /** Why the lock could not be read (the store is unreachable); the deploy itself will then be refused. */
+  lockError: string | null;
+  /** Where the environment's lock and history live. */
+  store: { kind: StateStoreKind; where: string };
   pipelines: readonly ImportedPipeline[];
 }
 
@@ -190,7 +208,7 @@ export interface DeployPreparation {
  */
 export async function deployedCommit(
   env: EnvironmentConfig,
-  ports: Pick<DeployPorts, 'readVersion' | 'history'>,
+  ports: Pick<DeployPorts, 'readVersion' | 'history' | 'team'>,
   opts: { signal?: AbortSignal; probeOnly?: boolean } = {},
 ): Promise<{ sha: string | null; note: string }> {
   let probeNote = 'no version probe';
@@ -200,7 +218,7 @@ export async function deployedCommit(
     probeNote = v.error ? `version probe failed: ${v.error}` : `the version probe reports ${v.raw}, which is not a commit here`;
     if (opts.probeOnly) return { sha: null, note: probeNote };
   }
-  const last = (await ports.history.list(env.id, 1000)).find((d) => d.status === 'success');
+  const last = (await environmentHistory(env, ports, { signal: opts.signal })).entries.find((d) => d.status === 'success' && d.sha);
   if (last) return { sha: last.sha, note: `from the deploy history (${probeNote})` };
   return { sha: null, note: `unknown (${probeNote}; no successful deploy in the history)` };
 }
@@ -216,7 +234,8 @@ export async function prepareDeploy(req: DeployRequest, ports: DeployPorts, sign
   const previous = await deployedCommit(env, ports, { signal });
   const reverts = previous.sha ? await ports.git.reverted(commit.sha, previous.sha) : null;
   const action = req.action ?? 'deploy';
-  const lock = await ports.lock.status(env.id);
+  const store = ports.team.store(env);
+  const lock = await lockStatus(store, env.id, ports.team.here, signal).catch((e: unknown) => (e as Error).message);
   return {
     folder: req.folder,
     environment: env,
@@ -230,7 +249,9 @@ export async function prepareDeploy(req: DeployRequest, ports: DeployPorts, sign
     reverts,
     reasons: needsConfirmation(env, { action, dirty: head?.dirty ?? false, reverts }),
     steps,
-    lockedBy: lock && lock.stale === null ? lock : null,
+    lockedBy: typeof lock !== 'string' && lock.locked ? lock.holder : null,
+    lockError: typeof lock === 'string' ? lock : null,
+    store: { kind: store.kind, where: store.where },
     pipelines: req.pipelines ?? [],
   };
 }
@@ -240,7 +261,7 @@ export async function prepareDeploy(req: DeployRequest, ports: DeployPorts, sign
  * environment runs) with another commit; failed, cancelled and interrupted deploys never count. When the current
  * commit is not in the history, the newest successful deploy of another commit.
  */
-export function rollbackTarget(history: readonly DeployRecord[], current: string | null): DeployRecord | null {
+export function rollbackTarget<T extends { sha: string | null; status: string }>(history: readonly T[], current: string | null): T | null {
   const successes = history.filter((d) => d.status === 'success');
   const at = current ? successes.findIndex((d) => d.sha === current) : 0;
   return successes.slice(Math.max(0, at)).find((d) => d.sha !== current) ?? null;
@@ -251,9 +272,9 @@ export async function prepareRollback(req: Omit<DeployRequest, 'ref' | 'action'>
   const env = req.environment;
   if (to !== undefined) return prepareDeploy({ ...req, ref: to, action: 'rollback' }, ports);
   const current = await deployedCommit(env, ports);
-  const target = rollbackTarget(await ports.history.list(env.id, 1000), current.sha);
-  if (!target) {
-    return { error: `no earlier successful deploy of "${env.id}" in this folder's history to roll back to; name a commit with --to SHA` };
+  const target = rollbackTarget((await environmentHistory(env, ports)).entries, current.sha);
+  if (!target?.sha) {
+    return { error: `no earlier successful deploy of "${env.id}" in its history to roll back to; name a commit with --to SHA` };
   }
   return prepareDeploy({ ...req, ref: target.sha, action: 'rollback' }, ports);
 }
@@ -279,7 +300,9 @@ export async function preparePromote(
 export type DeployStart =
   | { ok: true; handle: DeployHandle }
   | { ok: false; kind: 'confirm'; message: string; reasons: ConfirmationReason[] }
-  | { ok: false; kind: 'locked'; message: string; holder: DeployLockInfo }
+  | { ok: false; kind: 'locked'; message: string; holder: LockHolder }
+  /** The team's store could not be reached or written: nothing was deployed. */
+  | { ok: false; kind: 'store'; message: string }
   | { ok: false; kind: 'error'; message: string };
 
 interface Expanded {
@@ -324,7 +347,7 @@ export function deployNeedsFiles(env: EnvironmentConfig): boolean {
  * `confirmed.environmentName` equal to its id: what the user typed) and the environment's lock is free. The lock is
  * released and the checkout removed when the deploy ends, whatever the outcome; `done` resolves after that.
  */
-export async function startDeploy(prep: DeployPreparation, ports: DeployPorts, opts: { confirmed?: DeployConfirmation } = {}): Promise<DeployStart> {
+export async function startDeploy(prep: DeployPreparation, ports: DeployPorts, opts: { confirmed?: DeployConfirmation; message?: string } = {}): Promise<DeployStart> {
   const env = prep.environment;
   const open = unconfirmed(env, prep.reasons, opts.confirmed);
   if (open.length > 0) return { ok: false, kind: 'confirm', reasons: open, message: open.map((r) => r.message).join('\n') };
@@ -335,51 +358,187 @@ export async function startDeploy(prep: DeployPreparation, ports: DeployPorts, o
   const id = ports.history.newId();
   const { user, pid } = ports.host;
   const timeoutMs = env.deploy!.timeoutMs;
+  const here = ports.team.here;
+  let store: TeamStateStore;
   let lock;
+  const mine = newHolder(here, { deployId: id, sha: prep.sha, message: opts.message ?? null, expiresAfterMs: env.state.lockExpiryMs });
+  // Known as running before the lock names it: another deploy of this process must not judge the lock abandoned.
+  here.activeDeploys.add(id);
   try {
-    lock = await ports.lock.acquire(env.id, { deployId: id, timeoutMs, user });
+    store = ports.team.store(env);
+    lock = await acquireLock(store, env.id, mine, here);
   } catch (e) {
-    // E.g. a full disk: without a lock and a record nothing may be deployed.
-    return { ok: false, kind: 'error', message: `could not take the deploy lock of "${env.id}", so nothing was deployed: ${(e as Error).message}` };
+    here.activeDeploys.delete(id);
+    // An unreachable or full store: without the team's lock nothing may be deployed.
+    const elsewhere = env.state.spec.kind !== 'local' ? '; to keep the lock and history elsewhere, set "state:" for this environment in delivery.yml' : '';
+    return { ok: false, kind: 'store', message: `could not take the deploy lock of "${env.id}", so nothing was deployed: ${(e as Error).message}${elsewhere}` };
   }
-  if (!lock.ok) return { ok: false, kind: 'locked', message: lock.message, holder: lock.holder };
+  if (!lock.ok) {
+    here.activeDeploys.delete(id);
+    return { ok: false, kind: 'locked', message: lock.message, holder: lock.holder };
+  }
+  let log: JobLog | null = null;
+  const keeper = keepLock(store, mine, ports.clock, (why) => log?.write('system', `| warning: ${why}`));
+  const release = async () => {
+    keeper.stop();
+    await store.swapLock(keeper.current().token, null).catch(() => undefined);
+    here.activeDeploys.delete(id);
+  };
+  const event = (status: HistoryStatus, extra: { durationMs?: number | null; message?: string | null; startedAt?: number } = {}) =>
+    historyEvent(here, { id, action: prep.action, status, fromSha: prep.previousSha, toSha: prep.sha, ...extra });
 
+  // Recorded in the team's history before anything runs: a deploy nobody else could see does not start.
+  try {
+    await store.append(event('running', { message: opts.message ?? null }));
+  } catch (e) {
+    await release();
+    return { ok: false, kind: 'store', message: `the deploy history of "${env.id}" at ${store.where} cannot be written, so nothing was deployed: ${(e as Error).message}` };
+  }
   let checkout: { dir: string; remove(): Promise<void> } | null = null;
   try {
     const fromFolder = prep.head.sha === prep.sha && !prep.head.dirty;
     if (deployNeedsFiles(env) && !fromFolder) checkout = await ports.git.checkout(prep.sha);
     const dir = checkout?.dir ?? prep.folder;
-    const log = ports.history.openLog(env.id, id);
+    const jobLog = ports.history.openLog(env.id, id);
+    log = jobLog;
     const record = newDeployRecord(
       { id, environment: env.id, folder: prep.folder, action: prep.action, sha: prep.sha, ref: prep.ref, previousSha: prep.previousSha, user, trigger: prep.trigger, pid },
       prep.steps,
       ports.clock.now(),
-      log.path,
+      jobLog.path,
     );
-    // Recorded before anything runs: a deploy the history cannot hold (a full disk) does not start.
+    // Recorded here too (steps, log) before anything runs: a deploy the history cannot hold (a full disk) does not start.
     await ports.history.save(record).catch(async (e: unknown) => {
-      await log.close().catch(() => undefined);
+      await jobLog.close().catch(() => undefined);
       await ports.history.discard(env.id, id).catch(() => undefined);
       throw e;
     });
     const executor = verifying(env, prep.sha, ports, ports.executor({ prep, deployId: id, dir, method: x.method, deployEnv: x.deployEnv, vars, masker: x.masker, user }));
     // The note may quote a version probe's answer: masked like every other line.
-    log.write('system', x.masker.mask(`| ${prep.action} ${prep.sha} (${prep.ref}) to ${env.id} by ${user}; previous: ${prep.previousSha ?? 'unknown'} (${prep.previousNote})`));
-    if (checkout) log.write('system', x.masker.mask(`| working in a clean checkout of ${prep.sha.slice(0, 12)}: ${checkout.dir}`));
-    const handle = startDeployRun(record, prep.steps, { executor, save: (r) => ports.history.save(r), log, timeoutMs, redact: x.masker.mask, clock: ports.clock });
+    jobLog.write('system', x.masker.mask(`| ${prep.action} ${prep.sha} (${prep.ref}) to ${env.id} by ${user}; previous: ${prep.previousSha ?? 'unknown'} (${prep.previousNote})`));
+    jobLog.write('system', x.masker.mask(`| lock and history: ${store.kind === 'local' ? 'local only' : store.kind} (${store.where})`));
+    if (lock.tookOver) jobLog.write('system', x.masker.mask(`| took over the lock of ${lock.tookOver.holder.user} on ${lock.tookOver.holder.host} because ${lock.tookOver.why}`));
+    if (checkout) jobLog.write('system', x.masker.mask(`| working in a clean checkout of ${prep.sha.slice(0, 12)}: ${checkout.dir}`));
+    const handle = startDeployRun(record, prep.steps, { executor, save: (r) => ports.history.save(r), log: jobLog, timeoutMs, redact: x.masker.mask, clock: ports.clock });
     const cleanup = checkout;
-    const held = lock;
     const done = handle.done.then(async (r) => {
       await cleanup?.remove().catch(() => undefined);
-      await held.release().catch(() => undefined);
+      const final = await store
+        .append(event(r.status === 'running' ? 'interrupted' : r.status, { durationMs: r.durationMs, message: r.reason ? x.masker.mask(r.reason) : null, startedAt: r.startedAt }))
+        .then(() => null, (e: unknown) => (e as Error).message);
+      if (final) jobLog.write('system', `| warning: the result could not be written to the deploy history at ${store.where}: ${final}`);
+      await release();
       return r;
     });
     return { ok: true, handle: { ...handle, done } };
   } catch (e) {
     await checkout?.remove().catch(() => undefined);
-    await lock.release();
+    await store.append(event('failed', { message: `could not start: ${(e as Error).message}` })).catch(() => undefined);
+    await release();
     return { ok: false, kind: 'error', message: `could not start the deploy: ${(e as Error).message}` };
   }
+}
+
+// ---- the history of an environment ----
+
+/** A deploy (or lock event) as the front ends show it: the team's record, or an older local one. */
+export interface HistoryEntry extends HistoryRecord {
+  /** The commit it deployed (toSha). */
+  sha: string | null;
+  /** Where the record comes from: the team's store, or this machine's history (written by an earlier version). */
+  origin: 'shared' | 'local';
+  /** The local record with its steps and log, when this machine made the deploy. */
+  local: DeployRecord | null;
+}
+
+export interface EnvironmentHistory {
+  environment: string;
+  store: StateStoreKind;
+  where: string;
+  /** Newest first: the store's records, then records only this machine has (older versions wrote them). */
+  entries: HistoryEntry[];
+  lock: LockStatus | null;
+  /** Why the store could not be read (then only this machine's records are shown). */
+  error: string | null;
+}
+
+/** The environment's history: the team's store, merged with this machine's records (logs, steps, older versions). */
+export async function environmentHistory(
+  env: EnvironmentConfig,
+  ports: Pick<DeployPorts, 'history' | 'team'>,
+  opts: { signal?: AbortSignal; limit?: number } = {},
+): Promise<EnvironmentHistory> {
+  const store = ports.team.store(env);
+  const local = await ports.history.list(env.id, 1000).catch(() => [] as DeployRecord[]);
+  const byId = new Map(local.map((r) => [r.id, r]));
+  let shared: HistoryRecord[] = [];
+  let lock: LockStatus | null = null;
+  let error: string | null = null;
+  try {
+    const [events, l] = await Promise.all([store.readHistory(opts.signal), lockStatus(store, env.id, ports.team.here, opts.signal)]);
+    lock = l;
+    shared = historyRecords(events, l);
+  } catch (e) {
+    error = `the deploy history at ${store.where} could not be read: ${(e as Error).message}`;
+  }
+  const seen = new Set(shared.map((r) => r.id));
+  const entries: HistoryEntry[] = [
+    ...shared.map((r) => ({ ...r, sha: r.toSha, origin: 'shared' as const, local: byId.get(r.id) ?? null })),
+    ...local.filter((r) => !seen.has(r.id)).map(localHistoryEntry),
+  ];
+  return { environment: env.id, store: store.kind, where: store.where, entries: entries.slice(0, opts.limit ?? Infinity), lock, error };
+}
+
+/** A record of this machine's history as a history entry. */
+export function localHistoryEntry(r: DeployRecord): HistoryEntry {
+  const [user, host] = r.user.includes('@') ? [r.user.slice(0, r.user.lastIndexOf('@')), r.user.slice(r.user.lastIndexOf('@') + 1)] : [r.user, ''];
+  return {
+    id: r.id,
+    action: r.action,
+    user,
+    host,
+    fromSha: r.previousSha,
+    toSha: r.sha,
+    sha: r.sha,
+    status: r.status,
+    startedAt: r.startedAt,
+    durationMs: r.finishedAt === null ? null : r.durationMs,
+    message: r.reason,
+    origin: 'local',
+    local: r,
+  };
+}
+
+export { describeHolder };
+
+/** The history as the views show it (JSON only). */
+export function historyItems(entries: readonly HistoryEntry[]): DeployHistoryItem[] {
+  return entries.map((e) => ({
+    id: e.id,
+    action: e.action,
+    sha: e.sha,
+    fromSha: e.fromSha,
+    status: e.status,
+    user: e.user,
+    host: e.host,
+    startedAt: e.startedAt,
+    durationMs: e.durationMs,
+    message: e.message,
+    logFile: e.local?.logFile ?? null,
+    ref: e.local?.ref ?? null,
+    origin: e.origin,
+  }));
+}
+
+/** The team state as the views show it (JSON only). */
+export function teamStateView(h: Pick<EnvironmentHistory, 'store' | 'where' | 'lock' | 'error'>): TeamStateView {
+  const l = h.lock?.locked ? h.lock.holder : null;
+  return {
+    store: h.store,
+    where: h.where,
+    lockedBy: l ? { user: l.user, host: l.host, pid: l.pid, deployId: l.deployId, sha: l.sha, message: l.message, since: l.since } : null,
+    error: h.error,
+  };
 }
 
 /** The executor's steps, then the verification: the version check and the health check are decided here. */

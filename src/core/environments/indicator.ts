@@ -3,7 +3,7 @@
 //   $(rocket) staging a1b2c3d ↓3 ↺1     … and 1 deployed commit that HEAD lacks (a deploy would revert it)
 //   $(sync~spin) staging: health check  a deploy in progress, at this step
 //   error colour: the last deploy failed, or the health check says down; warning: version unknown or reverts.
-import type { DeployRecord, EnvironmentStatus } from '../../shared/model';
+import type { DeployHistoryItem, EnvironmentStatus, LockView } from '../../shared/model';
 import { markdownText } from '../sanitize';
 import { shortSha } from './diff';
 
@@ -18,9 +18,15 @@ export function deployIndicator(
   env: { id: string; name: string },
   status: EnvironmentStatus | null,
   deploying: { step: string; sha: string } | null,
-  lastDeploy: DeployRecord | null,
+  lastDeploy: DeployHistoryItem | null,
+  team: { lockedBy: LockView | null; store: string | null; where: string | null } = { lockedBy: null, store: null, where: null },
 ): DeployIndicator {
   const lines: string[] = [`**${escape(env.name)}** (\`${env.id}\`)`];
+  const lock = team.lockedBy;
+  if (lock && !deploying) {
+    const since = new Date(lock.since).toISOString().replace('T', ' ').slice(0, 16);
+    lines.push(`$(lock) Locked by ${escape(lock.user)} on ${escape(lock.host)} since ${since} UTC${lock.deployId ? ` (deploying${lock.sha ? ` \`${shortSha(lock.sha)}\`` : ''})` : ''}${lock.message ? `: “${escape(lock.message)}”` : ''}`);
+  }
   if (deploying) {
     lines.push(`$(sync~spin) Deploying \`${shortSha(deploying.sha)}\`: ${escape(deploying.step)}`);
     return { text: `$(sync~spin) ${env.id}: ${deploying.step}`, tooltip: lines.join('\n\n'), tone: 'normal' };
@@ -60,13 +66,19 @@ export function deployIndicator(
   } else if (status?.health === 'up') lines.push('$(pass) Healthy');
   if (lastDeploy) {
     const when = new Date(lastDeploy.startedAt).toISOString().replace('T', ' ').slice(0, 16);
-    lines.push(`Last ${lastDeploy.action}: \`${shortSha(lastDeploy.sha)}\` **${lastDeploy.status}** by ${escape(lastDeploy.user)}, ${when} UTC`);
+    const who = `${escape(lastDeploy.user)}${lastDeploy.host ? ` on ${escape(lastDeploy.host)}` : ''}`;
+    lines.push(`Last ${lastDeploy.action}: \`${lastDeploy.sha ? shortSha(lastDeploy.sha) : '?'}\` **${lastDeploy.status}** by ${who}, ${when} UTC`);
     if (lastDeploy.status === 'failed') {
       tone = 'error';
       text = text.replace('$(rocket)', '$(error)');
-      if (lastDeploy.reason) lines.push(`Reason: ${escape(lastDeploy.reason)}`);
+      if (lastDeploy.message) lines.push(`Reason: ${escape(lastDeploy.message)}`);
     }
   }
+  if (lock && !deploying) {
+    text = text.replace('$(rocket)', '$(lock)');
+    if (tone === 'normal') tone = 'warning';
+  }
+  if (team.store) lines.push(team.store === 'local' ? 'Deploy history and lock: this machine only' : `Deploy history and lock: ${escape(team.where ?? team.store)}`);
   return { text, tooltip: lines.join('\n\n'), tone };
 }
 

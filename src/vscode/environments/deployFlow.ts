@@ -7,6 +7,7 @@ import type { DeployPreparation, DeployServices } from '../../adapters/deploy/ru
 import { features } from '../lazy';
 import type { DeployConfirmation } from '../../core/environments/deploy';
 import { deployPreflight, locatedProblem } from '../../core/environments/deployService';
+import { describeHolder } from '../../core/environments/teamState';
 import { shortSha } from '../../core/environments/diff';
 import { formatDuration } from '../../core/duration';
 import type { EnvironmentConfig } from '../../core/config/delivery';
@@ -81,14 +82,17 @@ export async function deployFlow(
     return undefined;
   }
   if (prep.lockedBy) {
-    const since = new Date(prep.lockedBy.startedAt).toLocaleString();
-    void vscode.window.showErrorMessage(notificationText(`${env.name} is locked: ${prep.lockedBy.user} has been deploying it since ${since} (deploy ${prep.lockedBy.deployId}).`));
+    offerWhenFree(deps, target, action, opts, services, describeHolder(env.id, prep.lockedBy));
     return undefined;
   }
   if (action === 'rollback') await deps.showDiff(state, env.id, prep.sha);
   const confirmed = await confirm(prep, action);
   if (!confirmed) return undefined;
   const started = await startDeploy(prep, services, { confirmed });
+  if (!started.ok && started.kind === 'locked') {
+    offerWhenFree(deps, target, action, opts, services, started.message);
+    return undefined;
+  }
   if (!started.ok) {
     void vscode.window.showErrorMessage(notificationText(`${VERB[action]} ${env.name}: ${started.message}`));
     return undefined;
@@ -116,6 +120,48 @@ export async function deployFlow(
   );
   report(deps, target, record);
   return record;
+}
+
+const WAIT_POLL_MS = 5000;
+const waiting = new Set<string>();
+
+/**
+ * The environment is locked (by a teammate, a CI job, a lock taken by hand): say who holds it, and offer to wait.
+ * "Deploy When Free" watches the lock (the team's store, every 5 s, cancellable) and, once it is
+ * released, says so and starts the same deploy again — through the same confirmations.
+ */
+function offerWhenFree(deps: DeployFlowDeps, target: DeployTarget, action: DeployAction, opts: { ref?: string; to?: string }, services: DeployServices, held: string): void {
+  const env = target.env;
+  const wait = `${VERB[action]} When Free`;
+  void vscode.window.showWarningMessage(notificationText(`${env.name} is locked: ${held}`), wait).then(async (choice) => {
+    if (choice !== wait) return;
+    const key = `${target.state.folder.uri.fsPath}\u0000${env.id}`;
+    if (waiting.has(key)) return;
+    waiting.add(key);
+    try {
+      const { teamLock } = await features();
+      const lock = await teamLock(target.state.folder.uri.fsPath, env, services);
+      const freed = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Waiting for ${env.name}'s deploy lock to be released…`, cancellable: true },
+        async (_p, token) => {
+          let last = 'unknown';
+          while (!token.isCancellationRequested) {
+            const s = await lock.status().catch(() => null);
+            if (s && !s.locked) return last;
+            if (s?.holder) last = s.holder.user;
+            await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
+          }
+          return null;
+        },
+      );
+      if (freed === null) return;
+      deps.log.info(`${env.id}: the deploy lock (held by ${freed}) was released`);
+      void vscode.window.showInformationMessage(notificationText(`${env.name} is free: the lock held by ${freed} was released. Starting the ${VERB[action].toLowerCase()}.`));
+      await deployFlow(deps, target, action, opts);
+    } finally {
+      waiting.delete(key);
+    }
+  });
 }
 
 /** Asks what must be asked; returns the answers, or undefined when the user declined. */

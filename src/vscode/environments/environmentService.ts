@@ -7,7 +7,7 @@ import type { DeployHandle } from '../../core/environments/deployRun';
 import type { EnvironmentStatusService } from '../../adapters/environments';
 import { features } from '../lazy';
 import type { EnvironmentConfig } from '../../core/config/delivery';
-import type { CommitInfo, DeployRecord, EnvironmentStatus } from '../../shared/model';
+import type { CommitInfo, DeployHistoryItem, EnvironmentStatus, TeamStateView } from '../../shared/model';
 import { LOG_FORMAT, parseLeftRightLog } from '../../core/environments/diff';
 import type { EnvironmentRow } from '../../shared/views';
 import type { Log } from '../log';
@@ -29,7 +29,8 @@ const key = scopedKey;
 export class EnvironmentService implements vscode.Disposable {
   private statusServiceLoading: Promise<EnvironmentStatusService> | null = null;
   private readonly statuses = new Map<ScopedKey, EnvironmentStatus>();
-  private readonly history = new Map<ScopedKey, DeployRecord[]>();
+  private readonly history = new Map<ScopedKey, DeployHistoryItem[]>();
+  private readonly team = new Map<ScopedKey, TeamStateView>();
   private readonly active = new Map<ScopedKey, ActiveDeploy>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
@@ -92,8 +93,19 @@ export class EnvironmentService implements vscode.Disposable {
     return this.statuses.get(key(folder, envId));
   }
 
-  deploys(folder: string, envId: string): DeployRecord[] {
+  /** The environment's history, newest first: deploys (the team's, from its store) and lock events. */
+  events(folder: string, envId: string): DeployHistoryItem[] {
     return this.history.get(key(folder, envId)) ?? [];
+  }
+
+  /** Deploys, rollbacks and promotes only, newest first. */
+  deploys(folder: string, envId: string): DeployHistoryItem[] {
+    return this.events(folder, envId).filter((d) => d.action !== 'lock' && d.action !== 'unlock');
+  }
+
+  /** Where the environment's lock and history live and who holds the lock (undefined until read). */
+  teamState(folder: string, envId: string): TeamStateView | undefined {
+    return this.team.get(key(folder, envId));
   }
 
   activeDeploy(folder: string, envId: string): ActiveDeploy | undefined {
@@ -159,12 +171,33 @@ export class EnvironmentService implements vscode.Disposable {
     }
   }
 
+  /**
+   * Each environment's history and lock. Trusted workspaces read the team's store (the ssh host, the git remote,
+   * the registry: reading them runs ssh, git or docker); untrusted ones only this machine's records.
+   */
   private async loadHistory(state: FolderState): Promise<void> {
     const folder = state.folder.uri.fsPath;
-    for (const env of state.snapshot?.environments ?? []) {
-      const { deployHistory } = await features();
-      this.history.set(key(folder, env.id), await deployHistory(state.store.stateDir, env.id, 20).catch(() => []));
-    }
+    const f = await features();
+    await Promise.all(
+      (state.snapshot?.environments ?? []).map(async (env) => {
+        const k = key(folder, env.id);
+        if (!isTrusted()) {
+          const local = await f.deployHistory(state.store.stateDir, env.id, 20).catch(() => []);
+          this.history.set(k, f.historyItems(local.map(f.localHistoryEntry)));
+          this.team.delete(k);
+          return;
+        }
+        try {
+          const h = await f.environmentHistory(folder, env, { stateDir: state.store.stateDir, secrets: this.secrets.resolver, masker: this.secrets.masker }, { limit: 20 });
+          this.history.set(k, f.historyItems(h.entries));
+          this.team.set(k, f.teamStateView(h));
+          if (h.error) this.log.info(`${env.id}: ${h.error}`);
+        } catch (e) {
+          this.log.error(`${env.id}: could not read the deploy history`, e);
+        }
+      }),
+    );
+    this.fireSoon();
   }
 
   /** Tracks a deploy that started: the tree, status bar and panel follow it; the environment is re-probed after. */
@@ -202,6 +235,7 @@ export class EnvironmentService implements vscode.Disposable {
       const folder = state.folder.uri.fsPath;
       const status = this.statuses.get(key(folder, env.id)) ?? placeholder(env, isTrusted() ? 'checking…' : 'not probed: the workspace is not trusted');
       const last = this.deploys(folder, env.id)[0];
+      const team = this.teamState(folder, env.id);
       return {
         folder,
         folderName: state.folder.name,
@@ -211,6 +245,8 @@ export class EnvironmentService implements vscode.Disposable {
         canDeploy: env.deploy !== null,
         deploying: this.activeDeploy(folder, env.id)?.step ?? null,
         lastDeploy: last ? { id: last.id, sha: last.sha, status: last.status, user: last.user, startedAt: last.startedAt, durationMs: last.durationMs, action: last.action } : null,
+        lockedBy: team?.lockedBy ?? null,
+        store: team?.store ?? null,
       };
     });
   }

@@ -49,6 +49,10 @@ export class DeployStatusItem implements vscode.Disposable {
       this.envs.status(folder, chosen.env.id) ?? null,
       active ? { step: active.step, sha: active.handle.record.sha } : null,
       this.envs.deploys(folder, chosen.env.id)[0] ?? null,
+      (() => {
+        const t = this.envs.teamState(folder, chosen.env.id);
+        return { lockedBy: t?.lockedBy ?? null, store: t?.store ?? null, where: t?.where ?? null };
+      })(),
     );
     this.item.text = m.text;
     this.tone = m.tone;

@@ -5,7 +5,7 @@ import { formatDuration } from '../../core/duration';
 import type { EnvironmentConfig } from '../../core/config/delivery';
 import { shortSha } from '../../core/environments/diff';
 import { deployIndicator } from '../../core/environments/indicator';
-import type { CommitInfo, DeployRecord } from '../../shared/model';
+import type { CommitInfo, DeployHistoryItem } from '../../shared/model';
 import type { EnvironmentService } from '../environments/environmentService';
 import { markdownText, plainText } from '../../core/sanitize';
 import { isTrusted } from '../trust';
@@ -94,17 +94,20 @@ export class EnvironmentNode extends EnvironmentTreeNode implements TargetRow {
   /** What the row and its children show, as one string: when it changes, the row is refreshed. */
   shown(): string {
     const status = this.envs.status(this.folder, this.env.id);
-    const history = this.envs.deploys(this.folder, this.env.id).slice(0, 10).map((d) => `${d.id}:${d.status}:${d.durationMs}`);
-    return JSON.stringify([treeItemText(this.treeItem()), status?.deployed.error, status?.local.sha, history]);
+    const history = this.envs.events(this.folder, this.env.id).slice(0, 10).map((d) => `${d.id}:${d.status}:${d.durationMs}`);
+    return JSON.stringify([treeItemText(this.treeItem()), status?.deployed.error, status?.local.sha, history, this.envs.teamState(this.folder, this.env.id)]);
   }
   treeItem(): vscode.TreeItem {
     const e = this.env;
     const status = this.envs.status(this.folder, e.id) ?? null;
     const active = this.envs.activeDeploy(this.folder, e.id);
     const history = this.envs.deploys(this.folder, e.id);
+    const team = this.envs.teamState(this.folder, e.id);
+    const lock = active ? null : (team?.lockedBy ?? null);
     const item = new vscode.TreeItem(e.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = EnvironmentNode.rowId(this.folder, e.id);
     const parts: string[] = [];
+    if (lock) parts.push(lock.deployId ? `being deployed by ${lock.user}` : `locked by ${lock.user}${lock.message ? `: ${lock.message}` : ''}`);
     if (active) parts.push(`deploying: ${active.step}`);
     else if (status?.deployed.sha) {
       parts.push(shortSha(status.deployed.sha));
@@ -113,18 +116,25 @@ export class EnvironmentNode extends EnvironmentTreeNode implements TargetRow {
       if (status.ahead === 0 && status.behind === 0) parts.push('up to date');
     } else if (status) parts.push(status.deployed.error ? 'unknown' : 'no version');
     if (status && status.health !== 'unknown') parts.push(status.health);
-    if (!active && history[0]) parts.push(`${history[0].user.split('@')[0]} ${ago(history[0].startedAt)}`);
+    if (!active && !lock && history[0]) parts.push(`${history[0].user.split('@')[0]} ${ago(history[0].startedAt)}`);
+    if (team?.store === 'local') parts.push('local only');
     item.description = plainText(parts.join(' · '), { oneLine: true });
     item.iconPath = active
       ? new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue'))
-      : status?.health === 'down' || history[0]?.status === 'failed'
+      : lock
+        ? new vscode.ThemeIcon(lock.deployId ? 'sync~spin' : 'lock', new vscode.ThemeColor('list.warningForeground'))
+        : status?.health === 'down' || history[0]?.status === 'failed'
         ? new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'))
         : status?.behind
           ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'))
           : status && !status.deployed.sha && status.deployed.error
             ? new vscode.ThemeIcon('question', new vscode.ThemeColor('list.warningForeground'))
             : new vscode.ThemeIcon(e.protected ? 'lock' : 'server-environment', status?.health === 'up' ? new vscode.ThemeColor('testing.iconPassed') : undefined);
-    const model = deployIndicator(e, status, active ? { step: active.step, sha: active.handle.record.sha } : null, history[0] ?? null);
+    const model = deployIndicator(e, status, active ? { step: active.step, sha: active.handle.record.sha } : null, history[0] ?? null, {
+      lockedBy: lock,
+      store: team?.store ?? null,
+      where: team?.where ?? null,
+    });
     // model.tooltip escapes what targets said; the URL and names come from the repository: escaped too. Untrusted
     // Markdown: no command links, no HTML.
     const md = new vscode.MarkdownString(`${model.tooltip}${e.url ? `\n\n${markdownText(e.url)}` : ''}${e.promotesFrom ? `\n\nPromotes from ${markdownText(e.promotesFrom)}` : ''}${isTrusted() ? '' : '\n\n$(shield) Untrusted workspace: not probed, nothing deploys.'}`, true);
@@ -136,6 +146,7 @@ export class EnvironmentNode extends EnvironmentTreeNode implements TargetRow {
     if (e.url) tokens.push('hasUrl');
     if (e.protected) tokens.push('protected');
     if (active) tokens.push('deploying');
+    if (lock) tokens.push('locked');
     if (history.some((d) => d.status === 'success')) tokens.push('hasHistory');
     if (e.promotesFrom && e.deploy && isTrusted()) tokens.push('canPromote');
     item.contextValue = tokens.join(' ');
@@ -175,13 +186,18 @@ export class EnvironmentNode extends EnvironmentTreeNode implements TargetRow {
       if (commits?.toDeploy.length) out.push(list(false, `To deploy (${status.ahead})`, commits.toDeploy));
       if (commits?.toRevert.length) out.push(list(true, `Would revert (${status.behind})`, commits.toRevert));
     }
-    const history = this.envs.deploys(this.folder, this.env.id);
+    const history = this.envs.events(this.folder, this.env.id);
     if (history.length) out.push(this.rows.node(`${this.id}:history`, () => new HistoryNode(this, history, this.rows), (n: HistoryNode) => n.update(history)));
+    const team = this.envs.teamState(this.folder, this.env.id);
+    if (team?.error) out.push(this.info('store', team.error, 'warning'));
     if (out.length === 0) out.push(this.info('empty', this.env.deploy ? 'No deploys recorded yet' : 'No "deploy" in delivery.yml', 'info'));
     return out;
   }
   location() {
     return { folder: this.state.folder.uri, ...this.env.location };
+  }
+  envsTeam() {
+    return this.envs.teamState(this.folder, this.env.id);
   }
 }
 
@@ -238,17 +254,19 @@ class CommitNode extends EnvironmentTreeNode {
 class HistoryNode extends EnvironmentTreeNode {
   constructor(
     readonly parent: EnvironmentNode,
-    public deploys: DeployRecord[],
+    public deploys: DeployHistoryItem[],
     private readonly rows: Rows,
   ) {
     super();
   }
-  update(deploys: DeployRecord[]): boolean {
+  update(deploys: DeployHistoryItem[]): boolean {
     this.deploys = deploys;
     return false;
   }
   treeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(`Recent deploys (${this.deploys.length})`, vscode.TreeItemCollapsibleState.Collapsed);
+    const team = this.parent.envsTeam();
+    if (team) item.description = team.store === 'local' ? 'this machine only' : team.where;
     item.iconPath = new vscode.ThemeIcon('history');
     item.contextValue = 'history';
     item.id = `${this.parent.id}:history`;
@@ -266,27 +284,40 @@ export class DeployNode extends EnvironmentTreeNode implements TargetRow {
   constructor(
     private readonly id: string,
     readonly parent: EnvironmentNode,
-    public record: DeployRecord,
+    public record: DeployHistoryItem,
   ) {
     super();
   }
-  update(record: DeployRecord): boolean {
+  update(record: DeployHistoryItem): boolean {
     this.record = record;
     return false;
   }
   target(): NodeTarget {
-    return { node: 'deploy', folder: this.parent.folder, environment: this.parent.env.id, sha: this.record.sha, logFile: this.record.logFile };
+    return { node: 'deploy', folder: this.parent.folder, environment: this.parent.env.id, sha: this.record.sha ?? '', logFile: this.record.logFile };
   }
   treeItem(): vscode.TreeItem {
     const d = this.record;
-    const item = new vscode.TreeItem(`${d.action} ${shortSha(d.sha)}`, vscode.TreeItemCollapsibleState.None);
+    const who = `${d.user}${d.host ? ` on ${d.host}` : ''}`;
+    if (d.action === 'lock' || d.action === 'unlock') {
+      const item = new vscode.TreeItem(d.action === 'lock' ? 'locked' : 'unlocked', vscode.TreeItemCollapsibleState.None);
+      item.id = this.id;
+      item.description = plainText(`${who} · ${ago(d.startedAt)}${d.message ? ` · ${d.message}` : ''}`, { oneLine: true });
+      item.tooltip = plainText(`${d.action === 'lock' ? 'Locked' : 'Unlocked'} by ${who}\n${new Date(d.startedAt).toLocaleString()}${d.message ? `\n${d.message}` : ''}`);
+      item.iconPath = new vscode.ThemeIcon(d.action === 'lock' ? 'lock' : 'unlock');
+      item.contextValue = 'lockEvent';
+      return item;
+    }
+    const item = new vscode.TreeItem(`${d.action} ${d.sha ? shortSha(d.sha) : '?'}`, vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
-    item.description = plainText(`${d.status} · ${d.user} · ${ago(d.startedAt)} · ${formatDuration(d.durationMs)}`, { oneLine: true });
-    item.iconPath = statusIcon(d.status === 'running' ? 'running' : d.status === 'interrupted' ? 'interrupted' : d.status);
-    item.tooltip = plainText(`${d.action} ${d.sha} (${d.ref}) by ${d.user}\n${new Date(d.startedAt).toLocaleString()}, ${formatDuration(d.durationMs)}\nfrom ${d.previousSha ?? 'unknown'}${d.reason ? `\n${d.reason}` : ''}`);
+    const took = d.durationMs === null ? '' : ` · ${formatDuration(d.durationMs)}`;
+    item.description = plainText(`${d.status} · ${who} · ${ago(d.startedAt)}${took}${d.origin === 'local' ? ' · local record' : ''}`, { oneLine: true });
+    item.iconPath = statusIcon(d.status === 'running' ? 'running' : d.status === 'interrupted' ? 'interrupted' : d.status === 'done' ? 'success' : d.status);
+    item.tooltip = plainText(
+      `${d.action} ${d.sha ?? 'unknown'}${d.ref ? ` (${d.ref})` : ''} by ${who}\n${new Date(d.startedAt).toLocaleString()}${took ? `, ${formatDuration(d.durationMs ?? 0)}` : ''}\nfrom ${d.fromSha ?? 'unknown'}${d.message ? `\n${d.message}` : ''}${d.logFile ? '' : '\n(made on another machine: its log stays there)'}`,
+    );
     const tokens = ['deploy'];
     if (d.logFile) tokens.push('hasLog');
-    if (d.status === 'success' && isTrusted() && this.parent.env.deploy) tokens.push('canRollback');
+    if (d.status === 'success' && d.sha && isTrusted() && this.parent.env.deploy) tokens.push('canRollback');
     item.contextValue = tokens.join(' ');
     item.command = d.logFile ? { command: 'delivery.run.showLog', title: 'Show Log', arguments: [{ logFile: d.logFile }] } : undefined;
     return item;

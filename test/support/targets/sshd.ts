@@ -61,9 +61,13 @@ export async function startSshd(dir: string, opts: { host?: string; port?: numbe
       'PrintMotd no',
       'Subsystem sftp internal-sftp',
       'LogLevel VERBOSE',
+      // The sessions' $HOME is a folder of this sshd (the working directory stays root's home): what deploys keep
+      // in the deploy user's home (the team's lock and history, ~/.delivery/<environment>) stays with the test.
+      `SetEnv HOME=${dir}/home`,
       '',
     ].join('\n'),
   );
+  fs.mkdirSync(path.join(dir, 'home'), { recursive: true, mode: 0o700 });
   if (process.getuid?.() === 0 && !fs.existsSync('/run/sshd')) fs.mkdirSync('/run/sshd', { mode: 0o755, recursive: true });
   const sshd = (args: string[]) => (opts.netns ? execFileSync('ip', ['netns', 'exec', opts.netns, '/usr/sbin/sshd', ...args]) : execFileSync('/usr/sbin/sshd', args));
   sshd(['-t', '-f', path.join(dir, 'sshd_config')]);
