@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // UI end-to-end test of environments: a real OpenSSH sshd on 127.0.0.1 and an HTTP app play "staging". It checks
 // the Environments tree and the status-bar deploy indicator, opens the deployed-vs-local diff (and a file in the
-// native diff editor), deploys from the tree over ssh + rsync, and reloads the window in the middle of a deploy.
+// native diff editor), deploys from the tree over ssh + rsync, waits for a lock a teammate holds on the host
+// ("Deploy When Free"), and reloads the window in the middle of a deploy.
 //
 //   node test/e2e/deploy-e2e.mjs [path/to/extension.vsix]     (needs `node esbuild.mjs --tests` for the targets)
 import assert from 'node:assert/strict';
@@ -18,6 +19,7 @@ const { stageApp, startApp } = require(path.join(ROOT, 'out/test/support/targets
 const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.invalid', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.invalid' };
 const git = (cwd, ...args) => execFileSync('git', args, { cwd, env: gitEnv, encoding: 'utf8' }).trim();
 const INDICATOR = SEL.status('delivery.deployStatus');
+const CLI = path.join(ROOT, 'out/src/cli/main.js');
 
 await e2e('deploy-e2e', async (s) => {
   if (!sshdAvailable()) throw new Error('/usr/sbin/sshd is missing (npm run test:setup installs openssh-server)');
@@ -85,7 +87,35 @@ await e2e('deploy-e2e', async (s) => {
   s.check('a notification says the deploy is done');
   await s.shot('deploy');
 
-  // 4. A deploy in progress when the window reloads: recorded as interrupted, its process gone, no live lock left.
+  // 4. A teammate holds the lock (bob, from his terminal): the tree shows it, Deploy says who holds it and offers
+  //    "Deploy When Free"; once bob releases it, a notification says so and the deploy runs.
+  const bob = (...args) =>
+    execFileSync(process.execPath, [CLI, ...args], { cwd: ws, env: { ...process.env, DELIVERY_STATE_DIR: path.join(s.root, 'bob-state'), DELIVERY_USER: 'bob' }, encoding: 'utf8' });
+  bob('lock', 'acquire', 'staging', '-m', 'release freeze');
+  await s.runCommand('Delivery: Refresh Environments');
+  await page.waitForFunction((rows) => [...document.querySelectorAll(rows)].some((r) => /Staging/.test(r.textContent) && /locked by bob: release freeze/.test(r.textContent)), SEL.rows, { timeout: 60000 });
+  s.check('Environments tree: "Staging · locked by bob: release freeze" (the lock lives on the ssh host)');
+  await s.shot('locked');
+  await s.rowAction('Staging', 'Deploy to Environment', 'Staging');
+  const lockedToast = page.locator('.notifications-toasts .notification-list-item').filter({ hasText: /Staging is locked: "staging" is locked by bob on .+: "release freeze"/ }).first();
+  await lockedToast.waitFor({ timeout: 30000 });
+  s.check('Deploy on a locked environment says who holds it, with their message');
+  await lockedToast.locator('.monaco-button', { hasText: 'Deploy When Free' }).click();
+  await page.locator(SEL.toasts).filter({ hasText: "Waiting for Staging's deploy lock to be released" }).first().waitFor({ timeout: 30000 });
+  bob('lock', 'release', 'staging');
+  await page.locator(SEL.toasts).filter({ hasText: /Staging is free: the lock held by bob was released/ }).first().waitFor({ timeout: 60000 });
+  s.check('"Deploy When Free": a notification once bob released the lock');
+  let history = [];
+  for (let i = 0; i < 90; i++) {
+    history = JSON.parse(bob('history', 'staging', '--json')).records.map((r) => `${r.action}:${r.user}:${r.status}`);
+    if (/^deploy:.+:success$/.test(history[0]) && history[1] === 'unlock:bob:done') break;
+    await page.waitForTimeout(1000);
+  }
+  assert.match(history[0], /^deploy:.+:success$/, history.join(', '));
+  assert.deepEqual(history.slice(1, 3), ['unlock:bob:done', 'lock:bob:done'], history.join(', '));
+  s.check(`then the deploy ran; the team's history on the host: ${history.slice(0, 4).join(', ')}`);
+
+  // 5. A deploy in progress when the window reloads: recorded as interrupted, its process gone, no live lock left.
   // Let the tree settle after the deploy (it refreshes as the environment is probed again) before clicking in it.
   await page.waitForFunction((rows) => [...document.querySelectorAll(rows)].some((r) => /Staging/.test(r.textContent) && /up to date/.test(r.textContent)), SEL.rows, { timeout: 30000 });
   await page.waitForTimeout(500);
@@ -103,7 +133,7 @@ await e2e('deploy-e2e', async (s) => {
   assert.equal(records.length, 1);
   const rec = JSON.parse(fs.readFileSync(records[0], 'utf8'));
   assert.ok(['cancelled', 'interrupted', 'running'].includes(rec.status), rec.status);
-  for (const lock of find('-path', '*locks*', '-name', 'slowenv.lock')) {
+  for (const lock of find('-path', '*team/slowenv/*', '-name', 'lock.json')) {
     // The extension host died before it could release it: the holder is gone, so the lock reads as stale.
     const holder = JSON.parse(fs.readFileSync(lock, 'utf8'));
     assert.ok(!alive(holder.pid), `the lock's holder (pid ${holder.pid}) is gone, so the lock is stale`);

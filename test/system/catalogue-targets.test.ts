@@ -43,7 +43,7 @@ interface TargetCase {
   /** Markers that must exist afterwards (what legitimately ran on the target); default none. */
   ran?: string[];
   /** A deploy case: the environment whose history must record the outcome. */
-  deployOf?: { env: string; status: 'failed' | 'success' };
+  deployOf?: { env: string; status: 'failed' | 'success' | null };
   check?: (r: CliResult, t: Targets) => void;
 }
 
@@ -129,11 +129,12 @@ const CASES: TargetCase[] = [
   },
   // --- ssh hosts ---
   { name: 'ssh host down: the probe says connection refused', needsSsh: true, yml: (t) => sshEnv(t, { port: t.closedPort }), args: ['envs', '--json'], code: 1, says: [/"error":"ssh: connection refused by 127\.0\.0\.1:\d+ \(no ssh server listens there\)"/] },
-  { name: 'ssh host down: the deploy fails at its first step, nothing uploaded', needsSsh: true, yml: (t) => sshEnv(t, { port: t.closedPort }), args: ['deploy', 'edge', '--yes', '--json'], code: 1, deployOf: { env: 'edge', status: 'failed' }, says: [/"reason":"create \/tmp\/[^ ]+\/releases\/\$\{DELIVERY_SHA\} on 127\.0\.0\.1 failed: ssh: connection refused by 127\.0\.0\.1:\d+ \(no ssh server listens there\)"/] },
+  // The deploy's lock and history live on the host (~/.delivery/<env>): a host that cannot be reached refuses the deploy before anything runs.
+  { name: 'ssh host down: the deploy is refused at its lock, nothing uploaded', needsSsh: true, yml: (t) => sshEnv(t, { port: t.closedPort }), args: ['deploy', 'edge', '--yes', '--json'], code: 1, deployOf: { env: 'edge', status: null }, says: [/^delivery: could not take the deploy lock of "edge", so nothing was deployed: ssh store root@127\.0\.0\.1:\.delivery\/edge: ssh: connection refused by 127\.0\.0\.1:\d+ \(no ssh server listens there\)/m] },
   { name: 'ssh with a key the host does not accept: the probe says permission denied', needsSsh: true, yml: (t) => sshEnv(t, { key: stranger!.key }), args: ['envs', '--json'], code: 1, says: [/"error":"ssh: permission denied for root@127\.0\.0\.1 on 127\.0\.0\.1:\d+ \(the key .*other_key is not accepted\)"/] },
-  { name: 'ssh with a key the host does not accept: the deploy fails, nothing ran', needsSsh: true, yml: (t) => sshEnv(t, { key: stranger!.key }), args: ['deploy', 'edge', '--yes', '--json'], code: 1, deployOf: { env: 'edge', status: 'failed' }, says: [/failed: ssh: permission denied for root@127\.0\.0\.1/] },
+  { name: 'ssh with a key the host does not accept: the deploy is refused, nothing ran', needsSsh: true, yml: (t) => sshEnv(t, { key: stranger!.key }), args: ['deploy', 'edge', '--yes', '--json'], code: 1, deployOf: { env: 'edge', status: null }, says: [/could not take the deploy lock of "edge", so nothing was deployed: ssh store root@127\.0\.0\.1:\.delivery\/edge: ssh: permission denied for root@127\.0\.0\.1/] },
   { name: 'ssh host key mismatch: the probe refuses the host', needsSsh: true, yml: (t) => sshEnv(t, { knownHosts: stranger!.knownHosts }), args: ['envs', '--json'], code: 1, says: [/"error":"ssh: the host key of 127\.0\.0\.1:\d+ does not match the one in .*known_hosts \(the host was reinstalled, or this is not the host you expect\)"/] },
-  { name: 'ssh host key mismatch: the deploy refuses the host, nothing ran', needsSsh: true, yml: (t) => sshEnv(t, { knownHosts: stranger!.knownHosts }), args: ['deploy', 'edge', '--yes', '--json'], code: 1, deployOf: { env: 'edge', status: 'failed' }, says: [/failed: ssh: the host key of 127\.0\.0\.1:\d+ does not match/] },
+  { name: 'ssh host key mismatch: the deploy refuses the host, nothing ran', needsSsh: true, yml: (t) => sshEnv(t, { knownHosts: stranger!.knownHosts }), args: ['deploy', 'edge', '--yes', '--json'], code: 1, deployOf: { env: 'edge', status: null }, says: [/could not take the deploy lock of "edge", so nothing was deployed: ssh store root@127\.0\.0\.1:\.delivery\/edge: ssh: the host key of 127\.0\.0\.1:\d+ does not match/] },
   {
     name: 'an upload path full of shell metacharacters is created literally on the host',
     needsSsh: true,
@@ -148,19 +149,28 @@ const CASES: TargetCase[] = [
   // --- git remotes ---
   {
     name: 'a git remote rejecting the push: the deploy fails with what the remote said',
-    yml: (t) => `version: 1\nenvironments:\n  frozen:\n    deploy: { gitPush: { remote: "${makeGitRemote(t.remote, 'frozen', { rejectMessage: 'deploys are frozen until Monday' }).fileUrl}" } }\n`,
+    // state: local — with the default store (refs on this remote) the lock itself is refused: the next case.
+    yml: (t) => `version: 1\nenvironments:\n  frozen:\n    deploy: { gitPush: { remote: "${makeGitRemote(t.remote, 'frozen', { rejectMessage: 'deploys are frozen until Monday' }).fileUrl}" } }\n    state: local\n`,
     args: ['deploy', 'frozen', '--yes', '--json'],
     code: 1,
     deployOf: { env: 'frozen', status: 'failed' },
     says: [/"reason":"git push to main failed: git push remote rejected \(pre-receive hook declined\); the remote said: deploys are frozen until Monday"/],
   },
   {
+    name: 'a git remote refusing refs/delivery/*: the deploy is refused at its lock, with what the remote said and what to do',
+    yml: (t) => `version: 1\nenvironments:\n  frozen:\n    deploy: { gitPush: { remote: "${makeGitRemote(t.remote, 'frozen', { rejectMessage: 'deploys are frozen until Monday' }).fileUrl}" } }\n`,
+    args: ['deploy', 'frozen', '--yes', '--json'],
+    code: 1,
+    deployOf: { env: 'frozen', status: null },
+    says: [/^delivery: could not take the deploy lock of "frozen", so nothing was deployed: could not write refs\/delivery\/frozen\/lock to git remote file:\/\/.*pre-receive hook declined.*deploys are frozen until Monday; to keep the lock and history elsewhere, set "state:" for this environment in delivery\.yml$/m],
+  },
+  {
     name: 'a git remote that does not exist',
     yml: (t) => `version: 1\nenvironments:\n  gone:\n    deploy: { gitPush: { remote: "file://${t.remote}/no-such-repo.git" } }\n`,
     args: ['deploy', 'gone', '--yes', '--json'],
     code: 1,
-    deployOf: { env: 'gone', status: 'failed' },
-    says: [/"reason":"git push to main failed: exited with code 128: '\/tmp\/[^']+\/no-such-repo\.git' does not appear to be a git repository"/],
+    deployOf: { env: 'gone', status: null },
+    says: [/^delivery: could not take the deploy lock of "gone", so nothing was deployed: could not reach git remote file:\/\/\/tmp\/[^ ]+\/no-such-repo\.git to take the lock: fatal: '\/tmp\/[^']+\/no-such-repo\.git' does not appear to be a git repository/m],
   },
 ];
 
@@ -205,7 +215,8 @@ describe('bad-input catalogue: misbehaving targets (CLI against real servers)', 
       c.check?.(r, t);
       if (c.deployOf) {
         const history = await new FileDeployStore(folderStateDir(folder, state)).list(c.deployOf.env);
-        assert.deepEqual(history.map((h) => h.status), [c.deployOf.status], 'the history records the deploy');
+        // status null: refused before anything ran, so nothing is recorded.
+        assert.deepEqual(history.map((h) => h.status), c.deployOf.status === null ? [] : [c.deployOf.status], 'the history records the deploy');
         if (c.deployOf.status === 'failed') assert.ok(history[0].reason, 'with its reason');
       }
       assert.deepEqual(markers(folder, t.remote), c.ran ?? [], 'what ran on the target');

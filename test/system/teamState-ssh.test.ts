@@ -227,7 +227,7 @@ describe('team state: ssh store (real sshd)', function () {
     const down = await startSshd(path.join(root, 'sshd-down'));
     await down.stop();
     const store = storeAt(fresh(), {}, down);
-    const refused = new RegExp(`^ssh store root@127\\.0\\.0\\.1:.*staging: .*127\\.0\\.0\\.1.*${down.port}.*refused`, 'i');
+    const refused = new RegExp(`^ssh store root@127\\.0\\.0\\.1:.*staging: ssh: connection refused by 127\\.0\\.0\\.1:${down.port} \\(no ssh server listens there\\)$`);
     await assert.rejects(store.readLock(), (e: Error) => refused.test(e.message));
     await assert.rejects(store.createLock(holder(1)), (e: Error) => refused.test(e.message));
   });

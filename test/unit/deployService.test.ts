@@ -9,6 +9,7 @@ import { fakeHere, MemoryStateStore } from '../support/memoryStateStore';
 import type { DeployExecutor, DeployStepOutcome } from '../../src/core/environments/deployRun';
 import {
   deployedCommit,
+  environmentHistory,
   deployPreflight,
   locatedProblem,
   prepareDeploy,
@@ -252,6 +253,40 @@ describe('deploy service (core, in-memory ports)', () => {
     it('an unknown ref is an error, not a deploy', async () => {
       const f = new Fakes();
       assert.deepEqual(await prepareDeploy({ ...request(env(`  staging:\n    deploy: { command: ./go }\n`)), ref: 'nope' }, f.ports()), { error: '"nope" does not name a commit in /w' });
+    });
+  });
+
+  describe('the history: the team store and this machine', () => {
+    it("the team's records come first in the store's order; records only this machine has (an earlier version's) follow, marked local", async () => {
+      const f = new Fakes();
+      f.history.set('staging', [record('old2', B, 'failed'), record('old1', A, 'success')]);
+      const p = await prepared(f, env(`  staging:\n    deploy: { command: ./go }\n`));
+      const s = await startDeploy(p, f.ports());
+      assert.ok(s.ok);
+      await s.handle.done;
+      f.history.set('staging', [{ ...f.saved[f.saved.length - 1] }, record('old2', B, 'failed'), record('old1', A, 'success')]);
+      const h = await environmentHistory(p.environment, f.ports());
+      assert.deepEqual(
+        h.entries.map((e) => [e.id, e.origin, e.status, e.sha === null ? null : e.sha[0], e.local !== null]),
+        [
+          ['d1', 'shared', 'success', 'e', true],
+          ['old2', 'local', 'failed', 'b', true],
+          ['old1', 'local', 'success', 'a', true],
+        ],
+      );
+      assert.deepEqual([h.store, h.error, h.lock?.locked], ['local', null, false]);
+      // The team's record of this deploy says who and from where; the local one keeps its steps and log.
+      assert.deepEqual([h.entries[0].user, h.entries[0].host, h.entries[0].fromSha], ['ann', 'box', A]);
+    });
+
+    it('a store that cannot be read still shows this machine\'s records, and says why', async () => {
+      const f = new Fakes();
+      f.history.set('staging', [record('old1', A, 'success')]);
+      f.store('staging').fail = new Error('ssh store root@h:.delivery/staging: Connection refused');
+      const e = env(`  staging:\n    deploy: { command: ./go }\n`);
+      const h = await environmentHistory(e, f.ports());
+      assert.deepEqual(h.entries.map((x) => [x.id, x.origin]), [['old1', 'local']]);
+      assert.equal(h.error, 'the deploy history at memory:staging could not be read: ssh store root@h:.delivery/staging: Connection refused');
     });
   });
 

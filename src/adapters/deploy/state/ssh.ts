@@ -15,6 +15,7 @@
 import { spawn } from 'node:child_process';
 import { parseLockHolder, parseHistoryEvent, type HistoryEvent, type StateSpec, type StoredLock, type TeamStateStore } from '../../../core/environments/teamState';
 import { sshDestination, sshScriptCommand } from '../../ssh';
+import { describeSshFailure } from '../../environments/probes';
 
 /** The first line of every answer: what a login script of the host prints before it is ignored. */
 const BEGIN = 'delivery-state-v1';
@@ -126,6 +127,8 @@ export function sshStateStore(spec: Extract<StateSpec, { kind: 'ssh' }>, ctx: { 
     const cmd = sshScriptCommand(spec.ssh, script, { DELIVERY_STATE_DIR: spec.dir, ...values }, ctx.cwd);
     const r = await runCommand(cmd, timeoutMs, signal);
     if (r.error) throw fail(r.error);
+    // 255: ssh's own failure (refused, key, host key, timeout), said the way deploys and probes say it.
+    if (r.code === 255) throw fail(describeSshFailure(r.stderr, spec.ssh));
     if (r.code !== 0) throw fail(lastLine(r.stderr) || `ssh exited with ${r.code ?? r.signal}`);
     const text = `\n${r.stdout}`;
     const at = text.indexOf(`\n${BEGIN}\n`);
