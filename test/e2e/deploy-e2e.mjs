@@ -95,11 +95,11 @@ await e2e('deploy-e2e', async (s) => {
   await s.runCommand('Delivery: Refresh Environments');
   await page.waitForFunction((rows) => [...document.querySelectorAll(rows)].some((r) => /Staging/.test(r.textContent) && /locked by bob: release freeze/.test(r.textContent)), SEL.rows, { timeout: 60000 });
   s.check('Environments tree: "Staging · locked by bob: release freeze" (the lock lives on the ssh host)');
-  await s.shot('locked');
   await s.rowAction('Staging', 'Deploy to Environment', 'Staging');
   const lockedToast = page.locator('.notifications-toasts .notification-list-item').filter({ hasText: /Staging is locked: "staging" is locked by bob on .+: "release freeze"/ }).first();
   await lockedToast.waitFor({ timeout: 30000 });
   s.check('Deploy on a locked environment says who holds it, with their message');
+  await s.shot('locked');
   await lockedToast.locator('.monaco-button', { hasText: 'Deploy When Free' }).click();
   await page.locator(SEL.toasts).filter({ hasText: "Waiting for Staging's deploy lock to be released" }).first().waitFor({ timeout: 30000 });
   bob('lock', 'release', 'staging');
