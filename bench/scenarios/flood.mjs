@@ -8,20 +8,24 @@ import { measureCases, median, row } from '../lib/harness.mjs';
 import { repoWith } from '../lib/fixtures.mjs';
 
 export const floodCommand = (lines) => `seq -f 'flood line %07.0f: the quick brown fox jumps over the lazy dog' 1 ${lines}`;
+/** One line of `bytes` bytes and no newline at all (a minified file cat'ed, a progress bar without \n). */
+export const longLineCommand = (bytes) => `head -c ${bytes} /dev/zero | tr -c x x`;
 
 export default {
   title: 'a job printing 1,000,000 lines (~64 MB)',
   async run(ctx) {
     const lines = ctx.smoke ? 10_000 : 1_000_000;
     const yml = (n) => `  flood${n === lines ? '' : '_triple'}:\n    jobs:\n      flood: { run: "${floodCommand(n)}" }\n`;
+    const longBytes = ctx.smoke ? 400_000 : 40_000_000;
     const dir = repoWith(path.join(ctx.work, 'flood'), {
-      'delivery.yml': `version: 1\npipelines:\n${yml(lines)}${yml(lines * 3)}`,
+      'delivery.yml': `version: 1\npipelines:\n${yml(lines)}${yml(lines * 3)}  longline:\n    jobs:\n      long: { run: "${longLineCommand(longBytes)}" }\n`,
       '.gitignore': '*.txt\n',
     });
     const progress = path.join(dir, 'progress.txt');
     const progressTriple = path.join(dir, 'progress-triple.txt');
     const refOut = path.join(dir, 'reference.txt');
     let logged = -1;
+    let longLogged = -1;
     const r = await measureCases(ctx, [
       {
         name: 'delivery',
@@ -39,7 +43,21 @@ export default {
         after: () => fs.rmSync(latestRun(ctx.env.DELIVERY_STATE_DIR, 'flood'), { recursive: true, force: true }),
       },
       { name: 'reference', spec: () => ({ cmd: 'bash', args: ['--noprofile', '--norc', '-eo', 'pipefail', '-c', `${floodCommand(lines)} > reference.txt`], cwd: dir }) },
+      {
+        name: 'longline',
+        spec: () => ({ cmd: process.execPath, args: [ctx.build.cli, 'run', 'longline', '--json'], cwd: dir, env: ctx.env, json: true, stderr: path.join(dir, 'progress-long.txt') }),
+        after: (x) => {
+          if (x.json.status !== 'success') throw new Error(`longline: the run ended ${x.json.status}`);
+          const run = latestRun(ctx.env.DELIVERY_STATE_DIR, 'flood');
+          longLogged = fs.statSync(jobLog(run, 'long')).size;
+          fs.rmSync(run, { recursive: true, force: true });
+        },
+      },
+      { name: 'longline-reference', spec: () => ({ cmd: 'bash', args: ['--noprofile', '--norc', '-eo', 'pipefail', '-c', `${longLineCommand(longBytes)} > reference-long.txt`], cwd: dir }) },
     ]);
+    if (!(longLogged >= longBytes)) throw new Error(`longline: the job log has ${longLogged} bytes, fewer than the ${longBytes} of the line`);
+    fs.rmSync(path.join(dir, 'reference-long.txt'), { force: true });
+    fs.rmSync(path.join(dir, 'progress-long.txt'), { force: true });
     if (logged !== lines) throw new Error(`flood: the job log has ${logged} of ${lines} lines`);
     const progressLines = countLines(progress, 'flood line');
     if (progressLines !== lines) throw new Error(`flood: the CLI printed ${progressLines} of ${lines} lines`);
@@ -69,10 +87,24 @@ export default {
           target: 'bounded: RSS does not grow with the output (≤ 1.1× for 3× the lines)',
           met: growth <= 1.1,
         }),
+        ...longRows(r, longBytes),
       ],
     };
   },
 };
+
+/** One line of 40 MB without a newline: linear time (≤ 1.5× a redirect) and bounded memory (≤ 200 MB peak RSS). */
+function longRows(r, bytes) {
+  const title = `one line of ${(bytes / 1e6).toFixed(bytes < 1e6 ? 1 : 0)} MB without a newline`;
+  const ours = r.longline.map((x) => x.wallMs);
+  const ref = r['longline-reference'].map((x) => x.wallMs);
+  const ratio = median(ours) / median(ref);
+  const rss = r.longline.map((x) => x.rssKb / 1024);
+  return [
+    row({ scenario: title, measured: '`delivery run` wall', samples: ours, reference: { name: 'same command > file', samples: ref }, ratio, ratioText: `${ratio.toFixed(2)}×`, target: '≤ 1.5× wall', met: ratio <= 1.5 }),
+    row({ scenario: title, measured: '`delivery run` peak RSS', samples: rss, unit: 'MB', target: '≤ 200 MB', met: median(rss) <= 200 }),
+  ];
+}
 
 /** The newest run folder of the workspace folder named `name` in the state directory. */
 function latestRun(stateRoot, name) {

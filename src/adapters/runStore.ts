@@ -165,6 +165,8 @@ export function processState(pid: number): string | null {
  * WriteStream: its queue holds every batch the disk has not taken yet, so a job flooding its output grew the
  * process by tens of MB per million lines, and the stream machinery cost more CPU than the writes themselves.
  */
+const NEWLINE = Buffer.from('\n');
+
 export class FileJobLog implements JobLog {
   private buffer: string[] = [];
   private size = 0;
@@ -194,15 +196,29 @@ export class FileJobLog implements JobLog {
       this.timer = null;
     }
     if (this.buffer.length === 0) return;
-    const bytes = Buffer.from(this.buffer.join('\n') + '\n');
+    const lines = this.buffer;
     this.buffer = [];
     this.size = 0;
     if (this.fd === null || this.failed) return;
     try {
-      for (let at = 0; at < bytes.length; ) at += fs.writeSync(this.fd, bytes, at);
+      // Small lines go out joined (one write per batch); a very long one on its own, never copied into a batch.
+      let from = 0;
+      for (let i = 0; i <= lines.length; i++) {
+        if (i < lines.length && lines[i].length < LOG_FLUSH_BYTES) continue;
+        if (i > from) this.writeAll(Buffer.from(lines.slice(from, i).join('\n') + '\n'));
+        if (i < lines.length) {
+          this.writeAll(Buffer.from(lines[i]));
+          this.writeAll(NEWLINE);
+        }
+        from = i + 1;
+      }
     } catch (e) {
       this.failed = e as Error;
     }
+  }
+
+  private writeAll(bytes: Buffer): void {
+    for (let at = 0; at < bytes.length; ) at += fs.writeSync(this.fd!, bytes, at);
   }
 
   close(): Promise<void> {

@@ -74,8 +74,9 @@ export const runCommand: CliCommand = async (ctx) => {
       const kind = e.stream === 'system' ? 'system' : 'output';
       let prefix = prefixes[kind].get(e.jobId);
       if (prefix === undefined) prefixes[kind].set(e.jobId, (prefix = `${e.jobId.padEnd(width)} ${kind === 'system' ? '|' : '>'} `));
-      // A job's own colours are kept (safe SGR only, reset at the line's end); everything else is made visible.
-      out.write(`${prefix}${terminalText(e.text, { colours: e.stream !== 'system' })}\n`);
+      // A job's own colours are kept (safe SGR only, reset at the line's end) and everything else is made visible
+      // by ctx.progress itself (SafeOutput: terminalText with colours on each batch), once per 64 KB, not per line.
+      out.write(kind === 'system' ? `${prefix}${terminalText(e.text)}\n` : `${prefix}${e.text}\n`);
     } else if (e.type === 'job' && e.job.status !== 'queued' && e.job.status !== 'running') {
       out.write(terminalText(`${e.job.id.padEnd(width)} ${statusWord(e.job.status, e.job.allowFailure)}${e.job.reason ? ` (${e.job.reason})` : ''}\n`));
     }

@@ -54,7 +54,9 @@ function jsonEscape(c: string): string {
  */
 export function terminalText(text: string, opts: { colours?: boolean; json?: boolean } = {}): string {
   if (opts.json) return text.replace(UNSAFE, jsonEscape).replace(JSON_UNSAFE, jsonEscape);
-  if (!opts.colours) return text.replace(UNSAFE, visible);
+  // Without an escape character no colour can start: the same result as the loop below, without it (the CLI's
+  // progress goes through here line by line).
+  if (!opts.colours || text.indexOf('\u001b') < 0) return text.replace(UNSAFE, visible);
   let out = '';
   let coloured = false;
   let at = 0;

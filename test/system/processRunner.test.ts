@@ -52,6 +52,22 @@ describe('process runner (real processes)', () => {
     assert.deepEqual(out, ['€ok', '\uFFFDA']);
   });
 
+  it('joins a line written in many pieces once: a CR of a CRLF in another piece, empty lines, a last line without a newline', () => {
+    const out: string[] = [];
+    const s = lineSplitter((t) => out.push(t));
+    for (let i = 0; i < 1000; i++) s.push(Buffer.from('x'.repeat(97)));
+    s.push(Buffer.from('end\r'));
+    s.push(Buffer.from('\n\nnext\r\nlast'));
+    s.push(Buffer.from(' piece'));
+    s.end();
+    assert.deepEqual(out, [`${'x'.repeat(97_000)}end`, '', 'next', 'last piece']);
+    const none: string[] = [];
+    const empty = lineSplitter((t) => none.push(t));
+    empty.push(Buffer.from(''));
+    empty.end();
+    assert.deepEqual(none, [], 'no output, no line');
+  });
+
   it('kills what a command leaves running when it exits, even a daemon that called setsid', async () => {
     const dir = tempDir();
     const pidFile = path.join(dir, 'daemon.pid');
