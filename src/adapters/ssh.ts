@@ -21,6 +21,7 @@ set -- -o BatchMode=yes -o "StrictHostKeyChecking=\${DELIVERY_SSH_STRICT:-yes}" 
 [ -n "\${DELIVERY_SSH_PORT:-}" ] && set -- -p "$DELIVERY_SSH_PORT" "$@"
 [ -n "\${DELIVERY_SSH_IDENTITY:-}" ] && set -- -i "$DELIVERY_SSH_IDENTITY" -o IdentitiesOnly=yes "$@"
 [ -n "\${DELIVERY_SSH_KNOWN_HOSTS:-}" ] && set -- -o "UserKnownHostsFile=$DELIVERY_SSH_KNOWN_HOSTS" "$@"
+[ -n "\${DELIVERY_SSH_CONTROL_PATH:-}" ] && set -- -o "ControlPath=$DELIVERY_SSH_CONTROL_PATH" -o ControlMaster=no "$@"
 exec ssh "$@"
 `;
 
@@ -48,6 +49,8 @@ export function sshArgs(t: SshTarget, opts: { withPort?: boolean } = { withPort:
   if (opts.withPort !== false) args.unshift('-p', String(t.port));
   if (t.identityFile) args.unshift('-i', expandHome(t.identityFile), '-o', 'IdentitiesOnly=yes');
   if (t.knownHostsFile) args.push('-o', `UserKnownHostsFile=${expandHome(t.knownHostsFile)}`);
+  // A connection the deploy shares (sshMux.ts): used while it is up; without it ssh connects on its own.
+  if (t.controlPath) args.push('-o', `ControlPath=${t.controlPath}`, '-o', 'ControlMaster=no');
   return args;
 }
 
@@ -57,6 +60,7 @@ export function sshWrapperEnv(t: SshTarget, opts: { withPort: boolean }): Record
   if (opts.withPort) env.DELIVERY_SSH_PORT = String(t.port);
   if (t.identityFile) env.DELIVERY_SSH_IDENTITY = expandHome(t.identityFile);
   if (t.knownHostsFile) env.DELIVERY_SSH_KNOWN_HOSTS = expandHome(t.knownHostsFile);
+  if (t.controlPath) env.DELIVERY_SSH_CONTROL_PATH = t.controlPath;
   return env;
 }
 

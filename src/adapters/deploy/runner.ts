@@ -23,6 +23,7 @@ import { LocalDeployExecutor, type PipelineRunner } from './executor';
 import { checkoutCommit, resolveCommit, revertedCommits } from './git';
 import { FileDeployStore, newDeployId } from './history';
 import { deployerName, environmentStore, lockHere } from './state';
+import { SshMux } from './sshMux';
 import { probeVersionReader } from './version';
 import { remoteDeployPort, type RemoteEngineOptions } from '../remote';
 import { envTokenProvider, parseTrustedApiHosts } from '../../core/remote/tokens';
@@ -56,7 +57,7 @@ export interface DeployServices {
 }
 
 /** The service's ports for one folder: its state directory's history, the team's stores, its git, this process. */
-export async function deployPorts(folder: string, services: DeployServices): Promise<DeployPorts> {
+export async function deployPorts(folder: string, services: DeployServices, mux?: SshMux): Promise<DeployPorts> {
   const store = new FileDeployStore(services.stateDir);
   const deployer = services.deployer ?? (await deployerName(folder));
   const readVersion = services.readVersion ?? probeVersionReader(folder, services.secrets);
@@ -69,7 +70,7 @@ export async function deployPorts(folder: string, services: DeployServices): Pro
       newId: newDeployId,
     },
     team: {
-      store: (env) => environmentStore(env, { folder, stateDir: services.stateDir, env: services.storeEnv }),
+      store: (env) => environmentStore(mux ? sharingSsh(env, mux) : env, { folder, stateDir: services.stateDir, env: services.storeEnv }),
       here: lockHere(deployer),
     },
     git: {
@@ -81,7 +82,7 @@ export async function deployPorts(folder: string, services: DeployServices): Pro
     readVersion,
     secrets: services.secrets,
     masker: services.masker,
-    executor: (req) => executor(req, services),
+    executor: (req) => executor(mux && req.method.kind === 'ssh' ? { ...req, method: { ...req.method, ssh: mux.target(req.method.ssh) } } : req, services),
     checkHealth: (spec, signal) => checkHealth(spec, signal, services.secrets),
     clock: systemClock,
     host: { user: services.user ?? whoAmI(), pid: process.pid },
@@ -118,9 +119,33 @@ export function preparePromote(req: Omit<DeployRequest, 'ref' | 'action'>, envir
   return deployPorts(req.folder, services).then((p) => service.preparePromote(req, environments, p));
 }
 
-/** Starts a prepared deploy (see the service's startDeploy). */
-export function startDeploy(prep: DeployPreparation, services: DeployServices, opts: { confirmed?: DeployConfirmation; message?: string } = {}): Promise<DeployStart> {
-  return deployPorts(prep.folder, services).then((p) => service.startDeploy(prep, p, opts));
+/** Starts a prepared deploy (see the service's startDeploy); its ssh sessions to one host share one connection. */
+export async function startDeploy(prep: DeployPreparation, services: DeployServices, opts: { confirmed?: DeployConfirmation; message?: string } = {}): Promise<DeployStart> {
+  const mux = new SshMux();
+  // The shared connections come up first (a handshake each, as the first session would have cost): then every
+  // session of the deploy rides on them, the lock's first.
+  const env = prep.environment;
+  const hosts = [env.deploy?.method.kind === 'ssh' ? env.deploy.method.ssh : null, env.state.spec.kind === 'ssh' ? env.state.spec.ssh : null];
+  await Promise.all(hosts.filter((t): t is NonNullable<typeof t> => t !== null).map((t) => mux.ready(t)));
+  let started: DeployStart;
+  try {
+    started = await service.startDeploy(prep, await deployPorts(prep.folder, services, mux), opts);
+  } catch (e) {
+    await mux.close();
+    throw e;
+  }
+  if (!started.ok) {
+    await mux.close();
+    return started;
+  }
+  const done = started.handle.done.finally(() => mux.close());
+  return { ok: true, handle: { ...started.handle, done } };
+}
+
+/** The environment with its ssh store's sessions on the deploy's shared connection. */
+function sharingSsh(env: EnvironmentConfig, mux: SshMux): EnvironmentConfig {
+  const spec = env.state.spec;
+  return spec.kind === 'ssh' ? { ...env, state: { ...env.state, spec: { ...spec, ssh: mux.target(spec.ssh) } } } : env;
 }
 
 function pipelineRunner(prep: DeployPreparation, dir: string, stateDir: string, masker: Masker): PipelineRunner | null {

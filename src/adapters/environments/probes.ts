@@ -133,6 +133,8 @@ export function describeSshFailure(stderr: string, t: SshTarget): string {
   if (/Could not resolve hostname/i.test(stderr)) return `ssh: unknown host ${t.host}`;
   if (/No route to host|Network is unreachable/i.test(stderr)) return `ssh: ${where} is unreachable`;
   const why = lastLine(stderr);
+  // A session on a shared connection (sshMux.ts) says nothing when that connection dies.
+  if (!why && t.controlPath) return `ssh: the connection to ${where} was lost (the host stopped answering)`;
   return `ssh to ${where} failed${why ? `: ${why}` : ' (exit code 255)'}`;
 }
 

@@ -15,6 +15,11 @@ export interface SshTarget {
   /** `yes` (default: refuse unknown hosts), `accept-new`, or `no` (tests and throwaway hosts only). */
   strictHostKeyChecking: 'yes' | 'accept-new' | 'no';
   connectTimeoutSec: number;
+  /**
+   * Set at run time, never from delivery.yml: the control socket of an ssh connection this deploy shares
+   * (adapters/deploy/sshMux.ts). Sessions go through it while it is up, and connect on their own otherwise.
+   */
+  controlPath?: string;
 }
 
 export const SSH_KEYS = ['host', 'port', 'user', 'identityFile', 'knownHostsFile', 'strictHostKeyChecking', 'connectTimeout'] as const;
