@@ -21,7 +21,7 @@ import { TIME_BIN } from './lib/measure.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
-const SCENARIOS = ['cli', 'engine', 'flood', 'diff', 'discovery', 'probes', 'vscode'];
+const SCENARIOS = ['cli', 'engine', 'flood', 'diff', 'discovery', 'probes', 'sshdeploy', 'vscode'];
 
 const { values: opt } = parseArgs({
   options: {

@@ -48,6 +48,8 @@ describe('benchmarks (smoke mode)', function () {
     assert.ok(flood.value.median > 0 && Number.isFinite(flood.reference!.value.median));
     assert.ok(measured(/^flood/, /peak RSS/).value.median > 1, 'peak RSS in MB');
     measured(/^diff/, /deployDiff/);
+    const deploy = measured(/^ssh \+ rsync deploy/, /`delivery deploy` wall/);
+    assert.ok(Number.isFinite(deploy.reference!.value.median), 'the rsync script was measured too');
     measured(/^discovery/, /loadAll/);
     measured(/^discovery/, /one changed workflow/);
     measured(/^probes/, /environmentStatuses/);

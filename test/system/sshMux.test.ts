@@ -90,14 +90,15 @@ environments:
       run: 'ln -sfn "$DELIVERY_UPLOAD_TO" "${remote}/current"'
 `);
     const d = deployer(repo);
-    const prep = await d.prepare('box');
     const before = logins(s);
+    const prep = await d.prepare('box');
     const started = await d.start(prep, { environmentName: 'box', dirty: true, reverts: true });
     assert.ok(started.ok);
     const record = await started.handle.done;
     assert.equal(record.status, 'success', record.reason ?? '');
-    // The lock (create, release), two history lines, the folder, the upload and the script: one login.
-    assert.equal(logins(s) - before, 1, 'one shared connection for the whole deploy');
+    // Prepare (what runs, the lock, the history) and the deploy (the lock taken and released, two history lines,
+    // the folder, the upload and the script): one login.
+    assert.equal(logins(s) - before, 1, 'one shared connection from prepare to the end of the deploy');
     commit(repo, 'app/NOTES', 'two', 'second');
     assert.equal((await d.deploy('box')).record.status, 'success');
     const h = await teamHistoryOf(repo, 'box', d.stateDir);

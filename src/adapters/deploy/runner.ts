@@ -106,39 +106,104 @@ function executor(req: DeployStepsRequest, services: DeployServices): LocalDeplo
 }
 
 export function prepareDeploy(req: DeployRequest, services: DeployServices, signal?: AbortSignal): Promise<DeployPreparation | { error: string }> {
-  return deployPorts(req.folder, services).then((p) => service.prepareDeploy(req, p, signal));
+  return preparing(req.folder, req.environment, services, (p) => service.prepareDeploy(req, p, signal));
 }
 
 /** Rollback: `to` (a SHA or ref), else the last successful deploy before the one the environment runs. */
 export function prepareRollback(req: Omit<DeployRequest, 'ref' | 'action'>, services: DeployServices, to?: string): Promise<DeployPreparation | { error: string }> {
-  return deployPorts(req.folder, services).then((p) => service.prepareRollback(req, p, to));
+  return preparing(req.folder, req.environment, services, (p) => service.prepareRollback(req, p, to));
 }
 
 /** Promote: deploy what the `promotesFrom` environment runs. */
 export function preparePromote(req: Omit<DeployRequest, 'ref' | 'action'>, environments: readonly EnvironmentConfig[], services: DeployServices): Promise<DeployPreparation | { error: string }> {
-  return deployPorts(req.folder, services).then((p) => service.preparePromote(req, environments, p));
+  return preparing(req.folder, req.environment, services, (p) => service.preparePromote(req, environments, p));
+}
+
+// ---- one ssh connection per host, from prepare to the end of the deploy ----
+
+/**
+ * The shared connections of a folder and environment: made by prepare (which reads the lock and the history on
+ * the host), reused by the start that follows, closed when the deploy ends — or a minute after a prepare that no
+ * start followed (the user declined), or when the process exits.
+ */
+const muxes = new Map<string, { mux: SshMux; idle: ReturnType<typeof setTimeout> | null }>();
+const MUX_IDLE_MS = 60_000;
+let exitHooked = false;
+
+function muxKey(folder: string, env: EnvironmentConfig): string {
+  return `${folder}\u0000${env.id}`;
+}
+
+function takeMux(folder: string, env: EnvironmentConfig): SshMux {
+  const key = muxKey(folder, env);
+  let entry = muxes.get(key);
+  if (!entry) {
+    entry = { mux: new SshMux(), idle: null };
+    muxes.set(key, entry);
+    if (!exitHooked) process.once('exit', closeAllSync);
+    exitHooked = true;
+  }
+  if (entry.idle) clearTimeout(entry.idle);
+  entry.idle = null;
+  return entry.mux;
+}
+
+/** Keeps the connections a while for the start that may follow; closes them if none does. */
+function idleMux(folder: string, env: EnvironmentConfig): void {
+  const key = muxKey(folder, env);
+  const entry = muxes.get(key);
+  if (!entry) return;
+  entry.idle = setTimeout(() => void closeMux(folder, env), MUX_IDLE_MS);
+  entry.idle.unref();
+}
+
+async function closeMux(folder: string, env: EnvironmentConfig): Promise<void> {
+  const key = muxKey(folder, env);
+  const entry = muxes.get(key);
+  if (!entry) return;
+  muxes.delete(key);
+  if (entry.idle) clearTimeout(entry.idle);
+  await entry.mux.close();
+}
+
+function closeAllSync(): void {
+  for (const { mux } of muxes.values()) mux.closeSync();
+  muxes.clear();
+}
+
+/** The shared connections of the deploy's hosts come up first: then every session rides on them. */
+async function warmUp(mux: SshMux, env: EnvironmentConfig): Promise<void> {
+  const hosts = [env.deploy?.method.kind === 'ssh' ? env.deploy.method.ssh : null, env.state.spec.kind === 'ssh' ? env.state.spec.ssh : null];
+  await Promise.all(hosts.filter((t): t is NonNullable<typeof t> => t !== null).map((t) => mux.ready(t)));
+}
+
+async function preparing<T>(folder: string, env: EnvironmentConfig, services: DeployServices, fn: (ports: DeployPorts) => Promise<T>): Promise<T> {
+  const mux = takeMux(folder, env);
+  try {
+    await warmUp(mux, env);
+    return await fn(await deployPorts(folder, services, mux));
+  } finally {
+    idleMux(folder, env);
+  }
 }
 
 /** Starts a prepared deploy (see the service's startDeploy); its ssh sessions to one host share one connection. */
 export async function startDeploy(prep: DeployPreparation, services: DeployServices, opts: { confirmed?: DeployConfirmation; message?: string } = {}): Promise<DeployStart> {
-  const mux = new SshMux();
-  // The shared connections come up first (a handshake each, as the first session would have cost): then every
-  // session of the deploy rides on them, the lock's first.
   const env = prep.environment;
-  const hosts = [env.deploy?.method.kind === 'ssh' ? env.deploy.method.ssh : null, env.state.spec.kind === 'ssh' ? env.state.spec.ssh : null];
-  await Promise.all(hosts.filter((t): t is NonNullable<typeof t> => t !== null).map((t) => mux.ready(t)));
+  const mux = takeMux(prep.folder, env);
   let started: DeployStart;
   try {
+    await warmUp(mux, env);
     started = await service.startDeploy(prep, await deployPorts(prep.folder, services, mux), opts);
   } catch (e) {
-    await mux.close();
+    await closeMux(prep.folder, env);
     throw e;
   }
   if (!started.ok) {
-    await mux.close();
+    await closeMux(prep.folder, env);
     return started;
   }
-  const done = started.handle.done.finally(() => mux.close());
+  const done = started.handle.done.finally(() => closeMux(prep.folder, env));
   return { ok: true, handle: { ...started.handle, done } };
 }
 

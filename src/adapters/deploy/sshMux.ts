@@ -8,7 +8,7 @@
 //
 // The shared connection is started by us, not inside a step: a step's leftover processes are killed when the step
 // ends, and the master must outlive the step that would otherwise have started it.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -46,6 +46,16 @@ export class SshMux {
     const path = this.target(t).controlPath;
     const m = [...this.masters.values()].find((x) => x.path === path);
     return m ? m.ready : false;
+  }
+
+  /** Ends every shared connection now, synchronously (the process is exiting), and removes the sockets' folder. */
+  closeSync(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const m of this.masters.values()) {
+      if (fs.existsSync(m.path)) spawnSync('ssh', ['-o', `ControlPath=${m.path}`, '-O', 'exit', sshDestination(m.target)], { stdio: 'ignore', timeout: 5000 });
+    }
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** Ends every shared connection and removes the sockets' folder. */
