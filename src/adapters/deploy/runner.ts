@@ -126,7 +126,7 @@ export function preparePromote(req: Omit<DeployRequest, 'ref' | 'action'>, envir
  * the host), reused by the start that follows, closed when the deploy ends — or a minute after a prepare that no
  * start followed (the user declined), or when the process exits.
  */
-const muxes = new Map<string, { mux: SshMux; idle: ReturnType<typeof setTimeout> | null }>();
+const muxes = new Map<string, { mux: SshMux; users: number; idle: ReturnType<typeof setTimeout> | null }>();
 const MUX_IDLE_MS = 60_000;
 let exitHooked = false;
 
@@ -134,36 +134,38 @@ function muxKey(folder: string, env: EnvironmentConfig): string {
   return `${folder}\u0000${env.id}`;
 }
 
+/** The connections of this folder and environment, in use until giveMux (a prepare, a deploy: each counts). */
 function takeMux(folder: string, env: EnvironmentConfig): SshMux {
   const key = muxKey(folder, env);
   let entry = muxes.get(key);
   if (!entry) {
-    entry = { mux: new SshMux(), idle: null };
+    entry = { mux: new SshMux(), users: 0, idle: null };
     muxes.set(key, entry);
     if (!exitHooked) process.once('exit', closeAllSync);
     exitHooked = true;
   }
   if (entry.idle) clearTimeout(entry.idle);
   entry.idle = null;
+  entry.users++;
   return entry.mux;
 }
 
-/** Keeps the connections a while for the start that may follow; closes them if none does. */
-function idleMux(folder: string, env: EnvironmentConfig): void {
+/**
+ * One user is done. When nobody uses them any more the connections close — at once after a deploy, a minute later
+ * after a prepare (for the deploy that may follow). A deploy in progress keeps them whatever a prepare does.
+ */
+async function giveMux(folder: string, env: EnvironmentConfig, linger: boolean): Promise<void> {
   const key = muxKey(folder, env);
   const entry = muxes.get(key);
-  if (!entry) return;
-  entry.idle = setTimeout(() => void closeMux(folder, env), MUX_IDLE_MS);
+  if (!entry || --entry.users > 0) return;
+  const close = async () => {
+    if (muxes.get(key) !== entry || entry.users > 0) return;
+    muxes.delete(key);
+    await entry.mux.close();
+  };
+  if (!linger) return close();
+  entry.idle = setTimeout(() => void close(), MUX_IDLE_MS);
   entry.idle.unref();
-}
-
-async function closeMux(folder: string, env: EnvironmentConfig): Promise<void> {
-  const key = muxKey(folder, env);
-  const entry = muxes.get(key);
-  if (!entry) return;
-  muxes.delete(key);
-  if (entry.idle) clearTimeout(entry.idle);
-  await entry.mux.close();
 }
 
 function closeAllSync(): void {
@@ -183,7 +185,7 @@ async function preparing<T>(folder: string, env: EnvironmentConfig, services: De
     await warmUp(mux, env);
     return await fn(await deployPorts(folder, services, mux));
   } finally {
-    idleMux(folder, env);
+    await giveMux(folder, env, true);
   }
 }
 
@@ -196,14 +198,14 @@ export async function startDeploy(prep: DeployPreparation, services: DeployServi
     await warmUp(mux, env);
     started = await service.startDeploy(prep, await deployPorts(prep.folder, services, mux), opts);
   } catch (e) {
-    await closeMux(prep.folder, env);
+    await giveMux(prep.folder, env, false);
     throw e;
   }
   if (!started.ok) {
-    await closeMux(prep.folder, env);
+    await giveMux(prep.folder, env, false);
     return started;
   }
-  const done = started.handle.done.finally(() => closeMux(prep.folder, env));
+  const done = started.handle.done.finally(() => giveMux(prep.folder, env, false));
   return { ok: true, handle: { ...started.handle, done } };
 }
 
