@@ -75,8 +75,9 @@ export default {
         reference: { name: 'gitlab-ci-local 4.64.1', samples: ref },
         ratio: speedup,
         ratioText: `${speedup.toFixed(1)}× faster`,
-        target: '≥ 20× faster than gitlab-ci-local',
-        met: speedup >= 20,
+        // The old "≥ 20× faster" target is retired (#16): Node's own start-up is more than 1/20 of its run.
+        target: '',
+        met: null,
       }));
     }
     const bash = r.bash.map((x) => x.wallMs);
@@ -94,6 +95,20 @@ export default {
     const loaded = median(r['delivery --version'].map((x) => x.wallMs));
     rows.push(row({ scenario: 'CLI run, .gitlab-ci.yml 4 jobs / 3 stages', measured: 'of which: Node start-up (`node -e 0`)', samples: r['node -e 0'].map((x) => x.wallMs), target: '', met: null, note: null }));
     rows.push(row({ scenario: 'CLI run, .gitlab-ci.yml 4 jobs / 3 stages', measured: 'of which: start-up + loading the CLI (`delivery --version`)', samples: r['delivery --version'].map((x) => x.wallMs), target: '', met: null }));
+    // Our own part: what the run costs beyond starting Node and the four commands themselves (run by bash).
+    const nodeRuns = r['node -e 0'].map((x) => x.wallMs);
+    const own = ours.map((x, i) => x - nodeRuns[i] - bash[i]);
+    const ownMedian = wall - startup - median(bash);
+    rows.push(row({
+      scenario: 'CLI run, .gitlab-ci.yml 4 jobs / 3 stages',
+      measured: 'our own part: `delivery run` − `node -e 0` − the bash script',
+      samples: own,
+      reference: { name: '`node -e 0` + bash script', samples: nodeRuns.map((x, i) => x + bash[i]) },
+      ratio: ownMedian,
+      ratioText: `${ownMedian.toFixed(0)} ms of ours`,
+      target: 'our own part ≤ 30 ms',
+      met: ownMedian <= 30,
+    }));
     notes.push(`Node start-up ${startup.toFixed(0)} ms + loading the bundle ${(loaded - startup).toFixed(0)} ms of the ${wall.toFixed(0)} ms of \`delivery run\``);
     return { rows, notes };
   },
