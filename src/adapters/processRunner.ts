@@ -19,6 +19,8 @@ export const MARK_VARIABLE = 'DELIVERY_PROCESS_MARKS';
 const KILL_GRACE_MS = 2000;
 /** After the main process exits, how long its output pipes may stay open (a leftover holding them). */
 const PIPE_GRACE_MS = 200;
+/** …but never longer than this after it exits (a leftover that keeps writing). */
+const PIPE_MAX_WAIT_MS = 2000;
 
 export interface ProcessRunnerOptions {
   /** Base environment (default: this process's environment). */
@@ -117,8 +119,15 @@ export class LocalProcessRunner implements ProcessRunner {
         stdout: lineSplitter((t) => io.onLine('stdout', t), io.masker ?? this.options.masker),
         stderr: lineSplitter((t) => io.onLine('stderr', t), io.masker ?? this.options.masker),
       };
-      stdout.on('data', (b: Buffer) => splitters.stdout.push(b));
-      stderr.on('data', (b: Buffer) => splitters.stderr.push(b));
+      let lastData = Date.now();
+      stdout.on('data', (b: Buffer) => {
+        lastData = Date.now();
+        splitters.stdout.push(b);
+      });
+      stderr.on('data', (b: Buffer) => {
+        lastData = Date.now();
+        splitters.stderr.push(b);
+      });
       const onClose = () => {
         open--;
         maybeDone();
@@ -147,13 +156,26 @@ export class LocalProcessRunner implements ProcessRunner {
       child.on('exit', (code, signal) => {
         exit = { code, signal };
         if (pid !== undefined && spec.killLeftovers !== false) leftovers = killTree(pid, mark, 'SIGKILL', startedAt);
-        // A process the command left behind may hold the pipes open; do not wait for it forever.
-        pipeTimer = setTimeout(() => {
-          stdout.destroy();
-          stderr.destroy();
-          open = 0;
-          maybeDone();
-        }, PIPE_GRACE_MS);
+        // A process the command left behind may hold the pipes open; do not wait for it forever. The pipes are let go
+        // only after PIPE_GRACE_MS without output (at most PIPE_MAX_WAIT_MS after the exit), and only after a turn of
+        // the event loop's I/O phase: on a busy machine the timer can fire before output already in the pipe was read.
+        const exitedAt = Date.now();
+        const letGo = (ms: number) => {
+          pipeTimer = setTimeout(
+            () =>
+              setImmediate(() => {
+                if (settled) return;
+                const quiet = Date.now() - lastData;
+                if (quiet < PIPE_GRACE_MS && Date.now() - exitedAt < PIPE_MAX_WAIT_MS) return letGo(PIPE_GRACE_MS - quiet);
+                stdout.destroy();
+                stderr.destroy();
+                open = 0;
+                maybeDone();
+              }),
+            ms,
+          );
+        };
+        letGo(PIPE_GRACE_MS);
         maybeDone();
       });
 
