@@ -30,6 +30,24 @@ export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 
   }
 }
 
+/** Waits until nothing accepts connections on host:port (a stopped server's socket is closed). */
+export async function waitForPortClosed(port: number, host = '127.0.0.1', timeoutMs = 10000): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, host);
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (!open) return;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${host}:${port} still accepts connections after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 /** Alive and not a zombie (a killed daemon stays <defunct> until PID 1 reaps it). */
 export function alive(pid: number): boolean {
   try {

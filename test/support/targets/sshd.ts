@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SshTarget } from '../../../src/core/environments/config';
-import { alive, freePort, stopPid, waitForPort } from './common';
+import { alive, freePort, stopPid, waitForPort, waitForPortClosed } from './common';
 
 export interface Sshd {
   dir: string;
@@ -75,8 +75,21 @@ export async function startSshd(dir: string, opts: { host?: string; port?: numbe
   await waitForPort(port, host);
   // sshd may accept connections a moment before its PID file is written.
   const pidFile = path.join(dir, 'sshd.pid');
-  for (let i = 0; i < 200 && !fs.existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 25));
-  const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+  // The file may also exist a moment before its number is in it (an empty PID would make stop() a no-op).
+  const readPid = () => {
+    try {
+      const text = fs.readFileSync(pidFile, 'utf8').trim();
+      return /^\d+$/.test(text) ? Number(text) : 0;
+    } catch {
+      return 0;
+    }
+  };
+  let pid = readPid();
+  for (let i = 0; i < 400 && pid <= 1; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    pid = readPid();
+  }
+  if (pid <= 1) throw new Error(`sshd in ${dir} wrote no PID to ${pidFile}`);
   const user = 'root';
   return {
     dir,
@@ -98,6 +111,8 @@ export async function startSshd(dir: string, opts: { host?: string; port?: numbe
     }),
     stop: async () => {
       if (alive(pid)) await stopPid(pid, /sshd/);
+      // Stopped means nothing answers on the port any more (what tests of a server that is down rely on).
+      if (!opts.netns) await waitForPortClosed(port, host);
     },
   };
 }
