@@ -18,7 +18,7 @@ import { describeHolder } from '../core/environments/teamState';
 import { jsonText, terminalText } from '../core/sanitize';
 import { envSecretResolver } from '../core/secrets';
 import { cliMasker } from './output';
-import type { DeployAction, DeployRecord, DeployStepRecord, Health } from '../shared/model';
+import type { DeployAction, DeployRecord, DeployStepRecord, Health, Verification } from '../shared/model';
 import { loadFolder, printProblems, UsageError, type CliCommand, type CliContext } from './context';
 
 /** `--json` output of deploy, rollback and promote (README: "CLI JSON contracts"). */
@@ -28,7 +28,8 @@ export interface DeployJson {
   sha: string;
   ref: string;
   previousSha: string | null;
-  status: 'success' | 'failed' | 'cancelled';
+  /** `unverified`: deployed, but its verification could not decide (exit status 3). */
+  status: 'success' | 'failed' | 'cancelled' | 'unverified';
   durationMs: number;
   /** Result of the health check; null when the environment has none (or it did not run). */
   health: Health | null;
@@ -36,6 +37,10 @@ export interface DeployJson {
   deployId: string;
   logFile: string | null;
   steps: { name: string; status: DeployStepRecord['status']; durationMs: number; reason: string | null }[];
+  /** What the verification after the deploy found; null without `verify:` (or when it did not run). */
+  verification: Verification | null;
+  /** The commit an automatic rollback (verify.onFailure: rollback) deployed again; null when none did. */
+  rolledBackTo: string | null;
 }
 
 export function deployJson(r: DeployRecord): DeployJson {
@@ -45,13 +50,15 @@ export function deployJson(r: DeployRecord): DeployJson {
     sha: r.sha,
     ref: r.ref,
     previousSha: r.previousSha,
-    status: r.status === 'success' || r.status === 'failed' ? r.status : 'cancelled',
+    status: r.status === 'success' || r.status === 'failed' || r.status === 'unverified' ? r.status : 'cancelled',
     durationMs: r.durationMs,
     health: r.health,
     reason: r.reason,
     deployId: r.id,
     logFile: r.logFile,
     steps: r.steps.map((s) => ({ name: s.name, status: s.status, durationMs: s.durationMs, reason: s.reason })),
+    verification: r.verification ?? null,
+    rolledBackTo: r.rolledBackTo ?? null,
   };
 }
 
@@ -118,7 +125,7 @@ async function deployLike(ctx: CliContext, action: DeployAction): Promise<number
     );
   }
   if (ctx.signal.aborted) return 130;
-  return record.status === 'success' ? 0 : 1;
+  return record.status === 'success' ? 0 : record.status === 'unverified' ? 3 : 1;
 }
 
 /** What is about to happen: the commit, what runs now, and (for a revert) the commits and files it takes back. */
@@ -140,6 +147,7 @@ async function describe(ctx: CliContext, prep: DeployPreparation): Promise<void>
   }
   if (prep.lockedBy) out.write(`note: ${describeHolder(prep.environment.id, prep.lockedBy)}\n`);
   if (prep.lockError) out.write(`note: the deploy lock of ${prep.environment.id} could not be read: ${prep.lockError}\n`);
+  if (prep.verifyWarning) out.write(`note: ${prep.verifyWarning}\n`);
 }
 
 /** Writes text from targets and the repository with control characters made visible (core/sanitize.ts). */

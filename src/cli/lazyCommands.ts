@@ -5,3 +5,4 @@ export { diffCommand } from './diff';
 export { deployCommand, promoteCommand, rollbackCommand } from './deploy';
 export { remoteCommand } from './remote';
 export { historyCommand, lockCommand } from './team';
+export { verifyCommand } from './verify';

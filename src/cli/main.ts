@@ -1,5 +1,6 @@
 // `delivery`: the same pipelines, runs and deploys as the VS Code extension, in a terminal or in CI.
-// Exit status: 0 success, 1 a run, deploy or check failed, 2 bad usage or invalid configuration, 130 interrupted.
+// Exit status: 0 success, 1 a run, deploy or check failed, 2 bad usage or invalid configuration, 3 deployed or checked
+// but the verification could not decide ("unverified"), 130 interrupted.
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand, type CliContext } from './context';
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, CliCommand> = {
   remote: lazy('remoteCommand'),
   lock: lazy('lockCommand'),
   history: lazy('historyCommand'),
+  verify: lazy('verifyCommand'),
 };
 
 const USAGE = `usage: delivery <command> [options]
@@ -36,9 +38,12 @@ commands:
   run <pipeline> [<job>...]         run a pipeline locally (or only the named jobs)
   envs                              what is deployed where: each environment's commit, distance to HEAD, health
   diff <env> [--to ENV|--ref REF]   what deploying HEAD (or REF, or ENV's commit) to <env> would change
-  deploy <env> [--ref REF]          build (if configured), deploy, check the version and health; records the history
+  deploy <env> [--ref REF]          build (if configured), deploy, check the version and health, watch the
+                                    metrics of verify:; records the history (exit 3: deployed, unverified)
   rollback <env> [--to SHA]         re-deploy an earlier commit (default: the previous successful deploy)
   promote <env>                     deploy the commit that the environment's promotesFrom runs
+  verify <env>                      evaluate the environment's verify: checks now, without deploying
+                                    (exit 0 passed, 1 failed, 3 could not be decided)
   history <env> [--limit N]         the environment's deploys, rollbacks, promotes and lock events, newest first,
                                     from the team's store (the ssh host, the git remote, the registry)
   lock status <env>                 who holds the environment's deploy lock, since when, and why

@@ -238,7 +238,8 @@ export interface EnvironmentStatus {
   healthDetail: string | null;
 }
 
-export type DeployStatus = 'running' | 'success' | 'failed' | 'cancelled' | 'interrupted';
+/** `unverified`: deployed, but its verification (verify: in delivery.yml) could not decide whether the release is good. */
+export type DeployStatus = 'running' | 'success' | 'failed' | 'cancelled' | 'interrupted' | 'unverified';
 export type DeployAction = 'deploy' | 'rollback' | 'promote';
 
 /**
@@ -317,4 +318,27 @@ export interface DeployRecord {
   buildRunId: string | null;
   logFile: string | null;
   reason: string | null;
+  /** What the verification after the deploy found (null: the environment has no verify:, or it did not run). */
+  verification?: Verification | null;
+  /** The commit an automatic rollback (verify.onFailure: rollback) deployed again, when it succeeded. */
+  rolledBackTo?: string | null;
+}
+
+export type VerificationStatus = 'passed' | 'failed' | 'unverified';
+
+/** One check of a verification: its last value and the bound it had to stay within. */
+export interface VerificationCheck {
+  name: string;
+  /** The value that decided the check (the breaching one, else the last); null when there was none. */
+  value: number | null;
+  /** The bound as text: "≤ 0.01", "≤ 0.0123 (baseline 0.0112 + 10%)". */
+  bound: string;
+  /** null: could not be decided (no data, Prometheus down, NaN). */
+  ok: boolean | null;
+  reason: string | null;
+}
+
+export interface Verification {
+  status: VerificationStatus;
+  checks: VerificationCheck[];
 }

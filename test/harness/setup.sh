@@ -5,6 +5,8 @@
 #     docker.io + docker-registry + busybox-static (a private Docker engine and registry for docker tests)
 #     buildbot + buildbot-worker (a real CI master and worker for the remote-engine tests)
 #     iproute2 (network namespaces for the fault tests), openssl (a private CA), procps (pgrep)
+#     prometheus (a real Prometheus for the deploy verification tests: they start their own on a free port, the
+#     package's service is not used)
 #     The system tier (npm run test:system) fails under CI=true when any of these is missing (test/support/requireTool.ts).
 #   - code-server (VS Code 1.100.3 server + web workbench) into .vscode-test/code-server-$VERSION
 # A second run returns at once. Needs root for apt (or the packages already installed), the npm registry and apt.
@@ -14,7 +16,7 @@ VERSION=${CODE_SERVER_VERSION:-4.100.3}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 TARGET=${CODE_SERVER_DIR:-$ROOT/.vscode-test/code-server-$VERSION}
 HERE=$(cd "$(dirname "$0")" && pwd)
-APT_PACKAGES="chromium libkrb5-dev ripgrep openssh-server rsync curl git docker.io docker-registry busybox-static buildbot buildbot-worker iproute2 openssl procps"
+APT_PACKAGES="chromium libkrb5-dev ripgrep openssh-server rsync curl git docker.io docker-registry busybox-static buildbot buildbot-worker iproute2 openssl procps prometheus"
 
 missing=""
 for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

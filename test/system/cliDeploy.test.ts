@@ -60,9 +60,10 @@ describe('delivery deploy / rollback / promote (CLI)', function () {
     const sha = git(repo, 'rev-parse', 'HEAD');
     const r = cli(repo, state, ['deploy', 'staging', '--json'], { DELIVERY_SECRET_TOKEN: 'tok-123456' });
     const j = json(r);
-    assert.deepEqual(Object.keys(j).sort(), ['action', 'deployId', 'durationMs', 'environment', 'health', 'logFile', 'previousSha', 'reason', 'ref', 'sha', 'status', 'steps']);
+    assert.deepEqual(Object.keys(j).sort(), ['action', 'deployId', 'durationMs', 'environment', 'health', 'logFile', 'previousSha', 'reason', 'ref', 'rolledBackTo', 'sha', 'status', 'steps', 'verification']);
     assert.deepEqual({ ...j, durationMs: 0, deployId: '', logFile: '', steps: [] }, {
       environment: 'staging', action: 'deploy', sha, ref: 'HEAD', previousSha: null, status: 'success', durationMs: 0, health: null, reason: null, deployId: '', logFile: '', steps: [],
+      verification: null, rolledBackTo: null,
     });
     assert.deepEqual(j.steps.map((s: { name: string; status: string }) => [s.name, s.status]), [['deploy command', 'success']]);
     assert.equal(fs.readFileSync(path.join(out, 'staging'), 'utf8').trim(), sha);

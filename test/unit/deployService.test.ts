@@ -23,6 +23,7 @@ import {
   type DeployStepsRequest,
 } from '../../src/core/environments/deployService';
 import type { JobLog } from '../../src/core/engine/ports';
+import type { MetricSeries, MetricValue } from '../../src/core/environments/metrics';
 import type { DeployRecord, DeployStatus, Health } from '../../src/shared/model';
 import { systemClock } from '../../src/adapters/clock';
 
@@ -84,6 +85,11 @@ class Fakes {
   probeAnswers: DeployedVersion[] | null = null;
   probes = 0;
   t = 1_000;
+  ids = 0;
+  /** Prometheus answers by query: a function of the fake clock's time (ms since the first deploy step). */
+  metric: Record<string, (t: number) => MetricValue> = {};
+  rangeAnswer: MetricSeries = { points: [] };
+  queries: { query: string; t: number }[] = [];
 
   ports(): DeployPorts {
     return {
@@ -99,7 +105,7 @@ class Fakes {
           close: async () => undefined,
         }),
         discard: async (environment, id) => void this.discarded.push(`${environment}/${id}`),
-        newId: () => 'd1',
+        newId: () => `d${++this.ids}`,
       },
       team: {
         store: (e) => this.store(e.id),
@@ -119,6 +125,14 @@ class Fakes {
         return this.versions.get(e.id) ?? { sha: null, raw: null, error: 'connection refused' };
       },
       checkHealth: async () => this.health[Math.min(this.healthChecks++, this.health.length - 1)],
+      metrics: {
+        query: async (_src, query) => {
+          this.queries.push({ query, t: this.t });
+          return this.metric[query]?.(this.t) ?? { problem: { kind: 'empty', message: 'no series' } };
+        },
+        queryRange: async () => this.rangeAnswer,
+      },
+      probe: async () => ({ ok: true, latencyMs: 5, detail: null }),
       secrets: async (name) => this.secrets[name],
       executor: (req): DeployExecutor => {
         this.executorRequests.push(req);
@@ -577,6 +591,161 @@ describe('deploy service (core, in-memory ports)', () => {
       assert.deepEqual([r.status, r.health], ['failed', 'down']);
       assert.equal(r.reason, 'health check failed: GET http://h/health: HTTP 502 (still after 10 s) (the new release stays deployed: roll back to undo it)');
       assert.equal(f.healthChecks, 6, 'every 2 s for 10 s');
+    });
+  });
+
+  describe('verify: after the deploy, metrics decide (onFailure: mark | rollback)', () => {
+    const errQ = 'sum(rate(errors[1m]))';
+    const latQ = 'p95_latency';
+    const yaml = (extra = '') =>
+      `  staging:\n    deploy: { command: ./go }\n    verify:\n      prometheus: http://127.0.0.1:9090\n      window: 60s\n      interval: 10s\n${extra}      checks:\n        - name: error rate\n          query: ${errQ}\n          max: 0.01\n        - { name: latency, query: ${latQ}, compare: baseline, tolerance: 50% }\n`;
+    const good = (f: Fakes) => {
+      f.metric[errQ] = () => ({ value: 0.001 });
+      f.metric[latQ] = () => ({ value: 0.2 });
+      f.rangeAnswer = { points: [[1, 0.15], [2, 0.25]] };
+    };
+
+    it('passes when every check stays within its bound for the whole window; the baseline is the window before the deploy', async () => {
+      const f = new Fakes();
+      good(f);
+      const e = env(yaml());
+      const p = await prepared(f, e);
+      assert.deepEqual(p.steps.map((x) => x.id), ['command', 'verify']);
+      assert.equal(p.steps[1].name, 'verify for 1m 00s: 2 Prometheus checks');
+      const s = await startDeploy(p, f.ports());
+      assert.ok(s.ok);
+      const r = await s.handle.done;
+      assert.equal(r.status, 'success');
+      assert.equal(r.verification?.status, 'passed');
+      assert.deepEqual(r.verification?.checks.map((c) => [c.name, c.value, c.ok, c.bound]), [
+        ['error rate', 0.001, true, '≤ 0.01'],
+        ['latency', 0.2, true, '≤ 0.3 (baseline 0.2 + 50%)'],
+      ]);
+      assert.equal(r.rolledBackTo, null);
+      // Pre-flight: one query each; then every 10 s over 60 s: 7 evaluations each.
+      assert.equal(f.queries.filter((q) => q.query === errQ).length, 1 + 7);
+    });
+
+    it('fails at the first evaluation past a bound and, with onFailure: rollback, deploys the previous release as its own rollback', async () => {
+      const f = new Fakes();
+      good(f);
+      f.history.set('staging', [record('0', A, 'success')]);
+      f.refs.set(A, A);
+      const start = f.t;
+      f.metric[errQ] = (t) => ({ value: t - start >= 20_000 ? 0.25 : 0.002 });
+      const e = env(yaml('      onFailure: rollback\n'));
+      const s = await startDeploy(await prepared(f, e), f.ports());
+      assert.ok(s.ok);
+      const lines: string[] = [];
+      s.handle.onEvent((ev) => ev.type === 'line' && lines.push(ev.text));
+      const r = await s.handle.done;
+      assert.equal(r.status, 'failed');
+      assert.equal(r.rolledBackTo, A);
+      assert.equal(r.verification?.status, 'failed');
+      const failed = r.verification!.checks.find((c) => c.name === 'error rate')!;
+      assert.deepEqual([failed.value, failed.ok], [0.25, false]);
+      assert.match(r.reason ?? '', /^verification failed: error rate = 0\.25, bound ≤ 0\.01; rolled back to aaaaaaa \(deploy d2\)$/);
+      // The rollback is its own deploy in the history, of A, without its own verification (verifyRollback: false).
+      const rollback = f.saved.filter((x) => x.id === 'd2').at(-1)!;
+      assert.deepEqual([rollback.action, rollback.sha, rollback.status, rollback.steps.map((x) => x.name)], ['rollback', A, 'success', ['deploy command']]);
+      const events = f.store('staging').events.map((ev) => `${ev.id}:${ev.status}`);
+      assert.deepEqual(events, ['d1:running', 'd2:running', 'd2:success', 'd1:failed']);
+      assert.equal(f.store('staging').created.length, 1, 'the rollback ran under the failed deploy’s lock');
+      assert.equal(f.released, 1);
+      assert.ok(lines.some((l) => l.startsWith('rollback: ')), lines.join('\n'));
+    });
+
+    it('with onFailure: mark (the default) a failed verification fails the deploy and leaves the release', async () => {
+      const f = new Fakes();
+      good(f);
+      f.history.set('staging', [record('0', A, 'success')]);
+      f.metric[errQ] = () => ({ value: 0.5 });
+      const s = await startDeploy(await prepared(f, env(yaml())), f.ports());
+      assert.ok(s.ok);
+      const r = await s.handle.done;
+      assert.equal(r.status, 'failed');
+      assert.equal(r.rolledBackTo, null);
+      assert.match(r.reason ?? '', /the new release stays deployed: roll back to undo it\)$/);
+      assert.equal(f.saved.filter((x) => x.id === 'd2').length, 0, 'nothing rolled back');
+    });
+
+    it('failureLimit tolerates that many evaluations past the bound', async () => {
+      const f = new Fakes();
+      good(f);
+      const start = f.t;
+      f.metric[errQ] = (t) => ({ value: t - start < 25_000 ? 0.5 : 0.001 });
+      const e = env(yaml().replace('          max: 0.01\n', '          max: 0.01\n          failureLimit: 3\n'));
+      const s = await startDeploy(await prepared(f, e), f.ports());
+      assert.ok(s.ok);
+      const r = await s.handle.done;
+      assert.equal(r.status, 'success', r.reason ?? '');
+      assert.match(r.verification!.checks[0].reason ?? '', /3 evaluation\(s\) past the bound, within failureLimit 3/);
+    });
+
+    it('missing data is never a pass and never a rollback: Prometheus going away mid-window leaves the deploy "unverified"', async () => {
+      const f = new Fakes();
+      good(f);
+      f.history.set('staging', [record('0', A, 'success')]);
+      const start = f.t;
+      const down = { problem: { kind: 'down' as const, message: 'Prometheus at http://127.0.0.1:9090 could not be reached: connection refused' } };
+      f.metric[errQ] = (t) => (t - start > 30_000 ? down : { value: 0.001 });
+      f.metric[latQ] = (t) => (t - start > 30_000 ? down : { value: 0.2 });
+      const s = await startDeploy(await prepared(f, env(yaml('      onFailure: rollback\n'))), f.ports());
+      assert.ok(s.ok);
+      const r = await s.handle.done;
+      assert.equal(r.status, 'unverified');
+      assert.equal(r.verification?.status, 'unverified');
+      assert.deepEqual(r.verification?.checks.map((c) => [c.value, c.ok]), [[null, null], [null, null]]);
+      assert.match(r.reason ?? '', /^unverified: error rate: Prometheus at http:\/\/127\.0\.0\.1:9090 could not be reached/);
+      assert.equal(r.rolledBackTo, null);
+      assert.deepEqual(f.store('staging').events.map((ev) => ev.status), ['running', 'unverified']);
+    });
+
+    it('no baseline (nothing before the deploy) leaves a baseline check undecided', async () => {
+      const f = new Fakes();
+      good(f);
+      f.rangeAnswer = { points: [] };
+      const s = await startDeploy(await prepared(f, env(yaml())), f.ports());
+      assert.ok(s.ok);
+      const r = await s.handle.done;
+      assert.equal(r.status, 'unverified');
+      assert.deepEqual(r.verification?.checks[1], { name: 'latency', bound: '≤ baseline + 50% (no baseline)', value: 0.2, ok: null, reason: 'no baseline: no data in the window before the deploy' });
+    });
+
+    it('a query Prometheus refuses is a located error before anything deploys', async () => {
+      const f = new Fakes();
+      good(f);
+      f.metric[errQ] = () => ({ problem: { kind: 'query', message: '1:5: parse error: unexpected character', position: 4 } });
+      const e = env(yaml());
+      const p = await prepareDeploy(request(e), f.ports());
+      assert.ok('error' in p);
+      // The query is on line 11 (after "version: 1" and "environments:"), column 18; char 4 is 4 to the right.
+      assert.match(p.error, /^delivery\.yml:11:22: check "error rate": Prometheus refused the query: 1:5: parse error: unexpected character\nnothing was deployed/);
+      assert.deepEqual(f.executed, []);
+      assert.deepEqual(f.acquired, []);
+    });
+
+    it('a Prometheus that cannot be reached before the deploy is a warning, not a refusal', async () => {
+      const f = new Fakes();
+      const p = await prepareDeploy(request(env(yaml())), { ...f.ports(), metrics: { query: async () => ({ problem: { kind: 'down', message: 'refused' } }), queryRange: async () => ({ points: [] }) } });
+      assert.ok(!('error' in p));
+      assert.match(p.verifyWarning ?? '', /may not be able to decide.*refused/);
+    });
+
+    it('cancelling while verifying stops it and leaves the release as it is', async () => {
+      const f = new Fakes();
+      good(f);
+      const s = await startDeploy(await prepared(f, env(yaml('      onFailure: rollback\n'))), f.ports());
+      assert.ok(s.ok);
+      const start = f.t;
+      f.metric[errQ] = (t) => {
+        if (t - start > 20_000) s.handle.cancel();
+        return { value: 0.001 };
+      };
+      const r = await s.handle.done;
+      assert.equal(r.status, 'cancelled');
+      assert.equal(r.rolledBackTo, null);
+      assert.equal(f.saved.filter((x) => x.id === 'd2').length, 0);
     });
   });
 });

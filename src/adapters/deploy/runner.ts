@@ -28,6 +28,8 @@ import { probeVersionReader } from './version';
 import { remoteDeployPort, type RemoteEngineOptions } from '../remote';
 import { envTokenProvider, parseTrustedApiHosts } from '../../core/remote/tokens';
 import { checkHealth } from '../environments/http';
+import { httpProber, prometheusMetrics } from '../environments/prometheus';
+import type { MetricsPort } from '../../core/environments/metrics';
 import { systemClock } from '../clock';
 
 export type { DeployPreparation, DeployRequest, DeployStart } from '../../core/environments/deployService';
@@ -46,6 +48,8 @@ export interface DeployServices {
   runner?: ProcessRunner;
   /** How to read what an environment runs (default: its `version` probe). */
   readVersion?: VersionReader;
+  /** Where verify: reads its Prometheus queries (default: over HTTP). */
+  metrics?: MetricsPort;
   /** Who deploys (default: user@host of this process). */
   user?: string;
   /** Who deploys as the team's lock and history name them (default: DELIVERY_USER, git user.name, login name). */
@@ -84,6 +88,8 @@ export async function deployPorts(folder: string, services: DeployServices, mux?
     masker: services.masker,
     executor: (req) => executor(mux && req.method.kind === 'ssh' ? { ...req, method: { ...req.method, ssh: mux.target(req.method.ssh) } } : req, services),
     checkHealth: (spec, signal) => checkHealth(spec, signal, services.secrets),
+    metrics: services.metrics ?? prometheusMetrics(folder, services.secrets),
+    probe: httpProber(services.secrets),
     clock: systemClock,
     host: { user: services.user ?? whoAmI(), pid: process.pid },
   };
@@ -117,6 +123,11 @@ export function prepareRollback(req: Omit<DeployRequest, 'ref' | 'action'>, serv
 /** Promote: deploy what the `promotesFrom` environment runs. */
 export function preparePromote(req: Omit<DeployRequest, 'ref' | 'action'>, environments: readonly EnvironmentConfig[], services: DeployServices): Promise<DeployPreparation | { error: string }> {
   return preparing(req.folder, req.environment, services, (p) => service.preparePromote(req, environments, p));
+}
+
+/** `delivery verify`: the environment's checks, once, now (see the service's verifyEnvironment). */
+export async function verifyEnvironment(folder: string, env: EnvironmentConfig, services: DeployServices, signal: AbortSignal): ReturnType<typeof service.verifyEnvironment> {
+  return service.verifyEnvironment(env, await deployPorts(folder, services), signal);
 }
 
 // ---- one ssh connection per host, from prepare to the end of the deploy ----

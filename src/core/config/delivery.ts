@@ -18,7 +18,7 @@ export const JOB_KEYS = [
 ] as const;
 export const STEP_KEYS = ['name', 'run', 'cwd', 'env', 'shell'] as const;
 export const REPORT_KEYS = ['junit'] as const;
-export const ENVIRONMENT_KEYS = ['name', 'url', 'promotesFrom', 'protected', 'version', 'deploy', 'health', 'state'] as const;
+export const ENVIRONMENT_KEYS = ['name', 'url', 'promotesFrom', 'protected', 'version', 'deploy', 'health', 'state', 'verify'] as const;
 export const WHEN_VALUES: readonly When[] = ['on_success', 'on_failure', 'always', 'manual'];
 
 /** Ids of pipelines, jobs and environments: safe in file names, URLs and command lines. */
@@ -252,6 +252,6 @@ function readEnvironment(f: YamlFile, pair: Pair, promoteNodes: Map<string, Node
     promotesFrom: r.string('promotesFrom', { nonEmpty: true }) ?? null,
     protected: r.bool('protected') ?? false,
     location: f.location(pair),
-    ...readEnvironmentSpecs(f, id, { version: r.value('version') ?? null, deploy: r.value('deploy') ?? null, health: r.value('health') ?? null, state: r.value('state') ?? null }),
+    ...readEnvironmentSpecs(f, id, { version: r.value('version') ?? null, deploy: r.value('deploy') ?? null, health: r.value('health') ?? null, state: r.value('state') ?? null, verify: r.value('verify') ?? null }),
   };
 }

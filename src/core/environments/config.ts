@@ -6,6 +6,7 @@ import { keyOf, type YamlFile } from '../config/yamlFile';
 import { DEPLOY_KIND_REGISTRY, DEPLOY_KINDS, deployKind, type DeployKind, type DeployKindDef, type DeployMethod } from './deployKinds';
 import { checkUrl, exactlyOne, headerMap, readSsh, SSH_KEYS, type SshTarget } from './specReader';
 import { DEFAULT_LOCK_EXPIRY_MS, defaultStateSpec, type StateSpec } from './teamState';
+import { readVerify, type VerifySpec } from './verifyConfig';
 
 export { readSsh, type SshTarget } from './specReader';
 export { DEPLOY_KINDS, type DeployKind, type DeployMethod, type DeployMethodOf } from './deployKinds';
@@ -55,6 +56,8 @@ export interface EnvironmentSpecs {
   deploy: DeploySpec | null;
   health: HealthSpec | null;
   state: StateConfig;
+  /** Watch metrics after the deploy (verifyConfig.ts). */
+  verify: VerifySpec | null;
 }
 
 const VERSION_KEYS = ['http', 'command', 'git', 'ssh', 'docker', 'json', 'regex', 'headers', 'timeout'] as const;
@@ -66,7 +69,7 @@ const HEALTH_KEYS = ['http', 'expect', 'contains', 'timeout', 'interval'] as con
 export function readEnvironmentSpecs(
   f: YamlFile,
   envId: string,
-  raw: { version: Node | null; deploy: Node | null; health: Node | null; state?: Node | null },
+  raw: { version: Node | null; deploy: Node | null; health: Node | null; state?: Node | null; verify?: Node | null },
 ): EnvironmentSpecs {
   const deploy = raw.deploy ? readDeploy(f, envId, raw.deploy) : null;
   return {
@@ -74,6 +77,7 @@ export function readEnvironmentSpecs(
     deploy,
     health: raw.health ? readHealth(f, envId, raw.health) : null,
     state: readState(f, envId, raw.state ?? null, deploy),
+    verify: raw.verify ? readVerify(f, envId, raw.verify) : null,
   };
 }
 

@@ -4,6 +4,7 @@
 import type { DeployAction, EnvironmentDef } from '../../shared/model';
 import type { EnvironmentConfig } from '../config/delivery';
 import { deployKind, type DeployKind, type DeployKindDef, type DeployMethod } from './deployKinds';
+import { formatDuration } from '../duration';
 
 export const DELIVERY_VARIABLES = ['DELIVERY_ENV', 'DELIVERY_SHA', 'DELIVERY_SHORT_SHA', 'DELIVERY_REF', 'DELIVERY_PREVIOUS_SHA'] as const;
 export type DeliveryVariable = (typeof DELIVERY_VARIABLES)[number];
@@ -56,7 +57,7 @@ export function expandDeliveryVariables(text: string, vars: Record<string, strin
 // ---- steps ----
 
 /** A step of a deploy: the build pipeline, a kind's own steps (`ssh.upload`: named after the kind), the checks. */
-export type DeployStepId = 'pipeline' | DeployKind | `${DeployKind}.${string}` | 'version' | 'health';
+export type DeployStepId = 'pipeline' | DeployKind | `${DeployKind}.${string}` | 'version' | 'health' | 'verify';
 
 export interface DeployStepPlan {
   id: DeployStepId;
@@ -68,15 +69,25 @@ export function methodSteps(m: DeployMethod): DeployStepPlan[] {
   return (deployKind(m.kind) as DeployKindDef<DeployKind, DeployMethod>).steps(m);
 }
 
-/** Build pipeline → the method's steps → read the deployed version → health check. */
-export function planDeploySteps(env: EnvironmentConfig): DeployStepPlan[] | { error: string } {
+/**
+ * Build pipeline → the method's steps → read the deployed version → health check → watch the metrics (verify:).
+ * `verify: false` leaves the verification out (an automatic rollback, unless verify.verifyRollback).
+ */
+export function planDeploySteps(env: EnvironmentConfig, opts: { verify?: boolean } = {}): DeployStepPlan[] | { error: string } {
   if (!env.deploy) return { error: `environment "${env.id}" has no "deploy" in delivery.yml` };
   const steps: DeployStepPlan[] = [];
   if (env.deploy.pipeline) steps.push({ id: 'pipeline', name: `build pipeline ${env.deploy.pipeline}` });
   steps.push(...methodSteps(env.deploy.method));
   if (env.version) steps.push({ id: 'version', name: 'check the deployed version' });
   if (env.health) steps.push({ id: 'health', name: 'health check' });
+  if (env.verify && opts.verify !== false) steps.push({ id: 'verify', name: verifyStepName(env.verify) });
   return steps;
+}
+
+/** "verify for 2m: 2 Prometheus checks" / "verify for 1m: HTTP probes every 5s". */
+export function verifyStepName(v: NonNullable<EnvironmentConfig['verify']>): string {
+  const what = v.source.kind === 'http' ? `HTTP probes every ${formatDuration(v.intervalMs)}` : `${v.checks.length} Prometheus check${v.checks.length === 1 ? '' : 's'}`;
+  return `verify for ${formatDuration(v.windowMs)}: ${what}`;
 }
 
 // ---- confirmation ----

@@ -2,7 +2,7 @@
 // keeps the DeployRecord up to date (persisted through a store port) and emits events (`step`, `line`, `end`) the
 // way the run engine does. Cancellation and the deploy timeout abort the current step's signal, which kills the
 // step's process tree. No I/O of its own.
-import type { DeployRecord, DeployStatus, DeployStepRecord, Health } from '../../shared/model';
+import type { DeployRecord, DeployStatus, DeployStepRecord, Health, Verification } from '../../shared/model';
 import type { JobLog, OutputStream } from '../engine/ports';
 import type { DeployStepPlan } from './deploy';
 import type { Clock } from '../clock';
@@ -26,6 +26,10 @@ export interface DeployStepOutcome {
   health?: Health;
   /** Set by the build pipeline step. */
   buildRunId?: string;
+  /** Set by the verify step (an `unverified` one leaves the deploy `unverified`). */
+  verification?: Verification;
+  /** Set by the verify step when it rolled the release back. */
+  rolledBackTo?: string;
 }
 
 /** Executes one planned step (adapters implement it with real processes, HTTP and files). */
@@ -72,6 +76,8 @@ export function newDeployRecord(seed: DeployRecordSeed, steps: readonly DeploySt
     buildRunId: null,
     logFile,
     reason: null,
+    verification: null,
+    rolledBackTo: null,
   };
 }
 
@@ -140,6 +146,8 @@ export function startDeployRun(record: DeployRecord, steps: readonly DeployStepP
         const durationMs = now() - t0;
         if (outcome.buildRunId) record.buildRunId = outcome.buildRunId;
         if (outcome.health) record.health = outcome.health;
+        if (outcome.verification) record.verification = outcome.verification;
+        if (outcome.rolledBackTo) record.rolledBackTo = outcome.rolledBackTo;
         if (controller.signal.aborted) {
           const why = controller.signal.reason === 'timeout' ? `timed out after ${Math.round(opts.timeoutMs / 1000)} s` : 'cancelled';
           setStep(i, { status: 'cancelled', durationMs, reason: why });
@@ -163,11 +171,15 @@ export function startDeployRun(record: DeployRecord, steps: readonly DeployStepP
     } else if (failure !== null) {
       status = 'failed';
       record.reason = redact(failure);
+    } else if (record.verification?.status === 'unverified') {
+      // Deployed, but nobody can say it is good: never `success`, and nothing is rolled back on missing data.
+      status = 'unverified';
+      record.reason = redact(record.steps.find((s) => s.status === 'success' && s.reason?.startsWith('unverified'))?.reason ?? 'the verification could not decide');
     }
     record.status = status;
     record.finishedAt = now();
     record.durationMs = record.finishedAt - record.startedAt;
-    line('system', status === 'success' ? `deployed ${record.sha.slice(0, 7)} to ${record.environment}` : `deploy ${status}: ${record.reason}`);
+    line('system', status === 'success' ? `deployed ${record.sha.slice(0, 7)} to ${record.environment}` : status === 'unverified' ? `deployed ${record.sha.slice(0, 7)} to ${record.environment}, unverified: ${record.reason}` : `deploy ${status}: ${record.reason}`);
     await opts.log?.close().catch(() => undefined);
     await persist();
     emit({ type: 'end', record });
@@ -196,6 +208,8 @@ function failureReason(step: DeployStepPlan, reason: string): string {
       return `version check failed: ${reason} (the release may be deployed only in part)`;
     case 'pipeline':
       return `${step.name} failed: ${reason}; nothing was deployed`;
+    case 'verify':
+      return reason;
     default:
       return `${step.name} failed: ${reason}`;
   }

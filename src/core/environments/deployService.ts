@@ -3,7 +3,7 @@
 // lock, record, run the steps), and what the history says. Every decision lives here; the I/O comes in through
 // ports that the adapters build (src/adapters/deploy/runner.ts): the history store, the lock, git, the version
 // probe, the step executor, the clock and who/where this process is.
-import type { Problem, DeployAction, DeployHistoryItem, DeployRecord, TeamStateView } from '../../shared/model';
+import type { Problem, DeployAction, DeployHistoryItem, DeployRecord, TeamStateView, Verification } from '../../shared/model';
 import type { EnvironmentConfig } from '../config/delivery';
 import type { JobLog } from '../engine/ports';
 import type { Clock } from '../clock';
@@ -11,6 +11,7 @@ import { expandSecrets, expandSecretsIn, Masker, MissingSecretError, type Secret
 import { deliveryImporter, type ImportedPipeline } from '../sources';
 import { blockingProblems } from '../targeting';
 import {
+  confirmAll,
   deployVariables,
   expandDeliveryVariables,
   needsConfirmation,
@@ -40,6 +41,8 @@ import { DEPLOY_KINDS, deployKind, type DeployExpandContext, type DeployKind, ty
 import { DEFAULT_HEALTH_TIMEOUT_MS } from './config';
 import { newDeployRecord, startDeployRun, type DeployExecutor, type DeployHandle } from './deployRun';
 import { verifyVersion, waitHealthy, type HealthChecker, type VersionReader } from './verify';
+import type { HttpProber, MetricsPort } from './metrics';
+import { preflightQueries, runVerification, verificationSummary } from './verification';
 
 // ---- ports ----
 
@@ -107,6 +110,10 @@ export interface DeployPorts {
   executor(req: DeployStepsRequest): DeployExecutor;
   /** One look at the environment's health check. */
   checkHealth: HealthChecker;
+  /** Prometheus queries of `verify:` (adapters/environments/prometheus.ts). */
+  metrics: MetricsPort;
+  /** One timed GET of `verify.http`. */
+  probe: HttpProber;
   /** The time of the record, the deploy's timeout, the waits of the checks (adapters: systemClock). */
   clock: Clock;
   /** Who deploys (user@host) and the process that drives the deploy. */
@@ -172,6 +179,8 @@ export interface DeployRequest {
   action?: DeployAction;
   /** The folder's pipelines, for `deploy.pipeline` and `workflow:` deploys. */
   pipelines?: readonly ImportedPipeline[];
+  /** An automatic rollback after a failed verification: verified only when verify.verifyRollback says so. */
+  automatic?: boolean;
 }
 
 export interface DeployPreparation {
@@ -200,6 +209,10 @@ export interface DeployPreparation {
   /** Where the environment's lock and history live. */
   store: { kind: StateStoreKind; where: string };
   pipelines: readonly ImportedPipeline[];
+  /** Why the verification may not be able to decide (its Prometheus cannot be reached now); null: nothing to say. */
+  verifyWarning: string | null;
+  /** An automatic rollback (it runs under the lock of the deploy that failed its verification). */
+  automatic: boolean;
 }
 
 /**
@@ -225,11 +238,19 @@ export async function deployedCommit(
 
 export async function prepareDeploy(req: DeployRequest, ports: DeployPorts, signal?: AbortSignal): Promise<DeployPreparation | { error: string }> {
   const env = req.environment;
-  const steps = planDeploySteps(env);
+  const verify = env.verify !== null && (!req.automatic || env.verify.verifyRollback);
+  const steps = planDeploySteps(env, { verify });
   if ('error' in steps) return steps;
   const ref = req.ref ?? 'HEAD';
   const commit = await ports.git.resolveCommit(ref, signal);
   if ('error' in commit) return commit;
+  // A query Prometheus refuses is an error in delivery.yml: found now, before anything is deployed.
+  let verifyWarning: string | null = null;
+  if (verify && env.verify) {
+    const pre = await preflightQueries(env.verify, ports.metrics, signal ?? new AbortController().signal);
+    if (pre.errors.length > 0) return { error: `${pre.errors.join('\n')}\nnothing was deployed: fix the verify checks of "${env.id}"` };
+    if (pre.warnings.length > 0) verifyWarning = `the verification may not be able to decide (then the deploy ends "unverified"): ${pre.warnings.join('; ')}`;
+  }
   const head = await ports.git.head(signal).catch(() => null);
   const previous = await deployedCommit(env, ports, { signal });
   const reverts = previous.sha ? await ports.git.reverted(commit.sha, previous.sha) : null;
@@ -253,6 +274,8 @@ export async function prepareDeploy(req: DeployRequest, ports: DeployPorts, sign
     lockError: typeof lock === 'string' ? lock : null,
     store: { kind: store.kind, where: store.where },
     pipelines: req.pipelines ?? [],
+    verifyWarning,
+    automatic: req.automatic ?? false,
   };
 }
 
@@ -347,7 +370,16 @@ export function deployNeedsFiles(env: EnvironmentConfig): boolean {
  * `confirmed.environmentName` equal to its id: what the user typed) and the environment's lock is free. The lock is
  * released and the checkout removed when the deploy ends, whatever the outcome; `done` resolves after that.
  */
-export async function startDeploy(prep: DeployPreparation, ports: DeployPorts, opts: { confirmed?: DeployConfirmation; message?: string } = {}): Promise<DeployStart> {
+export async function startDeploy(
+  prep: DeployPreparation,
+  ports: DeployPorts,
+  opts: {
+    confirmed?: DeployConfirmation;
+    message?: string;
+    /** Runs under a lock this process already holds (an automatic rollback inside the deploy that failed): not taken, not released. */
+    underLock?: { store: TeamStateStore };
+  } = {},
+): Promise<DeployStart> {
   const env = prep.environment;
   const open = unconfirmed(env, prep.reasons, opts.confirmed);
   if (open.length > 0) return { ok: false, kind: 'confirm', reasons: open, message: open.map((r) => r.message).join('\n') };
@@ -365,8 +397,8 @@ export async function startDeploy(prep: DeployPreparation, ports: DeployPorts, o
   // Known as running before the lock names it: another deploy of this process must not judge the lock abandoned.
   here.activeDeploys.add(id);
   try {
-    store = ports.team.store(env);
-    lock = await acquireLock(store, env.id, mine, here);
+    store = opts.underLock?.store ?? ports.team.store(env);
+    lock = opts.underLock ? { ok: true as const, tookOver: null } : await acquireLock(store, env.id, mine, here);
   } catch (e) {
     here.activeDeploys.delete(id);
     // An unreachable or full store: without the team's lock nothing may be deployed.
@@ -378,10 +410,12 @@ export async function startDeploy(prep: DeployPreparation, ports: DeployPorts, o
     return { ok: false, kind: 'locked', message: lock.message, holder: lock.holder };
   }
   let log: JobLog | null = null;
-  const keeper = keepLock(store, mine, ports.clock, (why) => log?.write('system', `| warning: ${why}`));
+  const keeper = opts.underLock ? null : keepLock(store, mine, ports.clock, (why) => log?.write('system', `| warning: ${why}`));
   const release = async () => {
-    keeper.stop();
-    await store.swapLock(keeper.current().token, null).catch(() => undefined);
+    if (keeper) {
+      keeper.stop();
+      await store.swapLock(keeper.current().token, null).catch(() => undefined);
+    }
     here.activeDeploys.delete(id);
   };
   const event = (status: HistoryStatus, extra: { durationMs?: number | null; message?: string | null; startedAt?: number } = {}) =>
@@ -413,12 +447,13 @@ export async function startDeploy(prep: DeployPreparation, ports: DeployPorts, o
       await ports.history.discard(env.id, id).catch(() => undefined);
       throw e;
     });
-    const executor = verifying(env, prep.sha, ports, ports.executor({ prep, deployId: id, dir, method: x.method, deployEnv: x.deployEnv, vars, masker: x.masker, user }));
+    const executor = verifying({ prep, deployId: id, store, startedAt: record.startedAt }, ports, ports.executor({ prep, deployId: id, dir, method: x.method, deployEnv: x.deployEnv, vars, masker: x.masker, user }));
     // The note may quote a version probe's answer: masked like every other line.
     jobLog.write('system', x.masker.mask(`| ${prep.action} ${prep.sha} (${prep.ref}) to ${env.id} by ${user}; previous: ${prep.previousSha ?? 'unknown'} (${prep.previousNote})`));
     jobLog.write('system', x.masker.mask(`| lock and history: ${store.kind === 'local' ? 'local only' : store.kind} (${store.where})`));
     if (lock.tookOver) jobLog.write('system', x.masker.mask(`| took over the lock of ${lock.tookOver.holder.user} on ${lock.tookOver.holder.host} because ${lock.tookOver.why}`));
     if (checkout) jobLog.write('system', x.masker.mask(`| working in a clean checkout of ${prep.sha.slice(0, 12)}: ${checkout.dir}`));
+    if (prep.verifyWarning) jobLog.write('system', x.masker.mask(`| warning: ${prep.verifyWarning}`));
     const handle = startDeployRun(record, prep.steps, { executor, save: (r) => ports.history.save(r), log: jobLog, timeoutMs, redact: x.masker.mask, clock: ports.clock });
     const cleanup = checkout;
     const done = handle.done.then(async (r) => {
@@ -541,13 +576,79 @@ export function teamStateView(h: Pick<EnvironmentHistory, 'store' | 'where' | 'l
   };
 }
 
-/** The executor's steps, then the verification: the version check and the health check are decided here. */
-function verifying(env: EnvironmentConfig, sha: string, ports: DeployPorts, steps: DeployExecutor): DeployExecutor {
+// ---- verify now ----
+
+/**
+ * `delivery verify`: the environment's checks evaluated once, now, without deploying; a baseline check compares
+ * with the window before the last successful deploy.
+ */
+export async function verifyEnvironment(
+  env: EnvironmentConfig,
+  ports: Pick<DeployPorts, 'metrics' | 'probe' | 'clock' | 'history' | 'team'>,
+  signal: AbortSignal,
+): Promise<{ verification: Verification; lastDeploy: { id: string; sha: string | null; startedAt: number } | null } | { error: string }> {
+  if (!env.verify) return { error: `environment "${env.id}" has no "verify" in ${env.location.file}: say which metrics show whether a release is good (prometheus checks or http probes)` };
+  const last = (await environmentHistory(env, ports, { signal }).catch(() => null))?.entries.find((e) => e.status === 'success' && e.sha !== null) ?? null;
+  const verification = await runVerification(env.verify, ports, { signal, line: () => undefined }, { baselineEndMs: last?.startedAt ?? null, once: true });
+  return { verification, lastDeploy: last ? { id: last.id, sha: last.sha, startedAt: last.startedAt } : null };
+}
+
+/** The executor's steps, then the checks: the version, the health and the verification are decided here. */
+function verifying(d: { prep: DeployPreparation; deployId: string; store: TeamStateStore; startedAt: number }, ports: DeployPorts, steps: DeployExecutor): DeployExecutor {
+  const env = d.prep.environment;
   return {
-    execute: (step, io) => {
-      if (step.id === 'version') return verifyVersion(env, sha, env.health?.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS, io, ports);
+    execute: async (step, io) => {
+      if (step.id === 'version') return verifyVersion(env, d.prep.sha, env.health?.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS, io, ports);
       if (step.id === 'health' && env.health) return waitHealthy(env.health, io, ports);
+      if (step.id === 'verify' && env.verify) {
+        const verification = await runVerification(env.verify, ports, io, { baselineEndMs: d.startedAt });
+        const summary = verificationSummary(verification);
+        if (io.signal.aborted) return { status: 'failed', reason: 'cancelled while verifying (the release stays deployed)', verification };
+        if (verification.status === 'passed') return { status: 'success', reason: summary, verification };
+        if (verification.status === 'unverified') return { status: 'success', reason: summary, verification };
+        if (env.verify.onFailure !== 'rollback' || d.prep.automatic) return { status: 'failed', reason: `${summary} (the new release stays deployed${d.prep.automatic ? '' : ': roll back to undo it'})`, verification };
+        io.line('system', `${summary}: rolling back`);
+        const back = await rollBackAfterVerification(d, ports, io, summary);
+        return { status: 'failed', reason: `${summary}; ${back.note}`, verification, ...(back.rolledBackTo ? { rolledBackTo: back.rolledBackTo } : {}) };
+      }
       return steps.execute(step, io);
     },
   };
+}
+
+/**
+ * verify.onFailure: rollback — deploys what ran before (the probe's or the history's commit) through this same
+ * service, as a rollback of its own in the history, under the lock the failed deploy holds.
+ */
+async function rollBackAfterVerification(
+  d: { prep: DeployPreparation; deployId: string; store: TeamStateStore },
+  ports: DeployPorts,
+  io: { signal: AbortSignal; line(stream: 'stdout' | 'system', text: string): void },
+  summary: string,
+): Promise<{ rolledBackTo?: string; note: string }> {
+  const { prep } = d;
+  const env = prep.environment;
+  let target = prep.previousSha;
+  if (!target || target === prep.sha) {
+    const h = await environmentHistory(env, ports, { signal: io.signal }).catch(() => null);
+    target = rollbackTarget((h?.entries ?? []).filter((e) => e.id !== d.deployId), prep.sha)?.sha ?? null;
+  }
+  if (!target || target === prep.sha) return { note: 'nothing to roll back to (no earlier successful deploy of another commit); the new release stays deployed' };
+  const short = target.slice(0, 7);
+  const rp = await prepareDeploy({ folder: prep.folder, environment: env, trigger: prep.trigger, ref: target, action: 'rollback', pipelines: prep.pipelines, automatic: true }, ports, io.signal);
+  if ('error' in rp) return { note: `the rollback to ${short} could not start: ${rp.error}; the new release stays deployed` };
+  const started = await startDeploy(rp, ports, { confirmed: confirmAll(env), message: `automatic rollback of ${prep.sha.slice(0, 7)}: ${summary}`, underLock: { store: d.store } });
+  if (!started.ok) return { note: `the rollback to ${short} could not start: ${started.message}; the new release stays deployed` };
+  const { handle } = started;
+  io.line('system', `rollback ${handle.record.id} of ${short} started`);
+  const off = handle.onEvent((e) => {
+    if (e.type === 'line') io.line('stdout', `rollback: ${e.text}`);
+  });
+  const cancel = () => handle.cancel();
+  io.signal.addEventListener('abort', cancel, { once: true });
+  const r = await handle.done;
+  io.signal.removeEventListener('abort', cancel);
+  off();
+  if (r.status === 'success' || r.status === 'unverified') return { rolledBackTo: target, note: `rolled back to ${short} (deploy ${r.id})` };
+  return { note: `the rollback to ${short} ${r.status === 'cancelled' ? 'was cancelled' : 'failed'}${r.reason ? `: ${r.reason}` : ''} (deploy ${r.id})` };
 }

@@ -63,7 +63,7 @@ export interface StoredLock {
 }
 
 export type HistoryAction = DeployAction | 'lock' | 'unlock';
-export type HistoryStatus = 'running' | 'success' | 'failed' | 'cancelled' | 'interrupted' | 'done';
+export type HistoryStatus = 'running' | 'success' | 'failed' | 'cancelled' | 'interrupted' | 'unverified' | 'done';
 
 /**
  * One line of a shared history. A deploy writes two (running, then its result) under one id; readers keep the
@@ -408,7 +408,7 @@ export function historyEvent(
 }
 
 const ACTIONS: readonly string[] = ['deploy', 'rollback', 'promote', 'lock', 'unlock'];
-const STATUSES: readonly string[] = ['running', 'success', 'failed', 'cancelled', 'interrupted', 'done'];
+const STATUSES: readonly string[] = ['running', 'success', 'failed', 'cancelled', 'interrupted', 'unverified', 'done'];
 
 /** A history line as the store gave it, checked; null when it is not one of ours. */
 export function parseHistoryEvent(line: string): HistoryEvent | null {
@@ -473,5 +473,5 @@ export function historyRecords(events: readonly HistoryEvent[], lock: { holder: 
 }
 
 function isFinal(s: HistoryStatus): boolean {
-  return s === 'success' || s === 'failed' || s === 'cancelled';
+  return s === 'success' || s === 'failed' || s === 'cancelled' || s === 'unverified';
 }

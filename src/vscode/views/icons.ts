@@ -1,8 +1,8 @@
 // Status icons: codicons with theme colours, the same everywhere in the trees.
 import * as vscode from 'vscode';
-import type { JobStatus, RunStatus, StepStatus } from '../../shared/model';
+import type { DeployStatus, JobStatus, RunStatus, StepStatus } from '../../shared/model';
 
-export function statusIcon(status: JobStatus | RunStatus | StepStatus | null, allowFailure = false): vscode.ThemeIcon {
+export function statusIcon(status: JobStatus | RunStatus | StepStatus | DeployStatus | null, allowFailure = false): vscode.ThemeIcon {
   switch (status) {
     case 'running':
       return new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue'));
@@ -17,6 +17,9 @@ export function statusIcon(status: JobStatus | RunStatus | StepStatus | null, al
         : new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
     case 'interrupted':
       return new vscode.ThemeIcon('warning', new vscode.ThemeColor('testing.iconFailed'));
+    case 'unverified':
+      // Deployed, but its verification could not decide: not a pass.
+      return new vscode.ThemeIcon('question', new vscode.ThemeColor('list.warningForeground'));
     case 'cancelled':
       return new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('testing.iconSkipped'));
     case 'skipped':
