@@ -1,8 +1,9 @@
 // The VS Code bench, inside code-server's extension host (loaded as extensionTestsPath; bench/scenarios/vscode.mjs
 // starts it). It activates an empty extension and then Software Delivery the same way (getExtension().activate(),
 // timed), counting synchronous file-system and child-process calls made from the extension's bundle meanwhile;
-// waits for the first load; opens the Delivery panel and runs the `flood` pipeline, issuing a command every
-// 100 ms until the run ends and timing each answer. Writes what it measured to $BENCH_RESULTS_FILE.
+// waits for the first load; opens the Delivery panel, times Run → the first line of output in the Output channel
+// and on the board for five small pipelines, then runs the `flood` pipeline, issuing a command every 100 ms until
+// the run ends and timing each answer. Writes what it measured to $BENCH_RESULTS_FILE.
 // Default imports: the modules' own objects (a namespace import is a read-only copy, which cannot be patched).
 import childProcess from 'node:child_process';
 import fs from 'node:fs';
@@ -97,6 +98,23 @@ async function measure(out: Record<string, unknown>): Promise<void> {
   await vscode.commands.executeCommand('delivery.panel.open');
   await waitFor('the Delivery panel', async () => (await api.board()).open);
   await sleep(1000); // the webview loads and gets its first state
+
+  // Run → first line: the Run command for a small pipeline, until its first line of output has reached the Output
+  // channel and has been posted to the board's webview. Five runs, one after the other.
+  const firstLine: { channel: number; board: number }[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const id = (await vscode.commands.executeCommand('delivery.pipeline.run', { folder, pipeline: `app${i}` })) as string | undefined;
+    if (typeof id !== 'string') throw new Error(`app${i} did not start`);
+    const at = await waitFor(`the first line of app${i}`, () => {
+      const o = api.testing!.lastOutputAt();
+      return o.channel > t && o.board > t ? o : null;
+    }, 10_000);
+    firstLine.push({ channel: at.channel - t, board: at.board - t });
+    await api.waitForRun(id);
+    await sleep(200);
+  }
+  out.firstLineMs = firstLine;
   const patchesBefore = api.testing!.patchesPosted();
 
   // Event-loop lag of the extension host: how late a 20 ms timer fires.

@@ -43,6 +43,8 @@ export interface DeliveryTestHooks {
   treeRefreshes(view: 'pipelines' | 'environments'): { whole: number; rows: number };
   /** How many state patches the board posted to its webview. */
   patchesPosted(): number;
+  /** performance.now() of the last job output that reached the Output channel, and the board's webview (0: none yet). */
+  lastOutputAt(): { channel: number; board: number };
 }
 
 /** The environment variable that turns the test hooks on (set by test/harness and bench for their extension hosts). */
@@ -94,6 +96,7 @@ export function createApi(s: {
       ? {
           treeRefreshes: (view) => (view === 'pipelines' ? s.pipelinesTree.refreshes : s.environmentsTree.refreshes),
           patchesPosted: () => s.board.postedPatches,
+          lastOutputAt: () => ({ channel: s.runs.lastOutputAt, board: s.board.lastLinePatchAt }),
         }
       : undefined;
   return {

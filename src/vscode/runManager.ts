@@ -20,9 +20,13 @@ export interface ActiveRun {
 }
 
 const TREE_REFRESH_MS = 150;
+/** At most one batch of job output this often goes to the Output channel. */
+const BATCH_INTERVAL_MS = 100;
 
 export class RunManager implements vscode.Disposable {
   private readonly active = new Map<string, ActiveRun>();
+  /** When job output last reached the Output channel (performance.now(); for the bench's Run → first line). */
+  lastOutputAt = 0;
   /** One run per pipeline: claimed before the run is planned, released when it ends. */
   private readonly guard = new RunGuard<ActiveRun>();
   private readonly last = new Map<ScopedKey, RunRecord>();
@@ -144,7 +148,7 @@ export class RunManager implements vscode.Disposable {
     this.remember(folder, run);
     const what = request.jobs?.length ? `${pipeline.def.name} (${request.jobs.join(', ')})` : pipeline.def.name;
     this.log.info(`run ${run.id}: ${what} started in ${state.folder.name}`);
-    const output = new OutputBatcher(this.log, maxLinesPerBatch, (jobId) => run.jobs.find((j) => j.id === jobId)?.logFile ?? null);
+    const output = new OutputBatcher(this.log, maxLinesPerBatch, (jobId) => run.jobs.find((j) => j.id === jobId)?.logFile ?? null, () => (this.lastOutputAt = performance.now()));
     handle.onEvent((e) => {
       if (e.type === 'line') output.add(`[${e.jobId}] ${e.text}`, e.jobId);
       else if (e.type === 'job' && (e.job.status !== 'running' && e.job.status !== 'queued')) {
@@ -225,25 +229,35 @@ export class RunManager implements vscode.Disposable {
 }
 
 /**
- * Copies job output to the log channel in batches (every 100 ms), at most `max` lines a batch: a job that floods
- * its output must not flood the editor. The full output is always in the job's log file.
+ * Copies job output to the log channel in batches, at most one batch every 100 ms and at most `max` lines a batch: a
+ * job that floods its output must not flood the editor. The first line after a quiet spell goes out on the next
+ * turn of the event loop, not 100 ms later. The full output is always in the job's log file.
  */
 class OutputBatcher {
   private lines: string[] = [];
   /** Lines dropped per job; the job's log file is looked up only when the notice is written. */
   private dropped = new Map<string, number>();
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private lastFlush = -Infinity;
 
   constructor(
     private readonly log: Log,
     private readonly max: number,
     private readonly logFileOf: (jobId: string) => string | null,
+    /** Told each time lines reach the channel (the time of the first line is what the bench measures). */
+    private readonly appended: () => void = () => undefined,
   ) {}
 
   add(line: string, jobId: string | null): void {
     if (this.lines.length < this.max || jobId === null) this.lines.push(line);
     else this.dropped.set(jobId, (this.dropped.get(jobId) ?? 0) + 1);
-    if (!this.timer) this.timer = setInterval(() => this.flush(), 100);
+    if (!this.timer) {
+      const wait = Math.max(0, BATCH_INTERVAL_MS - (performance.now() - this.lastFlush));
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.flush();
+      }, wait);
+    }
   }
 
   flush(): void {
@@ -251,12 +265,16 @@ class OutputBatcher {
       this.lines.push(`[${job}] … ${count} more lines not copied here; full log: ${this.logFileOf(job) ?? 'in the run history'}`);
     }
     this.dropped.clear();
-    if (this.lines.length) this.log.append(this.lines.join('\n') + '\n');
+    if (this.lines.length) {
+      this.log.append(this.lines.join('\n') + '\n');
+      this.lastFlush = performance.now();
+      this.appended();
+    }
     this.lines = [];
   }
 
   dispose(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
 }

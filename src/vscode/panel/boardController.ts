@@ -27,6 +27,9 @@ export class BoardController implements vscode.Disposable {
   private readonly subs: vscode.Disposable[] = [];
   /** Messages posted to the webview (counted for the flood benchmark and tests). */
   postedPatches = 0;
+  /** When the last patch was posted, and the last one carrying job output (performance.now(); for the bench). */
+  private lastPatchAt = -Infinity;
+  lastLinePatchAt = 0;
   /** The remote run shown on the board instead of a local one. */
   private remoteShown: { ref: RemoteRef; runId: string; watching: boolean } | null = null;
 
@@ -196,7 +199,8 @@ export class BoardController implements vscode.Disposable {
       this.flush();
       return;
     }
-    if (!this.timer) this.timer = setTimeout(() => this.flush(), PATCH_INTERVAL_MS);
+    // At most one patch per interval; the first change after a quiet spell goes out on the next turn of the loop.
+    if (!this.timer) this.timer = setTimeout(() => this.flush(), Math.max(0, PATCH_INTERVAL_MS - (performance.now() - this.lastPatchAt)));
   }
 
   private flush(): void {
@@ -230,6 +234,8 @@ export class BoardController implements vscode.Disposable {
     };
     this.dirty.clear();
     this.postedPatches++;
+    this.lastPatchAt = performance.now();
+    if (patch.jobs.some((j) => j.append.length > 0)) this.lastLinePatchAt = this.lastPatchAt;
     this.host.post({ type: 'patch', patch });
   }
 

@@ -42,6 +42,11 @@ export class DeliveryPanel implements PanelParts, vscode.Disposable {
     return this.host.isOpen;
   }
 
+  /** When the board last posted job output to the webview (performance.now(); for the bench). */
+  get lastLinePatchAt(): number {
+    return this.board.lastLinePatchAt;
+  }
+
   /** Messages posted to the webview (counted for the flood benchmark and tests). */
   get postedPatches(): number {
     return this.board.postedPatches;
