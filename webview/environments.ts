@@ -50,7 +50,7 @@ function renderRow(row: EnvironmentRow, trusted: boolean): HTMLElement {
       'td',
       {},
       row.deploying
-        ? h('span', { class: 'deploying' }, `deploying: ${row.deploying}`)
+        ? h('span', { class: 'deploying' }, row.deploying)
         : row.lockedBy
           ? h('span', { class: 'locked', title: `since ${new Date(row.lockedBy.since).toLocaleString()}` }, `🔒 ${row.lockedBy.deployId ? 'being deployed' : 'locked'} by ${row.lockedBy.user} on ${row.lockedBy.host}${row.lockedBy.message ? `: ${row.lockedBy.message}` : ''}`)
           : row.lastDeploy

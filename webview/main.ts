@@ -7,6 +7,7 @@ import { applyPatch, render } from './board';
 import { renderDiff, showHunks } from './diff';
 import { h } from './dom';
 import { renderEnvironments } from './environments';
+import { renderHealth } from './healthChart';
 import { send, vscode } from './vscodeApi';
 
 const app = document.getElementById('app')!;
@@ -17,6 +18,10 @@ const panes: Record<PanelView, HTMLElement> = {
   diff: h('section', { id: 'view-diff', role: 'tabpanel' }),
 };
 const LABELS: Record<PanelView, string> = { board: 'Stage board', environments: 'Environments', diff: 'Diff' };
+// The overview's table is drawn again on every status change; the health charts only when they are read again.
+const envTable = h('div', { id: 'environments-table' });
+const envHealth = h('div', { id: 'health' });
+panes.environments.append(envTable, envHealth);
 app.replaceChildren(nav, ...Object.values(panes));
 let board: BoardState | null = null;
 let active: PanelView = ((vscode.getState() as { view?: PanelView } | undefined)?.view) ?? 'board';
@@ -51,7 +56,10 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       if (!applyPatch(panes.board, msg.patch)) send({ type: 'ready' });
       break;
     case 'environments':
-      renderEnvironments(panes.environments, msg.rows, msg.loading, board?.trusted ?? false);
+      renderEnvironments(envTable, msg.rows, msg.loading, board?.trusted ?? false);
+      break;
+    case 'environmentHealth':
+      renderHealth(envHealth, msg.health, msg.loading);
       break;
     case 'diff':
       renderDiff(panes.diff, msg.view, msg.loading, msg.error);

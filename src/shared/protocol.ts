@@ -1,13 +1,15 @@
 // The typed message protocol between the extension host and the webview: one union per direction,
 // plus a validator for everything the host receives (a webview is a browser page; treat it as untrusted input).
 import type { JobStatus, RunStatus, TestCounts } from './model';
-import type { BoardState, DiffView, EnvironmentRow, PanelView } from './views';
+import type { BoardState, DiffView, EnvironmentHealthView, EnvironmentRow, PanelView } from './views';
 
 /** Host -> webview. */
 export type HostMessage =
   | { type: 'state'; state: BoardState }
   | { type: 'patch'; patch: RunPatch }
   | { type: 'environments'; rows: EnvironmentRow[]; loading: boolean }
+  /** The overview's health charts: each environment with `verify: prometheus`, its checks over the last hours. */
+  | { type: 'environmentHealth'; health: EnvironmentHealthView[]; loading: boolean }
   | { type: 'diff'; view: DiffView | null; loading: boolean; error: string | null }
   | { type: 'hunks'; path: string; text: string; truncated: boolean }
   | { type: 'show'; view: PanelView };
@@ -114,8 +116,67 @@ export function parseHostMessage(raw: unknown): HostMessage | null {
     if (isId(p.runId) && typeof p.status === 'string' && Array.isArray(p.jobs)) return m as unknown as HostMessage;
   }
   if (m.type === 'environments' && Array.isArray(m.rows) && typeof m.loading === 'boolean') return m as unknown as HostMessage;
+  if (m.type === 'environmentHealth' && Array.isArray(m.health) && m.health.every(isHealthView) && typeof m.loading === 'boolean') return m as unknown as HostMessage;
   if (m.type === 'diff' && (m.view === null || typeof m.view === 'object') && typeof m.loading === 'boolean') return m as unknown as HostMessage;
   if (m.type === 'hunks' && typeof m.path === 'string' && typeof m.text === 'string') return m as unknown as HostMessage;
   if (m.type === 'show' && typeof m.view === 'string' && VIEWS.includes(m.view)) return m as unknown as HostMessage;
   return null;
+}
+
+// ---- health charts: checked in full (the page draws every number it gets) ----
+
+const LIMIT_OPS = ['≤', '≥'];
+const MAX_POINTS = 2000;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+function isText(v: unknown): v is string {
+  return typeof v === 'string' && v.length <= MAX_PATH;
+}
+
+function isPoint(v: unknown): boolean {
+  return Array.isArray(v) && v.length === 2 && isNumber(v[0]) && isNumber(v[1]);
+}
+
+function isSeries(v: unknown): boolean {
+  if (!isObject(v)) return false;
+  const limitOk = v.limit === null || (isObject(v.limit) && typeof v.limit.op === 'string' && LIMIT_OPS.includes(v.limit.op) && isNumber(v.limit.value));
+  return (
+    isText(v.name) &&
+    Array.isArray(v.points) &&
+    v.points.length <= MAX_POINTS &&
+    v.points.every(isPoint) &&
+    limitOk &&
+    isText(v.boundText) &&
+    (v.error === null || isText(v.error))
+  );
+}
+
+function isMarker(v: unknown): boolean {
+  return isObject(v) && isId(v.id) && isNumber(v.t) && (v.sha === null || isId(v.sha)) && isId(v.action) && isId(v.status);
+}
+
+/** One environment's health charts, every field checked. */
+export function isHealthView(v: unknown): v is EnvironmentHealthView {
+  return (
+    isObject(v) &&
+    isPath(v.folder) &&
+    isId(v.environment) &&
+    isText(v.name) &&
+    isNumber(v.startMs) &&
+    isNumber(v.endMs) &&
+    v.endMs >= v.startMs &&
+    isNumber(v.stepMs) &&
+    v.stepMs > 0 &&
+    Array.isArray(v.series) &&
+    v.series.every(isSeries) &&
+    Array.isArray(v.markers) &&
+    v.markers.every(isMarker)
+  );
 }

@@ -48,7 +48,7 @@ export interface EnvironmentRow {
   protected: boolean;
   promotesFrom: string | null;
   canDeploy: boolean;
-  /** The step a deploy in progress is at, else null. */
+  /** What a deploy in progress is doing ("deploying: health check", "verifying · 1m 20s left", "rolling back to d4e5f6a"), else null. */
   deploying: string | null;
   lastDeploy: Pick<DeployHistoryItem, 'id' | 'sha' | 'status' | 'user' | 'startedAt' | 'durationMs' | 'action'> | null;
   /** Who holds the environment's deploy lock (null: free, or not known yet). */
@@ -72,3 +72,53 @@ export interface DiffView {
 }
 
 export type PanelView = 'board' | 'environments' | 'diff';
+
+// ---- health over time (verify: prometheus) ----
+
+/** A deploy on the time axis of a health chart. */
+export interface DeployMarker {
+  id: string;
+  /** When the deploy started (unix ms). */
+  t: number;
+  sha: string | null;
+  action: DeployHistoryItem['action'];
+  status: DeployHistoryItem['status'];
+}
+
+/** One check of `verify:` over the chart's range. */
+export interface HealthSeries {
+  name: string;
+  /** [unix ms, value], oldest first; times without data are left out. */
+  points: [number, number][];
+  /** The line the value must stay under (≤) or above (≥); null: none to draw (a baseline check: its bound moves with each deploy). */
+  limit: { op: '≤' | '≥'; value: number } | null;
+  /** The bound as text: "≤ 0.01", "≤ baseline + 25%". */
+  boundText: string;
+  /** Why there is no chart (Prometheus down, the query refused: with its place in delivery.yml). */
+  error: string | null;
+}
+
+/** An environment's checks over the last hours, for the overview. */
+export interface EnvironmentHealthView {
+  folder: string;
+  environment: string;
+  name: string;
+  startMs: number;
+  endMs: number;
+  stepMs: number;
+  series: HealthSeries[];
+  markers: DeployMarker[];
+}
+
+/** The first check of an environment's `verify:` now (the Environments tree row). */
+export interface CheckNow {
+  name: string;
+  /** null: no number (see `error`). */
+  value: number | null;
+  /** "error rate 0.002", "error rate: no data". */
+  text: string;
+  /** `near`: within 20% of its bound; `past`: past it; `unknown`: no number, or no bound to compare with (baseline). */
+  level: 'ok' | 'near' | 'past' | 'unknown';
+  boundText: string;
+  error: string | null;
+}

@@ -7,3 +7,5 @@ export { createRemoteEngine, resolveRemotePipeline } from '../adapters/remote';
 export { loadCa } from '../adapters/remote/http';
 export { followRun } from '../core/remote/follow';
 export { historyItems, localHistoryEntry, teamStateView } from '../core/environments/deployService';
+export { prometheusMetrics } from '../adapters/environments/prometheus';
+export { checkNow, healthOverTime } from '../core/environments/healthOverTime';

@@ -637,10 +637,15 @@ describe('deploy service (core, in-memory ports)', () => {
       const s = await startDeploy(await prepared(f, e), f.ports());
       assert.ok(s.ok);
       const lines: string[] = [];
-      s.handle.onEvent((ev) => ev.type === 'line' && lines.push(ev.text));
+      const rollbacks: string[] = [];
+      s.handle.onEvent((ev) => {
+        if (ev.type === 'line') lines.push(ev.text);
+        if (ev.type === 'rollback') rollbacks.push(`${ev.deployId}:${ev.sha}`);
+      });
       const r = await s.handle.done;
       assert.equal(r.status, 'failed');
       assert.equal(r.rolledBackTo, A);
+      assert.deepEqual(rollbacks, [`d2:${A}`], 'the listeners are told when the rollback starts');
       assert.equal(r.verification?.status, 'failed');
       const failed = r.verification!.checks.find((c) => c.name === 'error rate')!;
       assert.deepEqual([failed.value, failed.ok], [0.25, false]);

@@ -36,4 +36,29 @@ describe('webview protocol', () => {
     assert.equal(parseHostMessage({ type: 'state', state: { run: null } }), null);
     assert.equal(parseHostMessage({ type: 'patch', patch: { status: 'x' } }), null);
   });
+  it('checks the health charts field by field (the page draws every number)', () => {
+    const view = {
+      folder: '/w', environment: 'staging', name: 'Staging', startMs: 1000, endMs: 61_000, stepMs: 1000,
+      series: [
+        { name: 'error rate', points: [[1000, 0], [2000, 0.25]], limit: { op: '≤', value: 0.01 }, boundText: '≤ 0.01', error: null },
+        { name: 'p95', points: [], limit: null, boundText: '≤ baseline + 25%', error: 'Prometheus at http://p cannot be reached' },
+      ],
+      markers: [{ id: 'd1', t: 1500, sha: 'abc1234', action: 'deploy', status: 'failed' }],
+    };
+    assert.ok(parseHostMessage({ type: 'environmentHealth', health: [view], loading: false }));
+    assert.ok(parseHostMessage({ type: 'environmentHealth', health: [], loading: true }));
+    const broken = [
+      { ...view, stepMs: 0 },
+      { ...view, endMs: 0 },
+      { ...view, series: [{ ...view.series[0], points: [[1000, Number.NaN]] }] },
+      { ...view, series: [{ ...view.series[0], points: [[1000]] }] },
+      { ...view, series: [{ ...view.series[0], limit: { op: '<', value: 1 } }] },
+      { ...view, series: [{ ...view.series[0], error: 3 }] },
+      { ...view, markers: [{ id: 'd1', t: '1500', sha: null, action: 'deploy', status: 'failed' }] },
+      { ...view, folder: '' },
+      { ...view, series: [{ ...view.series[0], points: Array.from({ length: 2001 }, (_, i) => [i, 0]) }] },
+    ];
+    for (const bad of broken) assert.equal(parseHostMessage({ type: 'environmentHealth', health: [bad], loading: false }), null, JSON.stringify(bad).slice(0, 200));
+    assert.equal(parseHostMessage({ type: 'environmentHealth', health: [view] }), null);
+  });
 });

@@ -10,6 +10,8 @@ import type { Clock } from '../clock';
 export type DeployEvent =
   | { type: 'step'; record: DeployRecord; step: DeployStepRecord; index: number }
   | { type: 'line'; record: DeployRecord; stream: OutputStream | 'system'; text: string; t: number }
+  /** A failed verification started an automatic rollback (its own deploy `deployId`, to commit `sha`). */
+  | { type: 'rollback'; record: DeployRecord; deployId: string; sha: string }
   | { type: 'end'; record: DeployRecord };
 
 export interface DeployStepIO {
@@ -17,6 +19,8 @@ export interface DeployStepIO {
   signal: AbortSignal;
   /** A line of output for the deploy log and the listeners (secrets are masked before it is kept). */
   line(stream: OutputStream | 'system', text: string): void;
+  /** Tells the listeners that an automatic rollback started (the verify step). */
+  rollbackStarted?(deployId: string, sha: string): void;
 }
 
 export interface DeployStepOutcome {
@@ -139,7 +143,7 @@ export function startDeployRun(record: DeployRecord, steps: readonly DeployStepP
         setStep(i, { status: 'running' });
         let outcome: DeployStepOutcome;
         try {
-          outcome = await opts.executor.execute(step, { signal: controller.signal, line });
+          outcome = await opts.executor.execute(step, { signal: controller.signal, line, rollbackStarted: (deployId, sha) => emit({ type: 'rollback', record, deployId, sha }) });
         } catch (e) {
           outcome = { status: 'failed', reason: (e as Error)?.message ?? String(e) };
         }

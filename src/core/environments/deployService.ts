@@ -623,7 +623,7 @@ function verifying(d: { prep: DeployPreparation; deployId: string; store: TeamSt
 async function rollBackAfterVerification(
   d: { prep: DeployPreparation; deployId: string; store: TeamStateStore },
   ports: DeployPorts,
-  io: { signal: AbortSignal; line(stream: 'stdout' | 'system', text: string): void },
+  io: { signal: AbortSignal; line(stream: 'stdout' | 'system', text: string): void; rollbackStarted?(deployId: string, sha: string): void },
   summary: string,
 ): Promise<{ rolledBackTo?: string; note: string }> {
   const { prep } = d;
@@ -641,6 +641,7 @@ async function rollBackAfterVerification(
   if (!started.ok) return { note: `the rollback to ${short} could not start: ${started.message}; the new release stays deployed` };
   const { handle } = started;
   io.line('system', `rollback ${handle.record.id} of ${short} started`);
+  io.rollbackStarted?.(handle.record.id, target);
   const off = handle.onEvent((e) => {
     if (e.type === 'line') io.line('stdout', `rollback: ${e.text}`);
   });

@@ -2,10 +2,46 @@
 //   $(rocket) staging a1b2c3d ↓3        deployed commit, 3 local commits not deployed yet
 //   $(rocket) staging a1b2c3d ↓3 ↺1     … and 1 deployed commit that HEAD lacks (a deploy would revert it)
 //   $(sync~spin) staging: health check  a deploy in progress, at this step
+//   $(sync~spin) verifying staging 1m 20s left   … watching its metrics (verify:), with the bake time left
+//   $(sync~spin) staging: rolling back to d4e5f6a  … undoing a release that failed its verification
 //   error colour: the last deploy failed, or the health check says down; warning: version unknown or reverts.
 import type { DeployHistoryItem, EnvironmentStatus, LockView } from '../../shared/model';
 import { markdownText } from '../sanitize';
 import { shortSha } from './diff';
+
+/**
+ * Where a deploy in progress is: at a step, verifying (the bake time left, from the verify step's start and
+ * verify.window), or rolling back after a failed verification.
+ */
+export interface DeployProgress {
+  step: string;
+  sha: string;
+  /** Set while the verify step runs. */
+  verify?: { leftMs: number } | null;
+  /** Set once an automatic rollback (verify.onFailure: rollback) has started: the commit it deploys. */
+  rollingBackTo?: string | null;
+}
+
+/** The bake time left: the verify step started at `since` and watches for `windowMs`. */
+export function verifyTimeLeft(since: number, windowMs: number, now: number): number {
+  return Math.max(0, windowMs - Math.max(0, now - since));
+}
+
+/** Whole seconds, rounded up: `1m 20s`, `45s`, `0s` (a countdown does not show tenths). */
+export function formatTimeLeft(ms: number): string {
+  const s = Math.ceil(Math.max(0, ms) / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** What a tree row or the overview says about a deploy in progress: `verifying · 1m 20s left`, `deploying: health check`. */
+export function deployProgressText(p: DeployProgress): string {
+  if (p.rollingBackTo) return `rolling back to ${shortSha(p.rollingBackTo)}`;
+  if (p.verify) return `verifying · ${formatTimeLeft(p.verify.leftMs)} left`;
+  return `deploying: ${p.step}`;
+}
 
 export interface DeployIndicator {
   text: string;
@@ -17,7 +53,7 @@ export interface DeployIndicator {
 export function deployIndicator(
   env: { id: string; name: string },
   status: EnvironmentStatus | null,
-  deploying: { step: string; sha: string } | null,
+  deploying: DeployProgress | null,
   lastDeploy: DeployHistoryItem | null,
   team: { lockedBy: LockView | null; store: string | null; where: string | null } = { lockedBy: null, store: null, where: null },
 ): DeployIndicator {
@@ -26,6 +62,15 @@ export function deployIndicator(
   if (lock && !deploying) {
     const since = new Date(lock.since).toISOString().replace('T', ' ').slice(0, 16);
     lines.push(`$(lock) Locked by ${escape(lock.user)} on ${escape(lock.host)} since ${since} UTC${lock.deployId ? ` (deploying${lock.sha ? ` \`${shortSha(lock.sha)}\`` : ''})` : ''}${lock.message ? `: “${escape(lock.message)}”` : ''}`);
+  }
+  if (deploying?.rollingBackTo) {
+    lines.push(`$(sync~spin) \`${shortSha(deploying.sha)}\` failed its verification: rolling back to \`${shortSha(deploying.rollingBackTo)}\``);
+    return { text: `$(sync~spin) ${env.id}: rolling back to ${shortSha(deploying.rollingBackTo)}`, tooltip: lines.join('\n\n'), tone: 'warning' };
+  }
+  if (deploying?.verify) {
+    const left = formatTimeLeft(deploying.verify.leftMs);
+    lines.push(`$(sync~spin) Deployed \`${shortSha(deploying.sha)}\`, verifying it against its metrics: ${left} left`, escape(deploying.step));
+    return { text: `$(sync~spin) verifying ${env.id} ${left} left`, tooltip: lines.join('\n\n'), tone: 'normal' };
   }
   if (deploying) {
     lines.push(`$(sync~spin) Deploying \`${shortSha(deploying.sha)}\`: ${escape(deploying.step)}`);
@@ -72,6 +117,11 @@ export function deployIndicator(
       tone = 'error';
       text = text.replace('$(rocket)', '$(error)');
       if (lastDeploy.message) lines.push(`Reason: ${escape(lastDeploy.message)}`);
+    } else if (lastDeploy.status === 'unverified') {
+      // Deployed, but its verification could not decide: not a pass, not a failure.
+      if (tone === 'normal') tone = 'warning';
+      text = text.replace('$(rocket)', '$(question)');
+      lines.push(`$(question) Unverified: the metrics could not say whether the release is good${lastDeploy.message ? ` (${escape(lastDeploy.message)})` : ''}`);
     }
   }
   if (lock && !deploying) {

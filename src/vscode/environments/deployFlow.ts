@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { DeployPreparation, DeployServices } from '../../adapters/deploy/runner';
 import { features } from '../lazy';
-import type { DeployConfirmation } from '../../core/environments/deploy';
+import { verifyStepName, type DeployConfirmation } from '../../core/environments/deploy';
 import { deployPreflight, locatedProblem } from '../../core/environments/deployService';
 import { describeHolder } from '../../core/environments/teamState';
 import { shortSha } from '../../core/environments/diff';
@@ -13,6 +13,7 @@ import { formatDuration } from '../../core/duration';
 import type { EnvironmentConfig } from '../../core/config/delivery';
 import type { DeployAction, DeployRecord } from '../../shared/model';
 import { notificationText } from '../../core/sanitize';
+import { verificationNotice } from '../../core/environments/verifyNotice';
 import type { Log } from '../log';
 import { requireTrust } from '../trust';
 import type { FolderState } from '../workspaceModel';
@@ -108,9 +109,10 @@ export async function deployFlow(
     async (progress, token) => {
       token.onCancellationRequested(() => handle.cancel());
       const total = handle.record.steps.length || 1;
+      const verifyStep = env.verify ? verifyStepName(env.verify) : null;
       const sub = handle.onEvent((e) => {
         if (e.type !== 'step') return;
-        if (e.step.status === 'running') progress.report({ message: e.step.name });
+        if (e.step.status === 'running') progress.report({ message: e.step.name === verifyStep ? `verifying against its metrics for ${formatDuration(env.verify!.windowMs)}` : e.step.name });
         else progress.report({ increment: 100 / total, message: `${e.step.name}: ${e.step.status}` });
       });
       const r = await handle.done;
@@ -206,9 +208,18 @@ function report(deps: DeployFlowDeps, target: DeployTarget, r: DeployRecord): vo
     if (choice === showDiff) void deps.showDiff(target.state, env.id);
   };
   const took = formatDuration(r.durationMs);
+  // A verification that failed (and the rollback it started) or could not decide: said in its own words.
+  const verified = verificationNotice(r, env.name);
+  if (verified) {
+    deps.log.info(verified.text);
+    const text = notificationText(verified.text);
+    void (verified.severity === 'error' ? vscode.window.showErrorMessage(text, showLog, showDiff) : vscode.window.showWarningMessage(text, showLog, showDiff)).then(onChoice);
+    return;
+  }
   if (r.status === 'success') {
+    const checks = r.verification?.status === 'passed' ? `, verified (${r.verification.checks.length} check${r.verification.checks.length === 1 ? '' : 's'})` : '';
     void vscode.window
-      .showInformationMessage(notificationText(`${VERB[r.action]} ${shortSha(r.sha)} to ${env.name}: done in ${took}${r.health === 'up' ? ', healthy' : ''}.`), showLog, showDiff)
+      .showInformationMessage(notificationText(`${VERB[r.action]} ${shortSha(r.sha)} to ${env.name}: done in ${took}${r.health === 'up' ? ', healthy' : ''}${checks}.`), showLog, showDiff)
       .then(onChoice);
   } else if (r.status === 'cancelled') {
     void vscode.window.showWarningMessage(notificationText(`${VERB[r.action]} to ${env.name} was cancelled${r.reason ? `: ${r.reason}` : ''}.`), showLog).then(onChoice);

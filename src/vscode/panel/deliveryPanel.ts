@@ -25,7 +25,7 @@ export class DeliveryPanel implements PanelParts, vscode.Disposable {
   constructor(extensionUri: vscode.Uri, model: WorkspaceModel, runs: RunManager, envs: EnvironmentService, remote: RemoteService, log: Log) {
     this.host = new PanelHost(extensionUri, log, this);
     this.board = new BoardController(this.host, model, runs, remote);
-    this.environments = new EnvironmentsOverviewController(this.host, envs);
+    this.environments = new EnvironmentsOverviewController(this.host, envs, log);
     this.diffs = new DiffController(this.host, envs);
     this.handlers = {
       showView: (msg) => {
@@ -79,7 +79,7 @@ export class DeliveryPanel implements PanelParts, vscode.Disposable {
 
   ready(): void {
     this.board.postState();
-    this.environments.post();
+    this.environments.ready();
     this.diffs.post();
   }
 

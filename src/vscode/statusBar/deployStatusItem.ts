@@ -1,5 +1,6 @@
 // The status-bar deploy indicator: the followed environment (setting delivery.statusBar.environment, or the first
-// one), its deployed commit and distance from HEAD, a spinner with the step while deploying, error/warning colours.
+// one), its deployed commit and distance from HEAD, a spinner with the step while deploying (with the bake time left
+// while verifying: the service fires a change every second then), error/warning colours.
 // Click: a quick pick of actions for that environment.
 import * as vscode from 'vscode';
 import { deployIndicator } from '../../core/environments/indicator';
@@ -43,11 +44,10 @@ export class DeployStatusItem implements vscode.Disposable {
     }
     const folder = chosen.state.folder.uri.fsPath;
     this.current = { folder, id: chosen.env.id };
-    const active = this.envs.activeDeploy(folder, chosen.env.id);
     const m = deployIndicator(
       chosen.env,
       this.envs.status(folder, chosen.env.id) ?? null,
-      active ? { step: active.step, sha: active.handle.record.sha } : null,
+      this.envs.progress(folder, chosen.env.id),
       this.envs.deploys(folder, chosen.env.id)[0] ?? null,
       (() => {
         const t = this.envs.teamState(folder, chosen.env.id);

@@ -1,11 +1,13 @@
-// The Environments tree: each environment with its deployed commit, distance from HEAD, health and last deploy;
-// children for a deploy in progress, the commits a deploy would bring (and revert), and recent deploys.
+// The Environments tree: each environment with its deployed commit, distance from HEAD, health, last deploy and —
+// with `verify: prometheus` — its first check's value now (amber near its bound, red past it); children for a deploy
+// in progress, the commits a deploy would bring (and revert), and recent deploys.
 import * as vscode from 'vscode';
 import { formatDuration } from '../../core/duration';
 import type { EnvironmentConfig } from '../../core/config/delivery';
 import { shortSha } from '../../core/environments/diff';
-import { deployIndicator } from '../../core/environments/indicator';
+import { deployIndicator, deployProgressText } from '../../core/environments/indicator';
 import type { CommitInfo, DeployHistoryItem } from '../../shared/model';
+import type { CheckNow } from '../../shared/views';
 import type { EnvironmentService } from '../environments/environmentService';
 import { markdownText, plainText } from '../../core/sanitize';
 import { isTrusted } from '../trust';
@@ -101,14 +103,16 @@ export class EnvironmentNode extends EnvironmentTreeNode implements TargetRow {
     const e = this.env;
     const status = this.envs.status(this.folder, e.id) ?? null;
     const active = this.envs.activeDeploy(this.folder, e.id);
+    const progress = this.envs.progress(this.folder, e.id);
     const history = this.envs.deploys(this.folder, e.id);
     const team = this.envs.teamState(this.folder, e.id);
     const lock = active ? null : (team?.lockedBy ?? null);
+    const check = this.envs.checkNow(this.folder, e.id);
     const item = new vscode.TreeItem(e.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = EnvironmentNode.rowId(this.folder, e.id);
     const parts: string[] = [];
     if (lock) parts.push(lock.deployId ? `being deployed by ${lock.user}` : `locked by ${lock.user}${lock.message ? `: ${lock.message}` : ''}`);
-    if (active) parts.push(`deploying: ${active.step}`);
+    if (progress) parts.push(deployProgressText(progress));
     else if (status?.deployed.sha) {
       parts.push(shortSha(status.deployed.sha));
       if (status.ahead) parts.push(`↓${status.ahead}`);
@@ -116,6 +120,7 @@ export class EnvironmentNode extends EnvironmentTreeNode implements TargetRow {
       if (status.ahead === 0 && status.behind === 0) parts.push('up to date');
     } else if (status) parts.push(status.deployed.error ? 'unknown' : 'no version');
     if (status && status.health !== 'unknown') parts.push(status.health);
+    if (check) parts.push(check.text);
     if (!active && !lock && history[0]) parts.push(`${history[0].user.split('@')[0]} ${ago(history[0].startedAt)}`);
     if (team?.store === 'local') parts.push('local only');
     item.description = plainText(parts.join(' · '), { oneLine: true });
@@ -124,20 +129,24 @@ export class EnvironmentNode extends EnvironmentTreeNode implements TargetRow {
       : lock
         ? new vscode.ThemeIcon(lock.deployId ? 'sync~spin' : 'lock', new vscode.ThemeColor('list.warningForeground'))
         : status?.health === 'down' || history[0]?.status === 'failed'
-        ? new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'))
-        : status?.behind
-          ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'))
-          : status && !status.deployed.sha && status.deployed.error
-            ? new vscode.ThemeIcon('question', new vscode.ThemeColor('list.warningForeground'))
-            : new vscode.ThemeIcon(e.protected ? 'lock' : 'server-environment', status?.health === 'up' ? new vscode.ThemeColor('testing.iconPassed') : undefined);
-    const model = deployIndicator(e, status, active ? { step: active.step, sha: active.handle.record.sha } : null, history[0] ?? null, {
+          ? new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'))
+          : check?.level === 'past'
+            ? new vscode.ThemeIcon('graph-line', new vscode.ThemeColor('list.errorForeground'))
+            : status?.behind
+              ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'))
+              : (status && !status.deployed.sha && status.deployed.error) || history[0]?.status === 'unverified'
+                ? new vscode.ThemeIcon('question', new vscode.ThemeColor('list.warningForeground'))
+                : check?.level === 'near'
+                  ? new vscode.ThemeIcon('graph-line', new vscode.ThemeColor('list.warningForeground'))
+                  : new vscode.ThemeIcon(e.protected ? 'lock' : 'server-environment', status?.health === 'up' ? new vscode.ThemeColor('testing.iconPassed') : undefined);
+    const model = deployIndicator(e, status, progress, history[0] ?? null, {
       lockedBy: lock,
       store: team?.store ?? null,
       where: team?.where ?? null,
     });
     // model.tooltip escapes what targets said; the URL and names come from the repository: escaped too. Untrusted
     // Markdown: no command links, no HTML.
-    const md = new vscode.MarkdownString(`${model.tooltip}${e.url ? `\n\n${markdownText(e.url)}` : ''}${e.promotesFrom ? `\n\nPromotes from ${markdownText(e.promotesFrom)}` : ''}${isTrusted() ? '' : '\n\n$(shield) Untrusted workspace: not probed, nothing deploys.'}`, true);
+    const md = new vscode.MarkdownString(`${model.tooltip}${check ? `\n\n${checkTooltip(check)}` : ''}${e.url ? `\n\n${markdownText(e.url)}` : ''}${e.promotesFrom ? `\n\nPromotes from ${markdownText(e.promotesFrom)}` : ''}${isTrusted() ? '' : '\n\n$(shield) Untrusted workspace: not probed, nothing deploys.'}`, true);
     md.isTrusted = false;
     md.supportHtml = false;
     item.tooltip = md;
@@ -176,7 +185,15 @@ export class EnvironmentNode extends EnvironmentTreeNode implements TargetRow {
   async children(): Promise<EnvironmentTreeNode[]> {
     const out: EnvironmentTreeNode[] = [];
     const active = this.envs.activeDeploy(this.folder, this.env.id);
-    if (active) out.push(this.info('deploying', `Deploying ${shortSha(active.handle.record.sha)}: ${active.step}`, 'sync~spin'));
+    const progress = this.envs.progress(this.folder, this.env.id);
+    if (active && progress) {
+      const text = progress.rollingBackTo
+        ? `${shortSha(active.handle.record.sha)} failed its verification: rolling back to ${shortSha(progress.rollingBackTo)}`
+        : progress.verify
+          ? `Verifying ${shortSha(active.handle.record.sha)} against its metrics: ${deployProgressText(progress).replace(/^verifying · /, '')}`
+          : `Deploying ${shortSha(active.handle.record.sha)}: ${active.step}`;
+      out.push(this.info('deploying', text, 'sync~spin'));
+    }
     const status = this.envs.status(this.folder, this.env.id);
     if (status?.deployed.error) out.push(this.info('probe', status.deployed.error, 'question'));
     if (status?.deployed.sha && status.local.sha && (status.ahead || status.behind)) {
@@ -377,6 +394,14 @@ export class EnvironmentsTreeProvider implements vscode.TreeDataProvider<Environ
   dispose(): void {
     for (const s of this.subs) s.dispose();
   }
+}
+
+/** The tooltip's line about the first verify: check (Markdown; check names and Prometheus's words escaped). */
+function checkTooltip(c: CheckNow): string {
+  const icon = c.level === 'past' ? '$(error) ' : c.level === 'near' ? '$(warning) ' : '';
+  const state = c.level === 'past' ? ': past its bound' : c.level === 'near' ? ': within 20% of its bound' : '';
+  if (c.value === null) return `$(question) ${markdownText(c.name)} (${markdownText(c.boundText)}): ${markdownText(c.error ?? 'no value')}`;
+  return `${icon}${markdownText(c.text)} (${markdownText(c.boundText)})${state}`;
 }
 
 function ago(t: number): string {
