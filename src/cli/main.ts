@@ -191,11 +191,28 @@ function interruptSignal(): AbortSignal {
   return ctl.signal;
 }
 
+/** Resolves once what was written to `stream` has been handed to the OS (a slow pipe reader gets all of it). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) return resolve();
+    stream.write('', () => resolve());
+  });
+}
+
 if (require.main === module) {
+  // A reader that went away (`delivery pipelines --json | head`): stop quietly, as other command-line tools do.
+  for (const s of [process.stdout, process.stderr]) {
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   main(process.argv.slice(2)).then(
-    (code) => {
+    async (code) => {
       process.exitCode = code;
-      // Nothing of ours is left running; leave promptly even if a stray handle (a keep-alive socket) remains.
+      // Nothing of ours is left running; leave promptly even if a stray handle (a keep-alive socket) remains —
+      // but only once stdout and stderr are written out: exiting earlier cuts a piped answer at 64 KB.
+      await Promise.all([drained(process.stdout), drained(process.stderr)]);
       setTimeout(() => process.exit(code), 50).unref();
     },
     (e: unknown) => {

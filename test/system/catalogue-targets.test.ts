@@ -70,7 +70,8 @@ async function misbehavingServer(): Promise<{ url: string; close(): Promise<void
   };
 }
 
-const httpEnv = (t: Targets, route: string, extra = '', timeout = '1s') =>
+// 10 s: an answer must not miss its timeout on a busy machine; the case about the timeout sets 1 s itself.
+const httpEnv = (t: Targets, route: string, extra = '', timeout = '10s') =>
   `version: 1\nenvironments:\n  web:\n    version: { http: "${t.http}${route}", json: sha, timeout: ${timeout}${extra} }\n`;
 
 /** ssh target settings as delivery.yml writes them; `over` replaces some. */
@@ -113,7 +114,7 @@ const CASES: TargetCase[] = [
   { name: 'version endpoint answers garbage (HTML, not JSON)', yml: (t) => httpEnv(t, '/garbage'), args: ['envs', '--json'], code: 1, says: [/"error":"the answer is not JSON: <html><body>It works!<\/body><\/html> \(http:\/\/127\.0\.0\.1:\d+\/garbage\)"/] },
   { name: 'version endpoint answers JSON without the field', yml: (t) => httpEnv(t, '/no-field'), args: ['envs', '--json'], code: 1, says: [/"error":"the JSON answer has no \\"sha\\" \(http:\/\/127\.0\.0\.1:\d+\/no-field\)"/] },
   { name: 'version endpoint answers a SHA the repository lacks (no remote to fetch it from)', yml: (t) => httpEnv(t, '/missing-sha'), args: ['envs', '--json'], code: 1, says: [new RegExp(`"deployed":\\{"sha":null,"error":"deployed commit 0123456 is not in this repository \\(no remote to fetch it from\\)","raw":"${MISSING_SHA}"`)] },
-  { name: 'version endpoint gives no answer before its timeout', yml: (t) => httpEnv(t, '/hang'), args: ['envs', '--json'], code: 1, says: [/"error":"no answer within 1s from http:\/\/127\.0\.0\.1:\d+\/hang"/] },
+  { name: 'version endpoint gives no answer before its timeout', yml: (t) => httpEnv(t, '/hang', '', '1s'), args: ['envs', '--json'], code: 1, says: [/"error":"no answer within 1s from http:\/\/127\.0\.0\.1:\d+\/hang"/] },
   { name: 'version endpoint answers 5 MB', yml: (t) => httpEnv(t, '/huge', '', '10s'), args: ['envs', '--json'], code: 1, says: [/larger than 1 MB; a version endpoint should answer with a few bytes/] },
   { name: 'version endpoint answers $(touch pwned): data, not a command', yml: (t) => httpEnv(t, '/dollar'), args: ['envs', '--json'], code: 1, says: [/"error":"\\"\$\(touch pwned\)\\" is not a commit SHA or tag/] },
   { name: 'version endpoint answers a git option (--upload-pack=…): never passed to git', yml: (t) => httpEnv(t, '/option'), args: ['envs', '--json'], code: 1, says: [/"error":"\\"--upload-pack=touch pwned\\" is not a commit SHA or tag/] },
