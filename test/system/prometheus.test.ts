@@ -153,8 +153,10 @@ describe('Prometheus metrics: a real Prometheus scraping the metrics app', funct
     assert.ok(r.points.length >= 3, JSON.stringify(r.points));
     for (const [ms, v] of r.points) {
       assert.ok(Number.isInteger(ms) && ms >= range.startMs - 1 && ms <= endMs + 1, String(ms));
-      assert.equal(v, 1);
+      // up is 1 per answered scrape; on a busy machine a 1 s scrape can time out (0).
+      assert.ok(v === 0 || v === 1, String(v));
     }
+    assert.ok(r.points.some(([, v]) => v === 1), JSON.stringify(r.points));
     assert.deepEqual(
       r.points.map(([ms]) => ms),
       [...r.points.map(([ms]) => ms)].sort((a, b) => a - b),
