@@ -30,12 +30,16 @@ const builds = [
   // The main bundle (what activation loads) and, loaded on first use, environments + deploys + remote engines.
   { ...node, entryPoints: { extension: 'src/vscode/extension.ts' }, outdir: 'dist', external: ['vscode', './features.js'] },
   { ...node, entryPoints: { features: 'src/vscode/features.ts' }, outdir: 'dist', external: ['vscode'] },
+  // The `delivery` command: a small launcher (dist/cli.js) that runs the CLI bundle (dist/cliMain.js) from a V8 code
+  // cache. The bundle loads its lazy commands with require: V8 drops vm's dynamic import() callback when a
+  // script comes from a code cache (Node 20).
+  { ...node, entryPoints: { cli: 'src/cli/launcher.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   {
     ...node,
-    entryPoints: { cli: 'src/cli/main.ts' },
+    entryPoints: { cliMain: 'src/cli/main.ts' },
     outdir: 'dist',
     external: ['vscode', './lazyCommands.js'],
-    banner: { js: '#!/usr/bin/env node' },
+    supported: { 'dynamic-import': false },
   },
   // The CLI's environment, deploy and remote commands, loaded when one of them runs.
   { ...node, entryPoints: { lazyCommands: 'src/cli/lazyCommands.ts' }, outdir: 'dist', external: ['vscode'] },

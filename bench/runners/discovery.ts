@@ -1,15 +1,20 @@
 // Bench runner: FolderSources.loadAll() of a generated folder, cold (the first load in a fresh process), then
 // reload() of one changed workflow file and of one changed GitLab include (which re-reads .gitlab-ci.yml and all
 // its includes), each 5 times with a real change on disk; the files are restored at the end.
-//   node discovery.js <folder> <workflow rel path> <include rel path>
+//   node discovery.js <folder> <workflow rel path> <include rel path> [--cache FILE] [--no-reload]
 //     -> {"loadAllMs":…, "reloadMs":[…], "reloadIncludeMs":[…], "pipelines":…, "errors":…}
+// --cache: with the import results kept between sessions in FILE, as the CLI and the extension keep them (a missing
+// FILE is the first session); --no-reload: only the cold load (the files are not touched).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { FolderSources } from '../../src/adapters/folderSources';
+import { SourceCache } from '../../src/adapters/sourceCache';
 
 async function main(): Promise<void> {
-  const [folder, workflow, include] = process.argv.slice(2);
-  const sources = new FolderSources(folder);
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { cache: { type: 'string' }, 'no-reload': { type: 'boolean', default: false } } });
+  const [folder, workflow, include] = positionals;
+  const sources = new FolderSources(folder, undefined, values.cache ? { cache: new SourceCache(values.cache) } : {});
   const t0 = performance.now();
   const snapshot = await sources.loadAll();
   const loadAllMs = performance.now() - t0;
@@ -29,8 +34,8 @@ async function main(): Promise<void> {
     }
     return times;
   };
-  const reloadMs = await timeReloads(workflow);
-  const reloadIncludeMs = await timeReloads(include);
+  const reloadMs = values['no-reload'] ? [] : await timeReloads(workflow);
+  const reloadIncludeMs = values['no-reload'] ? [] : await timeReloads(include);
   const after = sources.snapshot();
   const errors = after.problems.filter((p) => p.severity === 'error');
   process.stdout.write(

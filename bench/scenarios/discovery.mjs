@@ -1,7 +1,10 @@
 // Discovery: 500 GitHub Actions workflow files and a .gitlab-ci.yml with 50 local includes, read by
-// FolderSources.loadAll() cold in a fresh process; then re-reading one changed workflow file, and one changed
-// include (which re-imports .gitlab-ci.yml with all its includes). Reference for the cold load: the YAML library
-// alone parsing the same files (bench/runners/yaml.ts), the floor of any load that reads them all.
+// FolderSources.loadAll() cold in a fresh process — in a first session (nothing kept), and in a later one (the
+// import results kept between sessions, as the CLI and the extension keep them, the files unchanged); then
+// re-reading one changed workflow file, and one changed include (which re-imports .gitlab-ci.yml with all its
+// includes). Reference for the cold load: the YAML library alone parsing the same files (bench/runners/yaml.ts),
+// the floor of any load that parses them all.
+import fs from 'node:fs';
 import path from 'node:path';
 import { measureCases, median, row } from '../lib/harness.mjs';
 import { repoWith } from '../lib/fixtures.mjs';
@@ -88,13 +91,28 @@ export default {
     const dir = repoWith(path.join(ctx.work, 'discovery'), files);
     const wf = `.github/workflows/wf-${String(Math.floor(workflows / 2)).padStart(3, '0')}.yml`;
     const inc = `ci/part-${String(Math.floor(includes / 2)).padStart(2, '0')}.yml`;
+    // The later session's cache: a file changed less than 2 s ago is not kept (sourceCache.ts), so the files must
+    // be older than that when the warm-up run fills it.
+    // A copy of its own: the first-session case changes and restores files (its reloads), which must not count.
+    const kept = repoWith(path.join(ctx.work, 'discovery-kept'), files);
+    const cacheFile = path.join(ctx.work, 'discovery-source-cache.json');
+    fs.rmSync(cacheFile, { force: true });
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    fs.rmSync(path.join(ctx.work, 'discovery-first'), { recursive: true, force: true });
+    let firstRuns = 0;
     let checked = null;
+    let checkedCached = null;
     const r = await measureCases(ctx, [
-      { name: 'loadAll', spec: () => ({ cmd: process.execPath, args: [ctx.runners.discovery, dir, wf, inc], json: true }), after: (x) => (checked = x.json) },
+      // The first session writes the cache (a new file each run), as the CLI and the extension do.
+      { name: 'loadAll', spec: () => ({ cmd: process.execPath, args: [ctx.runners.discovery, dir, wf, inc, '--cache', path.join(ctx.work, 'discovery-first', `${firstRuns++}.json`)], json: true }), after: (x) => (checked = x.json) },
+      { name: 'loadAll, cached', spec: () => ({ cmd: process.execPath, args: [ctx.runners.discovery, kept, wf, inc, '--cache', cacheFile, '--no-reload'], json: true }), after: (x) => (checkedCached = x.json) },
       { name: 'yaml', spec: () => ({ cmd: process.execPath, args: [ctx.runners.yaml, dir], json: true }) },
     ]);
-    if (checked.pipelines !== workflows + 1 || checked.errors > 0) throw new Error(`discovery: ${checked.pipelines} pipelines, ${checked.errors} errors (${JSON.stringify(checked.firstError)})`);
+    for (const c of [checked, checkedCached]) {
+      if (c.pipelines !== workflows + 1 || c.errors > 0) throw new Error(`discovery: ${c.pipelines} pipelines, ${c.errors} errors (${JSON.stringify(c.firstError)})`);
+    }
     const cold = r.loadAll.map((x) => x.json.loadAllMs);
+    const cached = r['loadAll, cached'].map((x) => x.json.loadAllMs);
     const yaml = r.yaml.map((x) => x.json.ms);
     // Per run: the median of its 5 reloads.
     const reload = r.loadAll.map((x) => median(x.json.reloadMs));
@@ -102,7 +120,8 @@ export default {
     const title = `discovery, ${workflows} workflows + .gitlab-ci.yml with ${includes} includes`;
     return {
       rows: [
-        row({ scenario: title, measured: '`loadAll()` cold (in-process)', samples: cold, reference: { name: 'the YAML library alone, same files', samples: yaml }, ratio: median(cold) / median(yaml), ratioText: `${(median(cold) / median(yaml)).toFixed(2)}×`, target: '≤ 300 ms cold', met: median(cold) <= 300 }),
+        row({ scenario: title, measured: '`loadAll()` cold (in-process), first session', samples: cold, reference: { name: 'the YAML library alone, same files', samples: yaml }, ratio: median(cold) / median(yaml), ratioText: `${(median(cold) / median(yaml)).toFixed(2)}×`, target: '≤ 1.3× the YAML library', met: median(cold) <= 1.3 * median(yaml) }),
+        row({ scenario: title, measured: '`loadAll()` cold (in-process), a later session (files unchanged: results kept between sessions)', samples: cached, reference: { name: 'the YAML library alone, same files', samples: yaml }, ratio: median(cached) / median(yaml), ratioText: `${(median(cached) / median(yaml)).toFixed(2)}×`, target: '≤ 1.3× the YAML library', met: median(cached) <= 1.3 * median(yaml) }),
         row({ scenario: title, measured: '`reload()` of one changed workflow', samples: reload, target: '≤ 20 ms', met: median(reload) <= 20 }),
         row({ scenario: title, measured: '`reload()` of one changed include (re-imports .gitlab-ci.yml + all includes)', samples: reloadInclude, target: '', met: null }),
         row({ scenario: title, measured: 'whole process (Node start-up, loadAll, 10 reloads)', samples: r.loadAll.map((x) => x.wallMs), target: '', met: null }),

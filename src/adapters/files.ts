@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 import type { WorkspaceFiles } from '../core/engine/ports';
 import type { PlanIO } from '../core/sources';
+import { hashWorkspaceFiles } from './hashFiles';
+import { actionSource } from './actions/gitActions';
 import { globBase, globToRegExp } from '../core/glob';
 
 const SKIP_DIRS = new Set(['.git', 'node_modules']);
@@ -72,11 +74,14 @@ async function readBounded(
     const chunks: Buffer[] = [];
     let got = 0;
     while (got <= maxBytes) {
-      const chunk = Buffer.alloc(Math.min(Math.max(64 * 1024, st.size + 1 - got), maxBytes + 1 - got));
+      // Only the bytes read are kept: no need to zero the buffer first.
+      const chunk = Buffer.allocUnsafe(Math.min(Math.max(64 * 1024, st.size + 1 - got), maxBytes + 1 - got));
       const { bytesRead } = await fh.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
       chunks.push(chunk.subarray(0, bytesRead));
       got += bytesRead;
+      // A short read of a regular file at the size fstat gave is its end: no read more to hear it again.
+      if (bytesRead < chunk.length && got === st.size) break;
     }
     if (got > maxBytes) throw new RefusedFile(`${name} is too large${what && ` to be ${what}`} (more than ${mb(maxBytes)}); not read`);
     return Buffer.concat(chunks, got);
@@ -124,8 +129,8 @@ async function realRootOf(root: string): Promise<string | null> {
  * with RefusedFile when the file is outside the repository (also through symlinks), not a regular file, or larger
  * than `maxBytes` (`what` the file is meant to be, for that message: "a pipeline file").
  */
-export async function readRepoFile(root: string, rel: string, maxBytes = MAX_YAML_BYTES, what = ''): Promise<Buffer | null> {
-  const realRoot = await realRootOf(root);
+export async function readRepoFile(root: string, rel: string, maxBytes = MAX_YAML_BYTES, what = '', knownRealRoot?: string): Promise<Buffer | null> {
+  const realRoot = knownRealRoot ?? (await realRootOf(root));
   if (realRoot === null) return null;
   const real = await resolveInside(root, rel, realRoot);
   if (real === null) return null;
@@ -141,9 +146,9 @@ export async function readRepoFile(root: string, rel: string, maxBytes = MAX_YAM
   }
 }
 
-/** readRepoFile as text. */
-export async function readRepoText(root: string, rel: string, maxBytes = MAX_YAML_BYTES, what = ''): Promise<string | null> {
-  const buf = await readRepoFile(root, rel, maxBytes, what);
+/** readRepoFile as text. `realRoot`: the root's real path when the caller knows it (one look-up for many files). */
+export async function readRepoText(root: string, rel: string, maxBytes = MAX_YAML_BYTES, what = '', realRoot?: string): Promise<string | null> {
+  const buf = await readRepoFile(root, rel, maxBytes, what, realRoot);
   return buf === null ? null : decode(buf);
 }
 
@@ -284,4 +289,10 @@ export const localPlanIO: PlanIO = {
   },
   readRepoFile: (root, rel) => readRepoText(root, rel, MAX_YAML_BYTES),
   writeText: (p, text) => fs.promises.writeFile(p, text),
+  hashFiles: hashWorkspaceFiles,
+  // Remote actions: fetched from DELIVERY_ACTIONS_HOST (default https://github.com) into the shared cache; a front
+  // end with its own setting (delivery.actions.host, --actions-host) passes its own source.
+  get actions() {
+    return actionSource();
+  },
 };

@@ -1,11 +1,13 @@
 // Reads the pipeline sources of one workspace folder and keeps them per file, so a change re-imports only the
 // file that changed (and the files that include it).
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Problem } from '../shared/model';
+import type { PipelineDef, Problem } from '../shared/model';
 import type { EnvironmentConfig } from '../core/config/delivery';
 import { IMPORTERS } from '../core/importers';
 import type { ImportContext, ImportedPipeline, Importer, ImportResult } from '../core/sources';
 import { globFiles, MAX_YAML_BYTES, readRepoText, RefusedFile } from './files';
+import { fileStamp, type CachedImport, type SourceCache } from './sourceCache';
 
 /** Source files read at once by loadAll() (the thread pool has 4 threads; a few more keep it busy). */
 const READ_CONCURRENCY = 16;
@@ -19,20 +21,53 @@ export interface FolderSnapshot {
   files: string[];
 }
 
+export interface FolderSourcesOptions {
+  /** Import results kept between sessions (sourceCache.ts): a later session parses only what changed. */
+  cache?: SourceCache;
+}
+
+/** What an import read and listed, for the cache: null once something makes it unfit to keep. */
+interface Inputs {
+  reads: Array<[string, string | null]>;
+  lists: Array<[string, string[]]>;
+}
+
 export class FolderSources {
   private readonly results = new Map<string, { importer: Importer; result: ImportResult }>();
+  /** The folder's real path during loadAll() (one look-up for all its files). */
+  private realRoot: string | undefined;
 
   constructor(
     readonly folder: string,
     private readonly importers: readonly Importer[] = IMPORTERS,
+    private readonly options: FolderSourcesOptions = {},
   ) {}
 
-  private context(): ImportContext {
+  private context(inputs?: { current: Inputs | null }): ImportContext {
     return {
       // Refusals (outside the folder, not a regular file, too large) reject with the reason: the importer reports it.
-      readFile: (rel) => readRepoText(this.folder, rel, MAX_YAML_BYTES),
-      listFiles: (glob) => globFiles(this.folder, [glob]),
+      readFile: async (rel) => {
+        if (inputs) await this.noteRead(inputs, rel);
+        return readRepoText(this.folder, rel, MAX_YAML_BYTES, '', this.realRoot);
+      },
+      listFiles: async (glob) => {
+        const files = await globFiles(this.folder, [glob]);
+        inputs?.current?.lists.push([glob, files]);
+        return files;
+      },
     };
+  }
+
+  /** Stamps a file before it is read (a change while reading then shows next time); unfit when it is too fresh. */
+  private async noteRead(inputs: { current: Inputs | null }, rel: string): Promise<void> {
+    if (!inputs.current) return;
+    try {
+      const { stamp, racy } = await fileStamp(path.join(this.folder, rel), this.options.cache?.racyMs);
+      if (racy) inputs.current = null;
+      else inputs.current?.reads.push([rel, stamp]);
+    } catch {
+      inputs.current = null;
+    }
   }
 
   /**
@@ -41,16 +76,26 @@ export class FolderSources {
    */
   async loadAll(): Promise<FolderSnapshot> {
     this.results.clear();
-    for (const importer of this.importers) {
-      // A source file that is a symlink out of the folder, or a FIFO, is reported on itself and never read.
-      const files = await globFiles(this.folder, importer.patterns, (why, rel) => {
-        if (importer.matches(rel)) this.results.set(rel, { importer, result: failedResult(rel, why) });
-      });
-      let next = 0;
-      const worker = async () => {
-        while (next < files.length) await this.importFile(importer, files[next++]);
-      };
-      await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, worker));
+    const cache = this.options.cache;
+    [this.realRoot] = await Promise.all([fs.promises.realpath(this.folder).catch(() => undefined), cache?.load()]);
+    try {
+      for (const importer of this.importers) {
+        // A source file that is a symlink out of the folder, or a FIFO, is reported on itself and never read.
+        const files = await globFiles(this.folder, importer.patterns, (why, rel) => {
+          if (importer.matches(rel)) this.results.set(rel, { importer, result: failedResult(rel, why) });
+        });
+        let next = 0;
+        const worker = async () => {
+          while (next < files.length) await this.importFile(importer, files[next++]);
+        };
+        await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, worker));
+      }
+    } finally {
+      this.realRoot = undefined;
+    }
+    if (cache) {
+      cache.retain(new Set(this.results.keys()));
+      await cache.save();
     }
     return this.snapshot();
   }
@@ -69,26 +114,85 @@ export class FolderSources {
       this.results.delete(file);
       await this.importFile(imp, file);
     }
+    this.options.cache?.saveSoon();
     return true;
   }
 
   private async importFile(importer: Importer, rel: string): Promise<void> {
+    const cache = this.options.cache;
+    if (cache) {
+      const cached = cache.get(rel);
+      if (cached && cached.kind === importer.kind && (await this.unchanged(cached))) {
+        this.results.set(rel, { importer, result: this.revive(importer, rel, cached) });
+        return;
+      }
+      cache.delete(rel);
+    }
+    const inputs = { current: cache ? ({ reads: [], lists: [] } as Inputs | null) : null };
+    const imported = await this.importNow(importer, rel, inputs);
+    if (imported === null) return; // deleted
+    this.results.set(rel, { importer, result: imported });
+    // Kept unless a read was refused or failed, or a file was too fresh; environments are not kept (a deploy reads
+    // its configuration as it is).
+    const kept = inputs.current;
+    if (cache && kept && imported.environments.length === 0) {
+      cache.set(rel, { kind: importer.kind, reads: kept.reads, lists: kept.lists, defs: imported.pipelines.map((p) => p.def), problems: imported.problems, dependsOn: imported.dependsOn });
+    }
+  }
+
+  /** Reads and imports the file as it is now; null when it does not exist. */
+  private async importNow(importer: Importer, rel: string, inputs: { current: Inputs | null } = { current: null }): Promise<ImportResult | null> {
     const failed = (message: string) => failedResult(rel, message);
     let text: string | null;
     try {
-      text = await readRepoText(this.folder, rel, MAX_YAML_BYTES, 'a pipeline file');
+      await this.noteRead(inputs, rel);
+      text = await readRepoText(this.folder, rel, MAX_YAML_BYTES, 'a pipeline file', this.realRoot);
     } catch (e) {
-      if (e instanceof RefusedFile) this.results.set(rel, { importer, result: failed(e.message) });
-      return;
+      inputs.current = null;
+      if (e instanceof RefusedFile) return failed(e.message);
+      return null;
     }
-    if (text === null) return; // deleted
-    let result: ImportResult;
+    if (text === null) return null;
     try {
-      result = await importer.parse({ path: rel, text }, this.context());
+      return await importer.parse({ path: rel, text }, this.context(inputs));
     } catch (e) {
-      result = failed(`could not read ${rel}: ${(e as Error).message}`);
+      inputs.current = null;
+      return failed(`could not read ${rel}: ${(e as Error).message}`);
     }
-    this.results.set(rel, { importer, result });
+  }
+
+  /** True when every file the cached import read, and every listing it made, is as it was. */
+  private async unchanged(entry: CachedImport): Promise<boolean> {
+    try {
+      for (const [rel, stamp] of entry.reads) {
+        const now = await fileStamp(path.join(this.folder, rel), this.options.cache?.racyMs);
+        if (now.stamp !== stamp || now.racy) return false;
+      }
+      for (const [glob, files] of entry.lists) {
+        const now = await globFiles(this.folder, [glob]);
+        if (now.length !== files.length || now.some((f, i) => f !== files[i])) return false;
+      }
+      return entry.reads.length > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The cached import as pipelines: their definitions as listed, and a plan that imports the file again first — a
+   * run always plans from the file as it is then, and an importer refuses to plan a file with errors.
+   */
+  private revive(importer: Importer, rel: string, entry: CachedImport): ImportResult {
+    const pipeline = (def: PipelineDef): ImportedPipeline => ({
+      def,
+      plan: async (request, ctx) => {
+        const fresh = await this.importNow(importer, rel);
+        const now = fresh?.pipelines.find((p) => p.def.id === def.id);
+        if (!now) return { error: `${rel} no longer has the pipeline "${def.id}"` };
+        return now.plan(request, ctx);
+      },
+    });
+    return { pipelines: entry.defs.map(pipeline), environments: [], problems: entry.problems, dependsOn: entry.dependsOn };
   }
 
   snapshot(): FolderSnapshot {

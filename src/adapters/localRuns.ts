@@ -9,7 +9,7 @@ import type { ImportedPipeline } from '../core/sources';
 import type { RunRecord } from '../shared/model';
 import { planFacts, systemClock } from './clock';
 import { LocalWorkspaceFiles, localPlanIO } from './files';
-import { headInfo } from './git';
+import { headFacts } from './git';
 import { LocalProcessRunner, orphanMark } from './processRunner';
 import { type FileRunStore, newRunId } from './runStore';
 
@@ -30,7 +30,7 @@ export async function startLocalRun(
   request: RunRequest,
   opts: LocalRunOptions,
 ): Promise<RunHandle | { error: string }> {
-  const git = opts.noGit ? null : await headInfo(opts.folder).catch(() => null);
+  const git = opts.noGit ? null : await headFacts(opts.folder).catch(() => null);
   // Scratch folders the planner makes (GITHUB_ENV files, file variables) go when the run ends.
   const scratch: string[] = [];
   const io: PlanIO = {

@@ -9,6 +9,8 @@ import { killMarked, orphanMark } from './processRunner';
 
 const LOG_FLUSH_BYTES = 64 * 1024;
 const LOG_FLUSH_MS = 100;
+/** Characters of a long log line encoded and written at a time. */
+const LONG_LINE_PIECE = 1 << 20;
 
 /** Sortable, unique run ids: 20261127-061207-123-ab12cd. */
 export function newRunId(now = new Date()): string {
@@ -47,10 +49,12 @@ export class FileRunStore implements RunStore {
       const dir = this.runDir(run.id);
       await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
       const driver = path.join(dir, 'driver.json');
-      if (run.status === 'running' && !fs.existsSync(driver)) {
-        await writeFileAtomic(driver, JSON.stringify({ pid: run.pid, startTime: processStartTime(run.pid) }));
-      }
-      await writeFileAtomic(path.join(dir, 'run.json'), JSON.stringify(run, null, 1));
+      // Both at once (the first save comes before any job starts): a reader finding run.json without driver.json
+      // yet trusts the PID, which is alive.
+      await Promise.all([
+        run.status === 'running' && !fs.existsSync(driver) ? writeFileAtomic(driver, JSON.stringify({ pid: run.pid, startTime: processStartTime(run.pid) })) : undefined,
+        writeFileAtomic(path.join(dir, 'run.json'), JSON.stringify(run, null, 1)),
+      ]);
       this.lastSaveError = null;
     } catch (e) {
       this.lastSaveError = e as Error;
@@ -207,13 +211,27 @@ export class FileJobLog implements JobLog {
         if (i < lines.length && lines[i].length < LOG_FLUSH_BYTES) continue;
         if (i > from) this.writeAll(Buffer.from(lines.slice(from, i).join('\n') + '\n'));
         if (i < lines.length) {
-          this.writeAll(Buffer.from(lines[i]));
+          this.writeLong(lines[i]);
           this.writeAll(NEWLINE);
         }
         from = i + 1;
       }
     } catch (e) {
       this.failed = e as Error;
+    }
+  }
+
+  /**
+   * A long line in pieces of 1 M characters: its UTF-8 copy is never whole (a 40 MB line would cost 40 MB more,
+   * outside the heap, and a full GC for it). A piece never ends between the two halves of a surrogate pair.
+   */
+  private writeLong(text: string): void {
+    for (let at = 0; at < text.length; ) {
+      let end = Math.min(at + LONG_LINE_PIECE, text.length);
+      const last = text.charCodeAt(end - 1);
+      if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+      this.writeAll(Buffer.from(text.slice(at, end)));
+      at = end;
     }
   }
 

@@ -1,8 +1,39 @@
 // What every CLI command gets, and the error type for bad usage (exit status 2).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { FolderSources, type FolderSnapshot } from '../adapters/folderSources';
+import { SOURCE_CACHE_FILE, SourceCache } from '../adapters/sourceCache';
+import { folderStateDir } from '../adapters/stateDir';
 import { problemLine } from '../core/targeting';
 
 export class UsageError extends Error {}
+
+/** The folder a command works on cannot be used (exit status 2, without the usage text). */
+export class FolderError extends Error {}
+
+/**
+ * The workspace folder of a command: `--cwd` (default: the current directory), which must be a folder; inside a
+ * git repository, the repository's root as git finds it (the nearest folder upwards holding `.git`), so a command
+ * run from a subfolder sees the repository's delivery.yml and workflows.
+ */
+export function workspaceFolder(given: string | undefined, cwd: string): string {
+  const abs = path.resolve(cwd, given ?? '.');
+  const what = given === undefined ? `the current directory (${abs})` : `--cwd ${given}`;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FolderError(code === 'ENOENT' || code === 'ENOTDIR' ? `${what}: no such folder` : `${what}: cannot be read (${code ?? (e as Error).message})`);
+  }
+  if (!st.isDirectory()) throw new FolderError(`${what}: not a folder`);
+  for (let dir = abs; ; ) {
+    if (fs.existsSync(path.join(dir, '.git'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return abs;
+    dir = up;
+  }
+}
 
 export interface CliOptions {
   json: boolean;
@@ -17,6 +48,8 @@ export interface CliOptions {
   stage?: string;
   manual: string[];
   allowImages: boolean;
+  /** run: where remote actions are fetched from (--actions-host; default DELIVERY_ACTIONS_HOST, else https://github.com). */
+  actionsHost?: string;
   /** remote trigger: --input NAME=VALUE, as given. */
   inputs?: string[];
   /** remote trigger / rerun: wait for the run to end. */
@@ -52,7 +85,8 @@ export interface CliContext {
 }
 
 export async function loadFolder(folder: string): Promise<FolderSnapshot> {
-  return new FolderSources(folder).loadAll();
+  // What was imported in an earlier session and has not changed since is not parsed again.
+  return new FolderSources(folder, undefined, { cache: new SourceCache(path.join(folderStateDir(folder), SOURCE_CACHE_FILE.cli)) }).loadAll();
 }
 
 export function printProblems(snapshot: FolderSnapshot, stream: NodeJS.WritableStream): void {

@@ -18,6 +18,12 @@ export interface PipelinesJson {
       uses: string | null;
       environment: { name: string; url: string | null } | null;
       steps: { name: string | null; kind: 'run' | 'uses' | 'script' }[];
+      /** Why the job cannot run on this machine, or null. */
+      unsupported: string | null;
+      /** A failure of the job does not fail the run (allow_failure, allowFailure, continue-on-error: true). */
+      allowFailure: boolean;
+      /** The job's condition as written (GitHub `if:`), or null. */
+      if: string | null;
     }[];
   }[];
   problems: { file: string; line: number; column: number; severity: string; message: string }[];
@@ -40,6 +46,9 @@ export function pipelinesJson(snapshot: FolderSnapshot): PipelinesJson {
         uses: j.uses,
         environment: j.environment ? { name: j.environment.name, url: j.environment.url } : null,
         steps: j.steps.map((s) => ({ name: s.name, kind: s.kind })),
+        unsupported: j.unsupported,
+        allowFailure: j.allowFailure,
+        if: j.if ?? null,
       })),
     })),
     problems: snapshot.problems.map((p) => ({ file: p.file, line: p.line, column: p.column, severity: p.severity, message: p.message })),

@@ -1,9 +1,8 @@
 // `delivery`: the same pipelines, runs and deploys as the VS Code extension, in a terminal or in CI.
 // Exit status: 0 success, 1 a run, deploy or check failed, 2 bad usage or invalid configuration, 3 deployed or checked
 // but the verification could not decide ("unverified"), 130 interrupted.
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError, type CliCommand, type CliContext } from './context';
+import { FolderError, UsageError, workspaceFolder, type CliCommand, type CliContext } from './context';
 import { cliMasker, SafeOutput } from './output';
 import { terminalText } from '../core/sanitize';
 import { pipelinesCommand, runCommand } from './pipelines';
@@ -57,7 +56,8 @@ commands:
   remote inputs <pipeline>          the inputs a remote trigger accepts
 
 options:
-  --cwd DIR          the workspace folder (default: the current directory)
+  --cwd DIR          the workspace folder (default: the current directory; inside a git repository,
+                     its root)
   --json             print the result as JSON (the documented contract) on stdout; progress goes to stderr
   --needs            with job names: also run the jobs they need
   --parallel N       jobs running at once (default: the number of CPUs)
@@ -67,6 +67,8 @@ options:
   --stage S          run the jobs of one stage
   --allow-images     run jobs that declare a container image in the local shell anyway
                      (alias: --shell-executor-no-image)
+  --actions-host URL where remote actions (uses: owner/repo@ref) are fetched from with git
+                     (default: $DELIVERY_ACTIONS_HOST, else https://github.com; a GHES URL works)
   --yes              confirm without asking (deploys to protected environments)
   --ref REF          the commit, branch or tag to use (deploy, diff)
   --to X             the target (rollback: a SHA; diff: another environment)
@@ -115,6 +117,7 @@ async function command(argv: string[], stdout: NodeJS.WritableStream, stderr: No
         'unset-variable': { type: 'string', multiple: true, default: [] },
         stage: { type: 'string' },
         'allow-images': { type: 'boolean', default: false },
+        'actions-host': { type: 'string' },
         'shell-executor-no-image': { type: 'boolean', default: false },
         yes: { type: 'boolean', default: false },
         ref: { type: 'string' },
@@ -160,9 +163,9 @@ async function command(argv: string[], stdout: NodeJS.WritableStream, stderr: No
     const limit = values.limit === undefined ? undefined : Number(values.limit);
     if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) throw new UsageError('--limit must be a whole number from 1 to 1000');
     const ctx: CliContext = {
-      folder: path.resolve(values.cwd ?? process.cwd()),
+      folder: workspaceFolder(values.cwd, process.cwd()),
       args,
-      options: { json: values.json, needs: values.needs, parallel, yes: values.yes, ref: values.ref, to: values.to, variables, unsetVariables: values['unset-variable'], stage: values.stage, manual: values.manual, allowImages: values['allow-images'] || values['shell-executor-no-image'], inputs: values.input, wait: values.wait, follow: values.follow, limit, branch: values.branch, pipeline: values.pipeline, trustApiHosts: values['trust-api-host'], message: values.message, force: values.force },
+      options: { json: values.json, needs: values.needs, parallel, yes: values.yes, ref: values.ref, to: values.to, variables, unsetVariables: values['unset-variable'], stage: values.stage, manual: values.manual, allowImages: values['allow-images'] || values['shell-executor-no-image'], actionsHost: values['actions-host'], inputs: values.input, wait: values.wait, follow: values.follow, limit, branch: values.branch, pipeline: values.pipeline, trustApiHosts: values['trust-api-host'], message: values.message, force: values.force },
       stdout,
       stderr,
       progress: values.json ? stderr : stdout,
@@ -173,6 +176,10 @@ async function command(argv: string[], stdout: NodeJS.WritableStream, stderr: No
   } catch (e) {
     if (e instanceof UsageError) {
       stderr.write(`delivery: ${e.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if (e instanceof FolderError) {
+      stderr.write(`delivery: ${e.message}\n`);
       return 2;
     }
     throw e;

@@ -1,11 +1,12 @@
 // delivery pipelines / delivery run
+import { actionSource, checkActionsHost, withActionSource } from '../adapters/actions/gitActions';
 import { startLocalRun } from '../adapters/localRuns';
 import { FileRunStore } from '../adapters/runStore';
 import { folderStateDir } from '../adapters/stateDir';
 import { formatDuration } from '../core/duration';
 import { jsonText, terminalText } from '../core/sanitize';
 import { blockingProblems, describeBlocked, errorCount, pruneHistory, targetPipeline } from '../core/targeting';
-import type { RunRecord } from '../shared/model';
+import type { JobDef, RunRecord } from '../shared/model';
 import { loadFolder, printProblems, UsageError, type CliCommand } from './context';
 import { pipelinesJson, runJson } from './json';
 import { cliMasker } from './output';
@@ -18,15 +19,26 @@ export const pipelinesCommand: CliCommand = async (ctx) => {
     if (snapshot.pipelines.length === 0) ctx.stdout.write(`no pipelines in ${ctx.folder}\n`);
     for (const { def } of snapshot.pipelines) {
       ctx.stdout.write(`${def.source.kind}:${def.id}  ${def.name}  (${def.source.file}, ${def.jobs.length} job${def.jobs.length === 1 ? '' : 's'})\n`);
-      for (const j of def.jobs) {
-        const needs = j.needs.length ? `  needs: ${j.needs.join(', ')}` : '';
-        ctx.stdout.write(`  ${j.id}${j.stage ? `  [${j.stage}]` : ''}${needs}${j.unsupported ? `  (unsupported locally: ${j.unsupported})` : ''}\n`);
-      }
+      for (const j of def.jobs) ctx.stdout.write(`  ${jobLine(j)}\n`);
     }
     printProblems(snapshot, ctx.stderr);
   }
-  return blockingProblems(snapshot.problems).length > 0 ? 1 : 0;
+  // An invalid file is an invalid configuration (as for run): 2, as the README says.
+  return blockingProblems(snapshot.problems).length > 0 ? 2 : 0;
 };
+
+/** One job of the text listing: what the file says about it (stage, needs, matrix, if, environment) and whether it runs here. */
+function jobLine(j: JobDef): string {
+  const parts = [j.id];
+  if (j.stage) parts.push(`[${j.stage}]`);
+  if (j.needs.length) parts.push(`needs: ${j.needs.join(', ')}`);
+  if (j.matrix) parts.push('matrix');
+  if (j.if) parts.push(`if: ${j.if.trim().replace(/\s+/g, ' ')}`);
+  if (j.environment) parts.push(`environment: ${j.environment.name}${j.environment.url ? ` (${j.environment.url})` : ''}`);
+  if (j.allowFailure) parts.push('(allowed to fail)');
+  if (j.unsupported) parts.push(`(unsupported locally: ${j.unsupported})`);
+  return parts.join('  ');
+}
 
 export const runCommand: CliCommand = async (ctx) => {
   const [name, ...jobs] = ctx.args;
@@ -56,8 +68,13 @@ export const runCommand: CliCommand = async (ctx) => {
     }
     jobs.push(...inStage.filter((id) => !jobs.includes(id)));
   }
+  if (o.actionsHost !== undefined) {
+    const checked = checkActionsHost(o.actionsHost);
+    if ('error' in checked) throw new UsageError(`--actions-host: ${checked.error}`);
+  }
+  // Remote actions come from --actions-host, else DELIVERY_ACTIONS_HOST of this command's environment.
   const handle = await startLocalRun(
-    pipeline,
+    withActionSource(pipeline, actionSource({ host: o.actionsHost, env: ctx.env })),
     { jobs, withNeeds: o.needs, manual: o.manual, variables: o.variables, unsetVariables: o.unsetVariables, allowImages: o.allowImages },
     { folder: ctx.folder, store, trigger: 'cli', parallelism: o.parallel, masker: cliMasker(ctx.env) },
   );

@@ -41,6 +41,41 @@ export interface PlanIO {
    */
   readRepoFile(folder: string, rel: string): Promise<string | null>;
   writeText(path: string, text: string): Promise<void>;
+  /**
+   * GitHub's hashFiles() over the repository at `folder` (adapters/hashFiles.ts): `args` as the expression gives
+   * them; '' when nothing matches; throws with the reason. Synchronous, as expressions are evaluated.
+   */
+  hashFiles?(folder: string, args: string[]): string;
+  /** Where remote actions (`uses: owner/repo@ref`) come from; absent: they are not fetched in this run. */
+  actions?: ActionSource;
+}
+
+/** A remote action named by a workflow (`owner/repo[/path]@ref`), its parts checked (core/github/actions.ts). */
+export interface RemoteActionRef {
+  owner: string;
+  repo: string;
+  /** Folder of the action inside the repository ('' for its root), forward slashes. */
+  path: string;
+  ref: string;
+}
+
+/** A remote action's repository at a commit, on this machine (read-only: shared by runs). */
+export interface FetchedAction {
+  /** Absolute folder of the repository's files at that commit. */
+  root: string;
+  commit: string;
+  /** Whether it was fetched now or found in the cache (and why the host was not asked). */
+  source: 'fetched' | 'cache';
+  /** The host's answer when it could not be reached and the cache served the action. */
+  note: string | null;
+}
+
+/** Fetches remote actions from a git host (adapters: actions/gitActions.ts), keeping a cache by repository and commit. */
+export interface ActionSource {
+  /** Base URL of the host (https://github.com, a GitHub Enterprise Server, file:// in tests). */
+  readonly host: string;
+  /** The action's repository at `ref`, or why it cannot be had (host unreachable and not in the cache, no such ref). */
+  fetch(ref: RemoteActionRef, signal?: AbortSignal): Promise<FetchedAction | { unsupported: string }>;
 }
 
 export interface PlanContext {

@@ -81,6 +81,8 @@ export interface JobDef {
   artifacts: string[];
   /** Why the job as a whole cannot run on this machine (null: it can). */
   unsupported: string | null;
+  /** The job's condition as written (GitHub `if:`); absent or null: none. */
+  if?: string | null;
   /** What the job does, when the file says (GitLab: a `# @Description` comment above the job). */
   description?: string | null;
   location: SourceLocation;

@@ -2,6 +2,7 @@
 // pipeline (from the history on disk, which the CLI shares), and streams output to the log channel.
 import * as vscode from 'vscode';
 import { startLocalRun } from '../adapters/localRuns';
+import { actionSource, withActionSource } from '../adapters/actions/gitActions';
 import type { RunEvent, RunHandle } from '../core/engine/engine';
 import type { RunRequest } from '../core/engine/select';
 import type { ImportedPipeline } from '../core/sources';
@@ -126,7 +127,9 @@ export class RunManager implements vscode.Disposable {
       });
       return undefined;
     }
-    const handle = await startLocalRun(pipeline, request, {
+    // Remote actions come from delivery.actions.host (empty: DELIVERY_ACTIONS_HOST, else https://github.com).
+    const actions = actionSource({ host: vscode.workspace.getConfiguration('delivery').get<string>('actions.host', '') });
+    const handle = await startLocalRun(withActionSource(pipeline, actions), request, {
       folder,
       store: state.store,
       trigger: opts.trigger ?? 'vscode',

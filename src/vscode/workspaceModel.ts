@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { FolderSources, type FolderSnapshot } from '../adapters/folderSources';
 import { FileRunStore } from '../adapters/runStore';
+import { SOURCE_CACHE_FILE, SourceCache } from '../adapters/sourceCache';
 import { folderStateDirAsync } from '../adapters/stateDir';
 import type { ImportedPipeline } from '../core/sources';
 import { pipelineByKey, pipelineKey } from '../core/targeting';
@@ -68,12 +69,13 @@ export class WorkspaceModel implements vscode.Disposable {
         .filter((f) => f.uri.scheme === 'file')
         .map(async (folder) => {
           const fsPath = folder.uri.fsPath;
-          const state: FolderState = this.states.get(fsPath) ?? {
-            folder,
-            sources: new FolderSources(fsPath),
-            store: new FileRunStore(await folderStateDirAsync(fsPath)),
-            snapshot: null,
-          };
+          let state = this.states.get(fsPath);
+          if (!state) {
+            const stateDir = await folderStateDirAsync(fsPath);
+            // What was imported in an earlier session and has not changed since is not parsed again.
+            const cache = new SourceCache(path.join(stateDir, SOURCE_CACHE_FILE.editor));
+            state = { folder, sources: new FolderSources(fsPath, undefined, { cache }), store: new FileRunStore(stateDir), snapshot: null };
+          }
           this.states.set(fsPath, state);
           try {
             state.snapshot = await state.sources.loadAll();

@@ -87,7 +87,9 @@ export async function startCodeServer({ extensionsDir, settings = {}, env = {}, 
   const out = fs.openSync(log, 'a');
   const proc = spawn(CODE_SERVER, args, {
     stdio: ['ignore', out, out],
-    env: { ...process.env, ...xdgEnv(dirs.xdg), ...env },
+    // Remote actions (uses: owner/repo@ref) are never fetched from GitHub by what this harness starts (tests, the
+    // bench, the demo): a host that does not exist, unless the caller names one.
+    env: { DELIVERY_ACTIONS_HOST: 'file:///nonexistent/delivery-test-actions-host', ...process.env, ...xdgEnv(dirs.xdg), ...env },
     detached: true, // own process group: stop() ends the server and its extension hosts together
   });
   const url = `http://${host}:${port}`;

@@ -15,7 +15,7 @@ try {
     extensionDevelopmentPath: ROOT,
     extensionTestsPath: path.join(ROOT, 'out', 'test', 'integration', 'index.js'),
     launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust'],
-    extensionTestsEnv: { DELIVERY_STATE_DIR: path.join(root, 'state'), DELIVERY_TEST_HOOKS: '1' },
+    extensionTestsEnv: { DELIVERY_STATE_DIR: path.join(root, 'state'), DELIVERY_TEST_HOOKS: '1', DELIVERY_ACTIONS_HOST: process.env.DELIVERY_ACTIONS_HOST ?? 'file:///nonexistent/delivery-test-actions-host' },
   });
   fs.rmSync(root, { recursive: true, force: true });
 } catch (e) {

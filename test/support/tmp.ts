@@ -8,6 +8,12 @@ import type { PlanIO } from '../../src/core/sources';
 
 const made: string[] = [];
 
+// Tests never fetch actions from GitHub (nor run GitHub's code): remote actions resolve against a host that does not
+// exist, with a cache of their own, unless a test names its own host (a local git repository it serves).
+process.env.DELIVERY_ACTIONS_HOST ??= 'file:///nonexistent/delivery-test-actions-host';
+const TEST_ACTIONS_CACHE = path.join(os.tmpdir(), `delivery-test-actions-cache-${process.pid}`);
+process.env.DELIVERY_ACTIONS_CACHE ??= TEST_ACTIONS_CACHE;
+
 export function tempDir(prefix = 'delivery-test-'): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   made.push(d);
@@ -19,6 +25,7 @@ export const testPlanIO: PlanIO = { ...localPlanIO, tempDir: async (prefix) => t
 
 export function cleanupTempDirs(): void {
   for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  fs.rmSync(TEST_ACTIONS_CACHE, { recursive: true, force: true });
 }
 
 export function writeFiles(root: string, files: Record<string, string>): void {

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FolderSources } from '../../src/adapters/folderSources';
@@ -100,7 +101,7 @@ describe('GitHub workflows: local runs (real processes)', function () {
     assert.equal(job(run, 'deploy').steps[1].name, 'Release ${{ needs.package.outputs.artifact }}');
   });
 
-  it('reports container, service and reusable-workflow jobs as unsupported and runs the rest', async () => {
+  it('reports container, service and remote reusable-workflow jobs as unsupported and runs the rest, local reusable workflows too', async () => {
     const dir = repo(null);
     const integration = await runLocal(dir, 'integration');
     assert.equal(integration.status, 'failed', 'a job that could not run is not a success');
@@ -110,9 +111,12 @@ describe('GitHub workflows: local runs (real processes)', function () {
     assert.equal(job(integration, 'unit').status, 'success');
     assert.equal(read(dir, 'unit.out'), 'unit ok\n');
     const release = await runLocal(dir, 'release');
-    assert.equal(job(release, 'checks').status, 'unsupported');
-    assert.equal(job(release, 'publish').status, 'skipped');
-    assert.equal(read(dir, 'announce.out'), 'checks failure, publish skipped\n');
+    assert.deepEqual(release.jobs.map((j) => j.id), ['checks / check', 'publish', 'announce'], 'the caller job is the called workflow\'s jobs');
+    assert.equal(job(release, 'checks / check').status, 'success');
+    assert.equal(read(dir, 'checks.out'), 'level=full\n', 'with: level: full');
+    assert.equal(job(release, 'publish').status, 'unsupported');
+    assert.match(job(release, 'publish').reason!, /acme\/shared-workflows\/\.github\/workflows\/publish\.yml@v2 is in another repository/);
+    assert.equal(read(dir, 'announce.out'), 'checks success, publish failure\n');
     const checks = await runLocal(dir, 'checks');
     assert.equal(checks.status, 'success');
     assert.equal(read(dir, 'checks.out'), 'level=quick\n', 'the reusable workflow runs on its own with its input defaults');
@@ -155,7 +159,7 @@ jobs:
     assert.equal(steps.find((s) => s.name === 'Run exit 7')!.status, 'failed');
   });
 
-  it('evaluates expressions from the local repository, runs python steps, and fails what it cannot evaluate', async () => {
+  it('evaluates expressions from the local repository, runs python steps and computes hashFiles()', async () => {
     const dir = repo(null, 'feature/x');
     const run = await runLocal(dir, 'expressions');
     assert.equal(run.status, 'success', summary(run));
@@ -164,10 +168,10 @@ jobs:
     assert.equal(read(dir, 'python.out'), `short=${sha.slice(0, 7)} flavour=vanilla`);
     assert.equal(job(run, 'tagged').status, 'skipped');
     assert.equal(job(run, 'tagged').reason, "if: startsWith(github.ref, 'refs/tags/') is false");
-    const cache = job(run, 'cache-key');
-    assert.equal(cache.status, 'failed');
-    assert.equal(cache.allowFailure, true);
-    assert.match(cache.reason!, /hashFiles\(\) is not evaluated in local runs/);
+    // hashFiles() as the runner computes it: the SHA-256 of the SHA-256 digests of the matching files.
+    assert.equal(job(run, 'cache-key').status, 'success');
+    const digest = crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, 'app/package.json'))).digest();
+    assert.equal(read(dir, 'cache-key.out'), `key-${crypto.createHash('sha256').update(digest).digest('hex')}\n`);
   });
 
   it('gives steps the GITHUB_* and RUNNER_* variables of a manual run, from the local repository', async () => {

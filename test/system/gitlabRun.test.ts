@@ -90,7 +90,8 @@ describe('GitLab CI runs (real processes)', function () {
     assert.equal(named.job('deploy-production').status, 'success');
     assert.deepEqual(named.run.jobs.map((j) => j.id), ['deploy-production'], 'only the named job (its needs on request)');
     const withNeeds = await runGitlab(dir, { request: { jobs: ['deploy-production'], withNeeds: true } });
-    assert.deepEqual(withNeeds.run.jobs.map((j) => j.id), ['build', 'deploy-production']);
+    // build has no needs: of its own: it waits for the earlier stages, so --needs brings them too (gitlab-ci-local).
+    assert.deepEqual(withNeeds.run.jobs.map((j) => j.id), ['prepare', 'lint', 'docs', 'node-tests', 'build', 'deploy-production']);
     const manual = await runGitlab(dir, { request: { manual: ['deploy-production'] } });
     assert.equal(manual.job('deploy-production').status, 'success');
 
@@ -107,8 +108,9 @@ describe('GitLab CI runs (real processes)', function () {
     assert.equal(run.jobs.filter((j) => j.id.startsWith('build: [')).length, 5);
     assert.ok(output('test: [2/3]').includes('shard 2 of 3'));
     assert.deepEqual(job('test: [1/3]').deps, ['build: [linux,amd64]', 'build: [linux,arm64]']);
-    assert.ok(output('deploy: [eu]').includes('deploy to production/eu (production-eu) url=https://eu.shop.example.com token=token-eu'), 'the exact environment scope wins');
-    assert.ok(output('deploy: [us]').includes('deploy to production/us (production-us) url=https://us.shop.example.com token=token-production'), 'then a wildcard scope');
+    // CI_ENVIRONMENT_SLUG as GitLab makes it: the name changed, so a suffix from its SHA-256 is added.
+    assert.ok(output('deploy: [eu]').includes('deploy to production/eu (production-eu-ytgffm) url=https://eu.shop.example.com token=token-eu'), 'the exact environment scope wins');
+    assert.ok(output('deploy: [us]').includes('deploy to production/us (production-us-qhatbr) url=https://us.shop.example.com token=token-production'), 'then a wildcard scope');
     assert.ok(output('smoke').includes('eu us '));
     assert.equal(job('stop-review').status, 'manual');
     for (const f of ['linux-amd64', 'linux-arm64', 'mac-amd64', 'mac-arm64', 'windows-amd64']) assert.ok(fs.existsSync(path.join(dir, `dist/${f}.txt`)), f);

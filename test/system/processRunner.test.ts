@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LocalProcessRunner, lineSplitter } from '../../src/adapters/processRunner';
 import type { CommandSpec } from '../../src/core/engine/ports';
+import { Masker } from '../../src/core/secrets';
 import { cleanupTempDirs, isAlive, tempDir, waitFor } from '../support/tmp';
 
 function bash(script: string, cwd: string, extra: Partial<CommandSpec> = {}): CommandSpec {
@@ -66,6 +67,40 @@ describe('process runner (real processes)', () => {
     empty.push(Buffer.from(''));
     empty.end();
     assert.deepEqual(none, [], 'no output, no line');
+  });
+
+  it('splits any chunking of a stream into the lines of the whole stream decoded at once, with or without a masker', () => {
+    // Multi-byte and 4-byte characters, bad bytes (a lone lead byte before a newline, 0xff), CRLF, empty lines, a
+    // line of 3 MB, and no newline at the end.
+    const parts: Buffer[] = [];
+    const text = (t: string) => parts.push(Buffer.from(t));
+    text('plain\nél€ve 😀\r\n\n');
+    parts.push(Buffer.from([0x41, 0xc3, 0x0a, 0xff, 0xe2, 0x82, 0x0a, 0xf0, 0x9f, 0x98]));
+    text(`\n${'é€😀x'.repeat(600_000)}\nshort\r\nend without newline é`);
+    const all = Buffer.concat(parts);
+    const expected = all.toString('utf8').split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (const masker of [undefined, new Masker(['a-secret-that-never-appears'])]) {
+      for (const maxChunk of [1, 3, 4096, 65536, 200_000]) {
+        const out: string[] = [];
+        const s = lineSplitter((t) => out.push(t), masker);
+        let skipped = false;
+        for (let at = 0; at < all.length; ) {
+          const n = Math.max(1, Math.ceil(random() * maxChunk));
+          s.push(all.subarray(at, at + n));
+          at += n;
+          if (maxChunk <= 3 && at > 2000 && !skipped) {
+            // Byte by byte through the small lines and the end only; the 3 MB line in one piece (the test stays fast).
+            s.push(all.subarray(at, all.length - 100));
+            at = all.length - 100;
+            skipped = true;
+          }
+        }
+        s.end();
+        assert.deepEqual(out, expected, `chunks up to ${maxChunk} bytes, ${masker ? 'with' : 'without'} a masker`);
+      }
+    }
   });
 
   it('kills what a command leaves running when it exits, even a daemon that called setsid', async () => {

@@ -126,7 +126,7 @@ describe('GitHub expressions', () => {
     assert.throws(() => ev("secrets.NPM_TOKEN || 'default'"), /not available/, 'never silently the fallback');
     assert.equal(ev('secrets.KNOWN'), 's3cret');
     assert.throws(() => ev('toJSON(secrets)'), /cannot be listed/);
-    assert.throws(() => ev("hashFiles('**/package-lock.json')"), /not evaluated in local runs/);
+    assert.throws(() => ev("hashFiles('**/package-lock.json')"), /hashFiles\(\) is not available here/);
   });
 
   it('keeps the type of a sole ${{ }} and joins mixed templates as text', () => {
@@ -185,6 +185,22 @@ describe('GitHub matrices', () => {
     const whole = expandMatrix("${{ fromJSON('{\"p\": [\"x\", \"y\"]}') }}", (x) => evaluateTemplate(x, s));
     assert.ok('combinations' in whole);
     assert.equal(whole.combinations.length, 2);
+  });
+
+  it('inserts the keys of a mapping where "${{ insert }}" stands (GitHub\'s insert directive), in matrices and include entries', () => {
+    const s: EvalScope = { context: (n) => (n === 'needs' ? { setup: { outputs: { axes: '{"os":["linux","mac"],"node":[20]}', extra: '{"flag":true}' } } } : undefined) };
+    const m = expandMatrix(
+      { '${{ insert }}': '${{ fromJSON(needs.setup.outputs.axes) }}', arch: ['x64'], include: [{ os: 'mac', '${{insert}}': '${{ fromJSON(needs.setup.outputs.extra) }}' }] },
+      (x) => evaluateTemplate(x, s),
+    );
+    assert.ok('combinations' in m, JSON.stringify(m));
+    assert.deepEqual(m.combinations.map((c) => c.values), [
+      { os: 'linux', node: 20, arch: 'x64' },
+      { os: 'mac', node: 20, arch: 'x64', flag: true },
+    ]);
+    assert.deepEqual(m.combinations.map((c) => c.label), ['linux, 20, x64', 'mac, 20, x64, true']);
+    assert.deepEqual(expandMatrix({ '${{ insert }}': "${{ fromJSON('[1]') }}" }, (x) => evaluateTemplate(x, s)), { error: 'matrix: "${{ insert }}" needs a mapping, not a list' });
+    assert.deepEqual(expandMatrix({ os: ['a'], '${{ insert }}': { OS: ['b'] } }, literal), { error: 'matrix: "OS" is already defined (inserted by "${{ insert }}")' });
   });
 
   it('reports empty and malformed matrices', () => {

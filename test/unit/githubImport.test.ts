@@ -77,7 +77,7 @@ describe('GitHub workflows: import', () => {
     );
     assert.deepEqual(
       json.problems.filter((p) => p.file.startsWith('.github/')),
-      [{ file: '.github/workflows/expressions.yml', line: 55, column: 28, severity: 'warning', message: 'hashFiles() is not evaluated in local runs: a step that needs it fails there' }],
+      [],
     );
   });
 
@@ -88,13 +88,14 @@ describe('GitHub workflows: import', () => {
     assert.equal(db.unsupported, 'needs Docker image node:20-bookworm (the job runs in a container); needs service containers postgres:16, redis:7');
     assert.deepEqual(db.location, { file: '.github/workflows/integration.yaml', line: 5, column: 3 });
     assert.equal(def('integration').jobs.find((j) => j.id === 'unit')!.unsupported, null);
-    assert.match(def('release').jobs[0].unsupported!, /^reusable workflow \.\/\.github\/workflows\/checks\.yml runs only on GitHub/);
+    assert.equal(def('release').jobs[0].unsupported, null, 'a reusable workflow of this repository runs locally');
+    assert.match(def('release').jobs[1].unsupported!, /^reusable workflow acme\/shared-workflows\/\.github\/workflows\/publish\.yml@v2 is in another repository/);
     const test = def('ci').jobs.find((j) => j.id === 'test')!;
     assert.deepEqual(
       test.steps.map((s) => [s.unsupported, s.location.line]),
       [
         [null, 42],
-        ['uses remote action actions/setup-node@v4 (remote actions are not downloaded or run locally)', 43],
+        [null, 43], // a remote action: fetched from the actions host when the step runs
         [null, 46],
         [null, 48],
       ],
@@ -212,7 +213,7 @@ jobs:
       '12:44 error: expression "foo.bar": unrecognized named-value "foo"',
       '13:9 warning: job "build", step 4: unknown key "shel" (did you mean "shell"?); it is ignored',
       '16:9 error: job "build": step id "one" is used twice',
-      '18:9 error: step "Run Foo/Bar": "Foo/Bar" is not an action reference (./path, docker://image or owner/repo[/path]@ref)',
+      '18:9 error: step "Run Foo/Bar": "Foo/Bar" is not an action reference (./path, $/path, docker://image or owner/repo[/path]@ref)',
       '19:13 error: job "build", step 8: "if" must be an expression, not a mapping',
       '21:23 warning: secrets.NPM_TOKEN is not available to local runs: a step that needs it fails there',
       '21:48 warning: vars.REGION is not known locally: give it as a variable (--variable REGION=value), or a step that needs it fails',

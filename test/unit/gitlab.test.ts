@@ -169,8 +169,8 @@ test:
 `);
     const json = pipelinesJson({ folder: dir, pipelines: [pipeline!], environments: [], problems: [], files: ['.gitlab-ci.yml'] });
     assert.deepEqual(json.pipelines[0].jobs, [
-      { id: 'build', name: 'build', stage: 'test', needs: [], when: null, matrix: false, uses: null, environment: null, steps: [{ name: 'make', kind: 'script' }, { name: 'make check', kind: 'script' }] },
-      { id: 'test', name: 'test', stage: 'test', needs: ['build'], when: null, matrix: false, uses: null, environment: null, steps: ['echo before', 'make test', 'echo after'].map((name) => ({ name, kind: 'script' as const })) },
+      { id: 'build', name: 'build', stage: 'test', needs: [], when: null, matrix: false, uses: null, environment: null, unsupported: null, allowFailure: false, if: null, steps: [{ name: 'make', kind: 'script' }, { name: 'make check', kind: 'script' }] },
+      { id: 'test', name: 'test', stage: 'test', needs: ['build'], when: null, matrix: false, uses: null, environment: null, unsupported: null, allowFailure: false, if: null, steps: ['echo before', 'make test', 'echo after'].map((name) => ({ name, kind: 'script' as const })) },
     ]);
     assert.equal(pipeline!.def.jobs[0].description, 'Builds everything');
   });
@@ -233,7 +233,7 @@ describe('GitLab CI expressions', () => {
     ['$MAIN == "x" || $TAG =~ /^v\\d+\\.\\d+/', true],
     ['$MAIN == "x" || $TAG == "y" && $BRANCH', false],
     ['($MAIN == "x" || $TAG) && $EMPTY', false],
-    ['${MAIN} == $MAIN', true],
+    ['$MAIN == "${MAIN}"', false],
   ];
   for (const [src, want] of cases) {
     it(`${src} is ${want}`, () => assert.equal(evaluate(parseExpression(src), (n) => vars[n]), want));
@@ -243,6 +243,9 @@ describe('GitLab CI expressions', () => {
     assert.throws(() => parseExpression('$A = "x"'), /unexpected "= "x""/);
     assert.throws(() => parseExpression('$A =~ "x"'), /must be a \/regular expression\//);
     assert.throws(() => parseExpression('($A'), /missing "\)"/);
+    // GitLab's lexer has no ${NAME} form ("invalid expression syntax"); inside a string it is just text.
+    assert.throws(() => parseExpression('${MAIN} == $MAIN'), (e: Error & { at?: number }) => /\$\{MAIN\} is not allowed in an expression.*write \$MAIN/.test(e.message) && e.at === 0);
+    assert.throws(() => parseExpression('$A == "x" && ${B}'), (e: Error & { at?: number }) => e.at === 13);
   });
 });
 

@@ -48,6 +48,22 @@ describe('run history store', () => {
     assert.deepEqual((await store.list()).map((r) => r.id), [good.id]);
   });
 
+  it('logs a line of several MB exactly, characters outside the BMP included wherever the pieces meet', async () => {
+    const store = new FileRunStore(tempDir());
+    const r = record();
+    await store.save(r);
+    const log = store.openLog(r, 'job');
+    // Surrogate pairs (😀) right at and around each 1 M-character piece boundary, and 2- and 3-byte characters.
+    const M = 1 << 20;
+    let line = '';
+    for (const at of [M - 2, M - 1, M, 2 * M - 1, 3 * M]) line += 'é€x'.repeat(Math.max(0, Math.floor((at - line.length) / 3))).padEnd(at - line.length, 'a') + '😀';
+    log.write('stdout', 'short before');
+    log.write('stdout', line);
+    log.write('stdout', 'short after');
+    await log.close();
+    assert.equal(fs.readFileSync(log.path, 'utf8'), `short before\n${line}\nshort after\n`);
+  });
+
   it('prunes the oldest runs beyond the limit', async () => {
     const store = new FileRunStore(tempDir());
     for (let i = 1; i <= 5; i++) await store.save(record({ id: `2026010${i}-000000-000-aaaaaa` }));

@@ -424,9 +424,17 @@ class Run {
     outputs: Record<string, string>,
     attempt: number,
   ): Promise<{ failed: boolean; exitCode: number | null; reason: string | null }> {
-    const ctx: StepContext = { failed: false, cancelled: false, deps: this.depStates(job), outputs, attempt };
+    const ctx: StepContext = { failed: false, cancelled: false, deps: this.depStates(job), outputs, attempt, post: [] };
     const st: StepsState = { rec, log, signal, ctx, exitCode: 0, reason: null, unsupported: [] };
     await this.runStepList(job.steps.map((step, i) => ({ step, sr: rec.steps[i] })), st);
+    // Post steps the steps left (newest first); each has its own condition.
+    const post = (ctx.post ?? []).splice(0).reverse();
+    if (post.length > 0) {
+      const subs = post.map((step) => ({ step, sr: { name: step.name, status: 'pending' as const, exitCode: null, durationMs: 0, reason: null } }));
+      rec.steps.push(...subs.map((x) => x.sr));
+      this.setJob(rec, {});
+      await this.runStepList(subs, st);
+    }
     if (!ctx.failed && st.unsupported.length > 0) {
       st.reason = `${st.unsupported.length} step${st.unsupported.length === 1 ? '' : 's'} unsupported locally: ${st.unsupported.join(', ')}`;
     }
@@ -484,7 +492,9 @@ class Run {
           fail(step, null, `step "${step.name}": ${built.error}`);
           continue;
         }
-        spec = built;
+        const { notes, ...command } = built;
+        spec = command;
+        for (const note of notes ?? []) this.line(rec, log, 'system', `▷ ${step.name}: ${note}`);
       } else spec = step.command;
       this.line(rec, log, 'system', `▶ ${step.name}`);
       const t0 = this.now();
@@ -561,6 +571,8 @@ class Run {
       st.reason = `step "${step.name}": ${expansion.error}`;
       return true;
     }
+    if ('notes' in expansion) for (const note of expansion.notes ?? []) this.line(rec, log, 'system', `▷ ${step.name}: ${note}`);
+    if ('replace' in expansion) return this.runStepList([{ step: expansion.replace, sr }], st);
     if ('unsupported' in expansion) {
       st.unsupported.push(step.name);
       this.line(rec, log, 'system', `▷ ${step.name}: unsupported locally: ${expansion.unsupported}`);

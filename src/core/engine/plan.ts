@@ -16,6 +16,11 @@ export interface StepContext {
   /** Outputs collected so far by this job's steps. */
   outputs: Record<string, string>;
   attempt: number;
+  /**
+   * Steps to run when the job's steps are done, newest first (GitHub's post steps of JavaScript actions: their
+   * own conditions decide, by default they run after a failure too). A step adds to it while it runs.
+   */
+  post?: PlannedStep[];
 }
 
 export interface PlannedStep {
@@ -45,9 +50,14 @@ export interface PlannedStep {
   expand?: (ctx: StepContext) => StepExpansion | Promise<StepExpansion>;
 }
 
-export type StepCommand = CommandSpec | { skip: string } | { error: string };
+/** `notes`: lines for the step's log before it starts (what differs from CI). */
+export type StepCommand = (CommandSpec & { notes?: string[] }) | { skip: string } | { error: string };
 
-export type StepExpansion = { steps: PlannedStep[] } | { error: string } | { unsupported: string };
+/**
+ * `replace`: one step that runs as this step itself (its record is this step's; the outer `after` is not called).
+ * `notes`: lines for the job's log (where an action came from, what differs from CI).
+ */
+export type StepExpansion = { steps: PlannedStep[]; notes?: string[] } | { replace: PlannedStep; notes?: string[] } | { error: string } | { unsupported: string };
 
 export interface PlannedJob {
   /** Unique in the run (matrix jobs get their own ids). */

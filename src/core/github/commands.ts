@@ -6,6 +6,8 @@ export interface CommandEffects {
   outputs: Record<string, string>;
   env: Record<string, string>;
   paths: string[];
+  /** `::save-state name=x::v` (JavaScript actions: read back as STATE_x by their post step). */
+  state: Record<string, string>;
   /** Set by `::stop-commands::TOKEN`: commands are ignored until `::TOKEN::`. */
   stopToken: string | null;
   /** Messages for the log (commands refused or not understood). */
@@ -13,7 +15,7 @@ export interface CommandEffects {
 }
 
 export function newEffects(): CommandEffects {
-  return { outputs: {}, env: {}, paths: [], stopToken: null, notes: [] };
+  return { outputs: {}, env: {}, paths: [], state: {}, stopToken: null, notes: [] };
 }
 
 const COMMAND = /^::([A-Za-z][A-Za-z0-9-]*)(?:\s+([^:]*?))?::(.*)$/;
@@ -47,11 +49,14 @@ export function handleCommandLine(line: string, eff: CommandEffects, allowUnsecu
       if (!allowUnsecure) eff.notes.push('::add-path is disabled (set ACTIONS_ALLOW_UNSECURE_COMMANDS=true, or write to $GITHUB_PATH)');
       else if (value) eff.paths.push(value);
       return;
+    case 'save-state':
+      if (props.name) eff.state[props.name] = value;
+      return;
     case 'stop-commands':
       if (value) eff.stopToken = value;
       return;
   }
-  // debug, notice, warning, error, group, endgroup, add-mask, echo, save-state: shown as output, nothing to do.
+  // debug, notice, warning, error, group, endgroup, add-mask, echo: shown as output, nothing to do.
 }
 
 function unescapeData(s: string): string {

@@ -41,13 +41,23 @@ export interface RunFacts {
   runner: { os: string; arch: string };
   /** GITHUB_* variables every step gets (the job- and step-specific ones are added later). */
   env: Record<string, string>;
+  /** hashFiles() over the workspace; null: this run cannot read the workspace's files. */
+  hashFiles: ((args: string[]) => string) | null;
+  /** Why github.repository is the folder's name (no GitHub remote), for the log of the steps that read it; else null. */
+  repositoryNote: string | null;
 }
 
 export function runFacts(wf: Workflow, ctx: PlanContext, variables: Record<string, string>, opts: GithubRunOptions, runId: string): RunFacts {
   const git = ctx.git;
   const unknown = (what: string, why: string) => new Unknown(`${what} is not known in this local run: ${why}`);
   const ref = git?.ref ?? (git?.branch ? `refs/heads/${git.branch}` : null);
-  const repo = repositoryOf(git?.remoteUrl ?? null);
+  const remoteRepo = repositoryOf(git?.remoteUrl ?? null);
+  // Without a remote naming the repository, the folder stands for it (owner `local`): steps that only print or
+  // label with it still run, and their log says so (repositoryNote).
+  const repo = remoteRepo ?? `local/${folderRepoName(ctx.folder)}`;
+  const repositoryNote = remoteRepo
+    ? null
+    : `github.repository is "${repo}" (owner "local", the folder's name): the repository has no remote that names it (origin)`;
   const actor = git?.author?.name ?? null;
   const eventName = opts.event?.name ?? 'workflow_dispatch';
   const payload = (opts.event?.payload ?? {}) as ValueObject;
@@ -59,7 +69,8 @@ export function runFacts(wf: Workflow, ctx: PlanContext, variables: Record<strin
         inputs: Object.fromEntries(Object.entries(inputs.values).filter(([, v]) => !(v instanceof Unknown)).map(([k, v]) => [k, toText(v)])),
         ref: ref ?? null,
         workflow: wf.file,
-        ...(repo ? { repository: { full_name: repo, name: repo.split('/')[1], owner: { login: repo.split('/')[0] } } } : {}),
+        // As GitHub's payload: actions read default_branch (dorny/paths-filter compares against it).
+        repository: { full_name: repo, name: repo.split('/')[1], owner: { login: repo.split('/')[0] }, ...(git?.defaultBranch ? { default_branch: git.defaultBranch } : {}) },
         ...(actor ? { sender: { login: actor } } : {}),
       };
   const github: ValueObject = {
@@ -79,9 +90,9 @@ export function runFacts(wf: Workflow, ctx: PlanContext, variables: Record<strin
     ref_name: ref ? ref.replace(/^refs\/(heads|tags)\//, '') : unknown('github.ref_name', noGit),
     ref_protected: false,
     ref_type: ref ? (ref.startsWith('refs/tags/') ? 'tag' : 'branch') : unknown('github.ref_type', noGit),
-    repository: repo ?? unknown('github.repository', 'the repository has no GitHub remote'),
-    repository_owner: repo ? repo.split('/')[0] : unknown('github.repository_owner', 'the repository has no GitHub remote'),
-    repositoryUrl: repo ? `git://github.com/${repo}.git` : unknown('github.repositoryUrl', 'the repository has no GitHub remote'),
+    repository: repo,
+    repository_owner: repo.split('/')[0],
+    repositoryUrl: `git://github.com/${repo}.git`,
     retention_days: '90',
     run_id: runId,
     run_number: '1',
@@ -92,7 +103,7 @@ export function runFacts(wf: Workflow, ctx: PlanContext, variables: Record<strin
     token: new Unknown('the GitHub token (github.token / secrets.GITHUB_TOKEN) is not available to local runs'),
     triggering_actor: actor ?? unknown('github.triggering_actor', 'no git user name is configured'),
     workflow: wf.name,
-    workflow_ref: repo && ref ? `${repo}/${wf.file}@${ref}` : unknown('github.workflow_ref', 'the repository or ref is not known'),
+    workflow_ref: ref ? `${repo}/${wf.file}@${ref}` : unknown('github.workflow_ref', noGit),
     workspace: ctx.folder,
   };
   const secrets = new LazyObject('secrets', (key) => {
@@ -135,7 +146,24 @@ export function runFacts(wf: Workflow, ctx: PlanContext, variables: Record<strin
     ['GITHUB_WORKFLOW_REF', github.workflow_ref],
   ];
   for (const [k, v] of known) if (typeof v === 'string') env[k] = v;
-  return { folder: ctx.folder, eventName, payload: fullPayload, github, inputs, vars, secrets, variables, runner, env };
+  const io = ctx.io;
+  const hashFiles = io?.hashFiles ? (args: string[]) => io.hashFiles!(ctx.folder, args) : null;
+  return { folder: ctx.folder, eventName, payload: fullPayload, github, inputs, vars, secrets, variables, runner, env, hashFiles, repositoryNote };
+}
+
+/** A repository name from a folder's name, with what GitHub does not allow in one replaced by `-`. */
+function folderRepoName(folder: string): string {
+  const base = folder.split(/[\\/]/).filter((p) => p !== '').pop() ?? '';
+  const name = base.replace(/[^A-Za-z0-9._-]+/g, '-');
+  return name === '' || /^\.+$/.test(name) ? 'workspace' : name;
+}
+
+const REPOSITORY_READS = /\bgithub\s*\.\s*(repository|repository_owner|repositoryUrl|workflow_ref)\b|\bgithub\s*\[\s*'(repository|repository_owner|repositoryUrl|workflow_ref)'|\bGITHUB_(REPOSITORY|REPOSITORY_OWNER|WORKFLOW_REF)\b|\bgithub\.event\.repository\b/i;
+
+/** The note for a step's log when it reads github.repository and the folder's name stands for it (see runFacts). */
+export function repositoryNotes(facts: RunFacts, texts: readonly (string | null | undefined)[]): string[] {
+  if (!facts.repositoryNote) return [];
+  return texts.some((t) => t && REPOSITORY_READS.test(t)) ? [facts.repositoryNote] : [];
 }
 
 /** `owner/name` from a remote URL (https://host/owner/name.git, git@host:owner/name.git), else null. */

@@ -296,6 +296,8 @@ export interface EvalScope {
   trusted?(name: string, key: string | null): boolean;
   /** Status functions; absent: they are not available here. */
   status?: { success(): boolean; failure(): boolean; cancelled(): boolean };
+  /** hashFiles() of the workspace (its arguments as text); absent: not available here. */
+  hashFiles?(args: string[]): string;
 }
 
 export interface Evaluated {
@@ -422,8 +424,17 @@ function call(e: Extract<Expr, { kind: 'call' }>, scope: EvalScope, taint: { tai
       return status('cancelled');
     case 'always':
       return true;
-    case 'hashfiles':
-      throw new ExpressionError('hashFiles() is not evaluated in local runs', e.pos);
+    case 'hashfiles': {
+      if (!scope.hashFiles) throw new ExpressionError('hashFiles() is not available here', e.pos);
+      // The result is a digest (hex) whatever the arguments: never tainted.
+      const args = e.args.map((a) => ev(a, scope, { tainted: false }));
+      for (const a of args) known(a, e.pos);
+      try {
+        return scope.hashFiles(args.map((a) => toText(a)));
+      } catch (err) {
+        throw new ExpressionError(`hashFiles(${args.map((a) => `'${toText(a)}'`).join(', ')}): ${(err as Error).message.replace(/^hashFiles: /, '')}`, e.pos);
+      }
+    }
   }
   const args = e.args.map((a) => ev(a, scope, taint));
   for (const a of args) known(a, e.pos);

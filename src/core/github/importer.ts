@@ -2,9 +2,10 @@
 // (a matrix job once; it is expanded when a run is planned); what cannot run on this machine carries the reason.
 import type { JobDef, PipelineDef, Problem, StepDef } from '../../shared/model';
 import type { ImportContext, ImportedPipeline, Importer, ImportResult, SourceFile } from '../sources';
-import { actionFiles, parseUses, remoteActionPlan } from './actions';
+import { actionFiles, isNodeRuntime, parseUses, remoteActionPlan, remoteWorkflowReason } from './actions';
 import type { GithubRunOptions } from './context';
 import { planWorkflow } from './plan';
+import { isLocalCall } from './reusable';
 import { readAction, readWorkflow, stepLabel, type Workflow, type WorkflowJob, type WorkflowStep } from './workflow';
 
 export type { GithubRunOptions } from './context';
@@ -61,7 +62,7 @@ export async function importWorkflow(file: SourceFile, ctx: ImportContext, opts:
 
 async function jobDef(wf: Workflow, job: WorkflowJob, ctx: ImportContext, problems: Problem[], dependsOn: Set<string>): Promise<JobDef> {
   const reasons: string[] = [];
-  if (job.uses !== null) reasons.push(`reusable workflow ${job.uses} runs only on GitHub (local runs do not call reusable workflows)`);
+  if (job.uses !== null && !isLocalCall(job.uses)) reasons.push(remoteWorkflowReason(job.uses));
   if (job.container) reasons.push(`needs Docker image ${job.container} (the job runs in a container)`);
   if (job.services.length) {
     reasons.push(`needs service container${job.services.length === 1 ? '' : 's'} ${job.services.map((s) => s.image ?? s.name).join(', ')}`);
@@ -87,6 +88,7 @@ async function jobDef(wf: Workflow, job: WorkflowJob, ctx: ImportContext, proble
     reports: { junit: [] },
     artifacts: [],
     unsupported: reasons.length ? reasons.join('; ') : null,
+    if: job.if,
     location: job.location,
   };
 }
@@ -147,7 +149,7 @@ async function inspectLocalAction(
   for (const p of f.problems) problems.push({ ...p, severity: p.severity === 'error' ? 'warning' : p.severity });
   if (!action) return { unsupported: null, nested: [] };
   if (action.using === 'docker') return { unsupported: `uses a Docker action (./${dir}: image ${action.image ?? '?'}; needs a container engine)`, nested: [] };
-  if (/^node\d*$/.test(action.using)) return { unsupported: `uses a JavaScript action (./${dir}: runs.using ${action.using}; JavaScript actions are not run locally)`, nested: [] };
+  if (/^node\d*$/.test(action.using) && !isNodeRuntime(action.using)) return { unsupported: `uses a JavaScript action (./${dir}: runs.using ${action.using}, which GitHub no longer runs)`, nested: [] };
   const nested: string[] = [];
   for (const s of action.steps) {
     if (s.uses === null) continue;

@@ -8,29 +8,46 @@ import type { RunRequest } from '../engine/select';
 import type { PlanContext } from '../sources';
 import { parseEnvFile, parsePathFile, type CommandEffects } from './commands';
 import { isTrustedKey, type RunFacts, type Trusted } from './context';
-import { Unknown, evaluateTemplate, parseCached, soleExpression, toText, truthy, usesStatusFunction, type EvalScope, type Value, type ValueObject } from './expressions';
+import { Unknown, evaluateTemplate, parseCached, references, soleExpression, splitTemplate, toText, truthy, usesStatusFunction, type EvalScope, type Value, type ValueObject } from './expressions';
 import type { Combination } from './matrix';
 import { evalCondition, newScope, oneLine, stepsContext, type Attempt, type Scope } from './scope';
+import { isLocalCall, callOutputs, type CallSite } from './reusable';
+import { remoteWorkflowReason } from './actions';
 import { buildSteps, listedStep } from './steps';
 import type { Workflow, WorkflowJob, WorkflowStep } from './workflow';
 
-/** What the jobs of one run share. */
+/** What the jobs of one run share (a called reusable workflow is a WorkflowRun of its own, with its call site). */
 export class WorkflowRun {
-  /** Workflow job id -> the planned job ids it became (its matrix jobs, or itself). */
+  /** Workflow job id -> the planned job ids it became (its matrix jobs, the jobs of the workflow it calls, or itself). */
   readonly expansions = new Map<string, string[]>();
   /** Planned jobs that did not run, or ran, after a failure upstream (for failure() and success()). */
-  readonly failedUpstream = new Set<string>();
+  readonly failedUpstream: Set<string>;
   /** Workflow job id -> the first of its matrix jobs that failed (fail-fast). */
   readonly failFast = new Map<string, string>();
   /** Planned job id -> outputs that could not be evaluated, with the reason. */
-  readonly outputErrors = new Map<string, Record<string, string>>();
+  readonly outputErrors: Map<string, Record<string, string>>;
+  /** Workflow job id of a caller job -> the runs of the workflow it calls (one per matrix combination). */
+  readonly calls = new Map<string, WorkflowRun[]>();
+  readonly facts: RunFacts;
 
   constructor(
     readonly wf: Workflow,
     readonly ctx: PlanContext,
     readonly request: RunRequest,
-    readonly facts: RunFacts,
-  ) {}
+    facts: RunFacts,
+    /** Set for a called workflow: its caller and what its jobs inherit. */
+    readonly site: CallSite | null = null,
+    readonly parent: WorkflowRun | null = null,
+  ) {
+    this.facts = site?.facts ?? facts;
+    this.failedUpstream = parent?.failedUpstream ?? new Set();
+    this.outputErrors = parent?.outputErrors ?? new Map();
+  }
+
+  /** The workflow the run was started for. */
+  get root(): WorkflowRun {
+    return this.parent ? this.parent.root : this;
+  }
 
   /** Contexts known when the run is planned (matrix values, job names, timeouts). */
   planScope(matrix: Value | null, needs?: ValueObject, trustedMatrix = true): EvalScope {
@@ -70,13 +87,28 @@ export class WorkflowRun {
         continue;
       }
       const outputs: ValueObject = {};
-      for (const id of ids) {
-        Object.assign(outputs, deps[id]?.outputs ?? {});
-        for (const [k, why] of Object.entries(this.outputErrors.get(id) ?? {})) if (!(k in (deps[id]?.outputs ?? {}))) outputs[k] = new Unknown(`needs.${need}.outputs.${k}: ${why}`);
+      const calls = this.calls.get(need);
+      if (calls) {
+        // A caller job's outputs are the called workflow's outputs (on.workflow_call.outputs), over its jobs.
+        for (const c of calls) Object.assign(outputs, callOutputs(c.wf, c.facts, c.needsContext([...c.expansions.keys()], deps)));
+      } else {
+        for (const id of ids) {
+          Object.assign(outputs, deps[id]?.outputs ?? {});
+          for (const [k, why] of Object.entries(this.outputErrors.get(id) ?? {})) if (!(k in (deps[id]?.outputs ?? {}))) outputs[k] = new Unknown(`needs.${need}.outputs.${k}: ${why}`);
+        }
       }
       out[need] = { result: resultOf(states), outputs };
     }
     return out;
+  }
+}
+
+/** A name that shows matrix values itself gets no `(values)` suffix. */
+function readsMatrix(raw: string): boolean {
+  try {
+    return (splitTemplate(raw) ?? []).some((p) => 'expr' in p && references(parseCached(p.expr)).contexts.some((c) => c.name === 'matrix'));
+  } catch {
+    return /\$\{\{[^}]*matrix/i.test(raw);
   }
 }
 
@@ -107,6 +139,8 @@ export class JobRun {
     position: { index: number; total: number },
     /** The declared needs that are part of this run. */
     readonly needIds: string[],
+    /** The needs context when the job is planned once they have run (a matrix computed from their outputs). */
+    needs?: ValueObject,
   ) {
     this.matrix = combo?.values ?? null;
     const failFast = typeof job.failFast === 'boolean' ? job.failFast : truthy(this.planValue(job.failFast, 'strategy.fail-fast'));
@@ -117,7 +151,7 @@ export class JobRun {
     const minutes = tm === null ? null : typeof tm === 'number' ? tm : Number(toText(this.planValue(tm, 'timeout-minutes')));
     if (minutes !== null && !(minutes > 0)) throw new Error(`${run.wf.file}: job "${job.id}": timeout-minutes must be a positive number`);
     this.timeoutMs = minutes === null ? null : Math.round(minutes * 60_000);
-    this.name = this.displayName(combo);
+    this.name = (run.site?.namePrefix ?? '') + this.displayName(combo, needs);
     // runs-on is ignored (the job runs on this machine), but a Windows runner's scripts are PowerShell.
     const labels = (Array.isArray(job.runsOn) ? job.runsOn : [job.runsOn]).flatMap((l) => {
       if (typeof l !== 'string') return [];
@@ -139,6 +173,12 @@ export class JobRun {
     return this.run.planScope(this.matrix, undefined, this.matrixTrusted);
   }
 
+  /** What a caller job's `with:` and `secrets:` read: the plan's contexts, its matrix and strategy, its needs. */
+  callScope(needs?: ValueObject): EvalScope {
+    const base = this.run.planScope(this.matrix, needs, this.matrixTrusted);
+    return { ...base, context: (name) => (name === 'strategy' ? (this.matrix ? this.strategy : undefined) : base.context(name)) };
+  }
+
   private planValue(template: string, what: string): Value {
     try {
       return evaluateTemplate(template, this.planScope()).value;
@@ -147,23 +187,21 @@ export class JobRun {
     }
   }
 
-  private displayName(combo: Combination | null): string {
+  private displayName(combo: Combination | null, needs: ValueObject | undefined): string {
     const raw = this.job.name ?? this.job.id;
     let name = raw;
     try {
-      name = toText(evaluateTemplate(raw, this.run.planScope(this.matrix, undefined, this.matrixTrusted)).value);
+      name = toText(evaluateTemplate(raw, this.run.planScope(this.matrix, needs, this.matrixTrusted)).value);
     } catch {
       // Needs values known only at run time: show it as written.
     }
-    if (combo && !/\$\{\{[^}]*matrix/i.test(raw)) name = `${name} (${combo.label})`;
+    if (combo && !readsMatrix(raw)) name = `${name} (${combo.label})`;
     return name;
   }
 
   private unsupportedReason(): string | null {
     const job = this.job;
-    if (job.uses !== null) {
-      return `reusable workflow ${job.uses} runs only on GitHub (local runs do not call reusable workflows)`;
-    }
+    if (job.uses !== null) return isLocalCall(job.uses) ? null : remoteWorkflowReason(job.uses);
     const reasons: string[] = [];
     if (job.container && !this.run.request.allowImages) {
       let image = job.container;
@@ -202,8 +240,15 @@ export class JobRun {
   }
 
   /** The job's `if:` (default `success()`) over the results of the jobs it needs; fail-fast for matrix jobs. */
-  private condition(deps: Record<string, DepState>): { run: true } | { run: false; reason: string } | { error: string } {
+  condition(deps: Record<string, DepState>): { run: true } | { run: false; reason: string } | { error: string } {
     const run = this.run;
+    // A job of a called workflow runs only when its caller would (its if:, its needs), with the caller's inputs.
+    const site = run.site;
+    if (site) {
+      const gate = site.caller.condition(deps);
+      if (!('run' in gate) || !gate.run) return gate;
+      site.resolve(deps);
+    }
     const depIds = this.needIds.flatMap((n) => run.expansions.get(n) ?? [n]);
     const hard = (id: string) => {
       const d = deps[id];
@@ -348,6 +393,7 @@ export class JobRun {
         return false;
       },
       status: { success: () => !ctx.failed && !ctx.cancelled, failure: () => ctx.failed, cancelled: () => ctx.cancelled },
+      ...(f.hashFiles ? { hashFiles: f.hashFiles } : {}),
     };
   }
 
@@ -374,6 +420,8 @@ export class JobRun {
     if (this.matrix && this.strategy['fail-fast'] === true && !this.allowFailure && !this.run.failFast.has(this.job.id)) {
       this.run.failFast.set(this.job.id, this.id);
     }
+    // The caller of a called workflow fails with it (its own matrix may be fail-fast).
+    this.run.site?.caller.stepFailed();
   }
 
   /** The step's process environment: the env context plus GITHUB_* / RUNNER_* and the step files. */
@@ -396,13 +444,13 @@ export class JobRun {
       RUNNER_TEMP: dir,
       RUNNER_TOOL_CACHE: path.join(dir, 'tool-cache'),
       DELIVERY: 'true',
-      DELIVERY_PIPELINE: this.run.wf.id,
+      DELIVERY_PIPELINE: this.run.root.wf.id,
       DELIVERY_JOB: this.id,
     };
   }
 
   /** Applies what a step wrote to its files and printed as commands; a string is why the step fails. */
-  async applyStepFiles(ctx: StepContext, files: Record<string, string>, eff: CommandEffects): Promise<{ outputs: Record<string, string>; error: string | null }> {
+  async applyStepFiles(ctx: StepContext, files: Record<string, string>, eff: CommandEffects): Promise<{ outputs: Record<string, string>; state: Record<string, string>; error: string | null }> {
     const io = this.run.ctx.io!;
     const st = this.attempt(ctx);
     const problems = [...eff.notes];
@@ -416,7 +464,11 @@ export class JobRun {
     else Object.assign(outputs, outFile.values);
     const added = [...eff.paths, ...parsePathFile((await io.readText(files.path)) ?? '')];
     st.paths = [...added.reverse(), ...st.paths];
-    return { outputs, error: problems.length ? problems.join('; ') : null };
+    const state = { ...eff.state };
+    const stateFile = parseEnvFile((await io.readText(files.state)) ?? '');
+    if ('error' in stateFile) problems.push(`GITHUB_STATE: ${stateFile.error}`);
+    else Object.assign(state, stateFile.values);
+    return { outputs, state, error: problems.length ? problems.join('; ') : null };
   }
 
   withPath(spec: CommandSpec, ctx: StepContext): CommandSpec {

@@ -64,6 +64,9 @@ function labelOf(v: Value): string {
   return v !== null && typeof v === 'object' ? JSON.stringify(v) : toText(v);
 }
 
+/** A mapping key that is GitHub's insert directive. */
+const INSERT = /^\$\{\{\s*insert\s*\}\}$/;
+
 /** Evaluates every string of the matrix; an expression that yields a list inside a list is spliced into it. */
 function deepEvaluate(raw: unknown, evaluate: TemplateEvaluator, taint: { tainted: boolean }): Value {
   if (typeof raw === 'string') {
@@ -82,7 +85,19 @@ function deepEvaluate(raw: unknown, evaluate: TemplateEvaluator, taint: { tainte
   }
   if (raw !== null && typeof raw === 'object') {
     const out: ValueObject = {};
-    for (const [k, v] of Object.entries(raw)) out[k] = deepEvaluate(v, evaluate, taint);
+    for (const [k, v] of Object.entries(raw)) {
+      if (INSERT.test(k)) {
+        // `${{ insert }}: <mapping>`: the mapping's keys join this mapping where the directive is (GitHub's templates).
+        const inserted = deepEvaluate(v, evaluate, taint);
+        if (!isObject(inserted)) throw new Error(`"\${{ insert }}" needs a mapping, not ${kind(inserted)}`);
+        for (const [ik, iv] of Object.entries(inserted)) {
+          if (Object.keys(out).some((o) => o.toLowerCase() === ik.toLowerCase())) throw new Error(`"${ik}" is already defined (inserted by "\${{ insert }}")`);
+          out[ik] = iv;
+        }
+        continue;
+      }
+      out[k] = deepEvaluate(v, evaluate, taint);
+    }
     return out;
   }
   return (raw ?? null) as Value;

@@ -1,7 +1,8 @@
 // Plans a local run of a GitHub Actions workflow: matrices expanded into jobs, `if:` conditions on jobs and steps,
 // and steps whose commands are built when they start — so `steps.*.outputs`, `needs.*.outputs`, GITHUB_ENV,
-// GITHUB_PATH and GITHUB_OUTPUT behave as on GitHub. What cannot run here (containers, services, remote actions,
-// reusable workflows) is planned as unsupported with the reason.
+// GITHUB_PATH and GITHUB_OUTPUT behave as on GitHub. Jobs that call a local reusable workflow become the called
+// workflow's jobs (reusable.ts). What cannot run here (containers, services, reusable workflows of other
+// repositories) is planned as unsupported with the reason.
 import type { JobDef } from '../../shared/model';
 import type { PlannedJob, RunPlan } from '../engine/plan';
 import { selectJobs, type RunRequest } from '../engine/select';
@@ -10,60 +11,109 @@ import { runFacts, type GithubRunOptions } from './context';
 import { evaluateTemplate, parseCached, references, splitTemplate } from './expressions';
 import { JobRun, WorkflowRun } from './job';
 import { expandMatrix, type Combination } from './matrix';
+import { callSite, calledWorkflow, isLocalCall, loadCalledWorkflows, type CalledWorkflows } from './reusable';
 import type { Workflow, WorkflowJob } from './workflow';
 
-export function planWorkflow(
+export async function planWorkflow(
   wf: Workflow,
   defs: readonly JobDef[],
   request: RunRequest,
   ctx: PlanContext,
   opts: GithubRunOptions = {},
-): RunPlan | { error: string } {
+): Promise<RunPlan | { error: string }> {
   const selection = selectJobs(defs, request);
   if ('error' in selection) return selection;
   const variables = { ...ctx.variables, ...request.variables };
   const run = new WorkflowRun(wf, ctx, request, runFacts(wf, ctx, variables, opts, String(ctx.now)));
-  // First the job ids every workflow job becomes (needs may point at jobs written further down).
-  const expanded = new Map<string, { combos: Combination[] | null; trusted: boolean } | 'dynamic'>();
-  for (const { job } of selection.jobs) {
-    const wj = wf.jobs.find((j) => j.id === job.id)!;
-    if (wj.matrix === null || wj.uses !== null) {
-      run.expansions.set(wj.id, [wj.id]);
-      expanded.set(wj.id, { combos: null, trusted: true });
-      continue;
-    }
-    if (matrixNeedsJobs(wj.matrix)) {
-      run.expansions.set(wj.id, [wj.id]);
-      expanded.set(wj.id, 'dynamic');
-      continue;
-    }
-    const m = expandMatrix(wj.matrix, (s) => evaluateTemplate(s, run.planScope(null)));
-    if ('error' in m) return { error: `${wf.file}: job "${wj.id}": ${m.error}` };
-    const ids = uniqueIds(wj.id, m.combinations);
-    run.expansions.set(wj.id, ids);
-    expanded.set(wj.id, { combos: m.combinations, trusted: !m.tainted });
-  }
-  const jobs: PlannedJob[] = [];
+  const entries = selection.jobs.map(({ job, deps }) => ({ wj: wf.jobs.find((j) => j.id === job.id)!, deps }));
+  const called = await loadCalledWorkflows(wf, entries.map((e) => e.wj), ctx);
+  if ('error' in called) return called;
   try {
-    for (const { job, deps } of selection.jobs) {
-      const wj = wf.jobs.find((j) => j.id === job.id)!;
-      const depIds = deps.flatMap((d) => run.expansions.get(d) ?? [d]);
-      const e = expanded.get(wj.id)!;
-      if (e === 'dynamic') {
-        jobs.push(dynamicMatrixJob(run, wj, deps, depIds));
-        continue;
-      }
-      if (!e.combos) {
-        jobs.push(new JobRun(run, wj, wj.id, null, true, { index: 0, total: 1 }, deps).planned(depIds));
-        continue;
-      }
-      const ids = run.expansions.get(wj.id)!;
-      e.combos.forEach((c, i) => jobs.push(new JobRun(run, wj, ids[i], c, e.trusted, { index: i, total: e.combos!.length }, deps).planned(depIds)));
-    }
+    const jobs = planJobs(run, entries, called);
+    return { pipelineId: wf.id, pipelineName: wf.name, source: { kind: 'github', file: wf.file }, stages: null, jobs };
   } catch (err) {
     return { error: (err as Error).message };
   }
-  return { pipelineId: wf.id, pipelineName: wf.name, source: { kind: 'github', file: wf.file }, stages: null, jobs };
+}
+
+interface Entry {
+  wj: WorkflowJob;
+  /** Its needs that are part of this run. */
+  deps: string[];
+}
+
+/**
+ * The planned jobs of one workflow run (the top one, or a called one): each workflow job after the jobs it needs
+ * (their planned ids must be known), listed in the file's order.
+ */
+function planJobs(run: WorkflowRun, entries: Entry[], called: CalledWorkflows): PlannedJob[] {
+  const byId = new Map(entries.map((e) => [e.wj.id, e]));
+  const planned = new Map<string, PlannedJob[]>();
+  const outer = run.site?.outerDeps ?? [];
+  const visit = (id: string) => {
+    if (planned.has(id)) return;
+    const e = byId.get(id);
+    if (!e) return;
+    planned.set(id, []);
+    for (const d of e.deps) visit(d);
+    const depIds = [...new Set([...e.deps.flatMap((d) => run.expansions.get(d) ?? [`${run.site?.idPrefix ?? ''}${d}`]), ...outer])];
+    planned.set(id, planJob(run, e.wj, e.deps, depIds, called));
+  };
+  for (const e of entries) visit(e.wj.id);
+  return entries.flatMap((e) => planned.get(e.wj.id) ?? []);
+}
+
+function planJob(run: WorkflowRun, wj: WorkflowJob, needIds: string[], depIds: string[], called: CalledWorkflows): PlannedJob[] {
+  const prefix = run.site?.idPrefix ?? '';
+  if (wj.uses !== null && isLocalCall(wj.uses)) return planCall(run, wj, needIds, depIds, called);
+  if (wj.matrix === null || wj.uses !== null) {
+    run.expansions.set(wj.id, [prefix + wj.id]);
+    return [new JobRun(run, wj, prefix + wj.id, null, true, { index: 0, total: 1 }, needIds).planned(depIds)];
+  }
+  if (matrixIsDynamic(wj.matrix, run.site?.runtimeInputs)) {
+    run.expansions.set(wj.id, [prefix + wj.id]);
+    return [dynamicMatrixJob(run, wj, needIds, depIds)];
+  }
+  const m = expandMatrix(wj.matrix, (s) => evaluateTemplate(s, run.planScope(null)));
+  if ('error' in m) throw new Error(`${run.wf.file}: job "${wj.id}": ${m.error}`);
+  const ids = uniqueIds(wj.id, m.combinations).map((id) => prefix + id);
+  run.expansions.set(wj.id, ids);
+  return m.combinations.map((c, i) => new JobRun(run, wj, ids[i], c, !m.tainted, { index: i, total: m.combinations.length }, needIds).planned(depIds));
+}
+
+/** A job that calls a local reusable workflow: the called workflow's jobs, once per matrix combination of the caller. */
+function planCall(run: WorkflowRun, wj: WorkflowJob, needIds: string[], depIds: string[], called: CalledWorkflows): PlannedJob[] {
+  const prefix = run.site?.idPrefix ?? '';
+  const chain = run.site?.chain ?? [];
+  const target = calledWorkflow(called, run.wf, wj, chain);
+  const unsupported = (why: string): PlannedJob[] => {
+    run.expansions.set(wj.id, [prefix + wj.id]);
+    return [{ ...new JobRun(run, wj, prefix + wj.id, null, true, { index: 0, total: 1 }, needIds).planned(depIds), unsupported: why }];
+  };
+  if ('unsupported' in target) return unsupported(target.unsupported);
+  let instances: { id: string; combo: Combination | null; trusted: boolean }[];
+  if (wj.matrix === null) instances = [{ id: prefix + wj.id, combo: null, trusted: true }];
+  else if (matrixIsDynamic(wj.matrix, run.site?.runtimeInputs)) {
+    return unsupported(`its matrix reads needs, so the calls of ${wj.uses} are known only on GitHub (a local run plans them before it starts)`);
+  } else {
+    const m = expandMatrix(wj.matrix, (s) => evaluateTemplate(s, run.planScope(null)));
+    if ('error' in m) throw new Error(`${run.wf.file}: job "${wj.id}": ${m.error}`);
+    const ids = uniqueIds(wj.id, m.combinations);
+    instances = m.combinations.map((c, i) => ({ id: prefix + ids[i], combo: c, trusted: !m.tainted }));
+  }
+  const file = target.file;
+  const jobs: PlannedJob[] = [];
+  const runs: WorkflowRun[] = [];
+  instances.forEach((inst, i) => {
+    const caller = new JobRun(run, wj, inst.id, inst.combo, inst.trusted, { index: i, total: instances.length }, needIds);
+    const site = callSite(run, caller, target, depIds, [...chain, file]);
+    const child = new WorkflowRun(target, run.ctx, run.request, site.facts, site, run);
+    jobs.push(...planJobs(child, target.jobs.map((j) => ({ wj: j, deps: j.needs })), called));
+    runs.push(child);
+  });
+  run.expansions.set(wj.id, jobs.map((j) => j.id));
+  run.calls.set(wj.id, runs);
+  return jobs;
 }
 
 function uniqueIds(jobId: string, combos: Combination[]): string[] {
@@ -76,8 +126,11 @@ function uniqueIds(jobId: string, combos: Combination[]): string[] {
   });
 }
 
-/** A matrix that reads a needed job's outputs: it is known only once that job has run. */
-function matrixNeedsJobs(raw: unknown): boolean {
+/**
+ * A matrix known only once the job is due: it reads a needed job's outputs, or an input of a called workflow
+ * whose value reads them.
+ */
+function matrixIsDynamic(raw: unknown, runtimeInputs: Set<string> | undefined): boolean {
   const strings: string[] = [];
   const walk = (v: unknown) => {
     if (typeof v === 'string') strings.push(v);
@@ -85,9 +138,14 @@ function matrixNeedsJobs(raw: unknown): boolean {
     else if (v && typeof v === 'object') Object.values(v).forEach(walk);
   };
   walk(raw);
+  const late = new Set([...(runtimeInputs ?? [])].map((k) => k.toLowerCase()));
   return strings.some((s) => {
     try {
-      return (splitTemplate(s) ?? []).some((p) => 'expr' in p && references(parseCached(p.expr)).contexts.some((c) => c.name === 'needs'));
+      return (splitTemplate(s) ?? []).some(
+        (p) =>
+          'expr' in p &&
+          references(parseCached(p.expr)).contexts.some((c) => c.name === 'needs' || (c.name === 'inputs' && late.size > 0 && (c.key === null || late.has(c.key.toLowerCase())))),
+      );
     } catch {
       return false;
     }
@@ -95,20 +153,24 @@ function matrixNeedsJobs(raw: unknown): boolean {
 }
 
 function dynamicMatrixJob(run: WorkflowRun, wj: WorkflowJob, needIds: string[], depIds: string[]): PlannedJob {
-  const group = new JobRun(run, wj, wj.id, null, false, { index: 0, total: 1 }, needIds);
+  const prefix = run.site?.idPrefix ?? '';
+  const group = new JobRun(run, wj, prefix + wj.id, null, false, { index: 0, total: 1 }, needIds);
   const planned = group.planned(depIds);
   return {
     ...planned,
+    // A name that reads the needed jobs' outputs is known per combination only: the group is named by its id.
+    name: planned.name.includes('${{') ? `${run.site?.namePrefix ?? ''}${wj.id}` : planned.name,
     steps: [],
     expand: (deps) => {
-      const m = expandMatrix(wj.matrix, (s) => evaluateTemplate(s, run.planScope(null, run.needsContext(wj.needs, deps))));
+      const needs = run.needsContext(wj.needs, deps);
+      const m = expandMatrix(wj.matrix, (s) => evaluateTemplate(s, run.planScope(null, needs)));
       if ('error' in m) return { error: `job "${wj.id}": ${m.error}` };
-      const ids = uniqueIds(wj.id, m.combinations);
-      run.expansions.set(wj.id, [wj.id]);
+      const ids = uniqueIds(wj.id, m.combinations).map((id) => prefix + id);
+      run.expansions.set(wj.id, [prefix + wj.id]);
       try {
         return {
           jobs: m.combinations.map((c, i) => {
-            return new JobRun(run, wj, ids[i], c, !m.tainted, { index: i, total: m.combinations.length }, needIds).planned(depIds);
+            return new JobRun(run, wj, ids[i], c, !m.tainted, { index: i, total: m.combinations.length }, needIds, needs).planned(depIds);
           }),
         };
       } catch (err) {

@@ -1,18 +1,23 @@
 // The steps of a job as planned steps: `run:` steps whose command is built when they start (expressions,
-// shell, working directory, step files), remote and Docker actions listed as unsupported (checkout of the
-// workspace is a no-op), and local composite actions read and expanded when they start.
+// shell, working directory, step files), and actions read when they start: local ones from the workspace, remote
+// ones fetched through PlanIO.actions (checkout of the workspace is a no-op); composite actions expand into their
+// steps, JavaScript actions run with this machine's node (nodeAction.ts), Docker actions are unsupported.
 import * as path from 'node:path';
 import type { PlannedStep, StepContext, StepExpansion } from '../engine/plan';
-import { actionFiles, parseUses, remoteActionPlan } from './actions';
+import type { RemoteActionRef } from '../sources';
+import { actionFiles, isNodeRuntime, parseUses, remoteActionPlan } from './actions';
 import { handleCommandLine, newEffects, type CommandEffects } from './commands';
-import type { Trusted } from './context';
+import { repositoryNotes, type Trusted } from './context';
 import { evaluate, evaluateTemplate, parseCached, toText, truthy, type Value } from './expressions';
 import type { JobRun } from './job';
+import { NodeActionRun } from './nodeAction';
 import { evalCondition, message, newScope, type Scope, type StepResult } from './scope';
 import { chooseShell, scriptCommand, substituteScript } from './script';
 import { readAction, stepLabel, type ActionDef, type WorkflowStep } from './workflow';
 
-/** Local actions that use local actions that use…: deeper than this is a loop. */
+type ActionSourceRef = { kind: 'local'; path: string } | { kind: 'remote'; ref: RemoteActionRef };
+
+/** Actions that use actions that use…: deeper than this is a loop. */
 const MAX_ACTION_DEPTH = 10;
 
 /** A step of a job that does not run here: listed for the record. */
@@ -82,23 +87,34 @@ function buildStep(jr: JobRun, ws: WorkflowStep, scopeOf: (ctx: StepContext) => 
 
   if (ws.uses !== null) {
     const ref = parseUses(ws.uses);
-    if (ref.kind !== 'local') {
+    let source: ActionSourceRef;
+    if (ref.kind === 'local') source = { kind: 'local', path: ref.path };
+    else {
       const r = remoteActionPlan(ref, ws.with);
-      const unsupported = 'unsupported' in r ? r.unsupported : null;
-      return {
-        ...base,
-        command: null,
-        unsupported,
-        noop: 'noop' in r ? r.noop : null,
-        // A condition that cannot be evaluated is shown as the reason the step did not run.
-        condition: (ctx) => {
-          const c = condition(ctx, () => record(ctx, unsupported ? { unsupported } : { outputs: {}, outcome: 'success', conclusion: 'success' }));
-          return conditionError ?? c;
-        },
-      };
+      if ('fetch' in r) source = { kind: 'remote', ref: r.fetch };
+      else {
+        const unsupported = 'unsupported' in r ? r.unsupported : null;
+        return {
+          ...base,
+          command: null,
+          unsupported,
+          noop: 'noop' in r ? r.noop : null,
+          // A condition that cannot be evaluated is shown as the reason the step did not run.
+          condition: (ctx) => {
+            const c = condition(ctx, () => record(ctx, unsupported ? { unsupported } : { outputs: {}, outcome: 'success', conclusion: 'success' }));
+            return conditionError ?? c;
+          },
+        };
+      }
     }
     let child: Scope | null = null;
     let action: ActionDef | null = null;
+    let js: NodeActionRun | null = null;
+    const unsupportedStep = (ctx: StepContext, why: string): StepExpansion => {
+      record(ctx, { unsupported: why });
+      jr.updateOutputs(ctx);
+      return { unsupported: why };
+    };
     return {
       ...base,
       command: null,
@@ -106,17 +122,35 @@ function buildStep(jr: JobRun, ws: WorkflowStep, scopeOf: (ctx: StepContext) => 
       noop: null,
       condition: (ctx) => condition(ctx),
       expand: async (ctx): Promise<StepExpansion> => {
+        child = null;
+        action = null;
+        js = null;
         if (conditionError) return failed(ctx, conditionError);
         const scope = scopeOf(ctx);
-        if (scope.depth >= MAX_ACTION_DEPTH) return failed(ctx, `local actions nest more than ${MAX_ACTION_DEPTH} deep (does ${ws.uses} use itself?)`);
+        if (scope.depth >= MAX_ACTION_DEPTH) return failed(ctx, `actions nest more than ${MAX_ACTION_DEPTH} deep (does ${ws.uses} use itself?)`);
         const io = run.ctx.io;
-        if (!io) return failed(ctx, 'local actions cannot be read in this run');
+        if (!io) return failed(ctx, 'actions cannot be read in this run');
+        const notes: string[] = [];
+        let root = folder;
+        let remote: { repository: string; ref: string; commit: string } | null = null;
+        if (source.kind === 'remote') {
+          const r = source.ref;
+          if (!io.actions) return unsupportedStep(ctx, `uses remote action ${ws.uses} (remote actions are not fetched in this run)`);
+          const got = await io.actions.fetch(r);
+          if ('unsupported' in got) return unsupportedStep(ctx, got.unsupported);
+          root = got.root;
+          remote = { repository: `${r.owner}/${r.repo}`, ref: r.ref, commit: got.commit };
+          notes.push(`${got.source === 'cache' ? 'Using' : 'Downloaded'} action repository '${r.owner}/${r.repo}@${r.ref}' (SHA:${got.commit})${got.source === 'cache' ? ' from the action cache' : ` from ${io.actions.host}`}`);
+          if (got.note) notes.push(got.note);
+        }
+        const dir = source.kind === 'local' ? source.path : source.ref.path;
+        const where = source.kind === 'local' ? 'the workspace' : `${remote!.repository}@${remote!.ref}`;
         let found: { file: string; text: string } | null = null;
-        for (const file of actionFiles(ref.path)) {
+        for (const file of actionFiles(dir)) {
           let text: string | null;
           try {
-            // Inside the repository only (symlinks resolved), a regular file, size-capped.
-            text = await io.readRepoFile(folder, file);
+            // Inside the repository (the workspace, or the action's) only: symlinks resolved, a regular file, size-capped.
+            text = await io.readRepoFile(root, file);
           } catch (e) {
             return failed(ctx, `action ${ws.uses}: ${(e as Error).message}`);
           }
@@ -125,22 +159,20 @@ function buildStep(jr: JobRun, ws: WorkflowStep, scopeOf: (ctx: StepContext) => 
             break;
           }
         }
-        if (!found) return failed(ctx, `action ${ws.uses} not found: there is no ${actionFiles(ref.path).join(' or ')} in the workspace`);
-        const read = readAction(found.file, found.text);
+        if (!found) return failed(ctx, `action ${ws.uses} not found: there is no ${actionFiles(dir).join(' or ')} in ${where}`);
+        const read = readAction(source.kind === 'local' ? found.file : `${ws.uses}: ${found.file}`, found.text);
         if (!read.action) {
           const p = read.f.problems.find((q) => q.severity === 'error');
           return failed(ctx, `invalid action ${ws.uses}: ${p ? `${p.file}:${p.line}:${p.column}: ${p.message}` : 'unreadable'}`);
         }
-        action = read.action;
-        if (action.using === 'docker') {
-          record(ctx, { unsupported: `uses a Docker action` });
-          return { unsupported: `uses a Docker action (${ws.uses}: image ${action.image ?? '?'}; needs a container engine)` };
+        const a = read.action;
+        if (a.using === 'docker') {
+          return unsupportedStep(ctx, `uses a Docker action (${ws.uses}: image ${a.image ?? '?'}; needs a container engine, and local runs have none)`);
         }
-        if (/^node\d*$/.test(action.using)) {
-          record(ctx, { unsupported: `uses a JavaScript action` });
-          return { unsupported: `uses a JavaScript action (${ws.uses}: runs.using ${action.using}; JavaScript actions are not run locally)` };
+        if (a.using !== 'composite' && !isNodeRuntime(a.using)) {
+          return failed(ctx, `action ${ws.uses}: unknown runs.using "${a.using}" (composite, docker, node12, node16, node20 or node24)`);
         }
-        if (action.using !== 'composite') return failed(ctx, `action ${ws.uses}: unknown runs.using "${action.using}" (composite, docker or node20)`);
+        const actionDir = path.resolve(root, dir);
         try {
           const outerEnv = jr.envContext(scope, ctx, ws);
           const outer = jr.scope(scope, ctx, () => outerEnv);
@@ -158,17 +190,49 @@ function buildStep(jr: JobRun, ws: WorkflowStep, scopeOf: (ctx: StepContext) => 
             stepEnv.values[k] = toText(r.value);
             if (!r.tainted) stepEnv.trusted.add(k);
           }
-          const c = newScope(scope, inputs, path.resolve(folder, ref.path), stepEnv);
+          const c = newScope(scope, inputs, actionDir, stepEnv);
           const given = new Set(Object.keys(inputs.values).map((k) => k.toLowerCase()));
           const inner = jr.scope(c, ctx, () => jr.envContext(c, ctx, null));
-          for (const decl of action.inputs) {
+          for (const decl of a.inputs) {
             if (given.has(decl.name.toLowerCase())) continue;
-            const r = decl.default === undefined ? { value: '', tainted: false } : evaluateTemplate(decl.default, inner);
+            let r: { value: Value; tainted: boolean } = { value: '', tainted: false };
+            if (decl.default !== undefined) {
+              try {
+                r = evaluateTemplate(decl.default, inner);
+              } catch (e) {
+                // Most often ${{ github.token }}: the action gets what a run without it has, and the log says so.
+                notes.push(`input "${decl.name}": its default is not known locally (${message(e)}); the action gets an empty value`);
+              }
+            }
             inputs.values[decl.name] = toText(r.value);
             if (!r.tainted) inputs.trusted.add(decl.name);
           }
-          child = c;
-          return { steps: buildSteps(jr, action.steps, () => c, true) };
+          const declared = new Set(a.inputs.map((d) => d.name.toLowerCase()));
+          const unexpected = Object.keys(ws.with).filter((k) => !declared.has(k.toLowerCase()));
+          if (unexpected.length > 0 && a.inputs.length > 0) {
+            notes.push(`Unexpected input(s) ${unexpected.map((k) => `'${k}'`).join(', ')}, valid inputs are [${a.inputs.map((d) => `'${d.name}'`).join(', ')}]`);
+          }
+          action = a;
+          if (a.using === 'composite') {
+            child = c;
+            return { steps: buildSteps(jr, a.steps, () => c, true), notes };
+          }
+          js = new NodeActionRun(jr, {
+            step: ws,
+            name,
+            action: a,
+            actionDir,
+            root,
+            scope,
+            inputs: Object.fromEntries(Object.entries(inputs.values).map(([k, v]) => [k, toText(v)])),
+            remote,
+            continueOnError,
+            timeoutMs: base.timeoutMs,
+            record: (cx, r) => record(cx, r),
+          });
+          if (a.pre && source.kind === 'local') notes.push(`\`pre\` execution is not supported for local action from '${ws.uses}' (as on GitHub)`);
+          const pre = source.kind === 'remote' ? js.preStep(ctx) : null;
+          return pre ? { steps: [pre, js.mainStep()], notes } : { replace: js.mainStep(), notes };
         } catch (e) {
           return failed(ctx, message(e));
         }
@@ -176,7 +240,19 @@ function buildStep(jr: JobRun, ws: WorkflowStep, scopeOf: (ctx: StepContext) => 
       after: (result, ctx) => {
         const c = child;
         const a = action;
+        const j = js;
         child = null;
+        action = null;
+        js = null;
+        if (j) {
+          // Its main step recorded the outcome; a pre step that failed kept main from running.
+          if (!j.mainRan) {
+            record(ctx, { outputs: {}, outcome: 'failure', conclusion: continueOnError ? 'success' : 'failure' });
+            if (!continueOnError) jr.stepFailed();
+            jr.updateOutputs(ctx);
+          }
+          return;
+        }
         if (!c || !a) return;
         const outputs: Record<string, string> = {};
         const problems: string[] = [];
@@ -225,7 +301,8 @@ function buildStep(jr: JobRun, ws: WorkflowStep, scopeOf: (ctx: StepContext) => 
         const actionId = ws.id ?? (scope.runs++ === 0 ? '__run' : `__run_${scope.runs}`);
         const procEnv = { ...jr.processEnv(env, scope, ctx, actionId, files, dir), ...script.env };
         current = { eff: newEffects(), files, allowUnsecure: (env.values.ACTIONS_ALLOW_UNSECURE_COMMANDS ?? '').toString().toLowerCase() === 'true' };
-        return jr.withPath(scriptCommand(shell, script.script, cwd, procEnv), ctx);
+        const notes = repositoryNotes(run.facts, [ws.run, ws.if, ...Object.values(ws.env), ...Object.values(jr.job.env), ...Object.values(f.env)]);
+        return { ...jr.withPath(scriptCommand(shell, script.script, cwd, procEnv), ctx), ...(notes.length ? { notes } : {}) };
       } catch (e) {
         return failed(ctx, message(e));
       }

@@ -7,6 +7,7 @@ import { suggest } from '../config/reader';
 import { findCycle } from '../graph';
 import { type ExpressionError, parseExpression, references, splitTemplate, soleExpression, type Expr } from './expressions';
 import { arithmeticExpressions, arithmeticWarning } from './script';
+import { inlineAliases } from './aliases';
 
 export const WORKFLOW_KEYS = ['name', 'run-name', 'on', 'permissions', 'env', 'defaults', 'concurrency', 'jobs'] as const;
 export const JOB_KEYS = [
@@ -30,6 +31,12 @@ export interface InputDecl {
   description?: string;
   /** The values a `choice` input accepts. */
   options?: string[];
+}
+
+export interface WorkflowCall {
+  inputs: InputDecl[];
+  outputs: { name: string; value: string; location: SourceLocation }[];
+  secrets: { name: string; required: boolean }[];
 }
 
 export interface RunDefaults {
@@ -74,6 +81,10 @@ export interface WorkflowJob {
   services: { name: string; image: string | null }[];
   /** A reusable workflow called by the job. */
   uses: string | null;
+  /** The called workflow's inputs (`with:` of a job with `uses:`), as written. */
+  with: Record<string, string>;
+  /** The secrets passed to the called workflow: `inherit`, a mapping as written, or none. */
+  secrets: 'inherit' | Record<string, string> | null;
   timeoutMinutes: number | string | null;
   continueOnError: boolean | string;
   steps: WorkflowStep[];
@@ -87,6 +98,8 @@ export interface Workflow {
   events: string[];
   /** workflow_dispatch inputs, else workflow_call inputs. */
   inputs: InputDecl[];
+  /** `on.workflow_call`: what the workflow takes and gives when another workflow calls it; null: not reusable. */
+  call: WorkflowCall | null;
   env: Record<string, string>;
   defaults: RunDefaults;
   jobs: WorkflowJob[];
@@ -96,7 +109,13 @@ export interface Workflow {
 /** Reads a workflow; the model is null when the file cannot be used at all. Problems are in `f.problems`. */
 export function readWorkflow(file: string, text: string): { workflow: Workflow | null; f: YamlFile } {
   const f = new YamlFile(file, text);
-  if (!f.ok) return { workflow: null, f };
+  if (!f.ok || !inlineAliases(f)) return { workflow: null, f };
+  const read = readWorkflowRoot(file, f);
+  dedupeProblems(f);
+  return read;
+}
+
+function readWorkflowRoot(file: string, f: YamlFile): { workflow: Workflow | null; f: YamlFile } {
   const root = f.root;
   if (root === null || (isScalar(root) && root.value === null)) {
     f.error(root, 'the workflow is empty: it needs "on" and "jobs"');
@@ -115,6 +134,7 @@ export function readWorkflow(file: string, text: string): { workflow: Workflow |
     name: r.str(top.get('name'), 'workflow "name"') ?? base,
     events: [],
     inputs: [],
+    call: null,
     env: r.env(top.get('env'), 'workflow "env"'),
     defaults: r.defaults(top.get('defaults'), 'workflow "defaults"'),
     jobs: [],
@@ -154,6 +174,18 @@ export function readWorkflow(file: string, text: string): { workflow: Workflow |
     f.errorAt(first.location, `jobs need each other in a cycle: ${[...cycle, cycle[0]].join(' → ')}`);
   }
   return { workflow: wf, f };
+}
+
+/** A node reached through several aliases is read once per alias: the same problem at the same place is said once. */
+function dedupeProblems(f: YamlFile): void {
+  const seen = new Set<string>();
+  const kept = f.problems.filter((p) => {
+    const k = `${p.line}:${p.column}:${p.severity}:${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  f.problems.splice(0, f.problems.length, ...kept);
 }
 
 /** Located, typed reading of the workflow's parts; every problem goes to the file and reading goes on. */
@@ -245,11 +277,11 @@ class Reader {
   }
 
   events(node: Node, wf: Workflow): void {
-    const inputsOf = (eventNode: Node | null, event: string) => {
-      if (!isMap(eventNode)) return;
+    const inputsOf = (eventNode: Node | null, event: string): InputDecl[] => {
+      if (!isMap(eventNode)) return [];
       const inputs = (eventNode.items as Pair[]).find((p) => keyOf(p) === 'inputs');
       const m = this.sub(inputs, `on.${event}.inputs`);
-      if (!m) return;
+      if (!m) return [];
       const list: InputDecl[] = [];
       for (const p of m.items as Pair[]) {
         const name = keyOf(p);
@@ -276,6 +308,7 @@ class Reader {
       }
       // A workflow that is both dispatched and called takes dispatch inputs first.
       if (event === 'workflow_dispatch' || wf.inputs.length === 0) wf.inputs = list;
+      return list;
     };
     if (isScalar(node) && typeof node.value === 'string') wf.events = [node.value];
     else if (isSeq(node)) {
@@ -285,12 +318,40 @@ class Reader {
       }
     } else if (isMap(node)) {
       const pairs = node.items as Pair[];
-      for (const p of pairs.filter((q) => keyOf(q) === 'workflow_call')) inputsOf(p.value as Node, 'workflow_call');
+      for (const p of pairs.filter((q) => keyOf(q) === 'workflow_call')) wf.call = this.call(p.value as Node, inputsOf(p.value as Node, 'workflow_call'));
       for (const p of pairs) {
         wf.events.push(keyOf(p));
         if (keyOf(p) === 'workflow_dispatch') inputsOf(p.value as Node, 'workflow_dispatch');
       }
     } else this.f.error(node, `"on" must be an event name, a list or a mapping of events, not ${describe(node)}`);
+    if (!wf.call && wf.events.includes('workflow_call')) wf.call = { inputs: [], outputs: [], secrets: [] };
+  }
+
+  /** `on.workflow_call`: its outputs (`value:` expressions over `jobs`) and declared secrets. */
+  call(node: Node | null, inputs: InputDecl[]): WorkflowCall {
+    const call: WorkflowCall = { inputs, outputs: [], secrets: [] };
+    if (!isMap(node)) return call;
+    const pairs = node.items as Pair[];
+    const outputs = this.sub(pairs.find((p) => keyOf(p) === 'outputs'), 'on.workflow_call.outputs');
+    for (const p of (outputs?.items ?? []) as Pair[]) {
+      const spec = p.value as Node | null;
+      const value = isMap(spec) ? (spec.items as Pair[]).find((q) => keyOf(q) === 'value') : undefined;
+      if (!value) {
+        this.f.error(spec ?? p, `on.workflow_call.outputs.${keyOf(p)}: missing "value" (an expression such as \${{ jobs.<job>.outputs.<name> }})`);
+        continue;
+      }
+      const v = this.str(value, `on.workflow_call.outputs.${keyOf(p)}.value`, { numbers: true });
+      if (v === undefined) continue;
+      this.template(value.value as Node);
+      call.outputs.push({ name: keyOf(p), value: v, location: this.f.location(value.value as Node) });
+    }
+    const secrets = this.sub(pairs.find((p) => keyOf(p) === 'secrets'), 'on.workflow_call.secrets');
+    for (const p of (secrets?.items ?? []) as Pair[]) {
+      const spec = p.value as Node | null;
+      const req = isMap(spec) ? (spec.items as Pair[]).find((q) => keyOf(q) === 'required') : undefined;
+      call.secrets.push({ name: keyOf(p), required: !!req && isScalar(req.value) && (req.value as Scalar).value === true });
+    }
+    return call;
   }
 
   job(pair: Pair): WorkflowJob | null {
@@ -324,6 +385,8 @@ class Reader {
       container: null,
       services: [],
       uses: null,
+      with: {},
+      secrets: null,
       timeoutMinutes: null,
       continueOnError: false,
       steps: [],
@@ -365,6 +428,12 @@ class Reader {
     this.containers(k, job);
     if (job.uses !== null) {
       if (k.has('steps')) f.error(k.get('steps')!.key as Node, `${what}: a job that calls a reusable workflow ("uses") cannot have "steps"`);
+      job.with = this.envLike(k.get('with'), `${what}: "with"`, /^[.$]\//.test(job.uses));
+      const secrets = k.get('secrets');
+      const sv = secrets?.value as Node | null | undefined;
+      if (secrets && isScalar(sv) && sv.value === 'inherit') job.secrets = 'inherit';
+      else if (secrets && isScalar(sv) && typeof sv.value === 'string') f.error(sv, `${what}: "secrets" must be "inherit" or a mapping of secret names to values, not "${sv.value}"`);
+      else if (secrets) job.secrets = this.envLike(secrets, `${what}: "secrets"`, /^[.$]\//.test(job.uses));
       return job;
     }
     if (!k.has('runs-on')) f.error(node, `${what}: missing "runs-on" (where the job runs on GitHub; locally it runs on this machine)`);
@@ -436,7 +505,7 @@ class Reader {
     }
     for (const key of ['shell', 'working-directory'] as const) if (k.has(key)) this.template(k.get(key)!.value as Node);
     // The inputs of an action that cannot run here are not evaluated: no warnings about what they read.
-    const runnableUses = step.uses !== null && (step.uses.startsWith('./') || /^actions\/checkout@/i.test(step.uses));
+    const runnableUses = step.uses !== null && (step.uses.startsWith('./') || step.uses.startsWith('$/') || /^actions\/checkout@/i.test(step.uses));
     step.with = this.envLike(k.get('with'), `${what}: "with"`, runnableUses && local);
     if (step.run === null && step.uses === null) f.error(node, `${what}: needs "run" (a script) or "uses" (an action)`);
     if (step.run !== null && step.uses !== null) f.error(k.get('uses')!.key as Node, `${what}: has both "run" and "uses"; use one`);
@@ -530,7 +599,8 @@ class Reader {
     if (mp) {
       const v = mp.value as Node;
       if (isScalar(v) && typeof v.value === 'number' && Number.isInteger(v.value) && v.value > 0) job.maxParallel = v.value;
-      else if (!(isScalar(v) && typeof v.value === 'string' && soleExpression(v.value))) this.f.error(v, `${what}: "max-parallel" must be a positive whole number, not ${describe(v)}`);
+      else if (isScalar(v) && v.value === 0) job.maxParallel = null; // GitHub runs it: no limit (nodejs/undici's CI)
+      else if (!(isScalar(v) && typeof v.value === 'string' && soleExpression(v.value))) this.f.error(v, `${what}: "max-parallel" must be a whole number (0: no limit), not ${describe(v)}`);
     }
     const matrix = k.get('matrix');
     if (!matrix) return;
@@ -548,7 +618,10 @@ class Reader {
       const key = keyOf(p);
       const val = p.value as Node | null;
       const isExpr = isScalar(val) && typeof val.value === 'string' && soleExpression(val.value) !== null;
-      if (key === 'include' || key === 'exclude') {
+      if (/^\$\{\{\s*insert\s*\}\}$/.test(key)) {
+        // GitHub's insert directive: the keys of a mapping (usually an expression's) join the matrix.
+        if (!isMap(val) && !isExpr) this.f.error(val ?? p, `${what}: "\${{ insert }}" needs a mapping or an expression, not ${describe(val)}`);
+      } else if (key === 'include' || key === 'exclude') {
         if (!isSeq(val) && !isExpr) this.f.error(val ?? p, `${what}: "matrix.${key}" must be a list of mappings, not ${describe(val)}`);
         else if (isSeq(val)) for (const item of val.items as Node[]) if (!isMap(item) && !(isScalar(item) && typeof item.value === 'string' && soleExpression(item.value))) this.f.error(item, `${what}: "matrix.${key}" entries must be mappings, not ${describe(item)}`);
       } else if (!isSeq(val) && !isExpr) {
@@ -622,9 +695,6 @@ class Reader {
         this.exprProblem(node, offset + c.pos, `vars${c.key ? `.${c.key}` : ''} is not known locally: give it as a variable (--variable ${c.key ?? 'NAME'}=value), or a step that needs it fails`, 'warning');
       }
     }
-    for (const fn of refs.functions) {
-      if (fn.name === 'hashfiles') this.exprProblem(node, offset + fn.pos, 'hashFiles() is not evaluated in local runs: a step that needs it fails there', 'warning');
-    }
     return e;
   }
 
@@ -684,6 +754,12 @@ export interface ActionDef {
   /** runs.using: composite, docker, node20, … */
   using: string;
   image: string | null;
+  /** JavaScript actions: the scripts (relative to the action's folder) and the conditions of pre and post. */
+  main: string | null;
+  pre: string | null;
+  post: string | null;
+  preIf: string | null;
+  postIf: string | null;
   inputs: { name: string; default: string | undefined; required: boolean }[];
   outputs: { name: string; value: string | null }[];
   steps: WorkflowStep[];
@@ -695,7 +771,7 @@ const RUNS_KEYS = ['using', 'steps', 'image', 'args', 'env', 'entrypoint', 'pre'
 /** Reads an action.yml; `action` is null when it has errors (they are in `f.problems`). */
 export function readAction(file: string, text: string): { action: ActionDef | null; f: YamlFile } {
   const f = new YamlFile(file, text);
-  if (!f.ok) return { action: null, f };
+  if (!f.ok || !inlineAliases(f)) return { action: null, f };
   const root = f.root;
   if (!isMap(root)) {
     f.error(root, `an action must be a mapping, not ${describe(root)}`);
@@ -703,7 +779,7 @@ export function readAction(file: string, text: string): { action: ActionDef | nu
   }
   const r = new Reader(f);
   const top = r.map(root, 'action', ACTION_KEYS);
-  const action: ActionDef = { file, name: r.str(top.get('name'), 'action "name"') ?? file, using: '', image: null, inputs: [], outputs: [], steps: [] };
+  const action: ActionDef = { file, name: r.str(top.get('name'), 'action "name"') ?? file, using: '', image: null, main: null, pre: null, post: null, preIf: null, postIf: null, inputs: [], outputs: [], steps: [] };
   const inputs = r.sub(top.get('inputs'), 'action "inputs"');
   for (const p of (inputs?.items ?? []) as Pair[]) {
     const spec = p.value as Node | null;
@@ -736,6 +812,14 @@ export function readAction(file: string, text: string): { action: ActionDef | nu
   action.using = r.str(rk.get('using'), 'action "runs.using"') ?? '';
   if (!action.using) f.error(runs, 'the action has no "runs.using" (composite, docker or node20)');
   action.image = r.str(rk.get('image'), 'action "runs.image"') ?? null;
+  if (/^node\d+$/.test(action.using)) {
+    action.main = r.str(rk.get('main'), 'action "runs.main"') ?? null;
+    if (!action.main && !rk.has('main')) f.error(runs, `the JavaScript action has no "runs.main" (the script ${action.using} runs)`);
+    action.pre = r.str(rk.get('pre'), 'action "runs.pre"') ?? null;
+    action.post = r.str(rk.get('post'), 'action "runs.post"') ?? null;
+    action.preIf = r.condition(rk.get('pre-if'), 'action "runs.pre-if"');
+    action.postIf = r.condition(rk.get('post-if'), 'action "runs.post-if"');
+  }
   if (action.using === 'composite') {
     const steps = rk.get('steps');
     const list = steps?.value as Node | undefined;

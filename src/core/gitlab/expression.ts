@@ -48,9 +48,12 @@ function tokenize(src: string): Token[] {
       continue;
     }
     if (c === '$') {
-      const m = /^\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/.exec(src.slice(i));
+      // GitLab's lexer knows only `$NAME`: `${NAME}` is "invalid expression syntax" there, so it is here too.
+      const braced = /^\$\{([A-Za-z0-9_]+)\}/.exec(src.slice(i));
+      if (braced) throw new ExpressionError(`\${${braced[1]}} is not allowed in an expression (GitLab rejects it: invalid expression syntax); write $${braced[1]}`, i);
+      const m = /^\$([A-Za-z0-9_]+)/.exec(src.slice(i));
       if (!m) throw new ExpressionError('expected a variable name after "$"', i);
-      out.push({ t: 'var', name: m[1] ?? m[2], at: i });
+      out.push({ t: 'var', name: m[1], at: i });
       i += m[0].length;
       continue;
     }

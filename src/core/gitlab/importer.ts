@@ -7,7 +7,7 @@ import type { RunPlan } from '../engine/plan';
 import type { RunRequest } from '../engine/select';
 import type { ImportContext, ImportedPipeline, Importer, ImportResult, PlanContext, SourceFile } from '../sources';
 import { readConfig, type GitlabConfig } from './config';
-import { matchesSelector, type GitlabJob } from './job';
+import { needIndex, resolveNeed, type GitlabJob } from './job';
 import { loadConfig } from './load';
 import { buildPlan, imageReason, selectJobs, type SelectedJob } from './plan';
 import { pipelineVariables, staticVariables } from './predefined';
@@ -138,16 +138,13 @@ export async function importGitlabCi(file: SourceFile, ctx: ImportContext): Prom
 }
 
 function jobDefs(config: GitlabConfig, known: Record<string, string>): JobDef[] {
-  const byName = new Map(config.jobs.map((j) => [j.name, j]));
+  const index = needIndex(config.jobs);
   const globals = Object.fromEntries(config.variables.map((v) => [v.name, v.value]));
   return config.jobs.flatMap((job) =>
     job.instances.map((instance): JobDef => {
       const env = { ...Object.fromEntries(job.variables.map((v) => [v.name, v.value])), ...instance.matrix };
       const vars = { ...known, ...globals, ...env };
-      const needs = (job.needs ?? []).flatMap((n) => {
-        const target = byName.get(n.job);
-        return (target?.instances ?? []).filter((i) => !n.matrix || matchesSelector(i, n.matrix)).map((i) => i.id);
-      });
+      const needs = (job.needs ?? []).flatMap((n) => resolveNeed(n, instance, index).instances.map((i) => i.id));
       return {
         id: instance.id,
         name: instance.id,
@@ -166,7 +163,8 @@ function jobDefs(config: GitlabConfig, known: Record<string, string>): JobDef[] 
         steps: stepDefs(job),
         reports: { junit: job.junit },
         artifacts: job.artifacts,
-        unsupported: job.delegated ?? imageReason(job.image, job.services),
+        // GitLab expands variables in image and service names (`image: $FEDORA_IMAGE`).
+        unsupported: job.delegated ?? job.incomplete ?? imageReason(job.image && expandKnown(job.image, vars), job.services.map((s) => expandKnown(s, vars))),
         description: job.description,
         location: { file: job.loc.file, line: job.loc.line, column: job.loc.column },
       };

@@ -164,6 +164,11 @@ function plainText(v: Val): string {
 
 const BLOCK = /\$\[\[\s*(.*?)\s*\]\]/g;
 
+/** `$[[ matrix.NAME ]]` belongs to needs:parallel:matrix (job.ts), resolved per job instance: inputs leave it alone. */
+function isMatrixBlock(inner: string): boolean {
+  return inner.split('|')[0].trim().split('.')[0] === 'matrix';
+}
+
 /**
  * Replaces `$[[ inputs.x ]]` in every string of `body` (keys included). A string that is exactly one block takes
  * the input's own type (a list input becomes a list); inside a longer string the value is written as text.
@@ -203,7 +208,7 @@ export function interpolate(body: Val, inputs: Map<string, Val>, problems: Probl
   };
   const str = (s: string, loc: Loc): Val => {
     const whole = /^\$\[\[\s*(.*?)\s*\]\]$/.exec(s);
-    if (whole && !whole[1].includes(']]')) {
+    if (whole && !whole[1].includes(']]') && !isMatrixBlock(whole[1])) {
       const v = one(whole[1], loc);
       return v ? (v.t === 'scalar' ? { ...v, loc } : fromPlain(toPlain(v), loc)) : { t: 'scalar', loc, value: s };
     }
@@ -211,6 +216,7 @@ export function interpolate(body: Val, inputs: Map<string, Val>, problems: Probl
   };
   const replaceIn = (s: string, loc: Loc): string =>
     s.replace(BLOCK, (m, inner: string) => {
+      if (isMatrixBlock(inner)) return m;
       const v = one(inner, loc);
       return v ? plainText(v) : m;
     });

@@ -1,5 +1,6 @@
 // One GitLab CI job, read from its merged mapping (after extends, default: and inherit:) into a typed, located
 // GitlabJob: scripts, needs, rules, parallel instances, environment, containers, artifacts.
+import { unresolvedSource, type UnresolvedInclude } from './load';
 import { readStringList, readVariables, ValReader } from './reader';
 import { readAllowFailure, readRefFilter, readRules, WHEN_VALUES, type AllowFailure, type GlWhen, type RefFilter, type Rule } from './rules';
 import { parseGitlabDuration, type VarDecl } from './variables';
@@ -20,10 +21,13 @@ export interface ScriptLine {
 }
 
 export interface NeedDecl {
+  /** A job's name, or one instance of a parallel job by its full name (`build: [x86_64, linux]`). */
   job: string;
   optional: boolean;
   /** `parallel: matrix` selector: which instances of a matrix job are needed (null: all). */
   matrix: Record<string, string[]>[] | null;
+  /** The need uses `$[[ matrix.NAME ]]`: each instance of the needing job needs what its own values name. */
+  expressions: boolean;
   loc: Loc;
 }
 
@@ -39,7 +43,20 @@ export interface EnvironmentDecl {
   name: string;
   url: string | null;
   action: string;
+  /** `deployment_tier:` as written (null: GitLab guesses it from the name). */
+  tier: string | null;
   loc: Loc;
+}
+
+export const DEPLOYMENT_TIERS = ['production', 'staging', 'testing', 'development', 'other'] as const;
+
+/** What the job's file cannot say because an include that would say it is not read here. */
+export interface JobGaps {
+  /** Templates the job extends (or references) that are not defined in the files read. */
+  templates: string[];
+  unresolved: readonly UnresolvedInclude[];
+  /** Stages may come from an unread include (the local files declare none). */
+  openStages: boolean;
 }
 
 export interface JobRule extends Rule {
@@ -52,6 +69,8 @@ export interface GitlabJob {
   description: string | null;
   stage: string;
   stageLoc: Loc;
+  /** No `stage:` of its own, and a template it extends is not read here: GitLab may take the stage from there. */
+  stageUnknown: boolean;
   beforeScript: ScriptLine[];
   script: ScriptLine[];
   afterScript: ScriptLine[];
@@ -75,12 +94,14 @@ export interface GitlabJob {
   services: string[];
   /** What runs elsewhere: a downstream pipeline (trigger), CI steps (run). Null when the job is a script job. */
   delegated: string | null;
+  /** Why the job cannot run locally: what it needs to run (its script) is in an include that is not read here. */
+  incomplete: string | null;
   release: boolean;
   artifacts: string[];
   junit: string[];
 }
 
-export function readJob(entry: Entry, map: MapVal, stages: string[], texts: Map<string, string>, problems: Problems): GitlabJob | null {
+export function readJob(entry: Entry, map: MapVal, stages: string[], texts: Map<string, string>, problems: Problems, gaps?: JobGaps): GitlabJob | null {
   const name = entry.key;
   const what = `job "${name}"`;
   const r = new ValReader(problems, map, what, JOB_KEYS);
@@ -90,6 +111,7 @@ export function readJob(entry: Entry, map: MapVal, stages: string[], texts: Map<
     description: descriptionAbove(texts.get(entry.keyLoc.file), entry.keyLoc.line),
     stage: 'test',
     stageLoc: entry.keyLoc,
+    stageUnknown: false,
     beforeScript: readScript(r, 'before_script'),
     script: readScript(r, 'script'),
     afterScript: readScript(r, 'after_script'),
@@ -110,6 +132,7 @@ export function readJob(entry: Entry, map: MapVal, stages: string[], texts: Map<
     image: imageName(r, 'image'),
     services: readServices(r),
     delegated: null,
+    incomplete: null,
     release: r.has('release'),
     artifacts: [],
     junit: [],
@@ -118,7 +141,14 @@ export function readJob(entry: Entry, map: MapVal, stages: string[], texts: Map<
   if (stage !== undefined) {
     job.stage = stage;
     job.stageLoc = r.at('stage');
-    if (!stages.includes(stage)) r.fail(r.value('stage')!, `stage "${stage}" does not exist; the stages are ${stages.join(', ')}`);
+    if (!stages.includes(stage) && gaps?.openStages) {
+      problems.warn(
+        r.value('stage')!.loc,
+        `${what}: stage "${stage}" is not declared in this file or its local includes; it must come from ${unresolvedSource(gaps.unresolved)}. ` +
+          'Locally it runs after the declared stages',
+      );
+      stages.splice(stages.length - 1, 0, stage);
+    } else if (!stages.includes(stage)) r.fail(r.value('stage')!, `stage "${stage}" does not exist; the stages are ${stages.join(', ')}`);
   }
   if (r.has('trigger')) job.delegated = `triggers a downstream pipeline${describeTrigger(r.value('trigger'))}`;
   else if (r.has('run')) job.delegated = 'uses CI/CD steps (run:), which need a GitLab Runner';
@@ -133,7 +163,20 @@ export function readJob(entry: Entry, map: MapVal, stages: string[], texts: Map<
     problems.info(r.entry('secrets')!.keyLoc, `${what}: secrets come from a secrets manager through GitLab; in a local run, give them as variables (.gitlab-ci-local-variables.yml or --variable)`);
   }
   const hasScript = r.has('script') && !isNull(r.entry('script')!.value);
-  if (!job.delegated && !hasScript) {
+  const missing = gaps?.templates ?? [];
+  job.stageUnknown = stage === undefined && missing.length > 0;
+  if (!job.delegated && gaps && gaps.unresolved.length > 0 && (!hasScript || (job.script.length === 0 && missing.length > 0))) {
+    // The script is in an include that is not read here (a template it extends, or a job of the same name there).
+    const where = unresolvedSource(gaps.unresolved);
+    job.incomplete = `its script is defined in ${missing.length ? `${missing.map((t) => `"${t}"`).join(', ')} from ` : ''}${where}`;
+    if (missing.length === 0) {
+      problems.warn(
+        entry.keyLoc,
+        `${what} has no script in this file or its local includes; GitLab takes it from a job of the same name in ${where} ` +
+          '(if none defines it, GitLab rejects the file: a job needs a script). The job is listed; it cannot run locally',
+      );
+    }
+  } else if (!job.delegated && !hasScript) {
     r.fail(map.loc, 'a job needs a script (or trigger / run); add script: with the commands to run');
   } else if (hasScript && job.script.length === 0 && !job.delegated) {
     r.fail(r.at('script'), 'script is empty; give at least one command');
@@ -214,7 +257,7 @@ function readNeeds(problems: Problems, v: Val, what: string): NeedDecl[] {
   for (const item of flatten(v).items) {
     if (item.t === 'scalar') {
       if (item.value === null || item.value === '') problems.error(item.loc, `${what} needs: entries cannot be empty`);
-      else out.push({ job: String(item.value), optional: false, matrix: null, loc: item.loc });
+      else out.push({ job: String(item.value), optional: false, matrix: null, expressions: MATRIX_EXPRESSION.test(String(item.value)), loc: item.loc });
       continue;
     }
     const r = ValReader.from(problems, item, `${what}: needs entry`, ['job', 'optional', 'artifacts', 'parallel', 'pipeline', 'project', 'ref']);
@@ -233,7 +276,9 @@ function readNeeds(problems: Problems, v: Val, what: string): NeedDecl[] {
       continue;
     }
     r.bool('artifacts');
-    out.push({ job, optional: r.bool('optional') ?? false, matrix: readMatrixSelector(r), loc: r.at('job') });
+    const matrix = readMatrixSelector(r);
+    const expressions = MATRIX_EXPRESSION.test(job) || (matrix ?? []).some((sel) => Object.values(sel).flat().some((v) => MATRIX_EXPRESSION.test(v)));
+    out.push({ job, optional: r.bool('optional') ?? false, matrix, expressions, loc: r.at('job') });
   }
   return out;
 }
@@ -289,7 +334,7 @@ function readParallel(r: ValReader, name: string): Instance[] {
 function readEnvironment(r: ValReader): EnvironmentDecl | null {
   const v = r.value('environment');
   if (!v) return null;
-  if (v.t === 'scalar' && typeof v.value === 'string') return { name: v.value, url: null, action: 'start', loc: v.loc };
+  if (v.t === 'scalar' && typeof v.value === 'string') return { name: v.value, url: null, action: 'start', tier: null, loc: v.loc };
   const er = ValReader.from(r.problems, v, `${r.what}: environment`, ['name', 'url', 'action', 'on_stop', 'auto_stop_in', 'kubernetes', 'deployment_tier']);
   if (!er) return null;
   const name = er.string('name');
@@ -299,7 +344,11 @@ function readEnvironment(r: ValReader): EnvironmentDecl | null {
   }
   const action = er.string('action') ?? 'start';
   if (!['start', 'prepare', 'stop', 'verify', 'access'].includes(action)) er.fail(er.value('action')!, `"action" must be start, prepare, stop, verify or access, not "${action}"`);
-  return { name, url: er.string('url') ?? null, action, loc: er.at('name') };
+  const tier = er.string('deployment_tier') ?? null;
+  if (tier !== null && !(DEPLOYMENT_TIERS as readonly string[]).includes(tier)) {
+    er.fail(er.value('deployment_tier')!, `"deployment_tier" must be one of ${DEPLOYMENT_TIERS.join(', ')}, not "${tier}"`);
+  }
+  return { name, url: er.string('url') ?? null, action, tier: tier !== null && (DEPLOYMENT_TIERS as readonly string[]).includes(tier) ? tier : null, loc: er.at('name') };
 }
 
 function imageName(r: ValReader, key: string): string | null {
@@ -358,8 +407,63 @@ function readArtifacts(r: ValReader, job: GitlabJob): void {
   }
 }
 
+/** `$[[ matrix.NAME ]]` (GitLab 18.6): the needing job's own matrix value, in its `needs:`. */
+const MATRIX_EXPRESSION = /\$\[\[\s*matrix\.([A-Za-z0-9_-]+)\s*\]\]/;
+const MATRIX_EXPRESSIONS = new RegExp(MATRIX_EXPRESSION.source, 'g');
+
+/** Matrix instance names with or without spaces after commas (GitLab writes `[a, b]`, gitlab-ci-local `[a,b]`). */
+export function normalInstanceName(name: string): string {
+  return name.replace(/,\s+/g, ',');
+}
+
 /** Whether a matrix instance is chosen by a `needs:parallel:matrix` selector (a partial selector matches too). */
 export function matchesSelector(instance: Instance, selector: Record<string, string[]>[]): boolean {
   if (!instance.matrix) return false;
   return selector.some((sel) => Object.entries(sel).every(([k, values]) => instance.matrix![k] !== undefined && values.includes(instance.matrix![k])));
+}
+
+export interface NeedIndex {
+  jobs: Map<string, GitlabJob>;
+  /** Every instance of a parallel job by its full name (normalInstanceName), GitLab's `job 1/3` form included. */
+  instances: Map<string, { job: GitlabJob; instance: Instance }>;
+}
+
+export function needIndex(jobs: readonly GitlabJob[]): NeedIndex {
+  const index: NeedIndex = { jobs: new Map(jobs.map((j) => [j.name, j])), instances: new Map() };
+  for (const job of jobs) {
+    if (!job.parallel) continue;
+    for (const instance of job.instances) {
+      index.instances.set(normalInstanceName(instance.id), { job, instance });
+      if (!instance.matrix) index.instances.set(`${job.name} ${instance.index}/${instance.total}`, { job, instance });
+    }
+  }
+  return index;
+}
+
+/**
+ * What one need of one instance names: the job and which of its instances. `$[[ matrix.NAME ]]` takes the needing
+ * instance's values (GitLab interpolates only in jobs with a parallel:matrix); a name may be a whole job or one
+ * instance of a parallel job by its full name.
+ */
+export function resolveNeed(need: NeedDecl, from: Instance, index: NeedIndex): { name: string; job: GitlabJob | null; instances: Instance[]; error: string | null } {
+  let error: string | null = null;
+  const sub = (s: string): string => {
+    if (!from.matrix || !s.includes('$[[')) return s;
+    return s.replace(MATRIX_EXPRESSIONS, (m, name: string) => {
+      if (from.matrix![name] !== undefined) return from.matrix![name];
+      error ??= `'${name}' does not exist in matrix configuration (the job's parallel:matrix has ${Object.keys(from.matrix!).join(', ')})`;
+      return m;
+    });
+  };
+  if (need.expressions && !from.matrix) {
+    return { name: need.job, job: null, instances: [], error: 'uses $[[ matrix.NAME ]] in needs, but has no parallel:matrix of its own' };
+  }
+  const name = sub(need.job);
+  const selector = need.matrix?.map((sel) => Object.fromEntries(Object.entries(sel).map(([k, values]) => [k, values.map(sub)])));
+  if (error) return { name, job: null, instances: [], error };
+  const job = index.jobs.get(name);
+  if (job) return { name, job, instances: selector ? job.instances.filter((i) => matchesSelector(i, selector)) : job.instances, error: null };
+  const one = index.instances.get(normalInstanceName(name));
+  if (one) return { name, job: one.job, instances: [one.instance], error: null };
+  return { name, job: null, instances: [], error: null };
 }

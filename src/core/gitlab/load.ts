@@ -27,10 +27,28 @@ export interface LoadContext {
   preview: boolean;
 }
 
-export interface OfflineInclude {
-  kind: 'remote' | 'template' | 'project' | 'component';
+/**
+ * An include whose content is not read here: a remote, template, project or component include (they need GitLab or
+ * the network), or, before a run, a local include whose path uses variables known only when the pipeline runs.
+ */
+export interface UnresolvedInclude {
+  kind: 'remote' | 'template' | 'project' | 'component' | 'local';
   what: string;
   loc: Loc;
+}
+
+/** How an unresolved include is named in messages: `include:project group/ci /templates/x.yml@v1`. */
+export function includeLabel(u: UnresolvedInclude): string {
+  return u.kind === 'local' ? `include:local "${u.what}" (resolved when the pipeline runs)` : `include:${u.kind} ${u.what}`;
+}
+
+/** "include:project X, which cannot be read offline" or "one of the includes that cannot be read here (A; B)". */
+export function unresolvedSource(all: readonly UnresolvedInclude[]): string {
+  // Local files decided at run time first: a template is most often in one of the project's own files.
+  const list = [...all.filter((u) => u.kind === 'local'), ...all.filter((u) => u.kind !== 'local')];
+  if (list.length === 1) return `${includeLabel(list[0])}${list[0].kind === 'local' ? '' : ', which cannot be read offline'}`;
+  const shown = list.slice(0, 4).map(includeLabel).join('; ');
+  return `one of the includes that cannot be read here (${shown}${list.length > 4 ? `; and ${list.length - 4} more` : ''})`;
 }
 
 export interface LoadedConfig {
@@ -40,7 +58,8 @@ export interface LoadedConfig {
   texts: Map<string, string>;
   /** Included files, relative to the project folder. */
   included: string[];
-  offline: OfflineInclude[];
+  /** Includes whose content is not part of `root`: templates, jobs and stages they define are unknown here. */
+  unresolved: UnresolvedInclude[];
 }
 
 /** GitLab's limits: includes per pipeline and nesting depth. */
@@ -50,7 +69,7 @@ const MAX_DEPTH = 100;
 const INCLUDE_KEYS = ['local', 'remote', 'template', 'project', 'file', 'ref', 'component', 'inputs', 'rules', 'cache', 'integrity'];
 
 export async function loadConfig(entry: { path: string; text: string }, ctx: LoadContext, problems: Problems): Promise<LoadedConfig> {
-  const out: LoadedConfig = { root: null, texts: new Map([[entry.path, entry.text]]), included: [], offline: [] };
+  const out: LoadedConfig = { root: null, texts: new Map([[entry.path, entry.text]]), included: [], unresolved: [] };
   let count = 0;
 
   const loadText = async (file: string, text: string, inputs: MapVal | null, at: Loc | null, stack: string[]): Promise<MapVal | null> => {
@@ -108,7 +127,12 @@ export async function loadConfig(entry: { path: string; text: string }, ctx: Loa
       return [];
     }
     const rules = readRules(problems, r.value('rules'), 'include', 'include');
-    if (rules) {
+    // Before a run, rules on variables known only then (the project path, the server, the branch) cannot be decided:
+    // the listing shows what the include brings, as it shows jobs whatever their own rules; a run decides.
+    const undecided = ctx.preview && (rules ?? []).some((rule) => rule.if && referencedVariables(rule.if.text).some((n) => ctx.variables[n] === undefined));
+    if (undecided) {
+      problems.info(item.loc, 'include:rules use variables known only when the pipeline runs; the include is listed as if it applies, and a run decides');
+    } else if (rules) {
       const rule = await firstMatch(rules, {
         lookup: (n) => ctx.variables[n],
         exists: async (patterns) => (await Promise.all(patterns.map((p) => ctx.listFiles(p)))).some((l) => l.length > 0),
@@ -120,21 +144,21 @@ export async function loadConfig(entry: { path: string; text: string }, ctx: Loa
       problems.error(inputs.loc, `include: inputs must be a mapping of input names to values, not ${describeVal(inputs)}`);
       return [];
     }
-    const kind = kinds[0] as 'local' | OfflineInclude['kind'];
+    const kind = kinds[0] as UnresolvedInclude['kind'];
     const target = r.string(kind) ?? '';
     if (kind === 'local') return loadLocal(target, r.at('local'), inputs ?? null, stack);
     const what = kind === 'project' ? `${target}${r.has('file') ? ` ${(r.stringList('file') ?? []).join(', ')}` : ''}${r.has('ref') ? `@${r.string('ref') ?? ''}` : ''}` : target;
     return offline(kind, what, item.loc);
   };
 
-  const offline = (kind: OfflineInclude['kind'], what: string, loc: Loc): MapVal[] => {
-    const why: Record<OfflineInclude['kind'], string> = {
+  const offline = (kind: Exclude<UnresolvedInclude['kind'], 'local'>, what: string, loc: Loc): MapVal[] => {
+    const why: Record<Exclude<UnresolvedInclude['kind'], 'local'>, string> = {
       remote: 'needs the network',
       template: "needs GitLab's template library (the network)",
       project: 'needs access to another GitLab project',
       component: 'needs the GitLab CI/CD catalog (the network)',
     };
-    out.offline.push({ kind, what, loc });
+    out.unresolved.push({ kind, what, loc });
     problems.warn(loc, `include:${kind} ${what} ${why[kind]}; it is not resolvable offline, so its jobs and settings are left out of local runs`);
     return [];
   };
@@ -143,6 +167,7 @@ export async function loadConfig(entry: { path: string; text: string }, ctx: Loa
     const expanded = expandKnown(raw, ctx.variables);
     if (/\$\{?[A-Za-z0-9_]/.test(expanded)) {
       if (ctx.preview) {
+        out.unresolved.push({ kind: 'local', what: raw, loc });
         problems.info(loc, `include:local "${raw}" depends on variables known only when the pipeline runs; it is resolved then`);
         return [];
       }

@@ -5,6 +5,8 @@ import type { PipelineSource } from '../../shared/model';
 import type { PlannedJob, PlannedStep, RunPlan } from '../engine/plan';
 import type { CommandSpec } from '../engine/ports';
 import type { RunRequest } from '../engine/select';
+import { normalInstanceName } from './job';
+import { expandKnown } from './variables';
 import type { ResolvedJob } from './resolve';
 
 /**
@@ -32,15 +34,10 @@ export interface SelectedJob {
   enabled: boolean;
 }
 
-/** Matrix names with or without spaces after commas (GitLab writes `[a, b]`, gitlab-ci-local `[a,b]`). */
-function normalName(id: string): string {
-  return id.replace(/,\s+/g, ',');
-}
-
 /** Which jobs a run includes and what each waits for; an error for requests that cannot run as asked. */
 export function selectJobs(all: readonly ResolvedJob[], request: RunRequest): { jobs: SelectedJob[] } | { error: string } {
   const byName = (name: string): ResolvedJob[] => {
-    const exact = all.filter((j) => j.id === name || normalName(j.id) === normalName(name));
+    const exact = all.filter((j) => j.id === name || normalInstanceName(j.id) === normalInstanceName(name));
     return exact.length ? exact : all.filter((j) => j.job.name === name);
   };
   const expand = (names: readonly string[] | undefined): { ids: Set<string>; unknown: string[] } => {
@@ -61,19 +58,26 @@ export function selectJobs(all: readonly ResolvedJob[], request: RunRequest): { 
   }
   const byId = new Map(all.map((j) => [j.id, j]));
   const include = chosen.ids.size ? new Set(chosen.ids) : new Set(all.map((j) => j.id));
+  const enabled = new Set([...chosen.ids, ...manual.ids]);
   if (chosen.ids.size && request.withNeeds) {
+    // What a job waits for, as gitlab-ci-local's --needs follows it: its needs, or (without `needs:`) every job of the
+    // earlier stages that runs (rules keep it, and a manual one only when named).
+    const upstream = (job: ResolvedJob): string[] =>
+      job.needs !== null
+        ? job.needs.map((n) => n.id)
+        : all.filter((o) => o.stageIndex < job.stageIndex && !o.excluded && (o.when !== 'manual' || enabled.has(o.id))).map((o) => o.id);
     const stack = [...include];
     while (stack.length) {
-      for (const n of byId.get(stack.pop()!)?.needs ?? []) {
-        const t = byId.get(n.id);
-        if (t && !t.excluded && !include.has(n.id)) {
-          include.add(n.id);
-          stack.push(n.id);
+      const job = byId.get(stack.pop()!);
+      for (const id of job ? upstream(job) : []) {
+        const t = byId.get(id);
+        if (t && !t.excluded && !include.has(id)) {
+          include.add(id);
+          stack.push(id);
         }
       }
     }
   }
-  const enabled = new Set([...chosen.ids, ...manual.ids]);
   const jobs: SelectedJob[] = [];
   for (const job of all) {
     if (!include.has(job.id)) continue;
@@ -113,12 +117,14 @@ export function buildPlan(selected: readonly SelectedJob[], opts: PlanOptions): 
     const job = r.job;
     const env = { ...r.env, ...opts.fileVariablePaths.get(r.id), DELIVERY: 'true', DELIVERY_PIPELINE: opts.pipelineId, DELIVERY_JOB: r.id };
     const steps: PlannedStep[] = [];
-    const needsImage = job.delegated ? null : imageReason(job.image, job.services);
+    // A variable the job does not have stays as written: the image is still one we cannot run here.
+    const expand = (s: string) => expandKnown(s, r.env);
+    const needsImage = job.delegated ? null : imageReason(job.image && expand(job.image), job.services.map(expand));
     if (needsImage && opts.allowImages) {
       steps.push({ name: 'image', when: 'on_success', command: null, unsupported: null, continueOnError: false, noop: `${needsImage}: running in the local shell instead, as asked` });
     }
     const commands = [...job.beforeScript, ...job.script].map((l) => l.text);
-    if (!job.delegated) steps.push({ name: 'script', when: 'on_success', command: commandsSpec(commands, opts.folder, env), unsupported: null, noop: null, continueOnError: false });
+    if (!job.delegated && !job.incomplete) steps.push({ name: 'script', when: 'on_success', command: commandsSpec(commands, opts.folder, env), unsupported: null, noop: null, continueOnError: false });
     if (job.afterScript.length > 0 && !job.delegated) {
       const lines = job.afterScript.map((l) => l.text);
       steps.push({
@@ -134,7 +140,7 @@ export function buildPlan(selected: readonly SelectedJob[], opts: PlanOptions): 
     if (job.release) {
       steps.push({ name: 'release', when: 'on_success', command: null, unsupported: 'release: creates a GitLab release through the GitLab API', noop: null, continueOnError: false });
     }
-    let unsupported = job.delegated;
+    let unsupported = job.delegated ?? job.incomplete;
     if (!unsupported && needsImage && !opts.allowImages) unsupported = `${needsImage} (jobs with an image run only when you allow them in the local shell)`;
     if (r.excluded) unsupported = null; // skipped by its rules: whether it could run does not matter
     return {

@@ -2,10 +2,10 @@
 // precedence), environments and needs, evaluated against the run's git facts and variables.
 import type { When } from '../../shared/model';
 import type { GitlabConfig } from './config';
-import { matchesSelector, type GitlabJob, type Instance, type NeedDecl } from './job';
+import { needIndex, resolveNeed, type GitlabJob, type Instance, type NeedDecl } from './job';
 import { scopedValue, type ProjectVariable } from './projectVariables';
 import { firstMatch, refFilterMatches, type RefFacts } from './rules';
-import { expandText, resolveVariables, slug, type VarDecl } from './variables';
+import { environmentSlug, environmentTier, expandText, resolveVariables, slug, type VarDecl } from './variables';
 
 export interface RunContext {
   /** Predefined variables of the pipeline (pipelineVariables). */
@@ -86,14 +86,11 @@ export async function resolvePipeline(config: GitlabConfig, ctx: RunContext): Pr
       declaredNeeds.push(r.needs);
     }
   }
-  // Needs name jobs; a need on a parallel job means all its instances (or those a matrix selector picks).
-  const instancesOf = new Map<string, ResolvedJob[]>();
-  for (const j of jobs) instancesOf.set(j.job.name, [...(instancesOf.get(j.job.name) ?? []), j]);
+  // Needs name jobs; a need on a parallel job means all its instances (or those a matrix selector picks, or the one
+  // it names in full).
+  const index = needIndex(config.jobs);
   jobs.forEach((j, i) => {
-    j.needs =
-      declaredNeeds[i]?.flatMap((need) =>
-        (instancesOf.get(need.job) ?? []).filter((t) => !need.matrix || matchesSelector(t.instance, need.matrix)).map((t) => ({ id: t.id, optional: need.optional })),
-      ) ?? null;
+    j.needs = declaredNeeds[i]?.flatMap((need) => resolveNeed(need, j.instance, index).instances.map((t) => ({ id: t.id, optional: need.optional }))) ?? null;
   });
   return { name: workflow.name, jobs };
 }
@@ -187,9 +184,9 @@ async function resolveInstance(
     environment = { name: expand(job.environment.name), url: job.environment.url === null ? null : expand(job.environment.url), action: job.environment.action };
     Object.assign(environmentVars, {
       CI_ENVIRONMENT_NAME: environment.name,
-      CI_ENVIRONMENT_SLUG: slug(environment.name),
+      CI_ENVIRONMENT_SLUG: environmentSlug(environment.name),
       CI_ENVIRONMENT_ACTION: environment.action,
-      CI_ENVIRONMENT_TIER: tierOf(environment.name),
+      CI_ENVIRONMENT_TIER: job.environment.tier ?? environmentTier(environment.name),
       ...(environment.url ? { CI_ENVIRONMENT_URL: environment.url } : {}),
     });
   }
@@ -211,13 +208,3 @@ async function resolveInstance(
   };
   return { job: resolved, needs: inc.needs };
 }
-
-function tierOf(name: string): string {
-  const n = name.toLowerCase();
-  if (/prod/.test(n)) return 'production';
-  if (/stag|model|pre/.test(n)) return 'staging';
-  if (/test|qa/.test(n)) return 'testing';
-  if (/dev|review|trunk/.test(n)) return 'development';
-  return 'other';
-}
-

@@ -1,4 +1,5 @@
-// CI/CD variables as GitLab treats them: `$VAR` / `${VAR}` expansion in values, names, durations.
+// CI/CD variables as GitLab treats them: `$VAR` / `${VAR}` expansion in values, names, durations, slugs.
+import { createHash } from 'node:crypto';
 import { parseDuration } from '../duration';
 
 export const VARIABLE_NAME = /^[A-Za-z0-9_]+$/;
@@ -81,6 +82,31 @@ export function slug(s: string): string {
     .replace(/[^a-z0-9]+/g, '-')
     .slice(0, 63)
     .replace(/^-+|-+$/g, '');
+}
+
+/**
+ * CI_ENVIRONMENT_SLUG exactly as GitLab makes it (Gitlab::Slug::Environment): lower case, every other character a
+ * `-`, `env-` in front unless it starts with a letter, runs of `-` squeezed. When that is longer than 24 characters
+ * or differs from the name, it is cut to 17 characters and gets `-` and a 6-character suffix: the last 6 base-36
+ * digits of the name's SHA-256. Otherwise a trailing `-` is dropped.
+ */
+export function environmentSlug(name: string): string {
+  let s = name.toLowerCase().replace(/[^a-z0-9]/g, '-');
+  if (!/^[a-z]/.test(s)) s = `env-${s}`;
+  s = s.replace(/-+/g, '-');
+  if (s.length <= 24 && s === name) return s.replace(/-$/, '');
+  s = s.slice(0, 17);
+  if (!s.endsWith('-')) s += '-';
+  return s + BigInt(`0x${createHash('sha256').update(name, 'utf8').digest('hex')}`).toString(36).slice(-6);
+}
+
+/** CI_ENVIRONMENT_TIER when `deployment_tier:` is not given: GitLab's guess from the name (Environment#guess_tier). */
+export function environmentTier(name: string): string {
+  if (/dev|review|trunk/i.test(name)) return 'development';
+  if (/test|tst|int|ac(ce|)pt|qa|qc|control|quality/i.test(name)) return 'testing';
+  if (/st(a|)g|mod(e|)l|pre|demo|non/i.test(name)) return 'staging';
+  if (/pr(o|)d|live/i.test(name)) return 'production';
+  return 'other';
 }
 
 /** GitLab's unit words, as the units parseDuration reads (weeks become days). */
