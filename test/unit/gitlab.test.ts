@@ -151,7 +151,7 @@ describe('GitLab CI import', () => {
     assert.equal(byId(jobs, 'release').retries, 1, 'default: retry');
     assert.deepEqual(problems, []);
     const rules = await importFolder(path.join(FIXTURES, 'rules'));
-    assert.deepEqual(rules.problems.map((p) => `${p.severity} ${p.message.split(';')[0]}`), ['info job "docs": rules:changes cannot be evaluated in a local run (there is no pushed diff)']);
+    assert.deepEqual(rules.problems.map((p) => `${p.severity} ${p.message.split(';')[0]}`), ['info rules:changes cannot be evaluated in a local run (there is no pushed diff)']);
     assert.equal(rules.pipeline!.def.name, 'Delivery for $CI_COMMIT_REF_NAME', 'the workflow name (variables known only when it runs stay as written)');
   });
 

@@ -120,7 +120,8 @@ export function readRules(problems: Problems, v: Val | undefined, what: string, 
     if (exists) rule.exists = readExists(problems, exists, `${what} rules:exists`);
     if (r.has('changes')) {
       rule.changes = true;
-      problems.info(r.entry('changes')!.keyLoc, `${what}: rules:changes cannot be evaluated in a local run (there is no pushed diff); the condition is treated as true`);
+      // Said once per place: a rule in a template shared by many jobs is one note, not one per job.
+      problems.info(r.entry('changes')!.keyLoc, 'rules:changes cannot be evaluated in a local run (there is no pushed diff); the condition is treated as true');
     }
     const when = r.string('when');
     if (when !== undefined) {
