@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hashWorkspaceFiles } from '../../src/adapters/hashFiles';
 import { cleanupTempDirs, tempDir, writeFiles } from '../support/tmp';
+import { requireTool } from '../support/requireTool';
 
 const sha = (b: Buffer | string) => crypto.createHash('sha256').update(b).digest();
 /** The runner's result for these files, in this order. */
@@ -58,7 +59,7 @@ describe('hashFiles() over the workspace', () => {
     fs.symlinkSync(path.join(outside, 'secret.txt'), path.join(dir, 'b.lock'));
     assert.throws(() => hashWorkspaceFiles(dir, ['*.lock']), /hashFiles: b\.lock resolves outside the repository/);
     fs.unlinkSync(path.join(dir, 'b.lock'));
-    if (spawnSync('mkfifo', [path.join(dir, 'c.lock')]).status !== 0) return this.skip();
+    requireTool(this, spawnSync('mkfifo', [path.join(dir, 'c.lock')]).status !== 0 ? 'mkfifo could not make a FIFO here (coreutils)' : null);
     assert.throws(() => hashWorkspaceFiles(dir, ['*.lock']), /hashFiles: c\.lock is not a regular file; not read/);
   });
 

@@ -6,7 +6,7 @@
 // its limit moves with every deploy. The chart draws no bound line for it (one line over six hours would be the
 // bound of none of its deploys) and the tree row does not colour it; the bound's text says why.
 import type { DeployHistoryItem } from '../../shared/model';
-import type { CheckNow, DeployMarker, HealthSeries } from '../../shared/views';
+import type { CheckNow, DeployMarker, EnvironmentHealthView, HealthSeries } from '../../shared/views';
 import type { Clock } from '../clock';
 import { plainText } from '../sanitize';
 import type { EnvironmentConfig } from '../config/delivery';
@@ -30,15 +30,8 @@ export function healthStep(rangeMs: number, maxPoints = MAX_HEALTH_POINTS): numb
   return round !== undefined ? round * 1000 : Math.ceil(want / 86_400_000) * 86_400_000;
 }
 
-export interface EnvironmentHealth {
-  environment: string;
-  name: string;
-  startMs: number;
-  endMs: number;
-  stepMs: number;
-  series: HealthSeries[];
-  markers: DeployMarker[];
-}
+/** What the overview shows of one environment (its folder is added by the front end). */
+export type EnvironmentHealth = Omit<EnvironmentHealthView, 'folder'>;
 
 /** The Prometheus source of an environment's verify:, or null (no verify:, or HTTP probes: nothing to chart). */
 export function prometheusOf(env: EnvironmentConfig): { source: PrometheusSource; checks: VerifyCheck[] } | null {

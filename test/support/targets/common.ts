@@ -13,39 +13,34 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 10000): Promise<void> {
-  const t0 = Date.now();
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, host);
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
+/** Whether something accepts a connection on host:port now. */
+function accepts(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, host);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
     });
-    if (ok) return;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Waits until host:port accepts connections (`open`), or until nothing does (`!open`: a stopped server). */
+async function waitForPortState(port: number, host: string, open: boolean, timeoutMs: number): Promise<void> {
+  const t0 = Date.now();
+  while ((await accepts(port, host)) !== open) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(open ? `nothing listens on ${host}:${port} after ${timeoutMs} ms` : `${host}:${port} still accepts connections after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
+export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 10000): Promise<void> {
+  await waitForPortState(port, host, true, timeoutMs);
+}
+
 /** Waits until nothing accepts connections on host:port (a stopped server's socket is closed). */
 export async function waitForPortClosed(port: number, host = '127.0.0.1', timeoutMs = 10000): Promise<void> {
-  const t0 = Date.now();
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, host);
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (!open) return;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`${host}:${port} still accepts connections after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitForPortState(port, host, false, timeoutMs);
 }
 
 /** Alive and not a zombie (a killed daemon stays <defunct> until PID 1 reaps it). */
