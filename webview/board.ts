@@ -83,8 +83,9 @@ function renderStages(run: RunView): HTMLElement {
 }
 
 function renderJob(runId: string, job: JobView): HTMLElement {
-  const card = h('article', { class: `job status-${job.status}`, 'data-job': job.id, 'aria-label': `${job.name}: ${job.status}` });
-  const icon = job.status === 'running' ? progressRing({ class: 'ring' }) : h('span', { class: 'icon', 'aria-hidden': 'true' }, STATUS_ICON[job.status] ?? '•');
+  const shown = job.status === 'success' && job.partial ? 'unsupported' : job.status;
+  const card = h('article', { class: `job status-${shown}`, 'data-job': job.id, 'aria-label': `${job.name}: ${statusText(job)}` });
+  const icon = job.status === 'running' ? progressRing({ class: 'ring' }) : h('span', { class: 'icon', 'aria-hidden': 'true' }, STATUS_ICON[shown] ?? '•');
   card.append(
     h('header', {}, icon, h('span', { class: 'job-name' }, job.name), h('span', { class: 'job-status' }, statusText(job))),
     h('div', { class: 'meta' }, h('span', { class: 'job-duration' }, job.startedAt ? formatDuration(job.durationMs) : ''), testsBadge(job), job.attempts > 1 ? h('span', { class: 'attempts' }, `attempt ${job.attempts}`) : null),
@@ -97,7 +98,9 @@ function renderJob(runId: string, job: JobView): HTMLElement {
   return card;
 }
 
-function statusText(job: { status: string; allowFailure: boolean }): string {
+function statusText(job: { status: string; allowFailure: boolean; partial?: boolean }): string {
+  // Passed, but steps did not run here (unsupported locally): not CI's answer, so not shown as a plain success.
+  if (job.status === 'success' && job.partial) return 'partly unsupported';
   return job.status === 'failed' && job.allowFailure ? 'failed (allowed)' : job.status;
 }
 
@@ -117,7 +120,7 @@ export function applyPatch(root: HTMLElement, patch: RunPatch): boolean {
     const view = current.stages.flatMap((s) => s.jobs).find((x) => x.id === j.id);
     if (!view) continue;
     const statusChanged = view.status !== j.status;
-    Object.assign(view, { status: j.status, durationMs: j.durationMs, startedAt: j.startedAt, attempts: j.attempts, reason: j.reason, tests: j.tests });
+    Object.assign(view, { status: j.status, durationMs: j.durationMs, startedAt: j.startedAt, attempts: j.attempts, reason: j.reason, partial: j.partial, tests: j.tests });
     view.tail = [...view.tail, ...j.append].slice(-TAIL_LINES);
     const card = root.querySelector<HTMLElement>(`article.job[data-job="${CSS.escape(j.id)}"]`);
     if (!card) continue;

@@ -1,4 +1,5 @@
 // The real Clock and HostFacts behind core's ports (src/core/clock.ts).
+import * as os from 'node:os';
 import type { Clock, HostFacts, TimerHandle } from '../core/clock';
 
 export const systemClock: Clock = {
@@ -18,7 +19,7 @@ export const systemClock: Clock = {
     }),
 };
 
-export const hostFacts: HostFacts = { platform: process.platform, arch: process.arch };
+export const hostFacts: HostFacts = { platform: process.platform, arch: process.arch, tempDir: os.tmpdir() };
 
 /** The machine facts a PlanContext carries: the run's start time and the host. */
 export function planFacts(clock: Clock = systemClock): { now: number; host: HostFacts } {

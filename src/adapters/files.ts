@@ -5,8 +5,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
+import { execFile } from 'node:child_process';
 import type { WorkspaceFiles } from '../core/engine/ports';
 import type { PlanIO } from '../core/sources';
+import type { Toolchain } from '../core/github/toolchains';
 import { hashWorkspaceFiles } from './hashFiles';
 import { actionSource } from './actions/gitActions';
 import { globBase, globToRegExp } from '../core/glob';
@@ -277,6 +279,31 @@ export async function readTail(file: string, lines: number): Promise<string[]> {
   }
 }
 
+/** How each toolchain says its version, and where in the output (java -version writes to stderr). */
+const TOOL_PROBES: Record<Toolchain, { command: string; args: string[]; pattern: RegExp }> = {
+  node: { command: 'node', args: ['--version'], pattern: /^v?(\d+\.\d+\.\d+)/m },
+  python: { command: 'python3', args: ['--version'], pattern: /Python (\d+\.\d+(?:\.\d+)?)/ },
+  go: { command: 'go', args: ['version'], pattern: /go version go(\d+(?:\.\d+)*)/ },
+  java: { command: 'java', args: ['-version'], pattern: /version "([^"]+)"/ },
+};
+
+const toolVersions = new Map<Toolchain, Promise<string | null>>();
+
+/** This machine's version of a toolchain (PlanIO.toolVersion): asked once per process, for 5 s at most. */
+export function toolVersion(tool: Toolchain): Promise<string | null> {
+  let p = toolVersions.get(tool);
+  if (!p) {
+    const probe = TOOL_PROBES[tool];
+    p = new Promise<string | null>((resolve) => {
+      execFile(probe.command, probe.args, { timeout: 5000, maxBuffer: 64 * 1024, encoding: 'utf8', windowsHide: true }, (_err, stdout, stderr) => {
+        resolve(probe.pattern.exec(`${stdout}\n${stderr}`)?.[1] ?? null);
+      });
+    });
+    toolVersions.set(tool, p);
+  }
+  return p;
+}
+
 export const localPlanIO: PlanIO = {
   tempDir: (prefix) => fs.promises.mkdtemp(path.join(os.tmpdir(), prefix.replace(/[^A-Za-z0-9_-]/g, '_'))),
   readText: async (p) => {
@@ -290,6 +317,7 @@ export const localPlanIO: PlanIO = {
   readRepoFile: (root, rel) => readRepoText(root, rel, MAX_YAML_BYTES),
   writeText: (p, text) => fs.promises.writeFile(p, text),
   hashFiles: hashWorkspaceFiles,
+  toolVersion,
   // Remote actions: fetched from DELIVERY_ACTIONS_HOST (default https://github.com) into the shared cache; a front
   // end with its own setting (delivery.actions.host, --actions-host) passes its own source.
   get actions() {

@@ -4,10 +4,11 @@ import * as os from 'node:os';
 import type { PlanIO } from '../core/sources';
 import { startRun, type EngineOptions, type RunHandle } from '../core/engine/engine';
 import type { RunRequest } from '../core/engine/select';
-import type { Masker } from '../core/secrets';
+import { maskPlanNames, type Masker } from '../core/secrets';
 import type { ImportedPipeline } from '../core/sources';
 import type { RunRecord } from '../shared/model';
 import { planFacts, systemClock } from './clock';
+import { localExecutors } from './executors';
 import { LocalWorkspaceFiles, localPlanIO } from './files';
 import { headFacts } from './git';
 import { LocalProcessRunner, orphanMark } from './processRunner';
@@ -23,6 +24,8 @@ export interface LocalRunOptions {
   /** Skip reading git facts (faster; the run records no commit). */
   noGit?: boolean;
   runner?: EngineOptions['runner'];
+  /** The container engine's command (docker, podman, a path); default: DELIVERY_CONTAINER_ENGINE, docker, podman. */
+  containerEngine?: string;
 }
 
 export async function startLocalRun(
@@ -55,10 +58,12 @@ export async function startLocalRun(
   }
   const id = newRunId();
   const handle = startRun(
-    plan,
+    maskPlanNames(plan, opts.masker),
     { id, folder: opts.folder, trigger: opts.trigger, sha: git?.sha ?? null, pid: process.pid },
     {
       runner: opts.runner ?? new LocalProcessRunner({ ownerMark: orphanMark('run', id) }),
+      // A runner given by the caller runs every job itself (tests that count or shape processes).
+      executors: opts.runner ? undefined : localExecutors({ ownerMark: orphanMark('run', id), masker: opts.masker, containerEngine: opts.containerEngine }),
       store: opts.store,
       files: new LocalWorkspaceFiles(opts.folder),
       parallelism: opts.parallelism ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),

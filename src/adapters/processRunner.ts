@@ -35,6 +35,11 @@ export interface ProcessRunnerOptions {
   ownerMark?: string;
   /** Secrets to mask in every command's output when the caller gives none (io.masker). */
   masker?: Masker;
+  /**
+   * Leave what a command started in the background running when it exits (a job session kills it when the job
+   * ends, by a mark in `baseEnv`); a cancel still kills the command's whole tree.
+   */
+  keepLeftovers?: boolean;
 }
 
 /** The mark of a run's or deploy's processes; derived from its id, so a later process can find them. */
@@ -54,6 +59,38 @@ export function killMarked(mark: string): number {
     }
   }
   return count;
+}
+
+/** Where the PID counter is now: processes started later have larger PIDs (see killMarkedSince). */
+export function pidCursor(): { pid: number; startedAt: number } {
+  let pid = 0;
+  try {
+    pid = Number(fs.readFileSync('/proc/sys/kernel/ns_last_pid', 'latin1')) || 0;
+  } catch {
+    // Not Linux: every process is read.
+  }
+  return { pid, startedAt: Date.now() };
+}
+
+/**
+ * SIGKILLs the live processes carrying `mark` that started after `since` (pidCursor()); only the PIDs handed out
+ * since are read when the counter has not gone round. Returns how many.
+ */
+export function killMarkedSince(mark: string, since: { pid: number; startedAt: number }): number {
+  const signalled = new Set<number>();
+  for (let round = 0; round < 10; round++) {
+    const found = processesWithMark(mark, since.pid > 0 ? since : undefined).filter((p) => !signalled.has(p));
+    if (found.length === 0) break;
+    for (const p of found) {
+      try {
+        process.kill(p, 'SIGKILL');
+        signalled.add(p);
+      } catch {
+        // Exited meanwhile.
+      }
+    }
+  }
+  return signalled.size;
 }
 
 export class LocalProcessRunner implements ProcessRunner {
@@ -157,7 +194,7 @@ export class LocalProcessRunner implements ProcessRunner {
       });
       child.on('exit', (code, signal) => {
         exit = { code, signal };
-        if (pid !== undefined && spec.killLeftovers !== false) leftovers = killTree(pid, mark, 'SIGKILL', startedAt);
+        if (pid !== undefined && spec.killLeftovers !== false && !this.options.keepLeftovers) leftovers = killTree(pid, mark, 'SIGKILL', startedAt);
         // A process the command left behind may hold the pipes open; do not wait for it forever. The pipes are let go
         // only after PIPE_GRACE_MS without output (at most PIPE_MAX_WAIT_MS after the exit), and only after a turn of
         // the event loop's I/O phase: on a busy machine the timer can fire before output already in the pipe was read.

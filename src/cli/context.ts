@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { FolderSources, type FolderSnapshot } from '../adapters/folderSources';
 import { SOURCE_CACHE_FILE, SourceCache } from '../adapters/sourceCache';
 import { folderStateDir } from '../adapters/stateDir';
+import type { Masker } from '../core/secrets';
 import { problemLine } from '../core/targeting';
 
 export class UsageError extends Error {}
@@ -47,11 +48,21 @@ export interface CliOptions {
   /** Run the jobs of this stage (run command). */
   stage?: string;
   manual: string[];
-  allowImages: boolean;
+  forceShellExecutor: boolean;
   /** run: where remote actions are fetched from (--actions-host; default DELIVERY_ACTIONS_HOST, else https://github.com). */
   actionsHost?: string;
-  /** remote trigger: --input NAME=VALUE, as given. */
+  /** run: GitHub runs-on labels mapped to "host" or an image (--platform LABEL=VALUE, as given). */
+  platforms?: string[];
+  /** remote trigger, run: --input NAME=VALUE, as given. */
   inputs?: string[];
+  /** run: the event the run stands for (--event NAME). */
+  event?: string;
+  /** run: a JSON file, the event's payload (--event-payload FILE). */
+  eventPayload?: string;
+  /** run: --secret NAME (its value from the environment) or NAME=VALUE, as given. */
+  secrets?: string[];
+  /** run: dotenv files of secrets (--secret-file FILE). */
+  secretFiles?: string[];
   /** remote trigger / rerun: wait for the run to end. */
   wait?: boolean;
   /** remote logs: follow until the run ends. */
@@ -82,6 +93,8 @@ export interface CliContext {
   env: NodeJS.ProcessEnv;
   /** Set when the user interrupts (Ctrl-C): commands cancel their work. */
   signal: AbortSignal;
+  /** What stdout and stderr mask; a command adds the secrets it is given (run --secret). */
+  masker?: Masker;
 }
 
 export async function loadFolder(folder: string): Promise<FolderSnapshot> {

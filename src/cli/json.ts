@@ -1,6 +1,7 @@
 // The CLI's JSON contracts (documented in README.md, "CLI JSON contracts"); tests pin these shapes.
 import type { FolderSnapshot } from '../adapters/folderSources';
 import type { JobStatus, RunRecord, RunStatus, SourceKind } from '../shared/model';
+import { unsupportedSteps } from '../core/board';
 
 export interface PipelinesJson {
   pipelines: {
@@ -61,7 +62,18 @@ export interface RunJson {
   pipeline: string;
   status: Exclude<RunStatus, 'running' | 'interrupted'>;
   durationMs: number;
-  jobs: Record<string, { status: RunJsonJobStatus; exitCode: number | null; durationMs: number; attempts: number; reason: string | null }>;
+  jobs: Record<
+    string,
+    {
+      status: RunJsonJobStatus;
+      exitCode: number | null;
+      durationMs: number;
+      attempts: number;
+      reason: string | null;
+      /** Present when steps of the job did not run, being unsupported locally: the job passed only partly. */
+      unsupportedSteps?: { name: string; reason: string | null }[];
+    }
+  >;
 }
 
 export function runJson(run: RunRecord): RunJson {
@@ -74,6 +86,8 @@ export function runJson(run: RunRecord): RunJson {
       attempts: j.attempts,
       reason: j.reason,
     };
+    const partial = unsupportedSteps(j);
+    if (partial.length > 0) jobs[j.id].unsupportedSteps = partial;
   }
   const status = run.status === 'running' || run.status === 'interrupted' ? 'cancelled' : run.status;
   return { pipeline: run.pipelineId, status, durationMs: run.durationMs, jobs };

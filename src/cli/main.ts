@@ -4,6 +4,8 @@
 import { parseArgs } from 'node:util';
 import { FolderError, UsageError, workspaceFolder, type CliCommand, type CliContext } from './context';
 import { cliMasker, SafeOutput } from './output';
+import { misplacedOption } from './optionScope';
+import type { Masker } from '../core/secrets';
 import { terminalText } from '../core/sanitize';
 import { pipelinesCommand, runCommand } from './pipelines';
 import type * as Lazy from './lazyCommands';
@@ -34,7 +36,8 @@ const USAGE = `usage: delivery <command> [options]
 
 commands:
   pipelines                         list the pipelines of the folder and any problems in their files
-  run <pipeline> [<job>...]         run a pipeline locally (or only the named jobs)
+  run <pipeline> [<job>...]         run a pipeline locally (or only the named jobs, or one matrix leg:
+                                    "test (16)", "build: [aws, app1]")
   envs                              what is deployed where: each environment's commit, distance to HEAD, health
   diff <env> [--to ENV|--ref REF]   what deploying HEAD (or REF, or ENV's commit) to <env> would change
   deploy <env> [--ref REF]          build (if configured), deploy, check the version and health, watch the
@@ -65,14 +68,26 @@ options:
   --manual JOB       run a manual job as if it were not manual (repeatable)
   --unset-variable K remove a variable for the run, whatever defined it (repeatable)
   --stage S          run the jobs of one stage
-  --allow-images     run jobs that declare a container image in the local shell anyway
-                     (alias: --shell-executor-no-image)
+  --force-shell-executor
+                     run jobs that name a container image (GitLab image:/services:, GitHub
+                     container:) in the local shell instead of a container (alias: --allow-images)
+  --shell-executor-no-image
+                     jobs without an image run in the local shell (always so; accepted for
+                     gitlab-ci-local compatibility)
   --actions-host URL where remote actions (uses: owner/repo@ref) are fetched from with git
                      (default: $DELIVERY_ACTIONS_HOST, else https://github.com; a GHES URL works)
+  --platform L=V     a GitHub runs-on label L runs on this machine (V: host) or in image V (repeatable;
+                     defaults: ubuntu-*, self-hosted, linux -> host; a label mapped to nothing is unsupported)
   --yes              confirm without asking (deploys to protected environments)
   --ref REF          the commit, branch or tag to use (deploy, diff)
   --to X             the target (rollback: a SHA; diff: another environment)
-  --input K=V        an input for a remote trigger (repeatable)
+  --input K=V        an input of the run (workflow_dispatch / workflow_call inputs, checked before anything
+                     runs) or of a remote trigger (repeatable)
+  --event NAME       run: the event the run stands for (github.event_name; default workflow_dispatch)
+  --event-payload F  run: a JSON file, the event's payload (github.event, the file at GITHUB_EVENT_PATH)
+  --secret NAME[=V]  run: a secret (secrets.NAME); without =V its value is the environment variable NAME;
+                     masked everywhere (repeatable)
+  --secret-file F    run: secrets from a dotenv file (NAME=VALUE lines, # comments, optional quotes)
   --wait             remote trigger/rerun: wait for the run to end (exit 1 unless it succeeds)
   --follow           remote logs: follow the logs until the run ends
   --limit N          remote runs, history: how many (default 20)
@@ -94,19 +109,20 @@ export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream;
   const stdout = new SafeOutput(io.stdout ?? process.stdout, masker, { json });
   const stderr = new SafeOutput(io.stderr ?? process.stderr, masker, { json: false });
   try {
-    return await command(argv, stdout, stderr, env, io.signal);
+    return await command(argv, stdout, stderr, env, io.signal, masker);
   } finally {
     stdout.flush();
     stderr.flush();
   }
 }
 
-async function command(argv: string[], stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, env: NodeJS.ProcessEnv, signal: AbortSignal | undefined): Promise<number> {
+async function command(argv: string[], stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, env: NodeJS.ProcessEnv, signal: AbortSignal | undefined, masker?: Masker): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
+      tokens: true,
       options: {
         cwd: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -117,12 +133,18 @@ async function command(argv: string[], stdout: NodeJS.WritableStream, stderr: No
         'unset-variable': { type: 'string', multiple: true, default: [] },
         stage: { type: 'string' },
         'allow-images': { type: 'boolean', default: false },
+        'force-shell-executor': { type: 'boolean', default: false },
         'actions-host': { type: 'string' },
+        platform: { type: 'string', multiple: true, default: [] },
         'shell-executor-no-image': { type: 'boolean', default: false },
         yes: { type: 'boolean', default: false },
         ref: { type: 'string' },
         to: { type: 'string' },
         input: { type: 'string', multiple: true, default: [] },
+        event: { type: 'string' },
+        'event-payload': { type: 'string' },
+        secret: { type: 'string', multiple: true, default: [] },
+        'secret-file': { type: 'string', multiple: true, default: [] },
         wait: { type: 'boolean', default: false },
         follow: { type: 'boolean', default: false },
         limit: { type: 'string' },
@@ -152,6 +174,8 @@ async function command(argv: string[], stdout: NodeJS.WritableStream, stderr: No
   try {
     const impl = COMMANDS[command];
     if (!impl) throw new UsageError(`unknown command "${command}"`);
+    const misplaced = misplacedOption(command, parsed.tokens.flatMap((t) => (t.kind === 'option' ? [t.name] : [])));
+    if (misplaced) throw new UsageError(misplaced);
     const parallel = values.parallel === undefined ? undefined : Number(values.parallel);
     if (parallel !== undefined && !(Number.isInteger(parallel) && parallel >= 1)) throw new UsageError('--parallel must be a whole number ≥ 1');
     const variables: Record<string, string> = {};
@@ -165,12 +189,13 @@ async function command(argv: string[], stdout: NodeJS.WritableStream, stderr: No
     const ctx: CliContext = {
       folder: workspaceFolder(values.cwd, process.cwd()),
       args,
-      options: { json: values.json, needs: values.needs, parallel, yes: values.yes, ref: values.ref, to: values.to, variables, unsetVariables: values['unset-variable'], stage: values.stage, manual: values.manual, allowImages: values['allow-images'] || values['shell-executor-no-image'], actionsHost: values['actions-host'], inputs: values.input, wait: values.wait, follow: values.follow, limit, branch: values.branch, pipeline: values.pipeline, trustApiHosts: values['trust-api-host'], message: values.message, force: values.force },
+      options: { json: values.json, needs: values.needs, parallel, yes: values.yes, ref: values.ref, to: values.to, variables, unsetVariables: values['unset-variable'], stage: values.stage, manual: values.manual, forceShellExecutor: values['force-shell-executor'] || values['allow-images'], actionsHost: values['actions-host'], platforms: values.platform, inputs: values.input, event: values.event, eventPayload: values['event-payload'], secrets: values.secret, secretFiles: values['secret-file'], wait: values.wait, follow: values.follow, limit, branch: values.branch, pipeline: values.pipeline, trustApiHosts: values['trust-api-host'], message: values.message, force: values.force },
       stdout,
       stderr,
       progress: values.json ? stderr : stdout,
       env,
       signal: signal ?? interruptSignal(),
+      masker,
     };
     return await impl(ctx);
   } catch (e) {

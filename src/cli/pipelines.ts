@@ -4,12 +4,15 @@ import { startLocalRun } from '../adapters/localRuns';
 import { FileRunStore } from '../adapters/runStore';
 import { folderStateDir } from '../adapters/stateDir';
 import { formatDuration } from '../core/duration';
+import { unsupportedSteps } from '../core/board';
 import { jsonText, terminalText } from '../core/sanitize';
+import { parsePlatformEntry } from '../core/github/platforms';
 import { blockingProblems, describeBlocked, errorCount, pruneHistory, targetPipeline } from '../core/targeting';
 import type { JobDef, RunRecord } from '../shared/model';
 import { loadFolder, printProblems, UsageError, type CliCommand } from './context';
 import { pipelinesJson, runJson } from './json';
 import { cliMasker } from './output';
+import { GivenFileError, runParameters } from './runParameters';
 
 export const pipelinesCommand: CliCommand = async (ctx) => {
   const snapshot = await loadFolder(ctx.folder);
@@ -72,11 +75,27 @@ export const runCommand: CliCommand = async (ctx) => {
     const checked = checkActionsHost(o.actionsHost);
     if ('error' in checked) throw new UsageError(`--actions-host: ${checked.error}`);
   }
+  const platforms: Record<string, string> = {};
+  for (const entry of o.platforms ?? []) {
+    const p = parsePlatformEntry(entry);
+    if ('error' in p) throw new UsageError(`--platform ${p.error}`);
+    platforms[p.label] = p.value;
+  }
+  // The secrets given join what stdout and stderr mask before anything can print them.
+  const masker = ctx.masker ?? cliMasker(ctx.env);
+  let given;
+  try {
+    given = runParameters(ctx, pipeline.def, masker);
+  } catch (e) {
+    if (!(e instanceof GivenFileError)) throw e;
+    ctx.stderr.write(`delivery: ${e.message}; nothing was run\n`);
+    return 2;
+  }
   // Remote actions come from --actions-host, else DELIVERY_ACTIONS_HOST of this command's environment.
   const handle = await startLocalRun(
     withActionSource(pipeline, actionSource({ host: o.actionsHost, env: ctx.env })),
-    { jobs, withNeeds: o.needs, manual: o.manual, variables: o.variables, unsetVariables: o.unsetVariables, allowImages: o.allowImages },
-    { folder: ctx.folder, store, trigger: 'cli', parallelism: o.parallel, masker: cliMasker(ctx.env) },
+    { jobs, withNeeds: o.needs, manual: o.manual, variables: o.variables, unsetVariables: o.unsetVariables, ...given, forceShellExecutor: o.forceShellExecutor, ...(Object.keys(platforms).length ? { platforms } : {}) },
+    { folder: ctx.folder, store, trigger: 'cli', parallelism: o.parallel, masker },
   );
   if ('error' in handle) {
     ctx.stderr.write(`delivery: ${handle.error}\n`);
@@ -95,7 +114,7 @@ export const runCommand: CliCommand = async (ctx) => {
       // by ctx.progress itself (SafeOutput: terminalText with colours on each batch), once per 64 KB, not per line.
       out.write(kind === 'system' ? `${prefix}${terminalText(e.text)}\n` : `${prefix}${e.text}\n`);
     } else if (e.type === 'job' && e.job.status !== 'queued' && e.job.status !== 'running') {
-      out.write(terminalText(`${e.job.id.padEnd(width)} ${statusWord(e.job.status, e.job.allowFailure)}${e.job.reason ? ` (${e.job.reason})` : ''}\n`));
+      out.write(terminalText(`${e.job.id.padEnd(width)} ${statusWord(e.job.status, e.job.allowFailure, unsupportedSteps(e.job).length > 0)}${e.job.reason ? ` (${e.job.reason})` : ''}\n`));
     }
   });
   const onAbort = () => handle.cancel();
@@ -138,14 +157,18 @@ function batchedWriter(stream: NodeJS.WritableStream): { write(text: string): vo
   };
 }
 
-function statusWord(status: string, allowFailure: boolean): string {
+function statusWord(status: string, allowFailure: boolean, partial = false): string {
   if (status === 'failed' && allowFailure) return 'WARN (failed, allowed)';
+  // Passed, but steps did not run here (unsupported locally): not CI's answer.
+  if (status === 'success' && partial) return 'PARTIAL';
   return { success: 'PASS', failed: 'FAIL', skipped: 'SKIP', manual: 'MANUAL', unsupported: 'UNSUPPORTED', cancelled: 'CANCELLED' }[status] ?? status;
 }
 
 function printSummary(run: RunRecord, out: NodeJS.WritableStream): void {
   out.write(`\n${run.pipelineName}: ${run.status} in ${formatDuration(run.durationMs)}\n`);
   for (const j of run.jobs) {
-    out.write(terminalText(`  ${statusWord(j.status, j.allowFailure).padEnd(12)} ${j.id}  ${formatDuration(j.durationMs)}${j.reason ? `  ${j.reason}` : ''}\n`));
+    const partial = unsupportedSteps(j);
+    out.write(terminalText(`  ${statusWord(j.status, j.allowFailure, partial.length > 0).padEnd(12)} ${j.id}  ${formatDuration(j.durationMs)}${j.reason ? `  ${j.reason}` : ''}\n`));
+    for (const s of partial) out.write(terminalText(`               ⊘ ${s.name}: ${s.reason ?? 'unsupported locally'}\n`));
   }
 }

@@ -22,6 +22,15 @@ export function stagesOf(run: RunRecord): { name: string; jobs: JobRecord[] }[] 
   return [...columns.values()].sort((a, b) => a.order - b.order).map(({ name, jobs }) => ({ name, jobs }));
 }
 
+/**
+ * The steps of an ended job that did not run because they are unsupported locally (a remote action that cannot be
+ * had, a toolchain version this machine lacks): such a job passed only partly, not as CI would have run it.
+ */
+export function unsupportedSteps(job: JobRecord): { name: string; reason: string | null }[] {
+  if (job.status !== 'success' && job.status !== 'failed') return [];
+  return job.steps.filter((s) => s.status === 'unsupported').map((s) => ({ name: s.name, reason: s.reason }));
+}
+
 export function jobView(job: JobRecord, tail: readonly string[], now: number): JobView {
   return {
     id: job.id,
@@ -32,6 +41,7 @@ export function jobView(job: JobRecord, tail: readonly string[], now: number): J
     startedAt: job.startedAt,
     attempts: job.attempts,
     reason: job.reason,
+    ...(job.status === 'success' && unsupportedSteps(job).length > 0 ? { partial: true } : {}),
     tests: job.tests,
     tail: tail.slice(-20),
   };

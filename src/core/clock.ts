@@ -20,4 +20,6 @@ export interface HostFacts {
   platform: string;
   /** As Node names it: x64, arm64, … */
   arch: string;
+  /** The temp folder scratch files are made in (mounted into containers of GitHub jobs); absent: unknown. */
+  tempDir?: string;
 }

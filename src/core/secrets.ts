@@ -1,6 +1,8 @@
 // `${secret:NAME}` in environment settings: resolved at the last moment from a secret store (VS Code
 // SecretStorage; the CLI reads DELIVERY_SECRET_<NAME> from its environment), and masked as *** everywhere.
 
+import type { PlannedJob, PlannedStep, RunPlan } from './engine/plan';
+
 export type SecretResolver = (name: string) => Promise<string | undefined>;
 
 const REF = /\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}/g;
@@ -219,4 +221,87 @@ export function redactor(values: Iterable<string>): (text: string) => string {
 /** The CLI's resolver: DELIVERY_SECRET_<NAME> from the environment. */
 export function envSecretResolver(env: Record<string, string | undefined>): SecretResolver {
   return async (name) => env[`DELIVERY_SECRET_${name}`];
+}
+
+/** A secret's name as GitHub allows it: letters, digits and `_`, not starting with a digit. */
+export const SECRET_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A dotenv file of secrets (`delivery run --secret-file`): `NAME=VALUE` lines, `#` comments and blank lines,
+ * an optional `export ` before the name. A value is bare (trimmed; ` #` starts a comment), in '…' (as written)
+ * or in "…" (`\n`, `\t`, `\"`, `\\` escapes); a quoted value may span lines (a key, a certificate). A line that is
+ * none of these is an error naming the file and line.
+ */
+export function parseDotenv(text: string, file: string): { values: Record<string, string> } | { error: string } {
+  const values: Record<string, string> = {};
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const lineNo = i + 1;
+    const line = lines[i];
+    if (/^\s*(#.*)?$/.test(line)) continue;
+    const m = /^\s*(?:export\s+)?([^=\s]+)\s*=\s*(.*)$/.exec(line);
+    if (!m) return { error: `${file}:${lineNo}: expected NAME=VALUE, a # comment or a blank line` };
+    const [, name, rest] = m;
+    if (!SECRET_NAME_PATTERN.test(name)) return { error: `${file}:${lineNo}: "${name}" is not a secret name (letters, digits and _, not starting with a digit)` };
+    const quote = rest[0];
+    if (quote !== '"' && quote !== "'") {
+      values[name] = rest.replace(/\s+#.*$/, '').trim();
+      continue;
+    }
+    // A quoted value: up to the closing quote, on this line or a later one.
+    let body = rest.slice(1);
+    let end = closingQuote(body, quote);
+    while (end < 0 && i + 1 < lines.length) {
+      body += `\n${lines[++i]}`;
+      end = closingQuote(body, quote);
+    }
+    if (end < 0) return { error: `${file}:${lineNo}: the value of ${name} opens a ${quote} quote that is never closed` };
+    const after = body.slice(end + 1).trim();
+    if (after !== '' && !after.startsWith('#')) return { error: `${file}:${i + 1}: unexpected text after the closing quote of ${name}'s value` };
+    const raw = body.slice(0, end);
+    values[name] = quote === "'" ? raw : raw.replace(/\\([nrt"\\])/g, (_, c: string) => ({ n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\' })[c]!);
+  }
+  return { values };
+}
+
+function closingQuote(body: string, quote: string): number {
+  for (let j = 0; j < body.length; j++) {
+    if (quote === '"' && body[j] === '\\') j++;
+    else if (body[j] === quote) return j;
+  }
+  return -1;
+}
+
+/**
+ * The plan with secrets masked in its job and step names (a step's `name:` may read `secrets.*`): names go to the
+ * run record, the trees and the board as they are. Jobs and steps known only later (a matrix from needs, a
+ * composite action's steps) are masked when they become known.
+ */
+export function maskPlanNames(plan: RunPlan, masker: Masker | undefined): RunPlan {
+  if (!masker || masker.empty) return plan;
+  const step = (s: PlannedStep): PlannedStep => {
+    const out: PlannedStep = { ...s, name: masker.mask(s.name) };
+    const expand = s.expand;
+    if (expand) {
+      out.expand = async (ctx) => {
+        const x = await expand(ctx);
+        if ('steps' in x) return { ...x, steps: x.steps.map(step) };
+        if ('replace' in x) return { ...x, replace: step(x.replace) };
+        return x;
+      };
+    }
+    return out;
+  };
+  const job = (j: PlannedJob): PlannedJob => {
+    const out: PlannedJob = { ...j, name: masker.mask(j.name), steps: j.steps.map(step) };
+    const expand = j.expand;
+    if (expand) {
+      out.expand = (deps) => {
+        const x = expand(deps);
+        return 'jobs' in x ? { jobs: x.jobs.map(job) } : x;
+      };
+    }
+    return out;
+  };
+  return { ...plan, pipelineName: masker.mask(plan.pipelineName), jobs: plan.jobs.map(job) };
 }

@@ -4,6 +4,7 @@ import type { PipelineDef, Problem, RemoteEngineKind, SourceKind } from '../shar
 import type { RunPlan } from './engine/plan';
 import type { RunRequest } from './engine/select';
 import type { HostFacts } from './clock';
+import type { Toolchain } from './github/toolchains';
 import { parseDeliveryConfig, DELIVERY_FILE, type EnvironmentConfig } from './config/delivery';
 import { planDeliveryPipeline } from './engine/planDelivery';
 import { blockingProblems } from './targeting';
@@ -48,6 +49,12 @@ export interface PlanIO {
   hashFiles?(folder: string, args: string[]): string;
   /** Where remote actions (`uses: owner/repo@ref`) come from; absent: they are not fetched in this run. */
   actions?: ActionSource;
+  /**
+   * This machine's version of a toolchain (`node --version`, `python3 --version`, `go version`, `java -version`),
+   * as the tool prints it without its name (`20.20.2`); null when the command is missing or says nothing we read.
+   * Absent: setup actions (actions/setup-node, …) are unsupported in this run.
+   */
+  toolVersion?(tool: Toolchain): Promise<string | null>;
 }
 
 /** A remote action named by a workflow (`owner/repo[/path]@ref`), its parts checked (core/github/actions.ts). */

@@ -39,6 +39,8 @@ export interface PipelineRef {
 }
 export interface PipelineArg extends PipelineRef {
   jobs?: string[];
+  /** The run's inputs (a workflow's workflow_dispatch inputs): given, the editor does not ask for them. */
+  inputs?: Record<string, string>;
 }
 export type CancelArg = { runId: string } | PipelineRef;
 /** Re-run `runId` of the pipeline (its last run when absent): its failed jobs, or all its jobs. */
@@ -204,10 +206,10 @@ const remote: ArgSpec<RemoteArg> = {
 const secret: ArgSpec<SecretArg> = { node: () => null, json: (f) => clean({ name: f.opt('name'), value: f.text('value') }) };
 
 const SPECS: { [K in ArgCommand]: ArgSpec<CommandArgs[K]> } = {
-  'delivery.pipeline.run': { node: pipelineOf, json: (f) => clean({ ...f.pipeline(), jobs: f.strings('jobs') }) },
+  'delivery.pipeline.run': { node: pipelineOf, json: (f) => clean({ ...f.pipeline(), jobs: f.strings('jobs'), inputs: f.map('inputs') }) },
   'delivery.job.run': {
     node: (t) => (t.node === 'job' ? { folder: t.folder, pipelineKey: t.pipelineKey, jobs: [t.jobId] } : pipelineOf(t)),
-    json: (f) => clean({ ...f.pipeline(), jobs: f.strings('jobs') }),
+    json: (f) => clean({ ...f.pipeline(), jobs: f.strings('jobs'), inputs: f.map('inputs') }),
   },
   'delivery.run.cancel': { node: pipelineOf, json: (f) => (f.has('runId') ? { runId: f.str('runId') } : f.pipeline()) },
   'delivery.run.rerunFailed': {

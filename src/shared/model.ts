@@ -81,6 +81,10 @@ export interface JobDef {
   artifacts: string[];
   /** Why the job as a whole cannot run on this machine (null: it can). */
   unsupported: string | null;
+  /** The container image it runs in (GitLab `image:`, GitHub `container:`), as far as known before a run; absent or null: none. */
+  image?: string | null;
+  /** Its service containers' images; absent: none. */
+  services?: string[];
   /** The job's condition as written (GitHub `if:`); absent or null: none. */
   if?: string | null;
   /** What the job does, when the file says (GitLab: a `# @Description` comment above the job). */
@@ -99,6 +103,29 @@ export interface PipelineDef {
   location: SourceLocation;
   /** Where the pipeline also runs (delivery.yml `remote:`); absent: inferred from the git remote, if at all. */
   remote?: RemotePipelineTarget | null;
+  /** What a local run can be given besides its jobs (GitHub workflows: inputs, secrets); absent: nothing. */
+  runParameters?: RunParameters;
+}
+
+/** The inputs a manual run takes and the secrets the pipeline's file reads. */
+export interface RunParameters {
+  /** workflow_dispatch inputs, in the file's order. */
+  inputs: RunInputDef[];
+  /** Names read as `secrets.NAME`. */
+  secrets: string[];
+}
+
+/** One declared input (the same shape as a remote trigger's input, plus where it is declared). */
+export interface RunInputDef {
+  name: string;
+  type: 'boolean' | 'choice' | 'number' | 'string' | 'environment';
+  description: string | null;
+  required: boolean;
+  /** As written (may hold `${{ }}`); null: none. */
+  default: string | null;
+  /** For `choice`. */
+  options: string[];
+  location: SourceLocation | null;
 }
 
 /**

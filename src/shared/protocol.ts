@@ -26,6 +26,8 @@ export interface RunPatch {
     startedAt: number | null;
     attempts: number;
     reason: string | null;
+    /** It passed, but steps of it are unsupported locally. */
+    partial?: boolean;
     tests: TestCounts | null;
     /** Lines appended since the last patch (already bounded). */
     append: string[];

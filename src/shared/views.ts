@@ -10,6 +10,8 @@ export interface JobView {
   startedAt: number | null;
   attempts: number;
   reason: string | null;
+  /** It passed, but steps of it are unsupported locally (not CI's answer); absent: false. */
+  partial?: boolean;
   tests: TestCounts | null;
   /** The last lines of the job's log (bounded). */
   tail: string[];

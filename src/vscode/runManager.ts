@@ -12,6 +12,7 @@ import type { Log } from './log';
 import type { FolderState } from './workspaceModel';
 import { historyLimit, pipelineKey, pruneHistory, RunGuard, runPipelineKey } from '../core/targeting';
 import { notificationText } from '../core/sanitize';
+import { settingPlatforms } from '../core/github/platforms';
 import { idInFolder, scopedKey, type ScopedKey } from '../shared/commandArgs';
 
 export interface ActiveRun {
@@ -129,12 +130,19 @@ export class RunManager implements vscode.Disposable {
     }
     // Remote actions come from delivery.actions.host (empty: DELIVERY_ACTIONS_HOST, else https://github.com).
     const actions = actionSource({ host: vscode.workspace.getConfiguration('delivery').get<string>('actions.host', '') });
-    const handle = await startLocalRun(withActionSource(pipeline, actions), request, {
+    // GitHub runs-on labels -> host or an image (delivery.platforms), under what the request itself maps.
+    const platforms = settingPlatforms(cfg.get<Record<string, unknown>>('platforms', {}), (why) => this.log.warn(`delivery.platforms: ${why}`));
+    let runRequest: RunRequest = Object.keys(platforms).length ? { ...request, platforms: { ...platforms, ...request.platforms } } : request;
+    // Jobs that name an image run in containers unless delivery.containers.forceShellExecutor says the local shell.
+    if (cfg.get<boolean>('containers.forceShellExecutor', false)) runRequest = { ...runRequest, forceShellExecutor: true };
+    const containerEngine = cfg.get<string>('containers.engine', '') || undefined;
+    const handle = await startLocalRun(withActionSource(pipeline, actions), runRequest, {
       folder,
       store: state.store,
       trigger: opts.trigger ?? 'vscode',
       parallelism: parallelism > 0 ? parallelism : undefined,
       masker: this.log.masker,
+      containerEngine,
     }).catch((e: unknown) => {
       claim.release();
       throw e;

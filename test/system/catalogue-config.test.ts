@@ -11,6 +11,8 @@ interface ConfigCase {
   files: Record<string, string | Buffer>;
   /** CLI arguments (default: run the pipeline `ci`). */
   args?: string[];
+  /** Variables for the CLI on top of this process's. */
+  env?: Record<string, string>;
   code: number;
   /** Each must match the CLI's stderr. */
   says: RegExp[];
@@ -93,18 +95,18 @@ const CASES: ConfigCase[] = [
   { name: 'a probe timeout longer than a timer can wait', files: env('  qa:\n    version: { command: "touch ran-v; git rev-parse HEAD", timeout: 100000h }\n'), args: ['envs'], code: 2, says: [/^delivery\.yml:8:69: error: environment "qa": version: "timeout" must be at most 24 days, not the string "100000h"/m, /nothing was checked/] },
   // --- GitHub Actions workflows ---
   { name: 'GitHub: malformed YAML', files: gh('  a:\n    runs-on: ubuntu-latest\n    steps: [ { run: touch ran-a }\n'), code: 2, says: [/^\.github\/workflows\/ci\.yml:\d+:\d+: error: /m, /no pipeline "ci" could be read/] },
-  { name: 'GitHub: needs cycle', files: gh('  a:\n    runs-on: x\n    needs: [b]\n    steps: [{ run: touch ran-a }]\n  b:\n    runs-on: x\n    needs: [a]\n    steps: [{ run: touch ran-b }]\n'), code: 2, says: [/^\.github\/workflows\/ci\.yml:3:3: error: jobs need each other in a cycle: a → b → a/m, NOTHING_RUN] },
-  { name: 'GitHub: needs a job that does not exist', files: gh('  a:\n    runs-on: x\n    needs: ghost\n    steps: [{ run: touch ran-a }]\n'), code: 2, says: [/^\.github\/workflows\/ci\.yml:5:12: error: job "a" needs "ghost", which is not a job of this workflow/m, NOTHING_RUN] },
-  { name: 'GitHub: an expression that does not parse', files: gh('  a:\n    runs-on: x\n    steps:\n      - run: touch ran-a ${{ foo( }}\n'), code: 2, says: [/^\.github\/workflows\/ci\.yml:6:\d+: error: expression "foo\(": unexpected end of expression/m, NOTHING_RUN] },
-  { name: 'GitHub: a job without steps (misspelt key)', files: gh('  a:\n    runs-on: x\n    stepz: [{ run: touch ran-a }]\n'), code: 2, says: [/^\.github\/workflows\/ci\.yml:4:5: error: job "a": missing "steps" \(or "uses" to call a reusable workflow\)/m, NOTHING_RUN] },
-  { name: 'GitHub: a job in a container is unsupported locally', files: gh('  a:\n    runs-on: x\n    container: node:20\n    steps: [{ run: touch ran-a }]\n'), code: 1, says: [/^a UNSUPPORTED \(needs Docker image node:20/m] },
-  { name: 'GitHub: a job with service containers is unsupported locally', files: gh('  a:\n    runs-on: x\n    services: { db: { image: postgres } }\n    steps: [{ run: touch ran-a }]\n'), code: 1, says: [/^a UNSUPPORTED \(needs service container postgres\)/m] },
-  { name: 'GitHub: a job of another repository\'s reusable workflow is unsupported; its dependants are skipped', files: gh('  a:\n    uses: acme/shared/.github/workflows/other.yml@v1\n  b:\n    needs: a\n    runs-on: x\n    steps: [{ run: touch ran-b }]\n'), code: 1, says: [/^a UNSUPPORTED \(reusable workflow acme\/shared\/\.github\/workflows\/other\.yml@v1 is in another repository/m, /^b SKIP \(needs "a"/m] },
-  { name: 'GitHub: a job calling a local reusable workflow that does not exist: the run is refused, located', files: gh('  a:\n    uses: ./.github/workflows/other.yml\n  b:\n    needs: a\n    runs-on: x\n    steps: [{ run: touch ran-b }]\n'), code: 2, says: [/^delivery: \.github\/workflows\/ci\.yml:3:3: job "a": calls \.\/\.github\/workflows\/other\.yml, which does not exist$/m] },
-  { name: 'GitHub: a remote action the actions host cannot give is unsupported; the rest of the job runs', files: gh('  a:\n    runs-on: x\n    steps:\n      - uses: actions/setup-node@v4\n      - run: touch ran-a\n'), code: 0, ran: ['ran-a'], says: [/unsupported locally: cannot fetch actions\/setup-node@v4 from .*, and the action cache \(.*\) has no copy of it/] },
-  { name: 'GitHub: a docker:// action step is unsupported', files: gh('  a:\n    runs-on: x\n    steps:\n      - uses: docker://alpine:3\n      - run: touch ran-a\n'), code: 0, ran: ['ran-a'], says: [/unsupported locally: uses a Docker action docker:\/\/alpine:3/] },
-  { name: 'GitHub: a secret a local run does not have fails the step, never an empty string', files: gh('  a:\n    runs-on: x\n    steps:\n      - run: test -n "${{ secrets.TOKEN }}" && touch ran-a\n'), code: 1, says: [/^a FAIL \(step "Run test -n .*": secrets\.TOKEN is not available to local runs\)/m] },
-  { name: 'GitHub: timeout-minutes beyond what a timer can wait does not fire at once', files: gh('  a:\n    runs-on: x\n    timeout-minutes: 99999999999\n    steps: [{ run: sleep 0.3 && touch ran-a }]\n'), code: 0, ran: ['ran-a'], says: [/^a PASS/m] },
+  { name: 'GitHub: needs cycle', files: gh('  a:\n    runs-on: ubuntu-latest\n    needs: [b]\n    steps: [{ run: touch ran-a }]\n  b:\n    runs-on: ubuntu-latest\n    needs: [a]\n    steps: [{ run: touch ran-b }]\n'), code: 2, says: [/^\.github\/workflows\/ci\.yml:3:3: error: jobs need each other in a cycle: a → b → a/m, NOTHING_RUN] },
+  { name: 'GitHub: needs a job that does not exist', files: gh('  a:\n    runs-on: ubuntu-latest\n    needs: ghost\n    steps: [{ run: touch ran-a }]\n'), code: 2, says: [/^\.github\/workflows\/ci\.yml:5:12: error: job "a" needs "ghost", which is not a job of this workflow/m, NOTHING_RUN] },
+  { name: 'GitHub: an expression that does not parse', files: gh('  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: touch ran-a ${{ foo( }}\n'), code: 2, says: [/^\.github\/workflows\/ci\.yml:6:\d+: error: expression "foo\(": unexpected end of expression/m, NOTHING_RUN] },
+  { name: 'GitHub: a job without steps (misspelt key)', files: gh('  a:\n    runs-on: ubuntu-latest\n    stepz: [{ run: touch ran-a }]\n'), code: 2, says: [/^\.github\/workflows\/ci\.yml:4:5: error: job "a": missing "steps" \(or "uses" to call a reusable workflow\)/m, NOTHING_RUN] },
+  { name: 'GitHub: a job in a container is unsupported locally', files: gh('  a:\n    runs-on: ubuntu-latest\n    container: node:20\n    steps: [{ run: touch ran-a }]\n'), env: { DELIVERY_CONTAINER_ENGINE: '/nonexistent/docker' }, code: 1, says: [/^a UNSUPPORTED \(GitHub container node:20 needs a container engine: \/nonexistent\/docker is not an executable/m] },
+  { name: 'GitHub: a job with service containers is unsupported locally', files: gh('  a:\n    runs-on: ubuntu-latest\n    services: { db: { image: postgres } }\n    steps: [{ run: touch ran-a }]\n'), env: { DELIVERY_CONTAINER_ENGINE: '/nonexistent/docker' }, code: 1, says: [/^a UNSUPPORTED \(services postgres needs a container engine: \/nonexistent\/docker is not an executable/m] },
+  { name: 'GitHub: a job of another repository\'s reusable workflow is unsupported; its dependants are skipped', files: gh('  a:\n    uses: acme/shared/.github/workflows/other.yml@v1\n  b:\n    needs: a\n    runs-on: ubuntu-latest\n    steps: [{ run: touch ran-b }]\n'), code: 1, says: [/^a UNSUPPORTED \(reusable workflow acme\/shared\/\.github\/workflows\/other\.yml@v1 is in another repository/m, /^b SKIP \(needs "a"/m] },
+  { name: 'GitHub: a job calling a local reusable workflow that does not exist: the run is refused, located', files: gh('  a:\n    uses: ./.github/workflows/other.yml\n  b:\n    needs: a\n    runs-on: ubuntu-latest\n    steps: [{ run: touch ran-b }]\n'), code: 2, says: [/^delivery: \.github\/workflows\/ci\.yml:3:3: job "a": calls \.\/\.github\/workflows\/other\.yml, which does not exist$/m] },
+  { name: 'GitHub: a remote action the actions host cannot give is unsupported; the rest of the job runs', files: gh('  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/cache@v4\n      - run: touch ran-a\n'), code: 0, ran: ['ran-a'], says: [/unsupported locally: cannot fetch actions\/cache@v4 from .*, and the action cache \(.*\) has no copy of it/] },
+  { name: 'GitHub: a docker:// action step is unsupported', files: gh('  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker://alpine:3\n      - run: touch ran-a\n'), code: 0, ran: ['ran-a'], says: [/unsupported locally: uses a Docker action docker:\/\/alpine:3/] },
+  { name: 'GitHub: a secret a local run does not have fails the step, never an empty string', files: gh('  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: test -n "${{ secrets.TOKEN }}" && touch ran-a\n'), code: 1, says: [/^a FAIL \(step "Run test -n .*": secrets\.TOKEN is not available to local runs: give it with --secret TOKEN \(or "Delivery: Set Secret" in VS Code\)\)/m] },
+  { name: 'GitHub: timeout-minutes beyond what a timer can wait does not fire at once', files: gh('  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: 99999999999\n    steps: [{ run: sleep 0.3 && touch ran-a }]\n'), code: 0, ran: ['ran-a'], says: [/^a PASS/m] },
   // --- GitLab CI ---
   { name: 'GitLab: malformed YAML', files: gl('test:\n  script: [ "touch ran-a"\n'), args: ['run', 'gitlab-ci'], code: 2, says: [/^\.gitlab-ci\.yml:\d+:\d+: error: /m, /no pipeline "gitlab-ci" could be read/] },
   { name: 'GitLab: extends a job that does not exist', files: gl('test:\n  extends: .missing\n  script: touch ran-a\n'), args: ['run', 'gitlab-ci'], code: 2, says: [/^\.gitlab-ci\.yml:2:12: error: job "test": extends "\.missing", which is not defined/m, NOTHING_RUN] },
@@ -114,7 +116,7 @@ const CASES: ConfigCase[] = [
   { name: 'GitLab: !reference to something undefined', files: gl('test:\n  script: !reference [.nope, script]\n'), args: ['run', 'gitlab-ci'], code: 2, says: [/^\.gitlab-ci\.yml:2:22: error: !reference \[\.nope, script\]: "\.nope" is not defined/m, NOTHING_RUN] },
   { name: 'GitLab: a bad timeout', files: gl('test:\n  script: touch ran-a\n  timeout: 100 years\n'), args: ['run', 'gitlab-ci'], code: 2, says: [/^\.gitlab-ci\.yml:3:12: error: job "test": "timeout" must be a duration such as 30m, 1h 30m or 2 hours, not the string "100 years"/m, NOTHING_RUN] },
   { name: 'GitLab: a trigger job is unsupported locally', files: gl('deploy:\n  trigger: other/project\n'), args: ['run', 'gitlab-ci'], code: 1, says: [/^deploy UNSUPPORTED \(triggers a downstream pipeline \(project other\/project\)\)/m] },
-  { name: 'GitLab: a job with an image is unsupported unless allowed', files: gl('test:\n  image: node:20\n  script: touch ran-a\n'), args: ['run', 'gitlab-ci'], code: 1, says: [/^test UNSUPPORTED \(needs Docker image node:20/m] },
+  { name: 'GitLab: a job with an image and no container engine is unsupported, saying so', files: gl('test:\n  image: node:20\n  script: touch ran-a\n'), args: ['run', 'gitlab-ci'], env: { DELIVERY_CONTAINER_ENGINE: '/nonexistent/docker' }, code: 1, says: [/^test UNSUPPORTED \(GitLab image node:20 needs a container engine: \/nonexistent\/docker is not an executable/m] },
   { name: 'GitLab: include:remote is listed as a problem; the rest still loads', files: gl('include:\n  - remote: https://example.invalid/ci.yml\ntest:\n  script: touch ran-a\n'), args: ['pipelines'], code: 0, says: [/^\.gitlab-ci\.yml:2:\d+: warning: .*remote/m] },
 ];
 
@@ -126,7 +128,7 @@ describe('bad-input catalogue: pipeline and environment files (CLI)', function (
     await inBatches(CASES, 4, async (c) => {
       const folder = caseFolder(c.files);
       const state = await seededStateRoot(folder);
-      results.set(c.name, { folder, state, r: await cli(folder, state, c.args ?? ['run', 'ci']) });
+      results.set(c.name, { folder, state, r: await cli(folder, state, c.args ?? ['run', 'ci'], { env: c.env }) });
     });
   });
   after(cleanupTempDirs);

@@ -141,7 +141,7 @@ const CASES: RuntimeCase[] = [
     args: ['run', 'ci'],
     code: 0,
     ran: ['ran-daemons'],
-    says: [/daemons +\| killed \d+ process(es)? the step left running/],
+    says: [/daemons +\| killed \d+ process(es)? the job left running/],
     check: async ({ folder }) => {
       const pids = ['d1.pid', 'd2.pid'].map((f) => Number(fs.readFileSync(path.join(folder, f), 'utf8')));
       await waitFor(() => pids.every((p) => !isAlive(p)), 5000, 'the daemons to be gone');
@@ -281,7 +281,7 @@ const CASES: RuntimeCase[] = [
   },
   {
     name: 'that branch in a GitHub workflow (${{ github.ref_name }} in run:)',
-    setup: () => onBranch({ '.github/workflows/ci.yml': 'on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo "[${{ github.ref_name }}]" > branch.txt && touch ran-a\n' }, PWNED_BRANCH),
+    setup: () => onBranch({ '.github/workflows/ci.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "[${{ github.ref_name }}]" > branch.txt && touch ran-a\n' }, PWNED_BRANCH),
     args: ['run', 'ci'],
     code: 0,
     ran: ['ran-a'],
@@ -306,7 +306,7 @@ const CASES: RuntimeCase[] = [
   {
     name: 'a step output carrying $( ) used by a later step of a GitHub workflow',
     setup: () =>
-      caseFolder({ '.github/workflows/ci.yml': "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - id: evil\n        run: echo 'x=$(touch pwned)`touch pwned`' >> \"$GITHUB_OUTPUT\"\n      - run: echo \"${{ steps.evil.outputs.x }}\" > out.txt && touch ran-a\n" }),
+      caseFolder({ '.github/workflows/ci.yml': "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - id: evil\n        run: echo 'x=$(touch pwned)`touch pwned`' >> \"$GITHUB_OUTPUT\"\n      - run: echo \"${{ steps.evil.outputs.x }}\" > out.txt && touch ran-a\n" }),
     args: ['run', 'ci'],
     code: 0,
     ran: ['ran-a'],

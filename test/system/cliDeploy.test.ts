@@ -131,7 +131,7 @@ describe('delivery deploy / rollback / promote (CLI)', function () {
     assert.equal(none.code, 2);
     assert.match(none.stderr, /environment "staging" has no "promotesFrom"/);
     assert.equal(cli(repo, state, ['deploy', 'nowhere']).code, 2);
-    assert.match(cli(repo, state, ['rollback', 'staging', '--ref', 'x']).stderr, /--ref applies to deploy only \(use --to\)/);
+    assert.match(cli(repo, state, ['rollback', 'staging', '--ref', 'x']).stderr, /--ref applies to deploy, diff, remote, not to rollback \(use --to\)/);
   });
 
   it('two deploys of one environment at once: exactly one runs, the other names the holder', async () => {

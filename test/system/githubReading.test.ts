@@ -68,7 +68,7 @@ describe('GitHub workflows as GitHub reads them (CLI)', function () {
 
   it('takes github.repository from the origin remote when there is one, without a note', () => {
     const dir = tempDir();
-    writeFiles(dir, { '.github/workflows/ci.yml': 'on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo "${{ github.repository }}" > repo.txt\n' });
+    writeFiles(dir, { '.github/workflows/ci.yml': 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "${{ github.repository }}" > repo.txt\n' });
     git(dir, 'init', '-q');
     git(dir, 'remote', 'add', 'origin', 'https://github.com/acme/widgets.git');
     const r = cli(dir, ['run', 'ci']);
@@ -79,7 +79,7 @@ describe('GitHub workflows as GitHub reads them (CLI)', function () {
 
   it('refuses a workflow with a "<<" merge key, as GitHub does, at the key', () => {
     const dir = tempDir();
-    writeFiles(dir, { '.github/workflows/ci.yml': 'on: push\njobs:\n  a: &a\n    runs-on: x\n    steps: [{ run: touch ran }]\n  b:\n    <<: *a\n' });
+    writeFiles(dir, { '.github/workflows/ci.yml': 'on: push\njobs:\n  a: &a\n    runs-on: ubuntu-latest\n    steps: [{ run: touch ran }]\n  b:\n    <<: *a\n' });
     const r = cli(dir, ['run', 'ci']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^\.github\/workflows\/ci\.yml:7:5: error: "<<" \(a YAML merge key\) is not supported by GitHub Actions/m);

@@ -124,19 +124,19 @@ describe('GitLab CI runs (real processes)', function () {
     assert.deepEqual(spaced.run.jobs.map((j) => j.id), ['build: [linux,amd64]'], "GitLab's spelling with a space is accepted");
   });
 
-  it('marks image and service jobs unsupported unless images are allowed; triggers and release stay unsupported', async () => {
+  it('image and service jobs need a container executor (this engine has none) unless run in the shell; triggers and release stay unsupported', async () => {
     const dir = fixtureRepo('containers');
     const plain = await runGitlab(dir);
     assert.equal(plain.job('unit').status, 'unsupported');
-    assert.match(plain.job('unit').reason!, /^needs Docker image node:20-alpine/);
-    assert.match(plain.job('integration').reason!, /^needs Docker image node:20-alpine and service containers postgres:16, redis:7/);
+    assert.equal(plain.job('unit').reason, 'runs in image node:20-alpine, and this run has no executor for it');
+    assert.equal(plain.job('integration').reason, 'runs in image node:20-alpine, and this run has no executor for it');
     assert.equal(plain.job('shell-checks').status, 'success');
     assert.equal(read(dir, 'shell-checks.txt'), 'ok\n');
     assert.equal(plain.job('docs-pipeline').status, 'unsupported');
     assert.equal(plain.job('release').status, 'skipped', 'rules: only for tags');
     assert.equal(plain.run.status, 'failed', 'unsupported jobs fail the run');
 
-    const allowed = await runGitlab(dir, { request: { allowImages: true }, git: { ref: 'refs/tags/v1.2.0', branch: null } });
+    const allowed = await runGitlab(dir, { request: { forceShellExecutor: true }, git: { ref: 'refs/tags/v1.2.0', branch: null } });
     assert.equal(allowed.job('unit').status, 'success');
     assert.equal(allowed.job('unit').steps[0].name, 'image');
     assert.match(allowed.job('unit').steps[0].reason!, /needs Docker image node:20-alpine: running in the local shell instead/);

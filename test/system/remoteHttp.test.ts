@@ -221,7 +221,8 @@ describe('remote HTTP client', function () {
         { status: 204 },
       ],
     });
-    const { http, waits } = use(client(s.url));
+    // A clock that stands still: the wait is exactly Retry-After, not Retry-After minus the time the answer took.
+    const { http, waits } = use(client(s.url, { now: () => 1_700_000_000_000 }));
     const res = await http.request('dispatch', { method: 'POST', body: { ref: 'main' }, signal: signal() });
     assert.equal(res.status, 204);
     assert.deepEqual(waits, [7000]);

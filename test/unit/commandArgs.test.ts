@@ -16,6 +16,7 @@ describe('command arguments', () => {
       ['delivery.pipeline.run', { folder: '/w', pipeline: 'ci' }, { folder: '/w', pipeline: 'ci' }],
       ['delivery.pipeline.run', { folder: '/w', pipelineKey: 'delivery.yml#ci' }, { folder: '/w', pipelineKey: 'delivery.yml#ci' }],
       ['delivery.job.run', { folder: '/w', pipeline: 'ci', jobs: ['lint'] }, { folder: '/w', pipeline: 'ci', jobs: ['lint'] }],
+      ['delivery.pipeline.run', { folder: '/w', pipeline: 'deploy', inputs: { target: 'staging', 'dry-run': false, replicas: 2 } }, { folder: '/w', pipeline: 'deploy', inputs: { target: 'staging', 'dry-run': 'false', replicas: '2' } }],
       ['delivery.run.cancel', { runId: 'r1' }, { runId: 'r1' }],
       ['delivery.run.rerunFailed', { folder: '/w', pipelineKey: 'delivery.yml#ci', runId: 'r1', failedOnly: true }, { folder: '/w', pipelineKey: 'delivery.yml#ci', runId: 'r1', failedOnly: true }],
       ['delivery.run.rerunFailed', { folder: '/w', pipeline: 'ci' }, { folder: '/w', pipeline: 'ci', failedOnly: true }],

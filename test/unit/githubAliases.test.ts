@@ -76,7 +76,7 @@ jobs:
     steps: *steps
 `);
     assert.deepEqual(f.sortedProblems().map(brief), [
-      '6:23 warning: secrets.TOKEN is not available to local runs: a step that needs it fails there',
+      '6:23 warning: secrets.TOKEN is not available to local runs unless given (--secret TOKEN; in VS Code: Delivery: Set Secret): a step that needs it fails without it',
       '7:9 warning: job "a", step 1: unknown key "shel" (did you mean "shell"?); it is ignored',
       '7:9 warning: job "b", step 1: unknown key "shel" (did you mean "shell"?); it is ignored',
     ]);

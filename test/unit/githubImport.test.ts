@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { FolderSources } from '../../src/adapters/folderSources';
 import { pipelinesJson } from '../../src/cli/json';
 import { importWorkflow } from '../../src/core/github/importer';
+import type { RunRequest } from '../../src/core/engine/select';
 import type { ImportContext } from '../../src/core/sources';
 import type { Problem } from '../../src/shared/model';
 import { cleanupTempDirs, tempDir, testPlanIO } from '../support/tmp';
@@ -215,7 +216,7 @@ jobs:
       '16:9 error: job "build": step id "one" is used twice',
       '18:9 error: step "Run Foo/Bar": "Foo/Bar" is not an action reference (./path, $/path, docker://image or owner/repo[/path]@ref)',
       '19:13 error: job "build", step 8: "if" must be an expression, not a mapping',
-      '21:23 warning: secrets.NPM_TOKEN is not available to local runs: a step that needs it fails there',
+      '21:23 warning: secrets.NPM_TOKEN is not available to local runs unless given (--secret NPM_TOKEN; in VS Code: Delivery: Set Secret): a step that needs it fails without it',
       '21:48 warning: vars.REGION is not known locally: give it as a variable (--variable REGION=value), or a step that needs it fails',
       '21:67 warning: the GitHub token is not available to local runs: a step that needs it fails there',
       '22:3 error: job "9bad": a job id must start with a letter or _ and contain only letters, digits, - and _',
@@ -281,7 +282,39 @@ jobs:
     const only = await r.pipelines[0].plan({ jobs: ['deploy'], withNeeds: true }, { ...planFacts(), folder: tempDir() });
     assert.ok(!('error' in only));
     assert.deepEqual(only.jobs.map((j) => j.id), ['test (18, linux)', 'test (20, linux)', 'test (22, linux, true)', 'deploy']);
-    assert.deepEqual(await r.pipelines[0].plan({ jobs: ['nope'] }, { ...planFacts(), folder: tempDir() }), { error: 'no job named "nope" (jobs: test, deploy, docs)' });
+    assert.deepEqual(await r.pipelines[0].plan({ jobs: ['nope'] }, { ...planFacts(), folder: tempDir() }), {
+      error: 'no job named "nope" (jobs: test, deploy, docs; matrix legs: test (18, linux), test (20, linux), test (22, linux, true))',
+    });
+  });
+
+  it('runs one matrix leg named as the planner names it, with what it needs when asked', async () => {
+    const r = await importText(`on: push
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    steps: [{ run: echo lint }]
+  test:
+    needs: lint
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        node: [16, 18]
+    steps: [{ run: echo test }]
+  deploy:
+    needs: test
+    runs-on: ubuntu-latest
+    steps: [{ run: echo deploy }]
+`);
+    const ids = async (request: RunRequest) => {
+      const plan = await r.pipelines[0].plan(request, { ...planFacts(), folder: tempDir() });
+      return 'error' in plan ? plan.error : plan.jobs.map((j) => `${j.id} <- ${j.deps.join(', ')}`);
+    };
+    assert.deepEqual(await ids({ jobs: ['test (16)'] }), ['test (16) <- ']);
+    assert.deepEqual(await ids({ jobs: ['test (16)'], withNeeds: true }), ['lint <- ', 'test (16) <- lint']);
+    assert.deepEqual(await ids({ jobs: ['test (16)', 'test (18)'] }), ['test (16) <- ', 'test (18) <- ']);
+    // A job that needs the matrix waits for all its legs: they all run.
+    assert.deepEqual(await ids({ jobs: ['test (16)', 'deploy'] }), ['test (16) <- ', 'test (18) <- ', 'deploy <- test (16), test (18)']);
+    assert.equal(await ids({ jobs: ['test (17)'] }), 'no job named "test (17)" (jobs: lint, test, deploy; matrix legs: test (16), test (18))');
   });
 
   it('picks the shell as GitHub does: bash -e by default, sh in containers, pwsh for Windows runners, job defaults', async () => {
@@ -310,7 +343,7 @@ jobs:
 `);
     assert.deepEqual(r.problems, []);
     const folder = tempDir();
-    const plan = await r.pipelines[0].plan({ allowImages: true }, { ...planFacts(), folder, io: testPlanIO });
+    const plan = await r.pipelines[0].plan({ forceShellExecutor: true, platforms: { 'windows-latest': 'host' } }, { ...planFacts(), folder, io: testPlanIO });
     assert.ok(!('error' in plan));
     const ctx = { failed: false, cancelled: false, deps: {}, outputs: {}, attempt: 1 };
     const specs: string[] = [];

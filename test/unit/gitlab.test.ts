@@ -143,9 +143,11 @@ describe('GitLab CI import', () => {
   it('says why container jobs, triggers and rules:changes do not run as in GitLab', async () => {
     const { pipeline, problems } = await importFolder(path.join(FIXTURES, 'containers'));
     const jobs = pipeline!.def.jobs;
-    assert.equal(byId(jobs, 'unit').unsupported, 'needs Docker image node:20-alpine');
-    assert.equal(byId(jobs, 'integration').unsupported, 'needs Docker image node:20-alpine and service containers postgres:16, redis:7');
-    assert.equal(byId(jobs, 'shell-checks').unsupported, null, 'inherit:default false drops the default image');
+    assert.equal(byId(jobs, 'unit').image, 'node:20-alpine');
+    assert.equal(byId(jobs, 'unit').unsupported, null, 'runs in a container');
+    assert.equal(byId(jobs, 'integration').image, 'node:20-alpine');
+    assert.deepEqual(byId(jobs, 'integration').services, ['postgres:16', 'redis:7']);
+    assert.equal(byId(jobs, 'shell-checks').image, null, 'inherit:default false drops the default image');
     assert.equal(byId(jobs, 'docs-pipeline').unsupported, 'triggers a downstream pipeline (child pipeline)');
     assert.deepEqual(byId(jobs, 'docs-pipeline').steps, []);
     assert.equal(byId(jobs, 'release').retries, 1, 'default: retry');

@@ -258,8 +258,9 @@ build:
 
   it('an image named by a variable is reported by its value', async () => {
     const { jobs } = await importYaml('variables:\n  FEDORA_IMAGE: registry.example.com/ci/fedora:v41\nbuild:\n  image: $FEDORA_IMAGE\n  script: make\nother:\n  image: ${UNKNOWN_IMAGE}\n  script: make\n');
-    assert.equal(job(jobs, 'build').unsupported, 'needs Docker image registry.example.com/ci/fedora:v41');
-    assert.equal(job(jobs, 'other').unsupported, 'needs Docker image ${UNKNOWN_IMAGE}', 'a variable it does not have stays as written');
+    assert.equal(job(jobs, 'build').image, 'registry.example.com/ci/fedora:v41');
+    assert.equal(job(jobs, 'other').image, '${UNKNOWN_IMAGE}', 'a variable it does not have stays as written');
+    assert.equal(job(jobs, 'build').unsupported, null, 'it runs in a container of the image');
   });
 });
 

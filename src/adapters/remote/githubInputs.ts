@@ -4,6 +4,7 @@
 import type { Problem } from '../../shared/model';
 import { readWorkflow, type InputDecl } from '../../core/github/workflow';
 import { checkInputs } from '../../core/remote/inputs';
+import { triggerInputOf } from '../../core/github/runInputs';
 import type { TriggerInput } from '../../core/remote/types';
 
 /** GitHub refuses a dispatch with more top-level inputs than this. */
@@ -26,14 +27,8 @@ export function dispatchDefinition(file: string, text: string): DispatchDefiniti
 }
 
 export function triggerInput(d: InputDecl): TriggerInput {
-  return {
-    name: d.name,
-    type: d.type,
-    description: d.description ?? null,
-    required: d.required,
-    default: d.default === undefined ? null : String(d.default),
-    options: d.options ?? [],
-  };
+  const { name, type, description, required, default: value, options } = triggerInputOf(d);
+  return { name, type, description, required, default: value, options };
 }
 
 /**

@@ -3,7 +3,7 @@
 // (through the RunStore port); records the run as it goes. No I/O of its own: processes and files are ports.
 import type { JobRecord, JobStatus, RunRecord, RunStatus, StepRecord } from '../../shared/model';
 import type { DepState, PlannedJob, PlannedStep, RunPlan, StepContext } from './plan';
-import type { CommandSpec, JobLog, OutputStream, ProcessResult, ProcessRunner, RunStore, WorkspaceFiles } from './ports';
+import type { CommandSpec, JobExecutors, JobLog, JobSession, OutputStream, ProcessResult, ProcessRunner, RunStore, WorkspaceFiles } from './ports';
 import { parseJunit, sumCounts } from './junit';
 import { MAX_DURATION_MS } from '../duration';
 import type { Masker } from '../secrets';
@@ -15,7 +15,13 @@ export type RunEvent =
   | { type: 'end'; run: RunRecord };
 
 export interface EngineOptions {
+  /** Runs the steps of jobs on this machine when there are no `executors`. */
   runner: ProcessRunner;
+  /**
+   * Opens a session per job attempt for the executor its plan names (host processes, containers). Without it,
+   * every job runs through `runner` and what a step leaves running is the runner's business.
+   */
+  executors?: JobExecutors;
   store: RunStore;
   /** Jobs running at once (>= 1). */
   parallelism: number;
@@ -370,7 +376,31 @@ class Run {
       if (runSignal.aborted) attemptCtl.abort('cancelled');
       let timer: TimerHandle | null = null;
       if (job.timeoutMs !== null) timer = this.opts.clock.setTimer(Math.min(job.timeoutMs, MAX_DURATION_MS), () => attemptCtl.abort('timeout'));
-      const result = await this.runSteps(job, rec, log, attemptCtl.signal, outputs, attempt);
+      const opened = await this.openSession(job, rec, log, attemptCtl.signal);
+      if ('unsupported' in opened || 'error' in opened) {
+        if (timer) this.opts.clock.clearTimer(timer);
+        runSignal.removeEventListener('abort', onRunAbort);
+        if (runSignal.aborted) {
+          status = 'cancelled';
+          reason = 'run cancelled';
+          break;
+        }
+        const why = 'unsupported' in opened ? opened.unsupported : opened.error;
+        this.line(rec, log, 'system', 'unsupported' in opened ? `unsupported locally: ${why}` : why);
+        status = 'unsupported' in opened ? 'unsupported' : 'failed';
+        reason = why;
+        rec.steps = rec.steps.map((s) => ({ ...s, status: 'skipped', reason: 'the job did not start' }));
+        if (status === 'unsupported') break;
+        continue;
+      }
+      let result: Awaited<ReturnType<Run['runSteps']>>;
+      try {
+        result = await this.runSteps(job, rec, log, attemptCtl.signal, outputs, attempt, opened.session);
+      } finally {
+        const closed = await opened.session.close().catch(() => ({ leftovers: 0, notes: [] as string[] }));
+        for (const note of closed.notes) this.line(rec, log, 'system', note);
+        if (closed.leftovers > 0) this.line(rec, log, 'system', `killed ${closed.leftovers} process${closed.leftovers === 1 ? '' : 'es'} the job left running`);
+      }
       if (timer) this.opts.clock.clearTimer(timer);
       runSignal.removeEventListener('abort', onRunAbort);
       exitCode = result.exitCode;
@@ -416,6 +446,34 @@ class Run {
     this.pump();
   }
 
+  /** The session the job's steps run in: its executor's, or the runner's when the engine has no executors. */
+  private async openSession(
+    job: PlannedJob,
+    rec: JobRecord,
+    log: JobLog | null,
+    signal: AbortSignal,
+  ): Promise<{ session: JobSession } | { unsupported: string } | { error: string }> {
+    const executors = this.opts.executors;
+    if (!executors) {
+      if (job.executor?.kind === 'container') return { unsupported: `runs in image ${job.executor.image}, and this run has no executor for it` };
+      const runner = this.opts.runner;
+      return { session: { run: (spec, io) => runner.run(spec, io), close: async () => ({ leftovers: 0, notes: [] }) } };
+    }
+    try {
+      const opened = await executors.open({
+        runId: this.record.id,
+        jobId: job.id,
+        executor: job.executor ?? { kind: 'host' },
+        signal,
+        log: (text) => this.line(rec, log, 'system', text),
+      });
+      if ('session' in opened) for (const note of [...(opened.notes ?? []), ...(job.notes ?? [])]) this.line(rec, log, 'system', note);
+      return opened;
+    } catch (e) {
+      return { error: `could not start the job: ${(e as Error).message}` };
+    }
+  }
+
   private async runSteps(
     job: PlannedJob,
     rec: JobRecord,
@@ -423,9 +481,10 @@ class Run {
     signal: AbortSignal,
     outputs: Record<string, string>,
     attempt: number,
+    session: JobSession,
   ): Promise<{ failed: boolean; exitCode: number | null; reason: string | null }> {
     const ctx: StepContext = { failed: false, cancelled: false, deps: this.depStates(job), outputs, attempt, post: [] };
-    const st: StepsState = { rec, log, signal, ctx, exitCode: 0, reason: null, unsupported: [] };
+    const st: StepsState = { rec, log, signal, ctx, exitCode: 0, reason: null, unsupported: [], session };
     await this.runStepList(job.steps.map((step, i) => ({ step, sr: rec.steps[i] })), st);
     // Post steps the steps left (newest first); each has its own condition.
     const post = (ctx.post ?? []).splice(0).reverse();
@@ -510,7 +569,7 @@ class Run {
         timer = this.opts.clock.setTimer(Math.min(step.timeoutMs, MAX_DURATION_MS), () => stepCtl!.abort('step timeout'));
         stepSignal = stepCtl.signal;
       }
-      const result = await this.opts.runner.run(spec, {
+      const result = await st.session.run(spec, {
         signal: stepSignal,
         masker: this.masker,
         onLine: (stream, text) => {
@@ -659,6 +718,7 @@ interface StepsState {
   exitCode: number | null;
   reason: string | null;
   unsupported: string[];
+  session: JobSession;
 }
 
 function newJobRecord(j: PlannedJob): JobRecord {

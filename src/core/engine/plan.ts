@@ -1,6 +1,6 @@
 // A run plan: the concrete work of one run, produced from a pipeline definition by its source's planner.
 import type { JobStatus, PipelineSource, When } from '../../shared/model';
-import type { CommandSpec, OutputStream, ProcessResult } from './ports';
+import type { CommandSpec, ExecutorSpec, OutputStream, ProcessResult } from './ports';
 
 export interface DepState {
   status: JobStatus;
@@ -77,6 +77,8 @@ export interface PlannedJob {
   steps: PlannedStep[];
   /** Why the whole job cannot run here (it is not started). */
   unsupported: string | null;
+  /** The container image the job's platform maps to (GitHub `runs-on` mapped to an image: --platform LABEL=IMAGE). */
+  platformImage?: string;
   /** Overrides the `when` rules (GitHub job `if:`): run, skip with a reason, or fail with an error. */
   condition?: (deps: Record<string, DepState>) => { run: true } | { run: false; reason: string } | { error: string };
   /**
@@ -89,6 +91,10 @@ export interface PlannedJob {
   artifacts: string[];
   /** Absolute working directory for reports and artifacts. */
   cwd: string;
+  /** Where the steps run (default: this machine, `{ kind: 'host' }`). */
+  executor?: ExecutorSpec;
+  /** Lines for the job's log when it starts (what differs from CI about where it runs). */
+  notes?: string[];
 }
 
 export interface RunPlan {

@@ -69,3 +69,66 @@ export interface WorkspaceFiles {
 }
 
 export type { TestCounts };
+
+/**
+ * Where a job's steps run, as data in the plan; an executor of that kind (src/adapters/executors/, a registry typed
+ * by kind) interprets it. `host`: this machine's processes. `container`: a container of `image` with the job's
+ * workspace and scratch folders mounted at the same paths, and `services` beside it.
+ */
+export type ExecutorSpec = HostExecutorSpec | ContainerExecutorSpec;
+export type ExecutorKind = ExecutorSpec['kind'];
+
+export interface HostExecutorSpec {
+  kind: 'host';
+  /** Service containers beside the job (GitHub `services:` of a job on the runner): on the host network. */
+  services?: ServiceSpec[];
+}
+
+export interface ContainerExecutorSpec {
+  kind: 'container';
+  image: string;
+  /** Variables of the container itself (GitHub `container.env`); steps add their own. */
+  env: Record<string, string>;
+  services: ServiceSpec[];
+  /** Host paths the steps use (the workspace, scratch folders): mounted at the same path. */
+  mounts: string[];
+  /** What the job's CI calls it, for messages ("GitLab image", "GitHub container"). */
+  what: string;
+}
+
+export interface ServiceSpec {
+  image: string;
+  /** Host names the job reaches it by (GitLab alias, GitHub service id). */
+  aliases: string[];
+  /** Replaces the image's entrypoint (GitLab `entrypoint`); null: the image's own. */
+  entrypoint: string[] | null;
+  /** Arguments after the image (GitLab `command`); null: the image's own. */
+  command: string[] | null;
+  env: Record<string, string>;
+  /** A command whose success means the service is ready (GitHub `options: --health-cmd`); null: started is ready. */
+  healthCmd: string | null;
+}
+
+/** The steps of one attempt of a job run in a session: what they leave running lives until it is closed. */
+export interface JobSession {
+  run(spec: CommandSpec, io: ProcessIO): Promise<ProcessResult>;
+  /** Ends the job: kills what its steps left running and removes its containers. Never throws. */
+  close(): Promise<{ leftovers: number; notes: string[] }>;
+}
+
+export interface OpenJob {
+  runId: string;
+  jobId: string;
+  executor: ExecutorSpec;
+  signal: AbortSignal;
+  /** Lines for the job's log (pulling an image, starting a service). */
+  log: (text: string) => void;
+}
+
+/**
+ * Opens job sessions for the executor a job names. `unsupported`: the job cannot run here (no container engine, an
+ * image that is missing and cannot be pulled); `error`: it could not start (a service that exited).
+ */
+export interface JobExecutors {
+  open(job: OpenJob): Promise<{ session: JobSession; notes?: string[] } | { unsupported: string } | { error: string }>;
+}

@@ -12,8 +12,19 @@ export interface RunRequest {
   variables?: Record<string, string>;
   /** Variables removed for this run (CLI --unset-variable), whatever defined them. */
   unsetVariables?: string[];
-  /** Run jobs that declare a container image in the local shell anyway (gitlab-ci-local's --shell-executor-no-image). */
-  allowImages?: boolean;
+  /** Run jobs that declare a container image in the local shell (gitlab-ci-local's --force-shell-executor). */
+  forceShellExecutor?: boolean;
+  /** The event the run stands for (GitHub: github.event_name, github.event); absent: a manual run. */
+  event?: { name: string; payload?: Record<string, unknown> };
+  /** Inputs given for the run (GitHub: workflow_dispatch / workflow_call inputs), as text; checked before it starts. */
+  inputs?: Record<string, string>;
+  /** Secrets given for the run, by name (GitHub: `secrets.NAME`); the caller masks their values. */
+  secrets?: Record<string, string>;
+  /**
+   * GitHub `runs-on` label -> "host" or a container image, for this run (CLI --platform, the delivery.platforms
+   * setting), on top of the defaults (core/github/platforms.ts).
+   */
+  platforms?: Record<string, string>;
 }
 
 export interface SelectedJob {

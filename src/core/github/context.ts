@@ -13,6 +13,13 @@ export interface GithubRunOptions {
    * empty). Absent: local runs have no secrets, and an expression that reads one fails.
    */
   secrets?: Record<string, string>;
+  /**
+   * Secrets given for this run (CLI --secret, the editor's stored secrets): read as given; one not given still
+   * fails the expression that reads it (unless `secrets` says missing ones are empty).
+   */
+  givenSecrets?: Record<string, string>;
+  /** Inputs given for this run, as text, over the payload's `inputs` (checked by checkRunInputs first). */
+  inputs?: Record<string, string>;
 }
 
 /** Values with the keys that come from the workflow file itself (for the script-injection rule). */
@@ -60,13 +67,18 @@ export function runFacts(wf: Workflow, ctx: PlanContext, variables: Record<strin
     : `github.repository is "${repo}" (owner "local", the folder's name): the repository has no remote that names it (origin)`;
   const actor = git?.author?.name ?? null;
   const eventName = opts.event?.name ?? 'workflow_dispatch';
-  const payload = (opts.event?.payload ?? {}) as ValueObject;
+  const given = opts.event?.payload;
+  const payload: ValueObject = given || opts.inputs ? ({ ...(given ?? {}), inputs: { ...((given?.inputs ?? {}) as ValueObject), ...(opts.inputs ?? {}) } } as ValueObject) : {};
   const inputs = inputValues(wf, payload, eventName);
   const noGit = 'the folder has no git commit';
-  const fullPayload: ValueObject = opts.event?.payload
-    ? payload
+  // A manual run's payload holds every input as text, defaults included (as GitHub's github.event.inputs).
+  const eventInputs = () => Object.fromEntries(Object.entries(inputs.values).filter(([, v]) => !(v instanceof Unknown)).map(([k, v]) => [k, toText(v)]));
+  const fullPayload: ValueObject = given
+    ? eventName === 'workflow_dispatch'
+      ? { ...(given as ValueObject), inputs: eventInputs() }
+      : (given as ValueObject)
     : {
-        inputs: Object.fromEntries(Object.entries(inputs.values).filter(([, v]) => !(v instanceof Unknown)).map(([k, v]) => [k, toText(v)])),
+        inputs: eventInputs(),
         ref: ref ?? null,
         workflow: wf.file,
         // As GitHub's payload: actions read default_branch (dorny/paths-filter compares against it).
@@ -107,8 +119,12 @@ export function runFacts(wf: Workflow, ctx: PlanContext, variables: Record<strin
     workspace: ctx.folder,
   };
   const secrets = new LazyObject('secrets', (key) => {
+    const mine = opts.givenSecrets && Object.prototype.hasOwnProperty.call(opts.givenSecrets, key) ? opts.givenSecrets[key] : undefined;
+    if (mine !== undefined) return mine;
     if (opts.secrets) return opts.secrets[key] ?? (key.toUpperCase() === 'GITHUB_TOKEN' ? (github.token as Value) : '');
-    return key.toUpperCase() === 'GITHUB_TOKEN' ? github.token : new Unknown(`secrets.${key} is not available to local runs`);
+    return key.toUpperCase() === 'GITHUB_TOKEN'
+      ? github.token
+      : new Unknown(`secrets.${key} is not available to local runs: give it with --secret ${key} (or "Delivery: Set Secret" in VS Code)`);
   });
   const vars = new LazyObject('vars', (key) => variables[key] ?? new Unknown(`vars.${key} is not known locally: give it as a variable (--variable ${key}=value)`));
   const { platform, arch } = ctx.host;
@@ -173,13 +189,17 @@ export function repositoryOf(url: string | null): string | null {
   return m ? `${m[1]}/${m[2]}` : null;
 }
 
-/** The `inputs` context: the event payload's inputs (typed by their declaration), else the declared defaults. */
+/**
+ * The `inputs` context: the event payload's inputs (typed by their declaration), else the declared defaults. A
+ * called run (workflow_call) reads on.workflow_call's declarations; others the manual run's (else the call's).
+ */
 function inputValues(wf: Workflow, payload: ValueObject, eventName: string): Trusted {
+  const decls = eventName === 'workflow_call' && wf.call ? wf.call.inputs : wf.inputs;
   const given = (payload.inputs ?? null) as ValueObject | null;
   const values: ValueObject = {};
   const trusted = new Set<string>();
   const scope = { context: (name: string) => (name === 'github' ? ({ event_name: eventName } as Value) : undefined), trusted: () => true };
-  for (const decl of wf.inputs) {
+  for (const decl of decls) {
     const raw = given && Object.prototype.hasOwnProperty.call(given, decl.name) ? given[decl.name] : undefined;
     if (raw !== undefined) {
       values[decl.name] = typed(raw, decl.type);
@@ -198,7 +218,7 @@ function inputValues(wf: Workflow, payload: ValueObject, eventName: string): Tru
       } else trusted.add(decl.name);
       values[decl.name] = v instanceof Unknown ? v : typed(v, decl.type);
     } else if (decl.required) {
-      values[decl.name] = new Unknown(`input "${decl.name}" is required and has no default: a local run cannot ask for it`);
+      values[decl.name] = new Unknown(`input "${decl.name}" is required and has no default: give it with --input ${decl.name}=VALUE`);
     } else {
       // What GitHub gives an optional input nobody filled in.
       values[decl.name] = decl.type === 'boolean' ? false : '';

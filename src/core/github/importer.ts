@@ -6,6 +6,7 @@ import { actionFiles, isNodeRuntime, parseUses, remoteActionPlan, remoteWorkflow
 import type { GithubRunOptions } from './context';
 import { planWorkflow } from './plan';
 import { isLocalCall } from './reusable';
+import { runParameters } from './runInputs';
 import { readAction, readWorkflow, stepLabel, type Workflow, type WorkflowJob, type WorkflowStep } from './workflow';
 
 export type { GithubRunOptions } from './context';
@@ -48,6 +49,7 @@ export async function importWorkflow(file: SourceFile, ctx: ImportContext, opts:
     env: workflow.env,
     jobs,
     location: workflow.location,
+    runParameters: runParameters(workflow),
   };
   const hasErrors = problems.some((p) => p.severity === 'error' && p.file === file.path);
   const pipeline: GithubPipeline = {

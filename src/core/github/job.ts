@@ -14,6 +14,8 @@ import { evalCondition, newScope, oneLine, stepsContext, type Attempt, type Scop
 import { isLocalCall, callOutputs, type CallSite } from './reusable';
 import { remoteWorkflowReason } from './actions';
 import { buildSteps, listedStep } from './steps';
+import { isWindowsLabel, platformOf, runsOnLabels } from './platforms';
+import { jobPlacement, type JobPlacement } from './containers';
 import type { Workflow, WorkflowJob, WorkflowStep } from './workflow';
 
 /** What the jobs of one run share (a called reusable workflow is a WorkflowRun of its own, with its call site). */
@@ -129,6 +131,8 @@ export class JobRun {
   private readonly strategy: ValueObject;
   readonly steps: PlannedStep[];
   readonly unsupported: string | null;
+  /** The image `runs-on` maps to (--platform LABEL=IMAGE), or null: this machine. */
+  readonly platformImage: string | null;
 
   constructor(
     readonly run: WorkflowRun,
@@ -152,19 +156,13 @@ export class JobRun {
     if (minutes !== null && !(minutes > 0)) throw new Error(`${run.wf.file}: job "${job.id}": timeout-minutes must be a positive number`);
     this.timeoutMs = minutes === null ? null : Math.round(minutes * 60_000);
     this.name = (run.site?.namePrefix ?? '') + this.displayName(combo, needs);
-    // runs-on is ignored (the job runs on this machine), but a Windows runner's scripts are PowerShell.
-    const labels = (Array.isArray(job.runsOn) ? job.runsOn : [job.runsOn]).flatMap((l) => {
-      if (typeof l !== 'string') return [];
-      try {
-        const v = evaluateTemplate(l, this.planScope()).value;
-        return Array.isArray(v) ? v.map((x) => toText(x)) : [toText(v)];
-      } catch {
-        return [l];
-      }
-    });
-    const windows = labels.some((l) => /^windows/i.test(l));
+    // runs-on, per matrix leg: this machine, an image, or no local platform (core/github/platforms.ts). A Windows
+    // runner mapped to this machine keeps its PowerShell scripts.
+    const platform = this.platform();
+    const windows = 'host' in platform && platform.labels.some(isWindowsLabel);
+    this.platformImage = 'image' in platform ? platform.image : null;
     this.defaultShell = job.container ? 'sh' : windows ? 'pwsh' : 'bash';
-    this.unsupported = this.unsupportedReason();
+    this.unsupported = 'unsupported' in platform ? platform.unsupported : this.unsupportedReason();
     this.steps = this.unsupported ? job.steps.map((s) => listedStep(s)) : buildSteps(this, job.steps, (ctx) => this.attempt(ctx).top, false);
   }
 
@@ -199,23 +197,35 @@ export class JobRun {
     return name;
   }
 
+  /** Where this job (this matrix leg) runs, from its `runs-on` labels and the run's platform map. */
+  private platform(): ({ host: true } & { labels: string[] }) | { image: string } | { unsupported: string } {
+    if (this.job.uses !== null || this.job.runsOn === null || this.job.runsOn === undefined) return { host: true, labels: [] };
+    const read = runsOnLabels(this.job.runsOn, (t) => evaluateTemplate(t, this.planScope()).value);
+    if ('error' in read) return { unsupported: read.error };
+    const p = platformOf(read.labels, this.run.request.platforms, this.run.ctx.host.arch);
+    return 'host' in p ? { host: true, labels: read.labels } : p;
+  }
+
+  /** Where the job runs: its container (or its platform's image) with its services, or this machine. */
+  placement(): JobPlacement {
+    const job = this.job;
+    const evaluate = (t: string) => {
+      try {
+        return toText(evaluateTemplate(t, this.planScope()).value);
+      } catch (e) {
+        throw new Error(`${this.run.wf.file}: job "${job.id}": ${(e as Error).message}`);
+      }
+    };
+    const image = this.run.request.forceShellExecutor ? null : job.container ? evaluate(job.container) : this.platformImage;
+    return jobPlacement(job, image, evaluate, this.run.facts.folder, this.run.ctx.host.tempDir ?? null);
+  }
+
   private unsupportedReason(): string | null {
     const job = this.job;
     if (job.uses !== null) return isLocalCall(job.uses) ? null : remoteWorkflowReason(job.uses);
     const reasons: string[] = [];
-    if (job.container && !this.run.request.allowImages) {
-      let image = job.container;
-      try {
-        image = toText(evaluateTemplate(image, this.run.planScope(this.matrix, undefined, this.matrixTrusted)).value);
-      } catch {
-        // Shown as written.
-      }
-      reasons.push(`needs Docker image ${image} (the job runs in a container)`);
-    }
-    if (job.services.length > 0) {
-      const list = job.services.map((s) => s.image ?? s.name).join(', ');
-      reasons.push(`needs service container${job.services.length === 1 ? '' : 's'} ${list}`);
-    }
+    // Jobs in containers (container:, or a runs-on label mapped to an image) and services run through the
+    // container executor (executorSpec()); with --force-shell-executor a container job runs on this machine.
     return reasons.length ? reasons.join('; ') : null;
   }
 
@@ -232,6 +242,8 @@ export class JobRun {
       timeoutMs: this.timeoutMs,
       steps: this.steps,
       unsupported: this.unsupported,
+      ...(this.platformImage !== null ? { platformImage: this.platformImage } : {}),
+      ...(this.unsupported ? {} : (({ executor, notes }) => ({ executor, notes }))(this.placement())),
       condition: (d) => this.condition(d),
       junit: [],
       artifacts: [],

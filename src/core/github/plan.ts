@@ -5,9 +5,10 @@
 // repositories) is planned as unsupported with the reason.
 import type { JobDef } from '../../shared/model';
 import type { PlannedJob, RunPlan } from '../engine/plan';
-import { selectJobs, type RunRequest } from '../engine/select';
+import { selectJobs, type RunRequest, type SelectedJob } from '../engine/select';
 import type { PlanContext } from '../sources';
 import { runFacts, type GithubRunOptions } from './context';
+import { checkEventName, checkRunInputs, DEFAULT_EVENT, payloadInputs } from './runInputs';
 import { evaluateTemplate, parseCached, references, splitTemplate } from './expressions';
 import { JobRun, WorkflowRun } from './job';
 import { expandMatrix, type Combination } from './matrix';
@@ -21,19 +22,45 @@ export async function planWorkflow(
   ctx: PlanContext,
   opts: GithubRunOptions = {},
 ): Promise<RunPlan | { error: string }> {
-  const selection = selectJobs(defs, request);
-  if ('error' in selection) return selection;
+  const given = runOptions(wf, request, opts);
+  if ('error' in given) return given;
   const variables = { ...ctx.variables, ...request.variables };
-  const run = new WorkflowRun(wf, ctx, request, runFacts(wf, ctx, variables, opts, String(ctx.now)));
+  const run = new WorkflowRun(wf, ctx, request, runFacts(wf, ctx, variables, given, String(ctx.now)));
+  // One matrix leg is named as the planner names it ("test (16)"): its job is selected, its other legs dropped.
+  const named = namedLegs(run, defs, request.jobs ?? []);
+  if ('error' in named) return named;
+  const selection = selectJobs(defs, { ...request, jobs: named.jobs });
+  if ('error' in selection) return selection;
   const entries = selection.jobs.map(({ job, deps }) => ({ wj: wf.jobs.find((j) => j.id === job.id)!, deps }));
   const called = await loadCalledWorkflows(wf, entries.map((e) => e.wj), ctx);
   if ('error' in called) return called;
   try {
-    const jobs = planJobs(run, entries, called);
+    const jobs = onlyNamedLegs(planJobs(run, entries, called), run, named.legs, selection.jobs);
     return { pipelineId: wf.id, pipelineName: wf.name, source: { kind: 'github', file: wf.file }, stages: null, jobs };
   } catch (err) {
     return { error: (err as Error).message };
   }
+}
+
+/**
+ * The run's options: the importer's, with the request's event, inputs and secrets over them. The event's name and
+ * the inputs (the payload's and the request's) are checked here, before anything runs.
+ */
+function runOptions(wf: Workflow, request: RunRequest, opts: GithubRunOptions): GithubRunOptions | { error: string } {
+  const event = request.event ?? opts.event;
+  const name = event?.name ?? DEFAULT_EVENT;
+  if (request.event) {
+    const bad = checkEventName(name);
+    if (bad) return { error: bad };
+  }
+  const errors = checkRunInputs(wf, name, { ...payloadInputs(event?.payload), ...(request.inputs ?? {}) });
+  if (errors.length) return { error: `the inputs of ${wf.file} do not fit; nothing was run:\n  ${errors.join('\n  ')}` };
+  return {
+    ...opts,
+    ...(event ? { event } : {}),
+    ...(request.inputs ? { inputs: request.inputs } : {}),
+    ...(request.secrets ? { givenSecrets: { ...opts.givenSecrets, ...request.secrets } } : {}),
+  };
 }
 
 interface Entry {
@@ -114,6 +141,76 @@ function planCall(run: WorkflowRun, wj: WorkflowJob, needIds: string[], depIds: 
   run.expansions.set(wj.id, jobs.map((j) => j.id));
   run.calls.set(wj.id, runs);
   return jobs;
+}
+
+/**
+ * The legs of the workflow's matrix jobs known before the run (their ids, as planJob makes them), by job id. A
+ * matrix that reads needed jobs' outputs, or one that cannot be expanded, has none here.
+ */
+function staticLegs(run: WorkflowRun): Map<string, string[]> {
+  const legs = new Map<string, string[]>();
+  for (const wj of run.wf.jobs) {
+    if (wj.matrix === null || (wj.uses !== null && isLocalCall(wj.uses)) || matrixIsDynamic(wj.matrix, undefined)) continue;
+    try {
+      const m = expandMatrix(wj.matrix, (s) => evaluateTemplate(s, run.planScope(null)));
+      if (!('error' in m)) legs.set(wj.id, uniqueIds(wj.id, m.combinations));
+    } catch {
+      // Not expandable before the run: the job is named as a whole.
+    }
+  }
+  return legs;
+}
+
+/**
+ * The requested names with each matrix leg ("test (16)") replaced by its job, and the legs asked for per job; an
+ * error naming the jobs and legs when a name is neither.
+ */
+function namedLegs(run: WorkflowRun, defs: readonly JobDef[], names: readonly string[]): { jobs: string[]; legs: Map<string, Set<string>> } | { error: string } {
+  const ids = new Set(defs.map((d) => d.id));
+  const legs = new Map<string, Set<string>>();
+  const jobs: string[] = [];
+  let index: Map<string, string[]> | null = null;
+  const unknown: string[] = [];
+  for (const name of names) {
+    if (ids.has(name)) {
+      jobs.push(name);
+      continue;
+    }
+    index ??= staticLegs(run);
+    const owner = [...index].find(([, list]) => list.includes(name))?.[0];
+    if (owner !== undefined) {
+      jobs.push(owner);
+      const set = legs.get(owner) ?? new Set<string>();
+      set.add(name);
+      legs.set(owner, set);
+      continue;
+    }
+    // A leg of a matrix known only once the jobs it needs have run: say so rather than "no job".
+    const dynamic = defs.find((d) => d.matrix && name.startsWith(`${d.id} (`) && !index!.has(d.id));
+    if (dynamic) return { error: `"${name}": the matrix of job "${dynamic.id}" is known only when the run reaches it, so one of its legs cannot be named; run "${dynamic.id}"` };
+    unknown.push(name);
+  }
+  if (unknown.length) {
+    const all = [...(index ?? staticLegs(run)).values()].flat();
+    const legList = all.length ? `; matrix legs: ${all.slice(0, 30).join(', ')}${all.length > 30 ? `, … (${all.length - 30} more)` : ''}` : '';
+    return { error: `no job named ${unknown.map((u) => `"${u}"`).join(', ')} (jobs: ${defs.map((d) => d.id).join(', ')}${legList})` };
+  }
+  return { jobs: [...new Set(jobs)], legs };
+}
+
+/**
+ * Drops the legs of a job that were not asked for, unless the job was also named whole or another job of the run
+ * needs it (then all its legs run, as that job waits for all of them).
+ */
+function onlyNamedLegs(jobs: PlannedJob[], run: WorkflowRun, legs: Map<string, Set<string>>, selected: readonly SelectedJob[]): PlannedJob[] {
+  if (legs.size === 0) return jobs;
+  const named = new Set(run.request.jobs ?? []);
+  const drop = new Set<string>();
+  for (const [jobId, keep] of legs) {
+    if (named.has(jobId) || selected.some((s) => s.deps.includes(jobId))) continue;
+    for (const id of run.expansions.get(jobId) ?? []) if (!keep.has(id)) drop.add(id);
+  }
+  return jobs.filter((j) => !drop.has(j.id));
 }
 
 function uniqueIds(jobId: string, combos: Combination[]): string[] {

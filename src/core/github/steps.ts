@@ -1,7 +1,8 @@
 // The steps of a job as planned steps: `run:` steps whose command is built when they start (expressions,
 // shell, working directory, step files), and actions read when they start: local ones from the workspace, remote
 // ones fetched through PlanIO.actions (checkout of the workspace is a no-op); composite actions expand into their
-// steps, JavaScript actions run with this machine's node (nodeAction.ts), Docker actions are unsupported.
+// steps, JavaScript actions run with this machine's node (nodeAction.ts), Docker actions are unsupported;
+// actions/setup-node|python|go|java use this machine's toolchain when its version fits (toolchains.ts).
 import * as path from 'node:path';
 import type { PlannedStep, StepContext, StepExpansion } from '../engine/plan';
 import type { RemoteActionRef } from '../sources';
@@ -12,6 +13,7 @@ import { evaluate, evaluateTemplate, parseCached, toText, truthy, type Value } f
 import type { JobRun } from './job';
 import { NodeActionRun } from './nodeAction';
 import { evalCondition, message, newScope, type Scope, type StepResult } from './scope';
+import { decideSetup, setupActionOf, versionFromFile, type SetupAction, type SetupDecision } from './toolchains';
 import { chooseShell, scriptCommand, substituteScript } from './script';
 import { readAction, stepLabel, type ActionDef, type WorkflowStep } from './workflow';
 
@@ -87,6 +89,33 @@ function buildStep(jr: JobRun, ws: WorkflowStep, scopeOf: (ctx: StepContext) => 
 
   if (ws.uses !== null) {
     const ref = parseUses(ws.uses);
+    const setup = ref.kind === 'remote' ? setupActionOf(ref.name.split('/').slice(0, 2).join('/') === ref.name ? ref.name : '') : null;
+    if (setup) {
+      return {
+        ...base,
+        command: null,
+        unsupported: null,
+        noop: null,
+        condition: (ctx) => condition(ctx),
+        expand: async (ctx) => {
+          if (conditionError) return failed(ctx, conditionError);
+          let decision: SetupDecision;
+          try {
+            decision = await setupOnThisMachine(jr, ws, setup, scopeOf(ctx), ctx);
+          } catch (e) {
+            return failed(ctx, message(e));
+          }
+          if ('unsupported' in decision) {
+            record(ctx, { unsupported: decision.unsupported });
+            jr.updateOutputs(ctx);
+            return { unsupported: decision.unsupported };
+          }
+          record(ctx, { outputs: decision.outputs, outcome: 'success', conclusion: 'success' });
+          jr.updateOutputs(ctx);
+          return { replace: { name, when: 'always', command: null, unsupported: null, noop: decision.note, continueOnError } };
+        },
+      };
+    }
     let source: ActionSourceRef;
     if (ref.kind === 'local') source = { kind: 'local', path: ref.path };
     else {
@@ -322,4 +351,37 @@ function buildStep(jr: JobRun, ws: WorkflowStep, scopeOf: (ctx: StepContext) => 
       return applied.error ?? undefined;
     },
   };
+}
+
+/**
+ * actions/setup-node|python|go|java on this machine: the versions the step asks for (its input, else its version
+ * file), against this machine's toolchain (PlanIO.toolVersion). Nothing is installed.
+ */
+async function setupOnThisMachine(jr: JobRun, ws: WorkflowStep, setup: SetupAction, scope: Scope, ctx: StepContext): Promise<SetupDecision> {
+  const run = jr.run;
+  const io = run.ctx.io;
+  const uses = ws.uses!;
+  const env = jr.envContext(scope, ctx, ws);
+  const es = jr.scope(scope, ctx, () => env);
+  const input = (name: string): string => {
+    const key = Object.keys(ws.with).find((k) => k.toLowerCase() === name);
+    return key === undefined ? '' : toText(evaluateTemplate(ws.with[key], es).value).trim();
+  };
+  let wants = input(setup.input).split(/\r?\n/).map((v) => v.trim()).filter((v) => v !== '');
+  const notes: string[] = [];
+  const file = wants.length === 0 ? input(setup.fileInput) : '';
+  if (file !== '') {
+    let text: string | null = null;
+    let why: string | null = null;
+    try {
+      text = await io?.readRepoFile(run.facts.folder, file.replace(/^\.\//, '')) ?? null;
+    } catch (e) {
+      why = message(e);
+    }
+    const version = text === null ? null : versionFromFile(setup.tool, file, text);
+    if (version !== null) wants = [version];
+    else notes.push(`${setup.fileInput} ${file}: ${why ?? (text === null ? 'no such file' : 'no version read from it')}, so the version is not checked`);
+  }
+  if (!io?.toolVersion) return { unsupported: `${uses}: this run cannot ask for this machine's ${setup.label} version` };
+  return decideSetup(setup, uses, wants, await io.toolVersion(setup.tool), notes);
 }

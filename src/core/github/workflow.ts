@@ -31,6 +31,8 @@ export interface InputDecl {
   description?: string;
   /** The values a `choice` input accepts. */
   options?: string[];
+  /** Where the input is declared (its name under `inputs:`). */
+  location?: SourceLocation;
 }
 
 export interface WorkflowCall {
@@ -60,6 +62,17 @@ export interface WorkflowStep {
   location: SourceLocation;
 }
 
+/** What a `container:` or a service says besides its image. */
+export interface ContainerDecl {
+  env: Record<string, string>;
+  /** `options:` as written (docker create options; only --health-cmd, -e and --env are read). */
+  options: string | null;
+  ports: string[];
+  volumes: string[];
+  /** Has `credentials:` (a private registry; locally the image must already be here). */
+  credentials: boolean;
+}
+
 export interface WorkflowJob {
   id: string;
   name: string | null;
@@ -78,7 +91,9 @@ export interface WorkflowJob {
   env: Record<string, string>;
   outputs: Record<string, string>;
   container: string | null;
-  services: { name: string; image: string | null }[];
+  /** `container:` details (a mapping): env, options, volumes as written (expressions evaluated per leg). */
+  containerSpec: ContainerDecl | null;
+  services: ({ name: string; image: string | null } & Partial<ContainerDecl>)[];
   /** A reusable workflow called by the job. */
   uses: string | null;
   /** The called workflow's inputs (`with:` of a job with `uses:`), as written. */
@@ -98,6 +113,10 @@ export interface Workflow {
   events: string[];
   /** workflow_dispatch inputs, else workflow_call inputs. */
   inputs: InputDecl[];
+  /** `on.workflow_dispatch.inputs`; null: the workflow is not started by hand on GitHub (no workflow_dispatch). */
+  dispatchInputs: InputDecl[] | null;
+  /** The secrets its expressions read (`secrets.NAME`), in the order first read; GITHUB_TOKEN left out. */
+  secretNames: string[];
   /** `on.workflow_call`: what the workflow takes and gives when another workflow calls it; null: not reusable. */
   call: WorkflowCall | null;
   env: Record<string, string>;
@@ -134,6 +153,8 @@ function readWorkflowRoot(file: string, f: YamlFile): { workflow: Workflow | nul
     name: r.str(top.get('name'), 'workflow "name"') ?? base,
     events: [],
     inputs: [],
+    dispatchInputs: null,
+    secretNames: [],
     call: null,
     env: r.env(top.get('env'), 'workflow "env"'),
     defaults: r.defaults(top.get('defaults'), 'workflow "defaults"'),
@@ -173,6 +194,7 @@ function readWorkflowRoot(file: string, f: YamlFile): { workflow: Workflow | nul
     const first = wf.jobs.find((j) => j.id === cycle[0])!;
     f.errorAt(first.location, `jobs need each other in a cycle: ${[...cycle, cycle[0]].join(' → ')}`);
   }
+  wf.secretNames = [...r.secretNames];
   return { workflow: wf, f };
 }
 
@@ -190,6 +212,9 @@ function dedupeProblems(f: YamlFile): void {
 
 /** Located, typed reading of the workflow's parts; every problem goes to the file and reading goes on. */
 class Reader {
+  /** The secrets expressions read (`secrets.NAME`), except the GitHub token. */
+  readonly secretNames = new Set<string>();
+
   constructor(readonly f: YamlFile) {}
 
   map(node: Node, what: string, known: readonly string[]): Map<string, Pair> {
@@ -285,7 +310,7 @@ class Reader {
       const list: InputDecl[] = [];
       for (const p of m.items as Pair[]) {
         const name = keyOf(p);
-        const decl: InputDecl = { name, type: 'string', required: false, default: undefined };
+        const decl: InputDecl = { name, type: 'string', required: false, default: undefined, location: this.f.location(p.key as Node) };
         const spec = p.value as Node | null;
         if (isMap(spec)) {
           for (const q of spec.items as Pair[]) {
@@ -308,6 +333,7 @@ class Reader {
       }
       // A workflow that is both dispatched and called takes dispatch inputs first.
       if (event === 'workflow_dispatch' || wf.inputs.length === 0) wf.inputs = list;
+      if (event === 'workflow_dispatch') wf.dispatchInputs = list;
       return list;
     };
     if (isScalar(node) && typeof node.value === 'string') wf.events = [node.value];
@@ -325,6 +351,7 @@ class Reader {
       }
     } else this.f.error(node, `"on" must be an event name, a list or a mapping of events, not ${describe(node)}`);
     if (!wf.call && wf.events.includes('workflow_call')) wf.call = { inputs: [], outputs: [], secrets: [] };
+    if (!wf.dispatchInputs && wf.events.includes('workflow_dispatch')) wf.dispatchInputs = [];
   }
 
   /** `on.workflow_call`: its outputs (`value:` expressions over `jobs`) and declared secrets. */
@@ -383,6 +410,7 @@ class Reader {
       env: {},
       outputs: {},
       container: null,
+      containerSpec: null,
       services: [],
       uses: null,
       with: {},
@@ -643,6 +671,7 @@ class Reader {
         const image = (v.items as Pair[]).find((p) => keyOf(p) === 'image');
         job.container = image ? (this.str(image, `job "${job.id}": "container.image"`) ?? null) : null;
         if (!image) this.f.error(v, `job "${job.id}": "container" needs an "image"`);
+        job.containerSpec = this.containerDecl(v, `job "${job.id}": "container`);
       } else this.f.error(v ?? c, `job "${job.id}": "container" must be an image name or a mapping, not ${describe(v)}`);
     }
     const services = this.sub(k.get('services'), `job "${job.id}": "services"`);
@@ -650,8 +679,23 @@ class Reader {
       const v = p.value as Node | null;
       const image = isMap(v) ? (v.items as Pair[]).find((q) => keyOf(q) === 'image') : undefined;
       const name = image ? this.str(image, `job "${job.id}": "services.${keyOf(p)}.image"`) : undefined;
-      job.services.push({ name: keyOf(p), image: name ?? null });
+      job.services.push({ name: keyOf(p), image: name ?? null, ...(isMap(v) ? this.containerDecl(v, `job "${job.id}": "services.${keyOf(p)}`) : {}) });
     }
+  }
+
+  /** env, options, ports, volumes and credentials of a container or service mapping. */
+  private containerDecl(m: YAMLMap, what: string): ContainerDecl {
+    const items = m.items as Pair[];
+    const get = (k: string) => items.find((p) => keyOf(p) === k);
+    const list = (k: string): string[] => {
+      const pair = get(k);
+      const v = pair?.value as Node | null | undefined;
+      if (!pair || v === null || v === undefined || (isScalar(v) && v.value === null)) return [];
+      if (isSeq(v)) return (v.items as Node[]).map((i) => this.scalar(i, `${what}.${k}" item`)).filter((x): x is string => x !== null);
+      this.f.error(v, `${what}.${k}" must be a list, not ${describe(v)}`);
+      return [];
+    };
+    return { env: this.env(get('env'), `${what}.env"`), options: this.str(get('options'), `${what}.options"`) ?? null, ports: list('ports'), volumes: list('volumes'), credentials: get('credentials') !== undefined };
   }
 
   /** Checks the expressions of every string under a node (matrix values). */
@@ -684,11 +728,13 @@ class Reader {
       this.exprProblem(node, offset + (x.pos ?? 0), `expression "${text.trim()}": ${x.message}`);
       return null;
     }
-    if (!warn) return e;
     const refs = references(e);
+    for (const c of refs.contexts) if (c.name === 'secrets' && c.key && c.key.toUpperCase() !== 'GITHUB_TOKEN') this.secretNames.add(c.key);
+    if (!warn) return e;
     for (const c of refs.contexts) {
       if (c.name === 'secrets' && c.key?.toUpperCase() !== 'GITHUB_TOKEN') {
-        this.exprProblem(node, offset + c.pos, `secrets${c.key ? `.${c.key}` : ''} is not available to local runs: a step that needs it fails there`, 'warning');
+        const give = c.key ? ` (--secret ${c.key}; in VS Code: Delivery: Set Secret)` : '';
+        this.exprProblem(node, offset + c.pos, `secrets${c.key ? `.${c.key}` : ''} is not available to local runs unless given${give}: a step that needs it fails without it`, 'warning');
       } else if ((c.name === 'secrets' && c.key?.toUpperCase() === 'GITHUB_TOKEN') || (c.name === 'github' && c.key?.toLowerCase() === 'token')) {
         this.exprProblem(node, offset + c.pos, 'the GitHub token is not available to local runs: a step that needs it fails there', 'warning');
       } else if (c.name === 'vars') {

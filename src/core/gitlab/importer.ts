@@ -9,7 +9,7 @@ import type { ImportContext, ImportedPipeline, Importer, ImportResult, PlanConte
 import { readConfig, type GitlabConfig } from './config';
 import { needIndex, resolveNeed, type GitlabJob } from './job';
 import { loadConfig } from './load';
-import { buildPlan, imageReason, selectJobs, type SelectedJob } from './plan';
+import { buildPlan, selectJobs, type SelectedJob } from './plan';
 import { pipelineVariables, staticVariables } from './predefined';
 import { PROJECT_VARIABLES_FILE, readProjectVariables, scopedValue, type ProjectVariable } from './projectVariables';
 import { resolvePipeline, type ResolvedJob } from './resolve';
@@ -106,7 +106,7 @@ export class GitlabPipeline implements ImportedPipeline {
       pipelineName: resolved.name ?? this.def.name,
       source: this.def.source,
       stages: config.stages,
-      allowImages: request.allowImages === true,
+      forceShellExecutor: request.forceShellExecutor === true,
       fileVariablePaths,
     });
     return { plan, jobs: resolved.jobs, selected: selection.jobs, problems: problems.list };
@@ -163,8 +163,11 @@ function jobDefs(config: GitlabConfig, known: Record<string, string>): JobDef[] 
         steps: stepDefs(job),
         reports: { junit: job.junit },
         artifacts: job.artifacts,
+        // Jobs with an image or services run in containers (or in the shell with --force-shell-executor).
+        unsupported: job.delegated ?? job.incomplete ?? null,
         // GitLab expands variables in image and service names (`image: $FEDORA_IMAGE`).
-        unsupported: job.delegated ?? job.incomplete ?? imageReason(job.image && expandKnown(job.image, vars), job.services.map((s) => expandKnown(s, vars))),
+        image: job.image && expandKnown(job.image, vars),
+        ...(job.services.length ? { services: job.services.map((s) => expandKnown(s.name, vars)) } : {}),
         description: job.description,
         location: { file: job.loc.file, line: job.loc.line, column: job.loc.column },
       };

@@ -91,7 +91,9 @@ export interface GitlabJob {
   parallel: boolean;
   environment: EnvironmentDecl | null;
   image: string | null;
-  services: string[];
+  /** `image: entrypoint` (replaces the image's); null: the image's own. */
+  imageEntrypoint: string[] | null;
+  services: ServiceRef[];
   /** What runs elsewhere: a downstream pipeline (trigger), CI steps (run). Null when the job is a script job. */
   delegated: string | null;
   /** Why the job cannot run locally: what it needs to run (its script) is in an include that is not read here. */
@@ -130,6 +132,7 @@ export function readJob(entry: Entry, map: MapVal, stages: string[], texts: Map<
     parallel: false,
     environment: readEnvironment(r),
     image: imageName(r, 'image'),
+    imageEntrypoint: imageEntrypoint(r),
     services: readServices(r),
     delegated: null,
     incomplete: null,
@@ -157,6 +160,7 @@ export function readJob(entry: Entry, map: MapVal, stages: string[], texts: Map<
     job.beforeScript = [];
     job.afterScript = [];
     job.image = null;
+    job.imageEntrypoint = null;
     job.services = [];
   }
   if (r.has('secrets')) {
@@ -359,16 +363,55 @@ function imageName(r: ValReader, key: string): string | null {
   return ir?.string('name') ?? null;
 }
 
-function readServices(r: ValReader): string[] {
+/** A service as written: `name` and its `alias`, `entrypoint`, `command` and `variables`. */
+export interface ServiceRef {
+  name: string;
+  alias: string | null;
+  entrypoint: string[] | null;
+  command: string[] | null;
+  variables: Record<string, string>;
+}
+
+function imageEntrypoint(r: ValReader): string[] | null {
+  const v = r.value('image');
+  if (!v || v.t !== 'map') return null;
+  const ir = ValReader.from(r.problems, v, `${r.what}: image`, null);
+  return ir?.stringList('entrypoint') ?? null;
+}
+
+function readServices(r: ValReader): ServiceRef[] {
   const v = r.value('services');
   if (!v) return [];
   if (v.t !== 'seq') return r.fail(v, `"services" must be a list, not ${describeVal(v)}`) ?? [];
-  return flatten(v).items.flatMap((s) => {
-    if (s.t === 'scalar' && typeof s.value === 'string') return [s.value];
+  return flatten(v).items.flatMap((s): ServiceRef[] => {
+    if (s.t === 'scalar' && typeof s.value === 'string') return [{ name: s.value, alias: null, entrypoint: null, command: null, variables: {} }];
     const sr = ValReader.from(r.problems, s, `${r.what}: service`, null);
     const n = sr?.string('name');
-    return n ? [n] : [];
+    if (!sr || !n) return [];
+    const vars: Record<string, string> = {};
+    const vv = sr.value('variables');
+    if (vv?.t === 'map') {
+      for (const [k, e] of vv.entries) {
+        const val = e.value;
+        if (val.t === 'scalar' && val.value !== null && typeof val.value !== 'object') vars[k] = String(val.value);
+        else if (val.t === 'map') {
+          const inner = val.entries.get('value')?.value;
+          if (inner?.t === 'scalar' && inner.value !== null) vars[k] = String(inner.value);
+        }
+      }
+    }
+    return [{ name: n, alias: sr.string('alias') ?? null, entrypoint: sr.stringList('entrypoint') ?? null, command: sr.stringList('command') ?? null, variables: vars }];
   });
+}
+
+/**
+ * The host names a job reaches a service by, as GitLab makes them: its `alias` (comma-separated aliases allowed),
+ * else the image name without tag or digest with `/` made `__` and `-`.
+ */
+export function serviceAliases(svc: ServiceRef): string[] {
+  if (svc.alias) return svc.alias.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  const bare = svc.name.replace(/@.*$/, '').replace(/:[^/:]*$/, '');
+  return [...new Set([bare.replace(/\//g, '__'), bare.replace(/\//g, '-')])];
 }
 
 function describeTrigger(v: Val | undefined): string {

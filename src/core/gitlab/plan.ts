@@ -3,9 +3,9 @@
 // before_script + script in one bash, each command echoed as `$ cmd` first, after_script in its own bash.
 import type { PipelineSource } from '../../shared/model';
 import type { PlannedJob, PlannedStep, RunPlan } from '../engine/plan';
-import type { CommandSpec } from '../engine/ports';
+import type { CommandSpec, ContainerExecutorSpec } from '../engine/ports';
 import type { RunRequest } from '../engine/select';
-import { normalInstanceName } from './job';
+import { normalInstanceName, serviceAliases } from './job';
 import { expandKnown } from './variables';
 import type { ResolvedJob } from './resolve';
 
@@ -22,9 +22,23 @@ const RUN_COMMANDS = [
   'done',
 ].join('\n');
 
-export function commandsSpec(commands: readonly string[], cwd: string, env: Record<string, string>): CommandSpec {
+export function commandsSpec(commands: readonly string[], cwd: string, env: Record<string, string>, inContainer = false): CommandSpec {
+  if (inContainer) return { command: 'sh', args: ['-c', RUN_IN_IMAGE, 'gitlab-job', ...commands], cwd, env };
   return { command: 'bash', args: ['--noprofile', '--norc', '-eo', 'pipefail', '-c', RUN_COMMANDS, 'gitlab-job', ...commands], cwd, env };
 }
+
+/**
+ * In an image, as GitLab's runner does: bash when the image has it, else sh (Alpine, busybox) with the same echo
+ * and evaluation in one shell. RUN_COMMANDS is our constant, quoted here once; the commands stay arguments.
+ */
+const RUN_IN_IMAGE = [
+  `if command -v bash >/dev/null 2>&1; then exec bash --noprofile --norc -eo pipefail -c '${RUN_COMMANDS.split("'").join(`'\\''`)}' "$0" "$@"; fi`,
+  'set -e',
+  'for __delivery_command do',
+  "  printf '$ %s\\n' \"$__delivery_command\"",
+  '  eval "$__delivery_command"',
+  'done',
+].join('\n');
 
 export interface SelectedJob {
   job: ResolvedJob;
@@ -37,7 +51,9 @@ export interface SelectedJob {
 /** Which jobs a run includes and what each waits for; an error for requests that cannot run as asked. */
 export function selectJobs(all: readonly ResolvedJob[], request: RunRequest): { jobs: SelectedJob[] } | { error: string } {
   const byName = (name: string): ResolvedJob[] => {
-    const exact = all.filter((j) => j.id === name || normalInstanceName(j.id) === normalInstanceName(name));
+    // One instance by its full name ("build: [aws, app1]", "job: [2/3]") or GitLab's "job 2/3".
+    const full = normalInstanceName(name.replace(/^(.+) (\d+)\/(\d+)$/, '$1: [$2/$3]'));
+    const exact = all.filter((j) => j.id === name || normalInstanceName(j.id) === full);
     return exact.length ? exact : all.filter((j) => j.job.name === name);
   };
   const expand = (names: readonly string[] | undefined): { ids: Set<string>; unknown: string[] } => {
@@ -54,7 +70,9 @@ export function selectJobs(all: readonly ResolvedJob[], request: RunRequest): { 
   const manual = expand(request.manual);
   const unknown = [...chosen.unknown, ...manual.unknown];
   if (unknown.length) {
-    return { error: `no job named ${unknown.map((u) => `"${u}"`).join(', ')} in this pipeline (jobs: ${[...new Set(all.map((j) => j.job.name))].join(', ')})` };
+    const instances = all.filter((j) => j.id !== j.job.name).map((j) => j.id);
+    const list = instances.length ? `; parallel jobs: ${instances.slice(0, 30).join(', ')}${instances.length > 30 ? `, … (${instances.length - 30} more)` : ''}` : '';
+    return { error: `no job named ${unknown.map((u) => `"${u}"`).join(', ')} in this pipeline (jobs: ${[...new Set(all.map((j) => j.job.name))].join(', ')}${list})` };
   }
   const byId = new Map(all.map((j) => [j.id, j]));
   const include = chosen.ids.size ? new Set(chosen.ids) : new Set(all.map((j) => j.id));
@@ -107,7 +125,8 @@ export interface PlanOptions {
   pipelineName: string;
   source: PipelineSource;
   stages: string[];
-  allowImages: boolean;
+  /** Run jobs that name an image in the local shell (gitlab-ci-local's --force-shell-executor). */
+  forceShellExecutor: boolean;
   /** Paths of the files written for `type: file` project variables, per job id and variable. */
   fileVariablePaths: Map<string, Record<string, string>>;
 }
@@ -117,21 +136,41 @@ export function buildPlan(selected: readonly SelectedJob[], opts: PlanOptions): 
     const job = r.job;
     const env = { ...r.env, ...opts.fileVariablePaths.get(r.id), DELIVERY: 'true', DELIVERY_PIPELINE: opts.pipelineId, DELIVERY_JOB: r.id };
     const steps: PlannedStep[] = [];
-    // A variable the job does not have stays as written: the image is still one we cannot run here.
-    const expand = (s: string) => expandKnown(s, r.env);
-    const needsImage = job.delegated ? null : imageReason(job.image && expand(job.image), job.services.map(expand));
-    if (needsImage && opts.allowImages) {
-      steps.push({ name: 'image', when: 'on_success', command: null, unsupported: null, continueOnError: false, noop: `${needsImage}: running in the local shell instead, as asked` });
+    // GitLab expands the job's variables in image and service names (`image: $FEDORA_IMAGE`).
+    const expand = (v: string) => expandKnown(v, r.env);
+    const image = job.image && expand(job.image);
+    const needsImage = job.delegated ? null : imageReason(image, job.services.map((sv) => expand(sv.name)));
+    let executor: ContainerExecutorSpec | null = null;
+    let noImage: string | null = null;
+    if (needsImage && opts.forceShellExecutor) {
+      steps.push({ name: 'image', when: 'on_success', command: null, unsupported: null, continueOnError: false, noop: `${needsImage}: running in the local shell instead, as asked (--force-shell-executor)` });
+    } else if (needsImage && !image) {
+      noImage = `${needsImage}, but names no image to run in (GitLab uses its runner's default image; name one with image:, or run it in the local shell with --force-shell-executor)`;
+    } else if (needsImage && image) {
+      const files = Object.values(opts.fileVariablePaths.get(r.id) ?? {}).map(dirOf);
+      executor = {
+        kind: 'container',
+        what: 'GitLab image',
+        image,
+        env: {},
+        // GitLab gives services the job's variables too, then their own.
+        services: job.services.map((sv) => ({ image: expand(sv.name), aliases: serviceAliases(sv), entrypoint: sv.entrypoint, command: sv.command, env: { ...env, ...sv.variables }, healthCmd: null })),
+        mounts: [opts.folder, ...files],
+      };
+      if (job.imageEntrypoint) {
+        steps.push({ name: 'image', when: 'on_success', command: null, unsupported: null, continueOnError: false, noop: `entrypoint ${JSON.stringify(job.imageEntrypoint)}: the job's shell runs in the container without it` });
+      }
     }
+    const inContainer = executor !== null;
     const commands = [...job.beforeScript, ...job.script].map((l) => l.text);
-    if (!job.delegated && !job.incomplete) steps.push({ name: 'script', when: 'on_success', command: commandsSpec(commands, opts.folder, env), unsupported: null, noop: null, continueOnError: false });
+    if (!job.delegated && !job.incomplete) steps.push({ name: 'script', when: 'on_success', command: commandsSpec(commands, opts.folder, env, inContainer), unsupported: null, noop: null, continueOnError: false });
     if (job.afterScript.length > 0 && !job.delegated) {
       const lines = job.afterScript.map((l) => l.text);
       steps.push({
         name: 'after_script',
         // GitLab runs after_script whatever happened before, in a new shell; its failure only warns.
         when: 'always',
-        command: (ctx) => commandsSpec(lines, opts.folder, { ...env, CI_JOB_STATUS: ctx.cancelled ? 'canceled' : ctx.failed ? 'failed' : 'success' }),
+        command: (ctx) => commandsSpec(lines, opts.folder, { ...env, CI_JOB_STATUS: ctx.cancelled ? 'canceled' : ctx.failed ? 'failed' : 'success' }, inContainer),
         unsupported: null,
         noop: null,
         continueOnError: true,
@@ -140,9 +179,7 @@ export function buildPlan(selected: readonly SelectedJob[], opts: PlanOptions): 
     if (job.release) {
       steps.push({ name: 'release', when: 'on_success', command: null, unsupported: 'release: creates a GitLab release through the GitLab API', noop: null, continueOnError: false });
     }
-    let unsupported = job.delegated ?? job.incomplete;
-    if (!unsupported && needsImage && !opts.allowImages) unsupported = `${needsImage} (jobs with an image run only when you allow them in the local shell)`;
-    if (r.excluded) unsupported = null; // skipped by its rules: whether it could run does not matter
+    const unsupported = r.excluded ? null : (job.delegated ?? job.incomplete ?? noImage);
     return {
       id: r.id,
       name: r.id,
@@ -160,6 +197,7 @@ export function buildPlan(selected: readonly SelectedJob[], opts: PlanOptions): 
       junit: job.junit,
       artifacts: job.artifacts,
       cwd: opts.folder,
+      ...(executor ? { executor } : {}),
     };
   });
   return { pipelineId: opts.pipelineId, pipelineName: opts.pipelineName, source: opts.source, stages: opts.stages, jobs };
@@ -171,4 +209,9 @@ export function imageReason(image: string | null, services: readonly string[]): 
   if (image) parts.push(`Docker image ${image}`);
   if (services.length) parts.push(`service container${services.length === 1 ? '' : 's'} ${services.join(', ')}`);
   return parts.length ? `needs ${parts.join(' and ')}` : null;
+}
+
+function dirOf(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i > 0 ? p.slice(0, i) : p;
 }

@@ -2,11 +2,11 @@
 // open in the browser, refresh.
 import * as vscode from 'vscode';
 import { checkInputs } from '../../core/remote/inputs';
-import type { TriggerInput } from '../../core/remote/types';
 import { headInfo } from '../../adapters/git';
 import type { RemoteRef } from '../remote/remoteService';
 import { RemoteService } from '../remote/remoteService';
 import { remoteLogUri } from '../remote/remoteLogs';
+import { askInputs } from '../inputPrompt';
 import { requireTrust } from '../trust';
 import { pipelineKey } from '../workspaceModel';
 import { pipelineTarget } from './pick';
@@ -28,37 +28,6 @@ async function remoteTarget(deps: CommandDeps, arg: RemoteArg | null): Promise<R
   const t = await pipelineTarget(deps, arg, 'Pipeline');
   if (!t) return undefined;
   return { ref: { state: t.state, pipeline: t.pipeline }, runId: arg?.runId ?? null };
-}
-
-/** Asks for each input the engine declares, the way its type suggests; null when the user gave up. */
-async function askInputs(inputs: TriggerInput[], last: Record<string, string>): Promise<Record<string, string> | null> {
-  const out: Record<string, string> = {};
-  for (const input of inputs) {
-    const def = last[input.name] ?? input.default ?? '';
-    const title = `${input.name}${input.required ? ' (required)' : ''}`;
-    let value: string | undefined;
-    if (input.type === 'boolean') {
-      const items = def === 'true' ? ['true', 'false'] : ['false', 'true'];
-      value = (await vscode.window.showQuickPick(items, { title, placeHolder: input.description ?? input.name }))?.toString();
-    } else if ((input.type === 'choice' || input.type === 'environment') && input.options.length > 0) {
-      const items = [...input.options].sort((a, b) => (a === def ? -1 : b === def ? 1 : 0));
-      value = await vscode.window.showQuickPick(items, { title, placeHolder: input.description ?? input.name });
-    } else {
-      value = await vscode.window.showInputBox({
-        title,
-        prompt: input.description ?? undefined,
-        value: def,
-        validateInput: (v) => {
-          if (input.required && v === '') return `${input.name} is required`;
-          if (input.type === 'number' && v !== '' && !Number.isFinite(Number(v))) return 'a number';
-          return null;
-        },
-      });
-    }
-    if (value === undefined) return null;
-    if (value !== '' || input.required) out[input.name] = value;
-  }
-  return out;
 }
 
 export const triggerRemote = command('delivery.remote.trigger', async (deps, arg) => {

@@ -1,6 +1,9 @@
 // Running, cancelling and re-running pipelines and jobs.
 import * as vscode from 'vscode';
 import { requireTrust } from '../trust';
+import { askInputs } from '../inputPrompt';
+import type { RunRequest } from '../../core/engine/select';
+import type { PipelineDef } from '../../shared/model';
 import { pipelineTarget } from './pick';
 import { command, type CommandDeps } from './types';
 import type { PipelineArg } from '../../shared/commandArgs';
@@ -33,8 +36,45 @@ async function startRun(deps: CommandDeps, arg: PipelineArg | null, jobsOnly: bo
       .then((choice) => choice === show && vscode.commands.executeCommand('workbench.actions.view.problems'));
     return undefined;
   }
-  const handle = await deps.runs.start(target.state, target.pipeline, { jobs, withNeeds: false });
+  const given = await runParameters(deps, target.state.folder.uri.fsPath, target.pipeline.def, arg?.inputs);
+  if (!given) return undefined;
+  const handle = await deps.runs.start(target.state, target.pipeline, { jobs, withNeeds: false, ...given });
   return handle?.run.id;
+}
+
+const LAST_INPUTS_KEY = 'delivery.run.lastInputs';
+
+/**
+ * A workflow's inputs (asked for, typed, prefilled with the last run's; none asked when `inputs` are given) and the
+ * secrets it reads that this workspace has stored (Delivery: Set Secret; each value joins the log's masks).
+ * Undefined: the user gave up.
+ */
+async function runParameters(
+  deps: CommandDeps,
+  folder: string,
+  def: PipelineDef,
+  inputs: Record<string, string> | undefined,
+): Promise<Pick<RunRequest, 'inputs' | 'secrets'> | undefined> {
+  const params = def.runParameters;
+  if (!params) return {};
+  const out: Pick<RunRequest, 'inputs' | 'secrets'> = {};
+  if (inputs) out.inputs = inputs;
+  else if (params.inputs.length > 0) {
+    const key = `${folder}#${def.source.file}#${def.id}`;
+    const kept = deps.context.workspaceState.get<Record<string, Record<string, string>>>(LAST_INPUTS_KEY) ?? {};
+    const last = kept[key] && typeof kept[key] === 'object' ? kept[key] : {};
+    const asked = await askInputs(params.inputs, last, { omitDefaults: true });
+    if (asked === null) return undefined;
+    out.inputs = asked;
+    await deps.context.workspaceState.update(LAST_INPUTS_KEY, { ...kept, [key]: asked });
+  }
+  const secrets: Record<string, string> = {};
+  for (const name of params.secrets) {
+    const value = await deps.secrets.resolver(name);
+    if (value !== undefined) secrets[name] = value;
+  }
+  if (Object.keys(secrets).length > 0) out.secrets = secrets;
+  return out;
 }
 
 export const runPipeline = command('delivery.pipeline.run', (deps, arg) => startRun(deps, arg, false));

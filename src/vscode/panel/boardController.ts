@@ -2,7 +2,7 @@
 // at most 10 a second), or of a remote run followed while the panel is visible; and the pipelines to start.
 import * as vscode from 'vscode';
 import { readTail } from '../../adapters/files';
-import { runView } from '../../core/board';
+import { runView, unsupportedSteps } from '../../core/board';
 import type { RunEvent } from '../../core/engine/engine';
 import { remoteRunView } from '../../core/remote/view';
 import { notificationText } from '../../core/sanitize';
@@ -227,6 +227,7 @@ export class BoardController implements vscode.Disposable {
           startedAt: j.startedAt,
           attempts: j.attempts,
           reason: j.reason,
+          ...(j.status === 'success' && unsupportedSteps(j).length > 0 ? { partial: true } : {}),
           tests: j.tests,
           append,
         };

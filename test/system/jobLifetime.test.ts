@@ -1,0 +1,45 @@
+// What a step leaves running lives until its job ends (as on a CI runner), then the job's whole process tree is
+// killed; a cancel kills everything at once. Real processes through the CLI and startLocalRun.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { cleanupTempDirs, tempDir } from '../support/tmp';
+import { cli, caseFolder } from '../support/catalogueSupport';
+
+const alive = (pid: number) => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return false;
+  }
+};
+
+describe('job lifetime: background processes', function () {
+  this.timeout(60_000);
+  after(cleanupTempDirs);
+
+  it('a server started in one step answers the next step; it is killed when the job ends, not before', async () => {
+    const dir = caseFolder({
+      '.github/workflows/ci.yml': `name: ci
+on: push
+jobs:
+  serve:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          node -e "require('http').createServer((q, s) => s.end('pong')).listen(0, '127.0.0.1', function () { require('fs').writeFileSync('port', String(this.address().port)); })" &
+          echo $! > server.pid
+          for i in $(seq 1 100); do test -s port && break; sleep 0.05; done
+      - run: |
+          node -e "fetch('http://127.0.0.1:' + require('fs').readFileSync('port', 'utf8')).then(r => r.text()).then(t => console.log('server said ' + t))"
+`,
+    });
+    const r = await cli(dir, tempDir('state-'), ['run', 'ci'], { timeoutMs: 50_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(r.stdout.includes('server said pong'), r.stdout);
+    assert.match(r.stdout, /killed 1 process the job left running/);
+    const pid = Number(fs.readFileSync(path.join(dir, 'server.pid'), 'utf8'));
+    assert.ok(pid > 0 && !alive(pid), 'the server is gone once the job ended');
+  });
+});
