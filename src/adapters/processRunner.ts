@@ -184,6 +184,7 @@ export class LocalProcessRunner implements ProcessRunner {
 
       let pipeTimer: ReturnType<typeof setTimeout> | null = null;
       let leftovers = 0;
+      let detached = false;
       child.on('error', (e: NodeJS.ErrnoException) => {
         spawnError = describeSpawnError(spec.command, e);
         if (pid === undefined) {
@@ -206,8 +207,22 @@ export class LocalProcessRunner implements ProcessRunner {
                 if (settled) return;
                 const quiet = Date.now() - lastData;
                 if (quiet < PIPE_GRACE_MS && Date.now() - exitedAt < PIPE_MAX_WAIT_MS) return letGo(PIPE_GRACE_MS - quiet);
-                stdout.destroy();
-                stderr.destroy();
+                if (this.options.keepLeftovers) {
+                  // What the step left running still writes: keep reading its output (into the job's log) until it
+                  // ends or the job kills it — closing the pipes would kill a server on its next log line (SIGPIPE).
+                  detached = true;
+                  const onEnd = () => {
+                    if (stdout.closed && stderr.closed) {
+                      splitters.stdout.end();
+                      splitters.stderr.end();
+                    }
+                  };
+                  stdout.on('close', onEnd);
+                  stderr.on('close', onEnd);
+                } else {
+                  stdout.destroy();
+                  stderr.destroy();
+                }
                 open = 0;
                 maybeDone();
               }),
@@ -224,8 +239,10 @@ export class LocalProcessRunner implements ProcessRunner {
         if (pipeTimer) clearTimeout(pipeTimer);
         if (killTimer && !io.signal.aborted) clearTimeout(killTimer);
         io.signal.removeEventListener('abort', onAbort);
-        splitters.stdout.end();
-        splitters.stderr.end();
+        if (!detached) {
+          splitters.stdout.end();
+          splitters.stderr.end();
+        }
         if (io.signal.aborted && pid !== undefined) {
           // Make sure nothing of the tree survives a cancel, even what ignored SIGTERM.
           killTree(pid, mark, 'SIGKILL');

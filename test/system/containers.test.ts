@@ -166,6 +166,39 @@ jobs:
     assert.deepEqual(containersOf(), [], 'job and service containers are removed');
   });
 
+  it('a process a step leaves running in the container keeps running (and writing) into the next step; a service that exits only warns on GitLab', async () => {
+    const dir = caseFolder({
+      '.github/workflows/bg.yml': `name: bg
+on: push
+jobs:
+  bg:
+    runs-on: ubuntu-latest
+    container: ${JOB_IMAGE}
+    steps:
+      - run: (i=0; while true; do i=$((i+1)); echo "tick $i"; echo $i > count; sleep 0.1; done) &
+      - run: sleep 1; test "$(cat count)" -gt 5 && echo "still counting"
+`,
+      '.gitlab-ci.yml': `flaky-service:
+  image: ${JOB_IMAGE}
+  services:
+    - name: ${JOB_IMAGE}
+      alias: gone
+      command: ["sh", "-c", "echo bye; exit 4"]
+  script:
+    - echo "ran without the service"
+`,
+    });
+    const r = await cli(dir, tempDir('state-'), ['run', 'bg'], { env, timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(r.stdout.includes('still counting'), r.stdout);
+    assert.match(r.stdout, /tick \d+/);
+    const g = await cli(dir, tempDir('state-'), ['run', 'gitlab-ci'], { env, timeoutMs: 60_000 });
+    assert.equal(g.code, 0, g.stdout + g.stderr);
+    assert.match(g.stdout, /warning: service localhost\/ci-job:1 exited with code 4: bye; the job runs without it/);
+    assert.ok(g.stdout.includes('ran without the service'), g.stdout);
+    assert.deepEqual(containersOf(), []);
+  });
+
   it('removes containers a run left when its process died (at the next start)', async () => {
     const dead = 999_999; // above pid_max's default: never a live process
     d!.docker(['run', '-d', '--label', `${LABEL_RUN}=old`, '--label', `delivery.pid=${dead}`, '--label', `delivery.host=${os.hostname()}`, '--network', 'host', '--entrypoint', 'sleep', JOB_IMAGE, '300']);

@@ -281,4 +281,12 @@ show:
     assert.ok(output('show').includes(`branch=${branch} env=review/${branch} value="; touch also-pwned; echo "`), output('show').join('\n'));
     assert.ok(!fs.existsSync(path.join(dir, 'pwned')) && !fs.existsSync(path.join(dir, 'also-pwned')), 'nothing from outside the file ran');
   });
+  it('a script line that is an AND/OR list whose first command fails goes on, as in GitLab; a failing command stops the job', async () => {
+    const dir = repoWith({ '.gitlab-ci.yml': 'lists:\n  script:\n    - false && exit 1\n    - echo "after the list"\nplain:\n  script:\n    - "false"\n    - echo never\n' });
+    const { job, output } = await runGitlab(dir);
+    assert.equal(job('lists').status, 'success');
+    assert.ok(output('lists').includes('after the list'), output('lists').join('\n'));
+    assert.equal(job('plain').status, 'failed');
+    assert.ok(!output('plain').includes('never'));
+  });
 });

@@ -205,7 +205,8 @@ async function startServices(engine: string, prefix: string, services: readonly 
     const name = `${prefix}-svc${i}`;
     const failed = await startService(engine, name, svc, job, opts);
     into.names.push(name);
-    if (failed) return failed;
+    if (failed && failed !== 'cancelled' && svc.optional) job.log(`warning: ${failed}; the job runs without it (as GitLab's runner does)`);
+    else if (failed) return failed;
   }
   return null;
 }

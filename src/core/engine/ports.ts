@@ -107,6 +107,8 @@ export interface ServiceSpec {
   env: Record<string, string>;
   /** A command whose success means the service is ready (GitHub `options: --health-cmd`); null: started is ready. */
   healthCmd: string | null;
+  /** A service that exits or never gets ready only warns, and the job runs without it (GitLab); else the job fails. */
+  optional?: boolean;
 }
 
 /** The steps of one attempt of a job run in a session: what they leave running lives until it is closed. */

@@ -405,13 +405,13 @@ function readServices(r: ValReader): ServiceRef[] {
 }
 
 /**
- * The host names a job reaches a service by, as GitLab makes them: its `alias` (comma-separated aliases allowed),
- * else the image name without tag or digest with `/` made `__` and `-`.
+ * The host names a job reaches a service by, as GitLab makes them: the image name without tag or digest with `/`
+ * made `__` and `-`, and its `alias` (comma-separated aliases allowed) besides.
  */
 export function serviceAliases(svc: ServiceRef): string[] {
-  if (svc.alias) return svc.alias.split(',').map((a) => a.trim()).filter((a) => a !== '');
   const bare = svc.name.replace(/@.*$/, '').replace(/:[^/:]*$/, '');
-  return [...new Set([bare.replace(/\//g, '__'), bare.replace(/\//g, '-')])];
+  const given = (svc.alias ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '');
+  return [...new Set([bare.replace(/\//g, '__'), bare.replace(/\//g, '-'), ...given])];
 }
 
 function describeTrigger(v: Val | undefined): string {

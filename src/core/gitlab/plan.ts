@@ -13,12 +13,15 @@ import type { ResolvedJob } from './resolve';
  * The bash program that runs a job's commands. The commands are its arguments (each one argv element, exactly as
  * written in the pipeline file); it echoes each as `$ command` and evaluates it in the same shell, so `cd`,
  * variables and functions carry over between lines as they do in GitLab. Nothing is spliced into this text.
+ * Each line is evaluated followed by `:` on a line of its own: a line that is an AND/OR list (`false && exit 1`)
+ * does not stop the job when its first command fails — as when GitLab writes the line into its script — while a
+ * failing simple command still does (errexit applies inside eval).
  */
 const RUN_COMMANDS = [
   '__delivery_commands=("$@"); set --',
   'for __delivery_command in "${__delivery_commands[@]}"; do',
   "  printf '$ %s\\n' \"${__delivery_command%$'\\n'}\"",
-  '  eval "$__delivery_command"',
+  "  eval \"$__delivery_command\"$'\\n:'",
   'done',
 ].join('\n');
 
@@ -34,9 +37,11 @@ export function commandsSpec(commands: readonly string[], cwd: string, env: Reco
 const RUN_IN_IMAGE = [
   `if command -v bash >/dev/null 2>&1; then exec bash --noprofile --norc -eo pipefail -c '${RUN_COMMANDS.split("'").join(`'\\''`)}' "$0" "$@"; fi`,
   'set -e',
+  "__delivery_nl='",
+  "'",
   'for __delivery_command do',
   "  printf '$ %s\\n' \"$__delivery_command\"",
-  '  eval "$__delivery_command"',
+  '  eval "$__delivery_command$__delivery_nl:"',
   'done',
 ].join('\n');
 
@@ -154,7 +159,7 @@ export function buildPlan(selected: readonly SelectedJob[], opts: PlanOptions): 
         image,
         env: {},
         // GitLab gives services the job's variables too, then their own.
-        services: job.services.map((sv) => ({ image: expand(sv.name), aliases: serviceAliases(sv), entrypoint: sv.entrypoint, command: sv.command, env: { ...env, ...sv.variables }, healthCmd: null })),
+        services: job.services.map((sv) => ({ image: expand(sv.name), aliases: serviceAliases(sv), entrypoint: sv.entrypoint, command: sv.command, env: { ...env, ...sv.variables }, healthCmd: null, optional: true })),
         mounts: [opts.folder, ...files],
       };
       if (job.imageEntrypoint) {
