@@ -21,7 +21,7 @@ import { TIME_BIN } from './lib/measure.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
-const SCENARIOS = ['cli', 'engine', 'flood', 'diff', 'discovery', 'probes', 'sshdeploy', 'vscode'];
+const SCENARIOS = ['cli', 'engine', 'flood', 'diff', 'discovery', 'probes', 'sshdeploy', 'workspace', 'vscode'];
 
 const { values: opt } = parseArgs({
   options: {
@@ -82,7 +82,7 @@ const loadStart = os.loadavg()[0];
 if (!smoke && selected.includes('cli')) ensureReferences();
 log('building the production bundles (esbuild.mjs --production, in bench/.work/build) and the runners');
 ctx.build = buildProduct(ROOT, WORK);
-ctx.runners = await buildRunners(BENCH, WORK, ['diff', 'discovery', 'probes', 'yaml']);
+ctx.runners = await buildRunners(BENCH, WORK, ['diff', 'discovery', 'probes', 'yaml', 'workspace']);
 
 const rows = [];
 const notes = [];

@@ -1,14 +1,16 @@
 // Starting a local run of an imported pipeline: shared by the VS Code extension and the CLI.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import type { PlanIO } from '../core/sources';
 import { startRun, type EngineOptions, type RunHandle } from '../core/engine/engine';
-import type { RunRequest } from '../core/engine/select';
+import type { RunRequest, WorkspaceMode } from '../core/engine/select';
 import { maskPlanNames, type Masker } from '../core/secrets';
 import type { ImportedPipeline } from '../core/sources';
 import type { RunRecord } from '../shared/model';
 import { planFacts, systemClock } from './clock';
 import { localExecutors } from './executors';
+import { localWorkspaces } from './workspaces';
 import { LocalWorkspaceFiles, localPlanIO } from './files';
 import { headFacts } from './git';
 import { LocalProcessRunner, orphanMark } from './processRunner';
@@ -45,8 +47,23 @@ export async function startLocalRun(
     },
   };
   const removeScratch = () => Promise.all(scratch.map((d) => fs.promises.rm(d, { recursive: true, force: true }).catch(() => undefined)));
+  const id = newRunId();
+  const mode = workspaceMode(pipeline, request);
+  const slugs = new Set<string>();
+  const workspaceFor =
+    mode === 'isolated'
+      ? (jobId: string) => {
+          // One folder per planned job, named after it (readable in the run's folder), unique in the run.
+          const base = jobId.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 80) || 'job';
+          let slug = base;
+          for (let n = 2; slugs.has(slug); n++) slug = `${base}-${n}`;
+          slugs.add(slug);
+          return path.join(opts.store.runDir(id), 'workspaces', slug);
+        }
+      : undefined;
   const plan = await pipeline.plan(request, {
     folder: opts.folder,
+    workspaceFor,
     ...planFacts(),
     git: git ? { sha: git.sha, ref: git.ref, branch: git.branch, defaultBranch: git.defaultBranch, remoteUrl: git.remoteUrl, author: git.author } : undefined,
     variables: request.variables,
@@ -56,7 +73,6 @@ export async function startLocalRun(
     await removeScratch();
     return plan;
   }
-  const id = newRunId();
   const handle = startRun(
     maskPlanNames(plan, opts.masker),
     { id, folder: opts.folder, trigger: opts.trigger, sha: git?.sha ?? null, pid: process.pid },
@@ -65,6 +81,7 @@ export async function startLocalRun(
       // A runner given by the caller runs every job itself (tests that count or shape processes).
       executors: opts.runner ? undefined : localExecutors({ ownerMark: orphanMark('run', id), masker: opts.masker, containerEngine: opts.containerEngine }),
       store: opts.store,
+      workspaces: localWorkspaces,
       files: new LocalWorkspaceFiles(opts.folder),
       parallelism: opts.parallelism ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
       masker: opts.masker,
@@ -73,4 +90,16 @@ export async function startLocalRun(
   );
   void handle.done.then(removeScratch);
   return handle;
+}
+
+/**
+ * Whether jobs run in workspaces of their own: the request's choice, else DELIVERY_WORKSPACE (shared|isolated), else
+ * isolated for GitHub workflows (a fresh checkout per job, as on GitHub) and shared for the rest (gitlab-ci-local's
+ * default, and delivery.yml jobs that build in place).
+ */
+export function workspaceMode(pipeline: ImportedPipeline, request: RunRequest): WorkspaceMode {
+  if (request.workspace) return request.workspace;
+  const env = process.env.DELIVERY_WORKSPACE;
+  if (env === 'shared' || env === 'isolated') return env;
+  return pipeline.def.source.kind === 'github' ? 'isolated' : 'shared';
 }

@@ -39,7 +39,8 @@ export class FileRunStore implements RunStore {
     this.runsDir = path.join(stateDir, 'runs');
   }
 
-  private runDir(id: string): string {
+  /** The folder of a run's record, logs and kept job workspaces (removed with the run's history). */
+  runDir(id: string): string {
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(id)) throw new Error(`invalid run id: ${id}`);
     return path.join(this.runsDir, id);
   }

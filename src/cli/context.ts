@@ -49,6 +49,8 @@ export interface CliOptions {
   stage?: string;
   manual: string[];
   forceShellExecutor: boolean;
+  /** --workspace: shared or isolated (checked where it is used). */
+  workspace?: string;
   /** run: where remote actions are fetched from (--actions-host; default DELIVERY_ACTIONS_HOST, else https://github.com). */
   actionsHost?: string;
   /** run: GitHub runs-on labels mapped to "host" or an image (--platform LABEL=VALUE, as given). */

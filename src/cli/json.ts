@@ -72,6 +72,8 @@ export interface RunJson {
       reason: string | null;
       /** Present when steps of the job did not run, being unsupported locally: the job passed only partly. */
       unsupportedSteps?: { name: string; reason: string | null }[];
+      /** Where the job's own workspace was kept (it did not succeed); absent: it ran in the folder, or it was removed. */
+      workspace?: string;
     }
   >;
 }
@@ -88,6 +90,7 @@ export function runJson(run: RunRecord): RunJson {
     };
     const partial = unsupportedSteps(j);
     if (partial.length > 0) jobs[j.id].unsupportedSteps = partial;
+    if (j.workspace) jobs[j.id].workspace = j.workspace;
   }
   const status = run.status === 'running' || run.status === 'interrupted' ? 'cancelled' : run.status;
   return { pipeline: run.pipelineId, status, durationMs: run.durationMs, jobs };

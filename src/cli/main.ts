@@ -76,6 +76,10 @@ options:
                      gitlab-ci-local compatibility)
   --actions-host URL where remote actions (uses: owner/repo@ref) are fetched from with git
                      (default: $DELIVERY_ACTIONS_HOST, else https://github.com; a GHES URL works)
+  --workspace W      isolated: each job (each matrix leg) runs in a copy of the folder (committed and
+                     uncommitted files, not ignored ones; kept in the run's folder when the job fails);
+                     shared: in the folder itself (default: isolated for GitHub workflows, shared for the
+                     rest; DELIVERY_WORKSPACE sets it too)
   --platform L=V     a GitHub runs-on label L runs on this machine (V: host) or in image V (repeatable;
                      defaults: ubuntu-*, self-hosted, linux -> host; a label mapped to nothing is unsupported)
   --yes              confirm without asking (deploys to protected environments)
@@ -135,6 +139,7 @@ async function command(argv: string[], stdout: NodeJS.WritableStream, stderr: No
         'allow-images': { type: 'boolean', default: false },
         'force-shell-executor': { type: 'boolean', default: false },
         'actions-host': { type: 'string' },
+        workspace: { type: 'string' },
         platform: { type: 'string', multiple: true, default: [] },
         'shell-executor-no-image': { type: 'boolean', default: false },
         yes: { type: 'boolean', default: false },
@@ -189,7 +194,7 @@ async function command(argv: string[], stdout: NodeJS.WritableStream, stderr: No
     const ctx: CliContext = {
       folder: workspaceFolder(values.cwd, process.cwd()),
       args,
-      options: { json: values.json, needs: values.needs, parallel, yes: values.yes, ref: values.ref, to: values.to, variables, unsetVariables: values['unset-variable'], stage: values.stage, manual: values.manual, forceShellExecutor: values['force-shell-executor'] || values['allow-images'], actionsHost: values['actions-host'], platforms: values.platform, inputs: values.input, event: values.event, eventPayload: values['event-payload'], secrets: values.secret, secretFiles: values['secret-file'], wait: values.wait, follow: values.follow, limit, branch: values.branch, pipeline: values.pipeline, trustApiHosts: values['trust-api-host'], message: values.message, force: values.force },
+      options: { json: values.json, needs: values.needs, parallel, yes: values.yes, ref: values.ref, to: values.to, variables, unsetVariables: values['unset-variable'], stage: values.stage, manual: values.manual, forceShellExecutor: values['force-shell-executor'] || values['allow-images'], workspace: values.workspace, actionsHost: values['actions-host'], platforms: values.platform, inputs: values.input, event: values.event, eventPayload: values['event-payload'], secrets: values.secret, secretFiles: values['secret-file'], wait: values.wait, follow: values.follow, limit, branch: values.branch, pipeline: values.pipeline, trustApiHosts: values['trust-api-host'], message: values.message, force: values.force },
       stdout,
       stderr,
       progress: values.json ? stderr : stdout,

@@ -14,6 +14,7 @@ export const OPTION_COMMANDS: Readonly<Record<string, readonly string[]>> = {
   'shell-executor-no-image': ['run'],
   'force-shell-executor': ['run'],
   'actions-host': ['run'],
+  workspace: ['run'],
   platform: ['run'],
   event: ['run'],
   'event-payload': ['run'],

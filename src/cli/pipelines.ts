@@ -81,6 +81,8 @@ export const runCommand: CliCommand = async (ctx) => {
     if ('error' in p) throw new UsageError(`--platform ${p.error}`);
     platforms[p.label] = p.value;
   }
+  const ws = o.workspace ?? (ctx.env.DELIVERY_WORKSPACE || undefined);
+  if (ws !== undefined && ws !== 'shared' && ws !== 'isolated') throw new UsageError(`--workspace must be shared or isolated, not "${ws}"`);
   // The secrets given join what stdout and stderr mask before anything can print them.
   const masker = ctx.masker ?? cliMasker(ctx.env);
   let given;
@@ -94,7 +96,7 @@ export const runCommand: CliCommand = async (ctx) => {
   // Remote actions come from --actions-host, else DELIVERY_ACTIONS_HOST of this command's environment.
   const handle = await startLocalRun(
     withActionSource(pipeline, actionSource({ host: o.actionsHost, env: ctx.env })),
-    { jobs, withNeeds: o.needs, manual: o.manual, variables: o.variables, unsetVariables: o.unsetVariables, ...given, forceShellExecutor: o.forceShellExecutor, ...(Object.keys(platforms).length ? { platforms } : {}) },
+    { jobs, withNeeds: o.needs, manual: o.manual, variables: o.variables, unsetVariables: o.unsetVariables, ...given, forceShellExecutor: o.forceShellExecutor, ...(ws ? { workspace: ws } : {}), ...(Object.keys(platforms).length ? { platforms } : {}) },
     { folder: ctx.folder, store, trigger: 'cli', parallelism: o.parallel, masker },
   );
   if ('error' in handle) {

@@ -106,6 +106,11 @@ export interface PlanContext {
   /** Variables from outside the file (CLI --variable, settings), applied last. */
   variables?: Record<string, string>;
   io?: PlanIO;
+  /**
+   * Where a job runs in a workspace of its own (its planned id -> an absolute path that does not exist yet; the
+   * engine makes it); absent: jobs run in the folder. Sources whose jobs share the folder by design ignore it.
+   */
+  workspaceFor?: (jobId: string) => string | null;
 }
 
 export interface ImportedPipeline {

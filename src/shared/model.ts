@@ -192,6 +192,8 @@ export interface JobRecord {
   artifacts: string[];
   /** Absolute path of the full log on disk (null until the job starts). */
   logFile: string | null;
+  /** The job's own workspace, kept because it did not succeed (absent: it ran in the folder, or it was removed). */
+  workspace?: string | null;
 }
 
 export interface RunRecord {

@@ -136,6 +136,8 @@ export class RunManager implements vscode.Disposable {
     // Jobs that name an image run in containers unless delivery.containers.forceShellExecutor says the local shell.
     if (cfg.get<boolean>('containers.forceShellExecutor', false)) runRequest = { ...runRequest, forceShellExecutor: true };
     const containerEngine = cfg.get<string>('containers.engine', '') || undefined;
+    const workspace = cfg.get<string>('workspace', 'default');
+    if ((workspace === 'shared' || workspace === 'isolated') && !runRequest.workspace) runRequest = { ...runRequest, workspace };
     const handle = await startLocalRun(withActionSource(pipeline, actions), runRequest, {
       folder,
       store: state.store,

@@ -5,6 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { cleanupTempDirs } from '../support/tmp';
 import { assertNothingLost, caseFolder, cli, inBatches, markers, seededStateRoot, type CliResult } from '../support/catalogueSupport';
+import { useSharedWorkspaces } from '../support/workspaceMode';
 
 interface ConfigCase {
   name: string;
@@ -121,6 +122,7 @@ const CASES: ConfigCase[] = [
 ];
 
 describe('bad-input catalogue: pipeline and environment files (CLI)', function () {
+  useSharedWorkspaces();
   this.timeout(180_000);
   const results = new Map<string, { folder: string; state: string; r: CliResult }>();
   before(async () => {

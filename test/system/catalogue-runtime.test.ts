@@ -10,6 +10,7 @@ import { folderStateDir } from '../../src/adapters/stateDir';
 import type { RunRecord } from '../../src/shared/model';
 import { cleanupTempDirs, git, isAlive, tempDir, waitFor } from '../support/tmp';
 import { assertNothingLost, caseFolder, cli, inBatches, markers, seededStateRoot, type CliResult } from '../support/catalogueSupport';
+import { useSharedWorkspaces } from '../support/workspaceMode';
 
 interface Ctx {
   folder: string;
@@ -328,6 +329,7 @@ const CASES: RuntimeCase[] = [
 ];
 
 describe('bad-input catalogue: job output, processes, repository states and metacharacters (CLI)', function () {
+  useSharedWorkspaces();
   this.timeout(180_000);
   const results = new Map<string, Ctx>();
   before(async () => {

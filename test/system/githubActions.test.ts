@@ -18,6 +18,7 @@ import type { JobRecord, RunRecord } from '../../src/shared/model';
 import { actionsCache, ActionsHost, serveOverHttp } from '../support/actionsHost';
 import { requireAvailable } from '../support/requireTool';
 import { cleanupTempDirs, git, tempDir, testPlanIO, writeFiles } from '../support/tmp';
+import { useSharedWorkspaces } from '../support/workspaceMode';
 
 const CLI = path.resolve(__dirname, '../../src/cli/main.js');
 
@@ -145,6 +146,7 @@ t('post ' + process.env.INPUT_NAME + ' started=' + (process.env.STATE_started ||
 }
 
 describe('GitHub actions: remote actions from a git host, JavaScript actions, reusable workflows (real processes)', function () {
+  useSharedWorkspaces();
   this.timeout(120_000);
   after(cleanupTempDirs);
   before(function () {

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunJson } from '../../src/cli/json';
 import { cleanupTempDirs, git, tempDir, writeFiles } from '../support/tmp';
+import { useSharedWorkspaces } from '../support/workspaceMode';
 
 const CLI = path.resolve(__dirname, '../../src/cli/main.js');
 /** This machine's Node (the one steps run), and a major it does not have. */
@@ -56,6 +57,7 @@ jobs:
 `;
 
 describe('GitHub platforms, matrix legs and toolchains (CLI, real processes)', function () {
+  useSharedWorkspaces();
   this.timeout(60_000);
   after(cleanupTempDirs);
 

@@ -7,6 +7,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cleanupTempDirs, git, tempDir, writeFiles } from '../support/tmp';
+import { useSharedWorkspaces } from '../support/workspaceMode';
 
 const CLI = path.resolve(__dirname, '../../src/cli/main.js');
 
@@ -44,6 +45,7 @@ jobs:
 `;
 
 describe('GitHub workflows as GitHub reads them (CLI)', function () {
+  useSharedWorkspaces();
   this.timeout(60_000);
   after(cleanupTempDirs);
 

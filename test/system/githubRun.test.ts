@@ -13,6 +13,7 @@ import type { ImportedPipeline } from '../../src/core/sources';
 import type { RunRecord } from '../../src/shared/model';
 import { cleanupTempDirs, git, tempDir, testPlanIO, writeFiles } from '../support/tmp';
 import { planFacts, systemClock } from '../../src/adapters/clock';
+import { useSharedWorkspaces } from '../support/workspaceMode';
 
 const FIXTURE = path.resolve(__dirname, '../../../test/fixtures/github/repo');
 
@@ -62,6 +63,7 @@ const read = (dir: string, file: string) => fs.readFileSync(path.join(dir, file)
 const summary = (run: RunRecord) => run.jobs.map((j) => `${j.id}: ${j.status} ${j.reason ?? ''}`).join('\n');
 
 describe('GitHub workflows: local runs (real processes)', function () {
+  useSharedWorkspaces();
   this.timeout(60_000);
   after(cleanupTempDirs);
 

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cleanupTempDirs, git, tempDir, writeFiles } from '../support/tmp';
+import { useSharedWorkspaces } from '../support/workspaceMode';
 
 const CLI = path.resolve(__dirname, '../../src/cli/main.js');
 
@@ -60,6 +61,7 @@ jobs:
 `;
 
 describe('delivery run: events, payloads, inputs and secrets of GitHub workflows', function () {
+  useSharedWorkspaces();
   this.timeout(60_000);
   after(cleanupTempDirs);
 

@@ -39,7 +39,7 @@ jobs:
           node -e "fetch('http://127.0.0.1:' + require('fs').readFileSync('port', 'utf8')).then(r => r.text()).then(t => console.log('server still said ' + t))"
 `,
     });
-    const r = await cli(dir, tempDir('state-'), ['run', 'ci'], { timeoutMs: 50_000 });
+    const r = await cli(dir, tempDir('state-'), ['run', 'ci', '--workspace', 'shared'], { timeoutMs: 50_000 });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.ok(r.stdout.includes('server said pong'), r.stdout);
     assert.ok(r.stdout.includes('server still said pong'), r.stdout);

@@ -17,6 +17,7 @@ import type { CommandSpec } from '../../src/core/engine/ports';
 import { cleanupTempDirs, git, tempDir, writeFiles } from '../support/tmp';
 import { startSshd, sshdAvailable, type Sshd } from '../support/targets/sshd';
 import { requireAvailable } from '../support/requireTool';
+import { useSharedWorkspaces } from '../support/workspaceMode';
 
 async function run(spec: CommandSpec) {
   const out: string[] = [];
@@ -143,6 +144,7 @@ async function runLocal(folder: string, pipelineId: string, request: RunRequest 
 }
 
 describe('security: outside values in bash arithmetic (GitHub run: scripts)', function () {
+  useSharedWorkspaces();
   this.timeout(60000);
   after(cleanupTempDirs);
 

@@ -3,7 +3,7 @@
 // (through the RunStore port); records the run as it goes. No I/O of its own: processes and files are ports.
 import type { JobRecord, JobStatus, RunRecord, RunStatus, StepRecord } from '../../shared/model';
 import type { DepState, PlannedJob, PlannedStep, RunPlan, StepContext } from './plan';
-import type { CommandSpec, JobExecutors, JobLog, JobSession, OutputStream, ProcessResult, ProcessRunner, RunStore, WorkspaceFiles } from './ports';
+import type { CommandSpec, JobExecutors, JobLog, JobSession, OutputStream, ProcessResult, ProcessRunner, RunStore, WorkspaceFiles, WorkspacePort } from './ports';
 import { parseJunit, sumCounts } from './junit';
 import { MAX_DURATION_MS } from '../duration';
 import type { Masker } from '../secrets';
@@ -22,6 +22,8 @@ export interface EngineOptions {
    * every job runs through `runner` and what a step leaves running is the runner's business.
    */
   executors?: JobExecutors;
+  /** Makes and removes job workspaces (PlannedJob.workspace); a job that asks for one fails without it. */
+  workspaces?: WorkspacePort;
   store: RunStore;
   /** Jobs running at once (>= 1). */
   parallelism: number;
@@ -363,7 +365,8 @@ class Run {
     const outputs: Record<string, string> = {};
     this.outputs.set(job.id, outputs);
     const maxAttempts = job.retries + 1;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const workspace = await this.makeWorkspace(job, rec, log, runSignal);
+    for (let attempt = 1; attempt <= maxAttempts && workspace.ok; attempt++) {
       rec.attempts = attempt;
       if (attempt > 1) {
         this.line(rec, log, 'system', `── retry ${attempt - 1} of ${job.retries} ──`);
@@ -418,6 +421,11 @@ class Run {
       }
       if (status === 'success') break;
     }
+    if (!workspace.ok) {
+      status = runSignal.aborted ? 'cancelled' : workspace.status;
+      reason = runSignal.aborted ? 'run cancelled' : workspace.reason;
+      rec.steps = rec.steps.map((s) => ({ ...s, status: 'skipped', reason: 'the job did not start' }));
+    }
     if (job.junit.length > 0 && this.opts.files) {
       try {
         const files = await this.opts.files.glob(job.cwd, job.junit, (why) => this.line(rec, log, 'system', `JUnit reports: ${why}`));
@@ -440,10 +448,42 @@ class Run {
       this.line(rec, log, 'system', `exit code ${exitCode} is an allowed failure`);
     } else if (status === 'failed' && rec.allowFailure) this.line(rec, log, 'system', 'job failed, which is allowed');
     if (status === 'failed' && !rec.allowFailure) this.upstreamFailed.add(job.id);
+    if (job.workspace && workspace.ok) {
+      // A failed job's workspace stays for a look at what it left; a job that succeeded leaves nothing behind.
+      if (status === 'success') await this.opts.workspaces?.remove(job.workspace.path);
+      else {
+        rec.workspace = job.workspace.path;
+        this.line(rec, log, 'system', `its workspace is kept: ${job.workspace.path}`);
+      }
+    }
     await log?.close().catch(() => undefined);
     this.running--;
     this.finishJob(rec, { status, exitCode, reason, durationMs: this.now() - started });
     this.pump();
+  }
+
+  /** Makes the job's workspace when it has one; why the job cannot run when it cannot be made. */
+  private async makeWorkspace(
+    job: PlannedJob,
+    rec: JobRecord,
+    log: JobLog | null,
+    signal: AbortSignal,
+  ): Promise<{ ok: true } | { ok: false; status: JobStatus; reason: string }> {
+    if (!job.workspace) return { ok: true };
+    const port = this.opts.workspaces;
+    if (!port) return { ok: false, status: 'unsupported', reason: 'it runs in a workspace of its own, and this run cannot make one' };
+    const t0 = this.now();
+    try {
+      const made = await port.prepare(job.workspace.source, job.workspace.path, signal);
+      for (const note of made.notes) this.line(rec, log, 'system', note);
+      this.line(rec, log, 'system', `workspace: a copy of the folder as it is now (${this.now() - t0} ms): ${job.workspace.path}`);
+      return { ok: true };
+    } catch (e) {
+      const reason = `could not make the job's workspace: ${(e as Error).message}`;
+      this.line(rec, log, 'system', reason);
+      await port.remove(job.workspace.path);
+      return { ok: false, status: 'failed', reason };
+    }
   }
 
   /** The session the job's steps run in: its executor's, or the runner's when the engine has no executors. */

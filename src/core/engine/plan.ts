@@ -95,6 +95,11 @@ export interface PlannedJob {
   executor?: ExecutorSpec;
   /** Lines for the job's log when it starts (what differs from CI about where it runs). */
   notes?: string[];
+  /**
+   * The job runs in a workspace of its own at `path`, made from `source` before it starts (its steps' paths are
+   * there); kept when the job does not succeed, removed when it does.
+   */
+  workspace?: { source: string; path: string };
 }
 
 export interface RunPlan {

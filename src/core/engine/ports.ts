@@ -134,3 +134,11 @@ export interface OpenJob {
 export interface JobExecutors {
   open(job: OpenJob): Promise<{ session: JobSession; notes?: string[] } | { unsupported: string } | { error: string }>;
 }
+
+/** Job workspaces (copies of the folder a job runs in, so jobs do not share the working tree). */
+export interface WorkspacePort {
+  /** Makes `dest` a workspace of `source` (replacing what is there); notes for the job's log. */
+  prepare(source: string, dest: string, signal: AbortSignal): Promise<{ notes: string[] }>;
+  /** Removes a workspace; never throws. */
+  remove(dest: string): Promise<void>;
+}

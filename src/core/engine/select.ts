@@ -1,6 +1,8 @@
 // Which jobs of a pipeline a run includes: all of them, or the chosen ones (optionally with what they need).
 import type { JobDef } from '../../shared/model';
 
+export type WorkspaceMode = 'shared' | 'isolated';
+
 export interface RunRequest {
   /** Job ids to run; empty or absent: the whole pipeline. */
   jobs?: string[];
@@ -14,6 +16,11 @@ export interface RunRequest {
   unsetVariables?: string[];
   /** Run jobs that declare a container image in the local shell (gitlab-ci-local's --force-shell-executor). */
   forceShellExecutor?: boolean;
+  /**
+   * `isolated`: each job (each matrix leg) runs in a copy of the folder; `shared`: in the folder itself. Default:
+   * isolated for GitHub workflows (each job gets its own checkout on GitHub), shared for the others.
+   */
+  workspace?: WorkspaceMode;
   /** The event the run stands for (GitHub: github.event_name, github.event); absent: a manual run. */
   event?: { name: string; payload?: Record<string, unknown> };
   /** Inputs given for the run (GitHub: workflow_dispatch / workflow_call inputs), as text; checked before it starts. */

@@ -133,6 +133,10 @@ export class JobRun {
   readonly unsupported: string | null;
   /** The image `runs-on` maps to (--platform LABEL=IMAGE), or null: this machine. */
   readonly platformImage: string | null;
+  /** The job's own workspace (a copy of the folder made before it starts), or null: it runs in the folder. */
+  readonly workspace: string | null;
+  /** The run's facts as this job sees them: its workspace is the folder (GITHUB_WORKSPACE, github.workspace). */
+  readonly facts: RunFacts;
 
   constructor(
     readonly run: WorkflowRun,
@@ -147,6 +151,8 @@ export class JobRun {
     needs?: ValueObject,
   ) {
     this.matrix = combo?.values ?? null;
+    this.workspace = run.ctx.workspaceFor?.(id) ?? null;
+    this.facts = this.workspace === null ? run.facts : inWorkspace(run.facts, this.workspace, run.ctx);
     const failFast = typeof job.failFast === 'boolean' ? job.failFast : truthy(this.planValue(job.failFast, 'strategy.fail-fast'));
     this.strategy = { 'fail-fast': failFast, 'job-index': position.index, 'job-total': position.total, 'max-parallel': job.maxParallel ?? position.total };
     const coe = job.continueOnError;
@@ -217,7 +223,7 @@ export class JobRun {
       }
     };
     const image = this.run.request.forceShellExecutor ? null : job.container ? evaluate(job.container) : this.platformImage;
-    return jobPlacement(job, image, evaluate, this.run.facts.folder, this.run.ctx.host.tempDir ?? null);
+    return jobPlacement(job, image, evaluate, this.facts.folder, this.run.ctx.host.tempDir ?? null);
   }
 
   private unsupportedReason(): string | null {
@@ -244,10 +250,11 @@ export class JobRun {
       unsupported: this.unsupported,
       ...(this.platformImage !== null ? { platformImage: this.platformImage } : {}),
       ...(this.unsupported ? {} : (({ executor, notes }) => ({ executor, notes }))(this.placement())),
+      ...(this.workspace !== null && !this.unsupported ? { workspace: { source: this.run.ctx.folder, path: this.workspace } } : {}),
       condition: (d) => this.condition(d),
       junit: [],
       artifacts: [],
-      cwd: this.run.facts.folder,
+      cwd: this.facts.folder,
     };
   }
 
@@ -276,7 +283,7 @@ export class JobRun {
       const first = run.failFast.get(this.job.id);
       if (first && first !== this.id) return { run: false, reason: `not started: "${first}" failed and the matrix is fail-fast` };
     }
-    const f = run.facts;
+    const f = this.facts;
     const scope: EvalScope = {
       context: (name) => (name === 'github' ? f.github : name === 'needs' ? needs : name === 'vars' ? f.vars : name === 'inputs' ? f.inputs.values : undefined),
       status,
@@ -306,7 +313,7 @@ export class JobRun {
     const io = this.run.ctx.io;
     if (!io) throw new Error('this run has no scratch folder for GITHUB_ENV and the other step files');
     const dir = await io.tempDir('delivery-github-');
-    await io.writeText(path.join(dir, 'event.json'), JSON.stringify(this.run.facts.payload, null, 2));
+    await io.writeText(path.join(dir, 'event.json'), JSON.stringify(this.facts.payload, null, 2));
     st.dir = dir;
     return dir;
   }
@@ -334,7 +341,7 @@ export class JobRun {
       if (trusted) out.trusted.add(k);
       else out.trusted.delete(k);
     };
-    const f = this.run.facts;
+    const f = this.facts;
     const wfScope: EvalScope = {
       context: (n) => (n === 'github' ? f.github : n === 'inputs' ? f.inputs.values : n === 'vars' ? f.vars : n === 'secrets' ? f.secrets : undefined),
       trusted: (n, k) => n === 'inputs' && isTrustedKey(f.inputs, k),
@@ -365,7 +372,7 @@ export class JobRun {
 
   /** Every context a step can read. `env` is computed on first use (it may fail: a secret, an unknown value). */
   scope(scope: Scope, ctx: StepContext, env: () => Trusted, opts: { env?: boolean } = {}): EvalScope {
-    const f = this.run.facts;
+    const f = this.facts;
     let envMemo: Trusted | null = null;
     const envOf = () => (envMemo ??= env());
     const inputs = scope.inputs ?? f.inputs;
@@ -438,7 +445,7 @@ export class JobRun {
 
   /** The step's process environment: the env context plus GITHUB_* / RUNNER_* and the step files. */
   processEnv(env: Trusted, scope: Scope, ctx: StepContext, actionId: string, files: Record<string, string>, dir: string): Record<string, string> {
-    const f = this.run.facts;
+    const f = this.facts;
     return {
       CI: 'true',
       ...(env.values as Record<string, string>),
@@ -498,4 +505,16 @@ export class JobRun {
   get shellDefault(): 'bash' | 'sh' | 'pwsh' {
     return this.defaultShell;
   }
+}
+
+/** The run's facts for a job in a workspace of its own: that folder is the workspace everywhere. */
+function inWorkspace(f: RunFacts, folder: string, ctx: PlanContext): RunFacts {
+  const io = ctx.io;
+  return {
+    ...f,
+    folder,
+    github: { ...f.github, workspace: folder },
+    env: { ...f.env, GITHUB_WORKSPACE: folder },
+    hashFiles: io?.hashFiles ? (args) => io.hashFiles!(folder, args) : f.hashFiles,
+  };
 }

@@ -192,7 +192,7 @@ export class NodeActionRun {
       };
       for (const [k, v] of Object.entries(this.s.inputs)) procEnv[inputVariable(k)] = v;
       for (const [k, v] of Object.entries(this.state)) procEnv[`STATE_${k}`] = v;
-      const spec: CommandSpec = { command: 'node', args: [script.file], cwd: jr.run.facts.folder, env: procEnv };
+      const spec: CommandSpec = { command: 'node', args: [script.file], cwd: jr.facts.folder, env: procEnv };
       return { spec: jr.withPath(spec, ctx), current: { eff: newEffects(), files } };
     } catch (e) {
       return { error: message(e) };

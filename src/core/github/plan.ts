@@ -258,6 +258,8 @@ function dynamicMatrixJob(run: WorkflowRun, wj: WorkflowJob, needIds: string[], 
     // A name that reads the needed jobs' outputs is known per combination only: the group is named by its id.
     name: planned.name.includes('${{') ? `${run.site?.namePrefix ?? ''}${wj.id}` : planned.name,
     steps: [],
+    // The group runs nothing itself: each job it becomes has its own workspace.
+    workspace: undefined,
     expand: (deps) => {
       const needs = run.needsContext(wj.needs, deps);
       const m = expandMatrix(wj.matrix, (s) => evaluateTemplate(s, run.planScope(null, needs)));

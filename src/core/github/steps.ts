@@ -34,7 +34,7 @@ export function buildSteps(jr: JobRun, list: WorkflowStep[], scopeOf: (ctx: Step
 
 function buildStep(jr: JobRun, ws: WorkflowStep, scopeOf: (ctx: StepContext) => Scope, composite: boolean): PlannedStep {
   const run = jr.run;
-  const folder = run.facts.folder;
+  const folder = jr.facts.folder;
   let conditionError: string | null = null;
   const record = (ctx: StepContext, r: StepResult) => {
     if (ws.id !== null) scopeOf(ctx).steps.set(ws.id, r);
@@ -330,7 +330,7 @@ function buildStep(jr: JobRun, ws: WorkflowStep, scopeOf: (ctx: StepContext) => 
         const actionId = ws.id ?? (scope.runs++ === 0 ? '__run' : `__run_${scope.runs}`);
         const procEnv = { ...jr.processEnv(env, scope, ctx, actionId, files, dir), ...script.env };
         current = { eff: newEffects(), files, allowUnsecure: (env.values.ACTIONS_ALLOW_UNSECURE_COMMANDS ?? '').toString().toLowerCase() === 'true' };
-        const notes = repositoryNotes(run.facts, [ws.run, ws.if, ...Object.values(ws.env), ...Object.values(jr.job.env), ...Object.values(f.env)]);
+        const notes = repositoryNotes(jr.facts, [ws.run, ws.if, ...Object.values(ws.env), ...Object.values(jr.job.env), ...Object.values(f.env)]);
         return { ...jr.withPath(scriptCommand(shell, script.script, cwd, procEnv), ctx), ...(notes.length ? { notes } : {}) };
       } catch (e) {
         return failed(ctx, message(e));
@@ -374,7 +374,7 @@ async function setupOnThisMachine(jr: JobRun, ws: WorkflowStep, setup: SetupActi
     let text: string | null = null;
     let why: string | null = null;
     try {
-      text = await io?.readRepoFile(run.facts.folder, file.replace(/^\.\//, '')) ?? null;
+      text = await io?.readRepoFile(jr.facts.folder, file.replace(/^\.\//, '')) ?? null;
     } catch (e) {
       why = message(e);
     }

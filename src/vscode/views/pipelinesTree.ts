@@ -319,11 +319,14 @@ export class JobNode extends PipelineTreeNode implements TargetRow {
     if (rec?.tests) parts.push(`${rec.tests.total - rec.tests.failed - rec.tests.errors - rec.tests.skipped}/${rec.tests.total} tests`);
     if (!rec && job.needs.length) parts.push(`needs ${job.needs.join(', ')}`);
     if (job.unsupported) parts.push('unsupported locally');
+    else if (job.image) parts.push(`in ${job.image}`);
     item.description = parts.join(' · ');
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${escapeMd(job.name)}**${job.stage ? ` — stage ${escapeMd(job.stage)}` : ''}\n\n`);
     if (job.needs.length) md.appendMarkdown(`Needs: ${job.needs.map((n) => `${escapeMd(n)}`).join(', ')}\n\n`);
     if (job.unsupported) md.appendMarkdown(`$(warning) Unsupported locally: ${escapeMd(job.unsupported)}\n\n`);
+    if (job.image) md.appendMarkdown(`Runs in a container of image ${escapeMd(job.image)}${job.services?.length ? `, with services ${job.services.map(escapeMd).join(', ')}` : ''}\n\n`);
+    if (rec?.workspace) md.appendMarkdown(`Its workspace is kept: ${escapeMd(rec.workspace)}\n\n`);
     if (rec) {
       md.appendMarkdown(`Last run: **${rec.status}**${rec.exitCode !== null ? ` (exit ${rec.exitCode})` : ''}, ${formatDuration(rec.durationMs)}${rec.attempts > 1 ? `, ${rec.attempts} attempts` : ''}\n\n`);
       if (rec.reason) md.appendMarkdown(`${escapeMd(rec.reason)}\n\n`);
