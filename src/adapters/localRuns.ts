@@ -10,6 +10,7 @@ import type { ImportedPipeline } from '../core/sources';
 import type { RunRecord } from '../shared/model';
 import { planFacts, systemClock } from './clock';
 import { localExecutors } from './executors';
+import { containerReady } from './executors/container';
 import { localWorkspaces } from './workspaces';
 import { LocalWorkspaceFiles, localPlanIO } from './files';
 import { headFacts } from './git';
@@ -40,6 +41,7 @@ export async function startLocalRun(
   const scratch: string[] = [];
   const io: PlanIO = {
     ...localPlanIO,
+    containerReady: () => containerReady(opts.containerEngine),
     tempDir: async (prefix) => {
       const dir = await localPlanIO.tempDir(prefix);
       scratch.push(dir);

@@ -33,6 +33,11 @@ export interface ImportContext {
 /** File access a planner may need at run time (step files such as GITHUB_ENV, job scratch folders). */
 export interface PlanIO {
   /** A fresh empty folder for the run's scratch files (removed by the caller after the run). */
+  /**
+   * Whether steps can run in containers here: null when a container engine answers, else why not (steps that need
+   * one are then unsupported, naming it). Absent: no engine.
+   */
+  containerReady?(): Promise<string | null>;
   tempDir(prefix: string): Promise<string>;
   /** A scratch file's text (size-capped), or null when it is missing or unreadable. */
   readText(path: string): Promise<string | null>;

@@ -1,7 +1,7 @@
 // The act conformance cases that need containers, run for real against a private Docker engine started by the test:
 // a job container (`fail`), a service container with a health command (`services`) and jobs in containers with the
 // `sh` shell (`shells/sh`), each with the outcome act's own tests expect (../shared/conformance/act/<case>/expected.json).
-// Docker Hub is unreachable here: the images the cases name (node:24-bookworm-slim, node:16-buster-slim,
+// Docker Hub is unreachable here: the images the cases name (node:24-bookworm-slim, node:16/12-buster-slim,
 // alpine:latest, postgres:12) are LOCAL STAND-INS built from busybox-static — enough for what these cases run
 // (sh, echo, grep; a `pg_isready` that answers ready) — and act's "container" mode is `--platform
 // ubuntu-latest=node:24-bookworm-slim`, as its tests map it.
@@ -14,7 +14,7 @@ import { cleanupTempDirs, git, tempDir } from '../support/tmp';
 import { cli } from '../support/catalogueSupport';
 
 const SUITE = path.resolve(__dirname, '../../../../shared/conformance/act');
-const STAND_INS = ['node:16-buster-slim', 'alpine:latest'];
+const STAND_INS = ['node:16-buster-slim', 'node:12-buster-slim', 'alpine:latest'];
 
 interface ActTest {
   name: string;
@@ -60,10 +60,16 @@ describe('conformance: act cases that need containers (private dockerd, stand-in
     cleanupTempDirs();
   });
 
-  /** The case's folder as a repository of its own, its workflows where GitHub reads them. */
+  /**
+   * The case's folder as a repository of its own, its workflows where GitHub reads them; act's test data beside
+   * them, as act's tests run from it (local actions such as ./actions/docker-local).
+   */
   const caseRepo = (caseName: string, workflows: string): string => {
     const dir = tempDir(`act-${caseName.replace(/\W/g, '-')}-`);
     const from = path.join(SUITE, workflows);
+    fs.cpSync(SUITE, dir, { recursive: true });
+    // Only the case's workflows are in .github/workflows (act's test data keeps others there).
+    fs.rmSync(path.join(dir, '.github', 'workflows'), { recursive: true, force: true });
     fs.mkdirSync(path.join(dir, '.github', 'workflows'), { recursive: true });
     for (const f of fs.readdirSync(from).filter((x) => /\.ya?ml$/.test(x))) fs.copyFileSync(path.join(from, f), path.join(dir, '.github', 'workflows', f));
     git(dir, 'init', '-q', '-b', 'main');
@@ -78,6 +84,20 @@ describe('conformance: act cases that need containers (private dockerd, stand-in
     { caseName: 'services', test: 'container run, push event' },
     { caseName: 'shells', test: 'container run of sh, push event' },
   ];
+  it('local-action-dockerfile: container run, push event — its Dockerfile actions run; a folder without action.yml fails, as on GitHub', async () => {
+    const dir = caseRepo('local-action-dockerfile', 'local-action-dockerfile');
+    const r = await cli(dir, tempDir('state-'), ['run', 'push', '--event', 'push', '--platform', 'ubuntu-latest=node:24-bookworm-slim', '--json'], { env, timeoutMs: 150_000 });
+    if (!r.stdout) assert.fail(`no JSON (exit ${r.code}): ${r.stderr}`);
+    // Both Dockerfile actions ran (built here FROM the node:16-buster-slim stand-in): their GITHUB_ENV and outputs
+    // passed the checks of the steps after them. act also runs ./localdockerimagetest_, a folder with a Dockerfile
+    // and no action.yml; GitHub refuses such a step ("Can't find 'action.yml'"), and so do we.
+    assert.ok(r.stderr.includes('Hello Mona the Octocat'), r.stderr);
+    assert.ok(r.stderr.includes('Hello Mona is not the Octocat'), r.stderr);
+    const out = JSON.parse(r.stdout) as RunJson;
+    assert.equal(out.jobs.test.status, 'failed', r.stderr);
+    assert.match(out.jobs.test.reason ?? '', /action \.\/localdockerimagetest_ not found: there is no localdockerimagetest_\/action\.yml or localdockerimagetest_\/action\.yaml in the workspace/);
+  });
+
   for (const { caseName, test } of cases) {
     it(`${caseName}: ${test}`, async () => {
       const expected = (JSON.parse(fs.readFileSync(path.join(SUITE, caseName, 'expected.json'), 'utf8')) as { tests: ActTest[] }).tests.find((t) => t.name === test);

@@ -62,7 +62,9 @@ const MISSING: Record<string, string[]> = {
   fail: ['node:16-buster-slim'],
   'GITHUB_ENV-use-in-env-ctx': ['nektos/act-test-actions/script@main'],
   'issue-598': ['actions/hello-world-javascript-action@main'],
-  'local-action-dockerfile': ['./actions/docker-local', './actions/docker-local-noargs'],
+  // Without a container engine the run stops at the first Docker action (the next step reads what it sets);
+  // conformance-act-containers.test.ts runs them all.
+  'local-action-dockerfile': ['./actions/docker-local'],
   'no-panic-on-invalid-composite-action': ['nektos/act-test-actions/invalid-composite-action/invalid-step@main', 'nektos/act-test-actions/invalid-composite-action/missing-steps@main'],
   services: ['postgres:12'],
   shells: ['node:16-buster-slim', 'alpine:latest', 'catthehacker/ubuntu:pwsh-latest', 'node:16-buster'],
@@ -74,7 +76,8 @@ const MISSING: Record<string, string[]> = {
  * Cases whose remote actions are fetched when the step runs: the test host (test/support/tmp.ts) does not exist,
  * so the run names each of them as unsupported (and never runs GitHub's code).
  */
-const FETCHED_AT_RUN = new Set(['GITHUB_ENV-use-in-env-ctx', 'issue-598', 'no-panic-on-invalid-composite-action', 'uses-nested-composite']);
+// Docker actions are decided when their step starts too (whether a container engine answers).
+const FETCHED_AT_RUN = new Set(['GITHUB_ENV-use-in-env-ctx', 'issue-598', 'no-panic-on-invalid-composite-action', 'uses-nested-composite', 'basic', 'local-action-dockerfile']);
 
 /**
  * Calls GitHub refuses before a run starts, which act runs anyway: the plan must refuse them with GitHub's reason.
@@ -276,15 +279,18 @@ async function runReasons(tests: ActTest[]): Promise<string[]> {
   return reasons;
 }
 
-/** A step's action is remote (not a checkout of the workspace), or a local composite action uses one. */
+/**
+ * A step's action is remote (not a checkout of the workspace) or a Docker action (this suite runs without a
+ * container engine: conformance-act-containers.test.ts runs those), or a local composite action uses one.
+ */
 function usesRemoteAction(root: string, uses: string | null, depth = 0): boolean {
   if (uses === null || depth > 5) return false;
-  if (!uses.startsWith('./')) return !uses.startsWith('docker://') && !/^actions\/checkout@/i.test(uses);
+  if (!uses.startsWith('./')) return !/^actions\/checkout@/i.test(uses);
   for (const name of ['action.yml', 'action.yaml']) {
     const file = path.join(root, uses, name);
     if (!fs.existsSync(file)) continue;
     const { action } = readAction(name, fs.readFileSync(file, 'utf8'));
-    return !!action && action.steps.some((s) => usesRemoteAction(root, s.uses, depth + 1));
+    return !!action && (action.using === 'docker' || action.steps.some((s) => usesRemoteAction(root, s.uses, depth + 1)));
   }
   return false;
 }

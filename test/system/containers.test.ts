@@ -199,6 +199,52 @@ jobs:
     assert.deepEqual(containersOf(), []);
   });
 
+  it('runs Docker actions: docker:// with args, inputs and an entrypoint, and a local Dockerfile action built here; their outputs reach later steps', async () => {
+    const dir = caseFolder({
+      '.github/actions/greet/action.yml': `name: greet
+inputs:
+  who: { default: nobody }
+outputs:
+  greeting: { description: what it said }
+runs:
+  using: docker
+  image: Dockerfile
+  args: ["\${{ inputs.who }}"]
+  env: { FROM_ACTION: set-by-runs-env }
+`,
+      '.github/actions/greet/Dockerfile': `FROM ${BASE_IMAGE}\nCOPY entry.sh /entry.sh\nENTRYPOINT ["/bin/sh", "/entry.sh"]\n`,
+      '.github/actions/greet/entry.sh': 'echo "hello $1 ($INPUT_WHO, $FROM_ACTION) in $(pwd)"\necho "greeting=hi-$1" >> "$GITHUB_OUTPUT"\n',
+      '.github/workflows/docker.yml': `name: docker
+on: push
+jobs:
+  d:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: docker://${JOB_IMAGE}
+        with:
+          args: sh -c "cat /only-in-image; echo input=$INPUT_COLOR; echo tone=dark >> $GITHUB_OUTPUT"
+          color: blue
+        id: plain
+      - uses: docker://${JOB_IMAGE}
+        with:
+          entrypoint: /bin/echo
+          args: from the entrypoint \${{ github.event_name }}
+      - uses: ./.github/actions/greet
+        id: greet
+        with: { who: world }
+      - run: echo "outputs=\${{ steps.plain.outputs.tone }} \${{ steps.greet.outputs.greeting }}"
+`,
+    });
+    const r = await cli(dir, tempDir('state-'), ['run', 'docker', '--event', 'push', '--json'], { env, timeoutMs: 150_000 });
+    if (!r.stdout) assert.fail(`no JSON (exit ${r.code}): ${r.stderr}`);
+    const out = JSON.parse(r.stdout) as RunJson;
+    assert.equal(out.status, 'success', r.stderr);
+    for (const text of ['made in the image', 'input=blue', 'from the entrypoint push', 'hello world (world, set-by-runs-env) in ', "building the action's image from Dockerfile", 'outputs=dark hi-world']) {
+      assert.ok(r.stderr.includes(text), `${text}\n${r.stderr}`);
+    }
+    assert.deepEqual(containersOf(), [], 'the step containers are removed');
+  });
+
   it('removes containers a run left when its process died (at the next start)', async () => {
     const dead = 999_999; // above pid_max's default: never a live process
     d!.docker(['run', '-d', '--label', `${LABEL_RUN}=old`, '--label', `delivery.pid=${dead}`, '--label', `delivery.host=${os.hostname()}`, '--network', 'host', '--entrypoint', 'sleep', JOB_IMAGE, '300']);

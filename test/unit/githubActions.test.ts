@@ -43,7 +43,7 @@ describe('GitHub actions: names, plans and metadata', () => {
     assert.deepEqual(remoteActionPlan(parseUses('actions/checkout@v4'), {}), { noop: 'the workspace is already checked out here (actions/checkout does nothing locally)' });
     assert.match((remoteActionPlan(parseUses('actions/checkout@v4'), { repository: 'other/repo' }) as { unsupported: string }).unsupported, /to check out repository: other\/repo/);
     assert.deepEqual(remoteActionPlan(parseUses('actions/setup-node@v4'), {}), { fetch: { owner: 'actions', repo: 'setup-node', path: '', ref: 'v4' } });
-    assert.deepEqual(remoteActionPlan(parseUses('docker://alpine:3'), {}), { unsupported: 'uses a Docker action docker://alpine:3 (needs a container engine)' });
+    assert.deepEqual(remoteActionPlan(parseUses('docker://alpine:3'), {}), { container: 'alpine:3' });
     assert.match((remoteActionPlan(parseUses('o/r@-x'), {}) as { unsupported: string }).unsupported, /is not a git branch/);
   });
 

@@ -117,12 +117,12 @@ describe('GitHub workflows: import', () => {
     const read = (rel: string) => fs.promises.readFile(path.join(dir, rel), 'utf8').catch(() => null);
     const r = await importWorkflow({ path: '.github/workflows/composite.yml', text: (await read('.github/workflows/composite.yml'))! }, { readFile: read, listFiles: async () => [] });
     assert.deepEqual(r.dependsOn, ['.github/actions/greet/action.yaml', '.github/actions/greet/action.yml', '.github/actions/log/action.yaml', '.github/actions/log/action.yml']);
-    fs.writeFileSync(path.join(dir, '.github/actions/log/action.yml'), 'name: Log\nruns:\n  using: docker\n  image: Dockerfile\n');
+    fs.writeFileSync(path.join(dir, '.github/actions/log/action.yml'), 'name: Log\nruns:\n  using: composite\n  steps:\n    - uses: not-an-action\n');
     assert.equal(await sources.reload('.github/actions/log/action.yml'), true);
     const problems = sources.snapshot().problems.filter((p) => p.file === '.github/workflows/composite.yml');
     assert.deepEqual(problems.map((p) => `${p.line} ${p.severity}: ${p.message}`), [
-      '8 info: step "Run ./.github/actions/greet" (./.github/actions/greet) has a step that cannot run locally: uses a Docker action (./.github/actions/log: image Dockerfile; needs a container engine)',
-      '24 info: step "Run ./.github/actions/greet" (./.github/actions/greet) has a step that cannot run locally: uses a Docker action (./.github/actions/log: image Dockerfile; needs a container engine)',
+      '8 info: step "Run ./.github/actions/greet" (./.github/actions/greet) has a step that cannot run locally: "not-an-action" is not an action reference (./path, $/path, docker://image or owner/repo[/path]@ref)',
+      '24 info: step "Run ./.github/actions/greet" (./.github/actions/greet) has a step that cannot run locally: "not-an-action" is not an action reference (./path, $/path, docker://image or owner/repo[/path]@ref)',
     ]);
   });
 

@@ -5,12 +5,12 @@
 // and the job reaches them by their aliases (added to its /etc/hosts). Every container carries the run's labels
 // and is removed when the job ends or is cancelled; ones left by a process that died are removed at the next start.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { CommandSpec, ContainerExecutorSpec, JobSession, OpenJob, ServiceSpec } from '../../core/engine/ports';
+import type { CommandSpec, ContainerExecutorSpec, JobSession, OpenJob, ProcessIO, ProcessResult, ServiceSpec } from '../../core/engine/ports';
 import type { Masker } from '../../core/secrets';
 import { LocalProcessRunner } from '../processRunner';
 
@@ -362,4 +362,72 @@ function portOpen(port: number): Promise<boolean> {
     s.once('error', () => done(false));
     s.setTimeout(1000, () => done(false));
   });
+}
+
+/** Null when steps can run in containers here (an engine that answers), else why not: PlanIO.containerReady. */
+export async function containerReady(engine?: string): Promise<string | null> {
+  const found = findEngine(engine);
+  if (!found) {
+    const wanted = engine || process.env.DELIVERY_CONTAINER_ENGINE;
+    return `no container engine: ${wanted ? `${wanted} is not an executable` : 'neither docker nor podman is on this machine'}`;
+  }
+  const down = await engineDown(found);
+  return down ? `the container engine ${path.basename(found)} does not answer: ${down}` : null;
+}
+
+/**
+ * Runs a step in a one-off container of its image (CommandSpec.image: GitHub Docker actions): built first from its
+ * Dockerfile when it has one (tagged by the Dockerfile's folder and text, so an unchanged action is built once),
+ * then `docker run --rm` with the step's variables by name and its folders mounted at their own paths. The
+ * container is removed when the step ends or is cancelled.
+ */
+export async function runImageStep(spec: CommandSpec, io: ProcessIO, job: OpenJob, opts: ContainerExecutorOptions = {}): Promise<ProcessResult> {
+  const image = spec.image!;
+  const fail = (error: string): ProcessResult => ({ exitCode: null, signal: null, error, leftovers: 0 });
+  const ready = await readyEngine(`image ${image.ref}`, opts);
+  if ('unsupported' in ready) return fail(ready.unsupported);
+  const engine = ready.engine;
+  let ref = image.ref;
+  if (image.build) {
+    let text = '';
+    try {
+      text = fs.readFileSync(image.build.dockerfile, 'utf8');
+    } catch (e) {
+      return fail(`cannot read the action's Dockerfile ${image.build.dockerfile}: ${(e as Error).message}`);
+    }
+    ref = `delivery-action:${createHash('sha256').update(image.build.context).update('\0').update(text).digest('hex').slice(0, 16)}`;
+    const have = await run(engine, ['image', 'inspect', '--format', '{{.Id}}', ref]);
+    if (have.code !== 0) {
+      io.onLine('stderr', `building the action's image from ${path.basename(image.build.dockerfile)}`);
+      const built = await run(engine, ['build', '-q', '--network', 'host', '-f', image.build.dockerfile, '-t', ref, image.build.context], { signal: io.signal, timeoutMs: PULL_TIMEOUT_MS });
+      if (built.code !== 0) return fail(`could not build the action's image: ${lastLine(built.stderr)}`);
+    }
+  } else {
+    const missing = await ensureImage(engine, ref, { ...job, log: (t) => io.onLine('stderr', t), signal: io.signal });
+    if (missing) return fail(missing);
+  }
+  const vars = { ...spec.env };
+  // The runner's PATH and HOME mean nothing inside: the image's own apply.
+  delete vars.PATH;
+  delete vars.HOME;
+  const { args: eArgs, env } = envArgs(vars);
+  const name = `delivery-${randomBytes(4).toString('hex')}-step`;
+  const mounts = [...new Set([spec.cwd, ...image.mounts])].flatMap((m) => ['-v', `${m}:${m}`]);
+  const entry = image.entrypoint === null ? [] : ['--entrypoint', image.entrypoint];
+  const runner = new LocalProcessRunner({ masker: opts.masker, ownerMark: opts.ownerMark });
+  try {
+    return await runner.run(
+      {
+        command: engine,
+        args: ['run', '--rm', ...(spec.stdin !== undefined ? ['-i'] : []), '--name', name, ...labelArgs(job), '--network', 'host', ...mounts, '-w', spec.cwd, ...eArgs, ...entry, ref, ...spec.args],
+        env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
+        cwd: os.tmpdir(),
+        stdin: spec.stdin,
+        cleanEnv: true,
+      },
+      io,
+    );
+  } finally {
+    await run(engine, ['rm', '-f', name], { timeoutMs: 60_000 });
+  }
 }

@@ -2,7 +2,7 @@
 // compiler asks for a missing kind.
 import type { ExecutorKind, ExecutorSpec, JobExecutors, JobSession, OpenJob } from '../../core/engine/ports';
 import type { Masker } from '../../core/secrets';
-import { openContainerJob, openServicesForHost } from './container';
+import { openContainerJob, openServicesForHost, runImageStep } from './container';
 import { openHostJob } from './host';
 
 export interface ExecutorOptions {
@@ -39,9 +39,14 @@ const EXECUTORS: { [K in ExecutorKind]: Opener<K> } = {
 
 export function localExecutors(opts: ExecutorOptions): JobExecutors {
   return {
-    open: (job) => {
+    open: async (job) => {
       const open = EXECUTORS[job.executor.kind] as Opener<ExecutorKind>;
-      return Promise.resolve(open(job.executor as never, job, opts));
+      const opened = await open(job.executor as never, job, opts);
+      if (!('session' in opened)) return opened;
+      const { session } = opened;
+      // A step that names an image (a Docker action) runs in a container of its own, whatever the job runs in.
+      const containers = { engine: opts.containerEngine, masker: opts.masker, ownerMark: opts.ownerMark };
+      return { ...opened, session: { run: (spec, io) => (spec.image ? runImageStep(spec, io, job, containers) : session.run(spec, io)), close: () => session.close() } };
     },
   };
 }

@@ -19,6 +19,20 @@ export interface CommandSpec {
   stdin?: string;
   /** Do not inherit the runner's base environment (only `env`, plus PATH and HOME). */
   cleanEnv?: boolean;
+  /**
+   * Run in a one-off container of this image instead (GitHub Docker actions): `args` follow the image (its
+   * command), `command` only names it in logs; `env` is passed in by name; `cwd` and `mounts` are mounted at their
+   * own paths. `build`: the image is built from this Dockerfile first.
+   */
+  image?: StepImage;
+}
+
+export interface StepImage {
+  ref: string;
+  build?: { context: string; dockerfile: string };
+  /** Replaces the image's entrypoint; null: the image's own. */
+  entrypoint: string | null;
+  mounts: string[];
 }
 
 export type OutputStream = 'stdout' | 'stderr';

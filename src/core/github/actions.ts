@@ -71,11 +71,12 @@ export function actionFiles(dir: string): string[] {
   return [`${base}action.yml`, `${base}action.yaml`];
 }
 
-/** What a local run does with a step's remote or Docker action: a no-op, why it cannot run here, or the action to fetch. */
-export function remoteActionPlan(ref: UsesRef, inputs: Record<string, string>): { noop: string } | { unsupported: string } | { fetch: RemoteActionRef } {
+/** What a local run does with a step's remote or Docker action: a no-op, why it cannot run here, the action to fetch, or the image to run. */
+export function remoteActionPlan(ref: UsesRef, inputs: Record<string, string>): { noop: string } | { unsupported: string } | { fetch: RemoteActionRef } | { container: string } {
   switch (ref.kind) {
     case 'docker':
-      return { unsupported: `uses a Docker action docker://${ref.image} (needs a container engine)` };
+      // Runs in a container of the image (when a container engine answers: decided when the step starts).
+      return { container: ref.image };
     case 'invalid':
       return { unsupported: ref.reason };
     case 'local':

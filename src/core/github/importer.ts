@@ -150,7 +150,8 @@ async function inspectLocalAction(
   // The action's own problems are warnings: only the steps that use it depend on it.
   for (const p of f.problems) problems.push({ ...p, severity: p.severity === 'error' ? 'warning' : p.severity });
   if (!action) return { unsupported: null, nested: [] };
-  if (action.using === 'docker') return { unsupported: `uses a Docker action (./${dir}: image ${action.image ?? '?'}; needs a container engine)`, nested: [] };
+  // A Docker action runs in a container (when a container engine answers: decided when the step starts).
+  if (action.using === 'docker') return { unsupported: null, nested: [] };
   if (/^node\d*$/.test(action.using) && !isNodeRuntime(action.using)) return { unsupported: `uses a JavaScript action (./${dir}: runs.using ${action.using}, which GitHub no longer runs)`, nested: [] };
   const nested: string[] = [];
   for (const s of action.steps) {

@@ -10,7 +10,7 @@ import { parseEnvFile, parsePathFile, type CommandEffects } from './commands';
 import { isTrustedKey, type RunFacts, type Trusted } from './context';
 import { Unknown, evaluateTemplate, parseCached, references, soleExpression, splitTemplate, toText, truthy, usesStatusFunction, type EvalScope, type Value, type ValueObject } from './expressions';
 import type { Combination } from './matrix';
-import { evalCondition, newScope, oneLine, stepsContext, type Attempt, type Scope } from './scope';
+import { evalCondition, newScope, oneLine, stepsContext, type Attempt, type Scope, type StepResult } from './scope';
 import { isLocalCall, callOutputs, type CallSite } from './reusable';
 import { remoteWorkflowReason } from './actions';
 import { buildSteps, listedStep } from './steps';
@@ -466,6 +466,25 @@ export class JobRun {
       DELIVERY_PIPELINE: this.run.root.wf.id,
       DELIVERY_JOB: this.id,
     };
+  }
+
+  /**
+   * After a step that ran a process: applies its step files and workflow commands, records its outcome (for
+   * `steps.<id>`), marks the job failed unless it may fail; the reason it failed for, else undefined.
+   */
+  async settleStep(
+    ctx: StepContext,
+    cur: { files: Record<string, string>; eff: CommandEffects },
+    exitCode: number | null,
+    continueOnError: boolean,
+    record: (ctx: StepContext, r: StepResult) => void,
+  ): Promise<string | undefined> {
+    const applied = await this.applyStepFiles(ctx, cur.files, cur.eff);
+    const outcome = ctx.cancelled ? 'cancelled' : exitCode === 0 && !applied.error ? 'success' : 'failure';
+    record(ctx, { outputs: applied.outputs, outcome, conclusion: outcome === 'failure' && continueOnError ? 'success' : outcome });
+    if (outcome === 'failure' && !continueOnError) this.stepFailed();
+    this.updateOutputs(ctx);
+    return applied.error ?? undefined;
   }
 
   /** Applies what a step wrote to its files and printed as commands; a string is why the step fails. */

@@ -12,6 +12,8 @@ import { repositoryNotes, type Trusted } from './context';
 import { evaluate, evaluateTemplate, parseCached, toText, truthy, type Value } from './expressions';
 import type { JobRun } from './job';
 import { NodeActionRun } from './nodeAction';
+import { actionImage, dockerActionStep } from './dockerAction';
+import { optionWords } from './containers';
 import { evalCondition, message, newScope, type Scope, type StepResult } from './scope';
 import { decideSetup, setupActionOf, versionFromFile, type SetupAction, type SetupDecision } from './toolchains';
 import { chooseShell, scriptCommand, substituteScript } from './script';
@@ -116,6 +118,53 @@ function buildStep(jr: JobRun, ws: WorkflowStep, scopeOf: (ctx: StepContext) => 
         },
       };
     }
+    if (ref.kind === 'docker') {
+      // docker://image: run in a container of the image when a container engine answers.
+      return {
+        ...base,
+        command: null,
+        unsupported: null,
+        noop: null,
+        condition: (ctx) => condition(ctx),
+        expand: async (ctx): Promise<StepExpansion> => {
+          if (conditionError) return failed(ctx, conditionError);
+          const why = await containerUnavailable(jr);
+          if (why) {
+            record(ctx, { unsupported: `uses a Docker action ${ws.uses} (${why})` });
+            jr.updateOutputs(ctx);
+            return { unsupported: `uses a Docker action ${ws.uses} (${why})` };
+          }
+          const scope = scopeOf(ctx);
+          try {
+            const env = jr.envContext(scope, ctx, ws);
+            const es = jr.scope(scope, ctx, () => env);
+            const withValues = Object.fromEntries(Object.entries(ws.with).map(([k, v]) => [k, toText(evaluateTemplate(v, es).value)]));
+            const key = (k: string) => Object.keys(withValues).find((x) => x.toLowerCase() === k);
+            const argsKey = key('args');
+            const entryKey = key('entrypoint');
+            const inputs = Object.fromEntries(Object.entries(withValues).filter(([k]) => k !== argsKey && k !== entryKey));
+            return {
+              replace: dockerActionStep(jr, {
+                ws,
+                name,
+                image: { ref: ref.image },
+                args: argsKey ? optionWords(withValues[argsKey]) : [],
+                entrypoint: entryKey ? withValues[entryKey] : null,
+                env: {},
+                inputs,
+                scope,
+                actionDir: null,
+                continueOnError,
+                timeoutMs: base.timeoutMs,
+                record: (cx, r) => record(cx, r),
+              }),
+            };
+          } catch (e) {
+            return failed(ctx, message(e));
+          }
+        },
+      };
+    }
     let source: ActionSourceRef;
     if (ref.kind === 'local') source = { kind: 'local', path: ref.path };
     else {
@@ -196,9 +245,10 @@ function buildStep(jr: JobRun, ws: WorkflowStep, scopeOf: (ctx: StepContext) => 
         }
         const a = read.action;
         if (a.using === 'docker') {
-          return unsupportedStep(ctx, `uses a Docker action (${ws.uses}: image ${a.image ?? '?'}; needs a container engine, and local runs have none)`);
+          const why = await containerUnavailable(jr);
+          if (why) return unsupportedStep(ctx, `uses a Docker action (${ws.uses}: image ${a.image ?? '?'}; ${why})`);
         }
-        if (a.using !== 'composite' && !isNodeRuntime(a.using)) {
+        if (a.using !== 'composite' && a.using !== 'docker' && !isNodeRuntime(a.using)) {
           return failed(ctx, `action ${ws.uses}: unknown runs.using "${a.using}" (composite, docker, node12, node16, node20 or node24)`);
         }
         const actionDir = path.resolve(root, dir);
@@ -242,6 +292,35 @@ function buildStep(jr: JobRun, ws: WorkflowStep, scopeOf: (ctx: StepContext) => 
             notes.push(`Unexpected input(s) ${unexpected.map((k) => `'${k}'`).join(', ')}, valid inputs are [${a.inputs.map((d) => `'${d.name}'`).join(', ')}]`);
           }
           action = a;
+          if (a.using === 'docker') {
+            const image = actionImage(a.image ?? '', actionDir);
+            if ('error' in image) return failed(ctx, `action ${ws.uses}: ${image.error}`);
+            const actionScope = jr.scope(c, ctx, () => jr.envContext(c, ctx, null));
+            const evalText = (t: string) => toText(evaluateTemplate(t, actionScope).value);
+            // `with: args` replaces runs.args (as on GitHub); `with: entrypoint` replaces runs.entrypoint.
+            const over = (k: string) => Object.keys(ws.with).find((x) => x.toLowerCase() === k);
+            const args = over('args') ? optionWords(toText(inputs.values[over('args')!] ?? '')) : a.args.map(evalText);
+            const entrypoint = over('entrypoint') ? toText(inputs.values[over('entrypoint')!] ?? '') : a.entrypoint;
+            const env = Object.fromEntries(Object.entries(a.env).map(([k, v]) => [k, evalText(v)]));
+            action = null; // the container step records the outcome itself
+            return {
+              replace: dockerActionStep(jr, {
+                ws,
+                name,
+                image,
+                args,
+                entrypoint,
+                env,
+                inputs: Object.fromEntries(Object.entries(inputs.values).map(([k, v]) => [k, toText(v)])),
+                scope,
+                actionDir,
+                continueOnError,
+                timeoutMs: base.timeoutMs,
+                record: (cx, r) => record(cx, r),
+              }),
+              notes,
+            };
+          }
           if (a.using === 'composite') {
             child = c;
             return { steps: buildSteps(jr, a.steps, () => c, true), notes };
@@ -343,12 +422,7 @@ function buildStep(jr: JobRun, ws: WorkflowStep, scopeOf: (ctx: StepContext) => 
       const cur = current;
       current = null;
       if (!cur) return;
-      const applied = await jr.applyStepFiles(ctx, cur.files, cur.eff);
-      const outcome = ctx.cancelled ? 'cancelled' : result.exitCode === 0 && !applied.error ? 'success' : 'failure';
-      record(ctx, { outputs: applied.outputs, outcome, conclusion: outcome === 'failure' && continueOnError ? 'success' : outcome });
-      if (outcome === 'failure' && !continueOnError) jr.stepFailed();
-      jr.updateOutputs(ctx);
-      return applied.error ?? undefined;
+      return jr.settleStep(ctx, cur, result.exitCode, continueOnError, record);
     },
   };
 }
@@ -384,4 +458,15 @@ async function setupOnThisMachine(jr: JobRun, ws: WorkflowStep, setup: SetupActi
   }
   if (!io?.toolVersion) return { unsupported: `${uses}: this run cannot ask for this machine's ${setup.label} version` };
   return decideSetup(setup, uses, wants, await io.toolVersion(setup.tool), notes);
+}
+
+/** Null when steps can run in containers in this run, else why not. */
+async function containerUnavailable(jr: JobRun): Promise<string | null> {
+  const ready = jr.run.ctx.io?.containerReady;
+  if (!ready) return 'this run has no container engine';
+  try {
+    return await ready();
+  } catch (e) {
+    return message(e);
+  }
 }

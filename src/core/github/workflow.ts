@@ -800,6 +800,10 @@ export interface ActionDef {
   /** runs.using: composite, docker, node20, … */
   using: string;
   image: string | null;
+  /** Docker actions: the container's arguments and variables as written (expressions over inputs), its entrypoint. */
+  args: string[];
+  env: Record<string, string>;
+  entrypoint: string | null;
   /** JavaScript actions: the scripts (relative to the action's folder) and the conditions of pre and post. */
   main: string | null;
   pre: string | null;
@@ -825,7 +829,7 @@ export function readAction(file: string, text: string): { action: ActionDef | nu
   }
   const r = new Reader(f);
   const top = r.map(root, 'action', ACTION_KEYS);
-  const action: ActionDef = { file, name: r.str(top.get('name'), 'action "name"') ?? file, using: '', image: null, main: null, pre: null, post: null, preIf: null, postIf: null, inputs: [], outputs: [], steps: [] };
+  const action: ActionDef = { file, name: r.str(top.get('name'), 'action "name"') ?? file, using: '', image: null, args: [], env: {}, entrypoint: null, main: null, pre: null, post: null, preIf: null, postIf: null, inputs: [], outputs: [], steps: [] };
   const inputs = r.sub(top.get('inputs'), 'action "inputs"');
   for (const p of (inputs?.items ?? []) as Pair[]) {
     const spec = p.value as Node | null;
@@ -858,6 +862,14 @@ export function readAction(file: string, text: string): { action: ActionDef | nu
   action.using = r.str(rk.get('using'), 'action "runs.using"') ?? '';
   if (!action.using) f.error(runs, 'the action has no "runs.using" (composite, docker or node20)');
   action.image = r.str(rk.get('image'), 'action "runs.image"') ?? null;
+  if (action.using === 'docker') {
+    if (!action.image) f.error(runs, 'the Docker action has no "runs.image" (Dockerfile, a path to one, or docker://image)');
+    const args = rk.get('args')?.value as Node | null | undefined;
+    if (isSeq(args)) action.args = (args.items as Node[]).map((a, i) => r.scalar(a, `action "runs.args" item ${i + 1}`) ?? '');
+    else if (args !== undefined && args !== null && !(isScalar(args) && args.value === null)) f.error(args, `action "runs.args" must be a list, not ${describe(args)}`);
+    action.env = r.env(rk.get('env'), 'action "runs.env"');
+    action.entrypoint = r.str(rk.get('entrypoint'), 'action "runs.entrypoint"') ?? null;
+  }
   if (/^node\d+$/.test(action.using)) {
     action.main = r.str(rk.get('main'), 'action "runs.main"') ?? null;
     if (!action.main && !rk.has('main')) f.error(runs, `the JavaScript action has no "runs.main" (the script ${action.using} runs)`);
