@@ -233,23 +233,25 @@ export async function globFiles(root: string, patterns: readonly string[], onRef
 export class LocalWorkspaceFiles implements WorkspaceFiles {
   constructor(private readonly root?: string) {}
 
-  async glob(cwd: string, patterns: readonly string[], onRefused?: (why: string) => void): Promise<string[]> {
-    const root = path.resolve(this.root ?? cwd);
+  async glob(cwd: string, patterns: readonly string[], onRefused?: (why: string) => void, jobRoot?: string): Promise<string[]> {
+    const root = path.resolve(jobRoot ?? this.root ?? cwd);
     const from = path.relative(root, path.resolve(cwd));
     if (path.isAbsolute(from) || from === '..' || from.startsWith(`..${path.sep}`)) {
       onRefused?.(`the job's folder ${cwd} is outside the repository; ${patterns.join(', ')} not read`);
       return [];
     }
     const prefix = from === '' ? '' : `${from.split(path.sep).join('/')}/`;
-    const rooted = patterns.map((p) => {
+    // A path without wildcards may name a folder (GitLab's `artifacts: paths: [out/]`): its files, at any depth.
+    const rooted = patterns.flatMap((p) => {
       const clean = p.replace(/^(\.\/)+/, '');
-      return path.posix.isAbsolute(clean) ? clean : `${prefix}${clean}`;
+      const full = path.posix.isAbsolute(clean) ? clean : `${prefix}${clean}`;
+      return /[*?{[]/.test(clean) ? [full] : [full.replace(/\/+$/, ''), `${full.replace(/\/+$/, '')}/**`];
     });
     return (await globFiles(root, rooted, onRefused && ((why) => onRefused(why)))).map((r) => path.join(root, r));
   }
 
-  async readText(p: string): Promise<string> {
-    const root = path.resolve(this.root ?? path.dirname(p));
+  async readText(p: string, jobRoot?: string): Promise<string> {
+    const root = path.resolve(jobRoot ?? this.root ?? path.dirname(p));
     const text = await readRepoText(root, path.relative(root, path.resolve(p)), MAX_REPORT_BYTES);
     if (text === null) throw new Error(`${p} does not exist`);
     return text;

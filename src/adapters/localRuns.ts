@@ -50,22 +50,20 @@ export async function startLocalRun(
   };
   const removeScratch = () => Promise.all(scratch.map((d) => fs.promises.rm(d, { recursive: true, force: true }).catch(() => undefined)));
   const id = newRunId();
-  const mode = workspaceMode(pipeline, request);
   const slugs = new Set<string>();
-  const workspaceFor =
-    mode === 'isolated'
-      ? (jobId: string) => {
-          // One folder per planned job, named after it (readable in the run's folder), unique in the run.
-          const base = jobId.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 80) || 'job';
-          let slug = base;
-          for (let n = 2; slugs.has(slug); n++) slug = `${base}-${n}`;
-          slugs.add(slug);
-          return path.join(opts.store.runDir(id), 'workspaces', slug);
-        }
-      : undefined;
+  const workspaceFor = (jobId: string) => {
+    // One folder per planned job, named after it (readable in the run's folder), unique in the run.
+    const base = jobId.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 80) || 'job';
+    let slug = base;
+    for (let n = 2; slugs.has(slug); n++) slug = `${base}-${n}`;
+    slugs.add(slug);
+    return path.join(opts.store.runDir(id), 'workspaces', slug);
+  };
+  const mode = workspaceMode(request);
   const plan = await pipeline.plan(request, {
     folder: opts.folder,
     workspaceFor,
+    ...(mode ? { workspace: mode } : {}),
     ...planFacts(),
     git: git ? { sha: git.sha, ref: git.ref, branch: git.branch, defaultBranch: git.defaultBranch, remoteUrl: git.remoteUrl, author: git.author } : undefined,
     variables: request.variables,
@@ -95,13 +93,12 @@ export async function startLocalRun(
 }
 
 /**
- * Whether jobs run in workspaces of their own: the request's choice, else DELIVERY_WORKSPACE (shared|isolated), else
- * isolated for GitHub workflows (a fresh checkout per job, as on GitHub) and shared for the rest (gitlab-ci-local's
- * default, and delivery.yml jobs that build in place).
+ * The run's choice of workspaces: the request's, else DELIVERY_WORKSPACE (shared|isolated); undefined: each
+ * source's default (GitHub jobs isolated, as each gets a fresh checkout on GitHub; GitLab jobs in the folder, as
+ * gitlab-ci-local runs them; delivery.yml jobs as their `workspace:` says, else in the folder).
  */
-export function workspaceMode(pipeline: ImportedPipeline, request: RunRequest): WorkspaceMode {
+export function workspaceMode(request: RunRequest): WorkspaceMode | undefined {
   if (request.workspace) return request.workspace;
   const env = process.env.DELIVERY_WORKSPACE;
-  if (env === 'shared' || env === 'isolated') return env;
-  return pipeline.def.source.kind === 'github' ? 'isolated' : 'shared';
+  return env === 'shared' || env === 'isolated' ? env : undefined;
 }

@@ -101,9 +101,23 @@ export async function makeWorkspace(source: string, dest: string, signal?: Abort
 }
 
 export const localWorkspaces: WorkspacePort = {
-  prepare: async (source, dest, signal) => {
+  prepare: async (source, dest, signal, overlays = []) => {
     await fs.promises.rm(dest, { recursive: true, force: true });
-    return makeWorkspace(source, dest, signal);
+    const made = await makeWorkspace(source, dest, signal);
+    for (const dir of overlays) await fs.promises.cp(dir, dest, { recursive: true, force: true, verbatimSymlinks: true });
+    return made;
+  },
+  keep: async (from, files, into) => {
+    const out: string[] = [];
+    for (const f of files) {
+      const rel = path.relative(from, f);
+      if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
+      const to = path.join(into, rel);
+      await fs.promises.mkdir(path.dirname(to), { recursive: true });
+      await fs.promises.copyFile(f, to, fs.constants.COPYFILE_FICLONE);
+      out.push(to);
+    }
+    return out;
   },
   remove: (dest) => fs.promises.rm(dest, { recursive: true, force: true }).catch(() => undefined),
 };

@@ -77,9 +77,10 @@ options:
   --actions-host URL where remote actions (uses: owner/repo@ref) are fetched from with git
                      (default: $DELIVERY_ACTIONS_HOST, else https://github.com; a GHES URL works)
   --workspace W      isolated: each job (each matrix leg) runs in a copy of the folder (committed and
-                     uncommitted files, not ignored ones; kept in the run's folder when the job fails);
-                     shared: in the folder itself (default: isolated for GitHub workflows, shared for the
-                     rest; DELIVERY_WORKSPACE sets it too)
+                     uncommitted files, not ignored ones; kept in the run's folder when the job fails;
+                     GitLab and delivery.yml artifacts copied into the jobs that take them); shared: in
+                     the folder itself (default: isolated for GitHub workflows, shared for GitLab CI,
+                     delivery.yml jobs as their workspace: says; DELIVERY_WORKSPACE sets it too)
   --platform L=V     a GitHub runs-on label L runs on this machine (V: host) or in image V (repeatable;
                      defaults: ubuntu-*, self-hosted, linux -> host; a label mapped to nothing is unsupported)
   --yes              confirm without asking (deploys to protected environments)

@@ -112,10 +112,15 @@ export interface PlanContext {
   variables?: Record<string, string>;
   io?: PlanIO;
   /**
-   * Where a job runs in a workspace of its own (its planned id -> an absolute path that does not exist yet; the
-   * engine makes it); absent: jobs run in the folder. Sources whose jobs share the folder by design ignore it.
+   * Where a job runs when it runs in a workspace of its own (its planned id -> an absolute path that does not exist
+   * yet; the engine makes it); absent: every job runs in the folder.
    */
   workspaceFor?: (jobId: string) => string | null;
+  /**
+   * The run's choice (--workspace, DELIVERY_WORKSPACE, the setting): every job isolated or every job in the folder.
+   * Absent: each source's default (GitHub: isolated; GitLab: the folder; delivery.yml: a job's `workspace:`).
+   */
+  workspace?: 'shared' | 'isolated';
 }
 
 export interface ImportedPipeline {
@@ -154,7 +159,7 @@ export const deliveryImporter: Importer = {
         plan: (request, ctx) =>
           hasErrors
             ? { error: `${file.path} has errors; fix them first (see Problems)` }
-            : planDeliveryPipeline(def, ctx.folder, request),
+            : planDeliveryPipeline(def, ctx.folder, request, ctx),
       })),
       environments: cfg.environments,
       problems: cfg.problems,

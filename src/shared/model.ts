@@ -85,6 +85,8 @@ export interface JobDef {
   image?: string | null;
   /** Its service containers' images; absent: none. */
   services?: string[];
+  /** delivery.yml `workspace:` — `isolated`: the job runs in a copy of the folder; absent: the source's default. */
+  workspace?: 'shared' | 'isolated';
   /** The job's condition as written (GitHub `if:`); absent or null: none. */
   if?: string | null;
   /** What the job does, when the file says (GitLab: a `# @Description` comment above the job). */

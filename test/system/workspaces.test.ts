@@ -77,6 +77,73 @@ jobs:
     assert.match(bad.stderr, /--workspace must be shared or isolated, not "elsewhere"/);
   });
 
+  it('GitLab with --workspace isolated: each job in its own copy; declared artifacts reach the jobs that need them (needs, stages, dependencies)', async () => {
+    const dir = caseFolder({
+      '.gitlab-ci.yml': `stages: [build, test]
+build:
+  stage: build
+  script:
+    - mkdir -p out && echo "built in $(basename "$CI_PROJECT_DIR")" > out/app.txt && echo scratch > scratch.txt
+  artifacts:
+    paths: [out/]
+with-needs:
+  stage: test
+  needs: [build]
+  script:
+    - cat out/app.txt
+    - test ! -e scratch.txt && echo "no scratch"
+by-stage:
+  stage: test
+  script:
+    - cat out/app.txt
+none:
+  stage: test
+  dependencies: []
+  script:
+    - test ! -e out/app.txt && echo "no artifacts asked for"
+`,
+    });
+    const r = await cli(dir, tempDir('state-'), ['run', 'gitlab-ci', '--workspace', 'isolated', '--json']);
+    if (!r.stdout) assert.fail(`no JSON (exit ${r.code}): ${r.stderr}`);
+    const out = JSON.parse(r.stdout) as RunJson;
+    assert.equal(out.status, 'success', r.stderr);
+    assert.ok(/with-needs +> built in build/.test(r.stderr), r.stderr);
+    assert.ok(/with-needs +> no scratch/.test(r.stderr), 'only declared artifacts travel');
+    assert.ok(/by-stage +> built in build/.test(r.stderr), r.stderr);
+    assert.ok(/none +> no artifacts asked for/.test(r.stderr), r.stderr);
+    assert.ok(!fs.existsSync(path.join(dir, 'out')) && !fs.existsSync(path.join(dir, 'scratch.txt')), 'the folder is not written');
+    // Without isolation (gitlab-ci-local's default) the jobs share the folder.
+    const shared = await cli(dir, tempDir('state-'), ['run', 'gitlab-ci', 'build']);
+    assert.equal(shared.code, 0, shared.stderr);
+    assert.ok(fs.existsSync(path.join(dir, 'out', 'app.txt')));
+  });
+
+  it('delivery.yml: a job with workspace: isolated runs in a copy; its artifacts reach the job that needs it', async () => {
+    const dir = caseFolder({
+      'delivery.yml': `version: 1
+pipelines:
+  ci:
+    jobs:
+      build:
+        workspace: isolated
+        run: mkdir -p dist && echo "from $(basename "$DELIVERY_WORKSPACE")" > dist/app.txt
+        artifacts: [dist/app.txt]
+      ship:
+        workspace: isolated
+        needs: [build]
+        run: cat dist/app.txt
+      here:
+        run: echo "shared $(test "$DELIVERY_WORKSPACE" = "$PWD" && echo yes)" && touch here.txt
+`,
+    });
+    const r = await cli(dir, tempDir('state-'), ['run', 'ci', '--json']);
+    if (!r.stdout) assert.fail(`no JSON (exit ${r.code}): ${r.stderr}`);
+    assert.equal((JSON.parse(r.stdout) as RunJson).status, 'success', r.stderr);
+    assert.ok(/ship +> from build/.test(r.stderr), r.stderr);
+    assert.ok(!fs.existsSync(path.join(dir, 'dist')), 'the isolated jobs do not write the folder');
+    assert.ok(fs.existsSync(path.join(dir, 'here.txt')), 'a job without workspace: runs in the folder');
+  });
+
   it('a folder that is not a git work tree is copied whole; symlinks stay links', async () => {
     const src = tempDir('plain-');
     fs.mkdirSync(path.join(src, 'a', 'b'), { recursive: true });

@@ -14,7 +14,7 @@ export const TOP_KEYS = ['version', 'pipelines', 'environments'] as const;
 export const PIPELINE_KEYS = ['name', 'description', 'env', 'stages', 'jobs', 'remote'] as const;
 export const JOB_KEYS = [
   'name', 'description', 'run', 'steps', 'needs', 'stage', 'cwd', 'env', 'shell', 'timeout', 'retries',
-  'allowFailure', 'when', 'reports', 'artifacts', 'environment',
+  'allowFailure', 'when', 'reports', 'artifacts', 'environment', 'workspace',
 ] as const;
 export const STEP_KEYS = ['name', 'run', 'cwd', 'env', 'shell'] as const;
 export const REPORT_KEYS = ['junit'] as const;
@@ -235,6 +235,7 @@ function readJob(f: YamlFile, pair: Pair, needNodes: Map<string, Map<string, Nod
     reports: { junit: reports?.stringList('junit') ?? [] },
     artifacts: r.stringList('artifacts') ?? [],
     unsupported: null,
+    ...((w) => (w ? { workspace: w } : {}))(r.oneOf('workspace', ['shared', 'isolated'] as const)),
     location,
   };
 }

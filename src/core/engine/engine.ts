@@ -91,6 +91,8 @@ class Run {
   private readonly tails = new Map<string, Tail>();
   private readonly outputs = new Map<string, Record<string, string>>();
   private readonly upstreamFailed = new Set<string>();
+  /** Job id -> the folder its artifacts were kept in (jobs in workspaces of their own). */
+  private readonly keptArtifacts = new Map<string, string>();
   /** Jobs expanded at run time (PlannedJob.expand): group id -> the ids of the jobs that replaced it, and back. */
   private readonly groups = new Map<string, string[]>();
   private readonly groupOf = new Map<string, string>();
@@ -428,8 +430,8 @@ class Run {
     }
     if (job.junit.length > 0 && this.opts.files) {
       try {
-        const files = await this.opts.files.glob(job.cwd, job.junit, (why) => this.line(rec, log, 'system', `JUnit reports: ${why}`));
-        const counts = await Promise.all(files.map(async (f) => parseJunit(await this.opts.files!.readText(f))));
+        const files = await this.opts.files.glob(job.cwd, job.junit, (why) => this.line(rec, log, 'system', `JUnit reports: ${why}`), job.workspace?.path);
+        const counts = await Promise.all(files.map(async (f) => parseJunit(await this.opts.files!.readText(f, job.workspace?.path))));
         rec.tests = sumCounts(counts.filter((c) => c !== null));
         if (files.length === 0) this.line(rec, log, 'system', `no JUnit report matched ${job.junit.join(', ')}`);
       } catch (e) {
@@ -438,7 +440,13 @@ class Run {
     }
     if (job.artifacts.length > 0 && this.opts.files) {
       try {
-        rec.artifacts = await this.opts.files.glob(job.cwd, job.artifacts, (why) => this.line(rec, log, 'system', `artifacts: ${why}`));
+        rec.artifacts = await this.opts.files.glob(job.cwd, job.artifacts, (why) => this.line(rec, log, 'system', `artifacts: ${why}`), job.workspace?.path);
+        if (job.workspace && workspace.ok && rec.artifacts.length > 0 && this.opts.workspaces) {
+          // Kept beside the workspace (which goes when the job succeeds), for the jobs that take its artifacts.
+          const into = `${job.workspace.path}.artifacts`;
+          rec.artifacts = await this.opts.workspaces.keep(job.workspace.path, rec.artifacts, into);
+          this.keptArtifacts.set(job.id, into);
+        }
       } catch (e) {
         this.line(rec, log, 'system', `could not list artifacts: ${(e as Error).message}`);
       }
@@ -474,7 +482,9 @@ class Run {
     if (!port) return { ok: false, status: 'unsupported', reason: 'it runs in a workspace of its own, and this run cannot make one' };
     const t0 = this.now();
     try {
-      const made = await port.prepare(job.workspace.source, job.workspace.path, signal);
+      const overlays = (job.workspace.artifactsFrom ?? []).flatMap((id) => this.keptArtifacts.get(id) ?? []);
+      const made = await port.prepare(job.workspace.source, job.workspace.path, signal, overlays);
+      if (overlays.length > 0) this.line(rec, log, 'system', `artifacts of ${(job.workspace.artifactsFrom ?? []).filter((id) => this.keptArtifacts.has(id)).join(', ')} copied in`);
       for (const note of made.notes) this.line(rec, log, 'system', note);
       this.line(rec, log, 'system', `workspace: a copy of the folder as it is now (${this.now() - t0} ms): ${job.workspace.path}`);
       return { ok: true };

@@ -99,7 +99,12 @@ export interface PlannedJob {
    * The job runs in a workspace of its own at `path`, made from `source` before it starts (its steps' paths are
    * there); kept when the job does not succeed, removed when it does.
    */
-  workspace?: { source: string; path: string };
+  workspace?: {
+    source: string;
+    path: string;
+    /** Jobs whose artifacts are copied into the workspace before it starts (GitLab needs/dependencies). */
+    artifactsFrom?: string[];
+  };
 }
 
 export interface RunPlan {

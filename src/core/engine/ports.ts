@@ -75,11 +75,11 @@ export interface RunStore {
 export interface WorkspaceFiles {
   /**
    * Regular files under cwd matching the glob patterns, as absolute paths. Patterns and symlinks that lead out of
-   * the run's folder match nothing; `onRefused` hears why.
+   * the run's folder (or `root`, the job's own workspace) match nothing; `onRefused` hears why.
    */
-  glob(cwd: string, patterns: readonly string[], onRefused?: (why: string) => void): Promise<string[]>;
-  /** A report's text (size-capped); rejects when it cannot be read or is refused. */
-  readText(path: string): Promise<string>;
+  glob(cwd: string, patterns: readonly string[], onRefused?: (why: string) => void, root?: string): Promise<string[]>;
+  /** A report's text (size-capped); rejects when it cannot be read or is refused. `root`: the job's own workspace. */
+  readText(path: string, root?: string): Promise<string>;
 }
 
 export type { TestCounts };
@@ -151,8 +151,13 @@ export interface JobExecutors {
 
 /** Job workspaces (copies of the folder a job runs in, so jobs do not share the working tree). */
 export interface WorkspacePort {
-  /** Makes `dest` a workspace of `source` (replacing what is there); notes for the job's log. */
-  prepare(source: string, dest: string, signal: AbortSignal): Promise<{ notes: string[] }>;
+  /**
+   * Makes `dest` a workspace of `source` (replacing what is there), then copies the files of each `overlays` folder
+   * into it (artifacts of the jobs it depends on); notes for the job's log.
+   */
+  prepare(source: string, dest: string, signal: AbortSignal, overlays?: readonly string[]): Promise<{ notes: string[] }>;
+  /** Copies `files` (absolute, inside `from`) to `into` at the same relative paths; their new paths. */
+  keep(from: string, files: readonly string[], into: string): Promise<string[]>;
   /** Removes a workspace; never throws. */
   remove(dest: string): Promise<void>;
 }

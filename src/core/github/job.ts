@@ -151,7 +151,8 @@ export class JobRun {
     needs?: ValueObject,
   ) {
     this.matrix = combo?.values ?? null;
-    this.workspace = run.ctx.workspaceFor?.(id) ?? null;
+    // Each job in a copy of the folder, as each gets a fresh checkout on GitHub (unless the run says shared).
+    this.workspace = run.ctx.workspace === 'shared' ? null : (run.ctx.workspaceFor?.(id) ?? null);
     this.facts = this.workspace === null ? run.facts : inWorkspace(run.facts, this.workspace, run.ctx);
     const failFast = typeof job.failFast === 'boolean' ? job.failFast : truthy(this.planValue(job.failFast, 'strategy.fail-fast'));
     this.strategy = { 'fail-fast': failFast, 'job-index': position.index, 'job-total': position.total, 'max-parallel': job.maxParallel ?? position.total };

@@ -108,6 +108,8 @@ export class GitlabPipeline implements ImportedPipeline {
       stages: config.stages,
       forceShellExecutor: request.forceShellExecutor === true,
       fileVariablePaths,
+      // Jobs run in the folder (gitlab-ci-local's default) unless the run isolates them (its --shell-isolation).
+      workspaceFor: ctx.workspace === 'isolated' ? ctx.workspaceFor : undefined,
     });
     return { plan, jobs: resolved.jobs, selected: selection.jobs, problems: problems.list };
   }

@@ -134,12 +134,24 @@ export interface PlanOptions {
   forceShellExecutor: boolean;
   /** Paths of the files written for `type: file` project variables, per job id and variable. */
   fileVariablePaths: Map<string, Record<string, string>>;
+  /** Each job in a workspace of its own (a copy of the folder), its artifacts passed on; absent: the folder. */
+  workspaceFor?: (jobId: string) => string | null;
 }
 
 export function buildPlan(selected: readonly SelectedJob[], opts: PlanOptions): RunPlan {
+  const ids = selected.map((s) => s.job.id);
   const jobs = selected.map(({ job: r, deps, after, enabled }): PlannedJob => {
     const job = r.job;
-    const env = { ...r.env, ...opts.fileVariablePaths.get(r.id), DELIVERY: 'true', DELIVERY_PIPELINE: opts.pipelineId, DELIVERY_JOB: r.id };
+    const own = opts.workspaceFor?.(r.id) ?? null;
+    const folder = own ?? opts.folder;
+    const env = {
+      ...r.env,
+      ...(own ? { CI_PROJECT_DIR: own, CI_BUILDS_DIR: dirOf(own) } : {}),
+      ...opts.fileVariablePaths.get(r.id),
+      DELIVERY: 'true',
+      DELIVERY_PIPELINE: opts.pipelineId,
+      DELIVERY_JOB: r.id,
+    };
     const steps: PlannedStep[] = [];
     // GitLab expands the job's variables in image and service names (`image: $FEDORA_IMAGE`).
     const expand = (v: string) => expandKnown(v, r.env);
@@ -160,7 +172,7 @@ export function buildPlan(selected: readonly SelectedJob[], opts: PlanOptions): 
         env: {},
         // GitLab gives services the job's variables too, then their own.
         services: job.services.map((sv) => ({ image: expand(sv.name), aliases: serviceAliases(sv), entrypoint: sv.entrypoint, command: sv.command, env: { ...env, ...sv.variables }, healthCmd: null, optional: true })),
-        mounts: [opts.folder, ...files],
+        mounts: [folder, ...files],
       };
       if (job.imageEntrypoint) {
         steps.push({ name: 'image', when: 'on_success', command: null, unsupported: null, continueOnError: false, noop: `entrypoint ${JSON.stringify(job.imageEntrypoint)}: the job's shell runs in the container without it` });
@@ -168,14 +180,14 @@ export function buildPlan(selected: readonly SelectedJob[], opts: PlanOptions): 
     }
     const inContainer = executor !== null;
     const commands = [...job.beforeScript, ...job.script].map((l) => l.text);
-    if (!job.delegated && !job.incomplete) steps.push({ name: 'script', when: 'on_success', command: commandsSpec(commands, opts.folder, env, inContainer), unsupported: null, noop: null, continueOnError: false });
+    if (!job.delegated && !job.incomplete) steps.push({ name: 'script', when: 'on_success', command: commandsSpec(commands, folder, env, inContainer), unsupported: null, noop: null, continueOnError: false });
     if (job.afterScript.length > 0 && !job.delegated) {
       const lines = job.afterScript.map((l) => l.text);
       steps.push({
         name: 'after_script',
         // GitLab runs after_script whatever happened before, in a new shell; its failure only warns.
         when: 'always',
-        command: (ctx) => commandsSpec(lines, opts.folder, { ...env, CI_JOB_STATUS: ctx.cancelled ? 'canceled' : ctx.failed ? 'failed' : 'success' }, inContainer),
+        command: (ctx) => commandsSpec(lines, folder, { ...env, CI_JOB_STATUS: ctx.cancelled ? 'canceled' : ctx.failed ? 'failed' : 'success' }, inContainer),
         unsupported: null,
         noop: null,
         continueOnError: true,
@@ -201,8 +213,9 @@ export function buildPlan(selected: readonly SelectedJob[], opts: PlanOptions): 
       condition: r.excluded ? () => ({ run: false, reason: r.excluded! }) : undefined,
       junit: job.junit,
       artifacts: job.artifacts,
-      cwd: opts.folder,
+      cwd: folder,
       ...(executor ? { executor } : {}),
+      ...(own ? { workspace: { source: opts.folder, path: own, artifactsFrom: artifactSources(r.job.dependencies, deps, after, ids) } } : {}),
     };
   });
   return { pipelineId: opts.pipelineId, pipelineName: opts.pipelineName, source: opts.source, stages: opts.stages, jobs };
@@ -219,4 +232,13 @@ export function imageReason(image: string | null, services: readonly string[]): 
 function dirOf(p: string): string {
   const i = p.lastIndexOf('/');
   return i > 0 ? p.slice(0, i) : p;
+}
+
+/**
+ * Whose artifacts a job gets, as GitLab decides: the jobs `dependencies:` names, else those it `needs`, else every
+ * job of the earlier stages.
+ */
+function artifactSources(dependencies: string[] | null, deps: string[], after: string[], ids: string[]): string[] {
+  if (dependencies) return ids.filter((id) => dependencies.some((d) => id === d || normalInstanceName(id).startsWith(`${normalInstanceName(d)}:`) || id.startsWith(`${d} `)));
+  return deps.length > 0 ? deps : after;
 }
