@@ -19,7 +19,7 @@ export function idInFolder(key: ScopedKey, folder: string): string | null {
 /** What a tree row stands for, by ids only: resolved against the current model when a command runs. */
 export type NodeTarget =
   | { node: 'pipeline'; folder: string; pipelineKey: string }
-  | { node: 'job'; folder: string; pipelineKey: string; jobId: string; logFile: string | null }
+  | { node: 'job'; folder: string; pipelineKey: string; jobId: string; logFile: string | null; workspace?: string | null }
   | { node: 'environment'; folder: string; environment: string }
   | { node: 'deploy'; folder: string; environment: string; sha: string; logFile: string | null }
   | { node: 'remoteRuns'; folder: string; pipelineKey: string }
@@ -73,6 +73,10 @@ export interface RemoteLogArg {
 export interface LogArg {
   logFile: string | null;
 }
+export interface WorkspaceArg {
+  /** A job's kept workspace (it did not succeed), or null. */
+  workspace: string | null;
+}
 export interface SecretArg {
   name?: string;
   value?: string;
@@ -88,6 +92,7 @@ export interface CommandArgs {
   'delivery.run.cancel': CancelArg;
   'delivery.run.rerunFailed': RerunArg;
   'delivery.run.showLog': LogArg;
+  'delivery.job.openWorkspace': WorkspaceArg;
   'delivery.panel.open': PanelArg;
   'delivery.environment.deploy': EnvironmentArg;
   'delivery.environment.diff': EnvironmentArg;
@@ -222,6 +227,10 @@ const SPECS: { [K in ArgCommand]: ArgSpec<CommandArgs[K]> } = {
   'delivery.run.showLog': {
     node: (t) => (t.node === 'job' || t.node === 'deploy' ? { logFile: t.logFile } : null),
     json: (f) => ({ logFile: f.opt('logFile') ?? null }),
+  },
+  'delivery.job.openWorkspace': {
+    node: (t) => (t.node === 'job' ? { workspace: t.workspace ?? null } : null),
+    json: (f) => ({ workspace: f.opt('workspace') ?? null }),
   },
   'delivery.panel.open': { node: () => null, json: (f) => clean({ runId: f.opt('runId') }) },
   'delivery.environment.deploy': environment,

@@ -7,6 +7,7 @@ export const COMMAND_IDS = [
   'delivery.run.cancel',
   'delivery.run.rerunFailed',
   'delivery.run.showLog',
+  'delivery.job.openWorkspace',
   'delivery.panel.open',
   'delivery.environment.deploy',
   'delivery.environment.diff',

@@ -30,6 +30,16 @@ export const showLog = command('delivery.run.showLog', async (_deps, arg) => {
   }
 });
 
+export const openWorkspace = command('delivery.job.openWorkspace', async (_deps, arg) => {
+  const ws = arg?.workspace ?? null;
+  if (!ws) {
+    void vscode.window.showInformationMessage('This job has no kept workspace: it ran in the folder, or it succeeded (its workspace was removed).');
+    return;
+  }
+  // A new window on the copy the job ran in, as it left it.
+  await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(ws), { forceNewWindow: true });
+});
+
 interface Located {
   location(): { folder: vscode.Uri; file: string; line: number; column: number };
 }

@@ -305,7 +305,7 @@ export class JobNode extends PipelineTreeNode implements TargetRow {
     return moved;
   }
   target(): NodeTarget {
-    return { node: 'job', folder: this.parent.state.folder.uri.fsPath, pipelineKey: this.parent.key, jobId: this.job.id, logFile: this.record?.logFile ?? null };
+    return { node: 'job', folder: this.parent.state.folder.uri.fsPath, pipelineKey: this.parent.key, jobId: this.job.id, logFile: this.record?.logFile ?? null, workspace: this.record?.workspace ?? null };
   }
   treeItem(): vscode.TreeItem {
     const job = this.job;
@@ -336,6 +336,7 @@ export class JobNode extends PipelineTreeNode implements TargetRow {
     if (this.ctx.trusted && !this.parent.hasErrors() && !job.unsupported) tokens.push('runnable');
     if (rec?.status === 'running') tokens.push('running');
     if (rec?.logFile) tokens.push('hasLog');
+    if (rec?.workspace) tokens.push('hasWorkspace');
     item.contextValue = tokens.join(' ');
     item.command = rec?.logFile
       ? { command: 'delivery.run.showLog', title: 'Show Job Log', arguments: [this] }
