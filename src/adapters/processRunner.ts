@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import type { CommandSpec, ProcessIO, ProcessResult, ProcessRunner } from '../core/engine/ports';
+import type { CommandSpec, LongLine, ProcessIO, ProcessResult, ProcessRunner } from '../core/engine/ports';
+import { MAX_LINE_IN_MEMORY } from '../core/engine/engine';
 import type { Masker } from '../core/secrets';
 
 export const MARK_VARIABLE = 'DELIVERY_PROCESS_MARKS';
@@ -155,8 +156,8 @@ export class LocalProcessRunner implements ProcessRunner {
       let open = 2;
       let settled = false;
       const splitters = {
-        stdout: lineSplitter((t) => io.onLine('stdout', t), io.masker ?? this.options.masker),
-        stderr: lineSplitter((t) => io.onLine('stderr', t), io.masker ?? this.options.masker),
+        stdout: lineSplitter((t, long) => io.onLine('stdout', t, long), io.masker ?? this.options.masker),
+        stderr: lineSplitter((t, long) => io.onLine('stderr', t, long), io.masker ?? this.options.masker),
       };
       let lastData = Date.now();
       stdout.on('data', (b: Buffer) => {
@@ -271,52 +272,72 @@ function describeSpawnError(command: string, e: NodeJS.ErrnoException): string {
  * Splits a byte stream into lines (\n or \r\n), decoding UTF-8 across chunk boundaries; bad bytes become U+FFFD.
  * With a masker, secrets are masked on the decoded stream before it is split or cut (a secret written in two
  * pieces, or a multi-line key, is masked whole); the masker holds back only what may be the start of a secret.
+ * Without one, a line longer than LONG_LINE_BYTES comes as its bytes (`long`), with `text` its head.
  */
-export function lineSplitter(onLine: (text: string) => void, masker?: Masker): { push(b: Buffer): void; end(): void } {
+export function lineSplitter(onLine: (text: string, long?: LongLine) => void, masker?: Masker): { push(b: Buffer): void; end(): void } {
   const masking = masker && !masker.empty ? masker.stream() : null;
   const line = (s: string) => onLine(s.charCodeAt(s.length - 1) === 13 ? s.slice(0, -1) : s);
-  return masking ? maskedSplitter(line, masking) : byteSplitter(line);
+  return masking ? maskedSplitter(line, masking) : byteSplitter(line, onLine);
 }
+
+/** Lines longer than this (in bytes) are passed on as bytes (LongLine), never decoded whole. */
+export const LONG_LINE_BYTES = 1 << 20;
 
 /**
  * Without secrets to mask, lines are found in the bytes (a newline byte is never part of a UTF-8 character) and
  * each chunk's whole lines are decoded at once. The unfinished line stays bytes — outside the heap, where the GC
- * never copies them — decoded 1 MB at a time (a UTF-8 character split between two megabytes is decoded whole)
- * and joined once when the line ends: a 40 MB line in 64 KB pieces costs one decoding and one join. Decoding line
- * by line gives what decoding the whole stream would (bad bytes included).
+ * never copies them. When it ends it is decoded whole if it is short; past LONG_LINE_BYTES only its head is
+ * decoded and its bytes go on as they came (a 40 MB line costs neither a decoding nor a copy of itself). Decoding
+ * line by line gives what decoding the whole stream would (bad bytes included).
  */
-function byteSplitter(line: (s: string) => void): { push(b: Buffer): void; end(): void } {
+function byteSplitter(line: (s: string) => void, onLong: (head: string, long: LongLine) => void): { push(b: Buffer): void; end(): void } {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
-  let decoded: string[] = [];
-  const decoder = new StringDecoder('utf8');
-  const keep = (b: Buffer) => {
-    pending.push(b);
-    pendingBytes += b.length;
-    if (pendingBytes >= PENDING_GROUP_CHARS) {
-      decoded.push(decoder.write(pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes)));
-      pending = [];
-      pendingBytes = 0;
-    }
-  };
   const flushPending = (upTo: Buffer) => {
-    pending.push(upTo);
-    const bytes = Buffer.concat(pending);
+    if (upTo.length > 0) pending.push(upTo);
+    const pieces = pending;
+    const total = pendingBytes + upTo.length;
     pending = [];
     pendingBytes = 0;
-    if (decoded.length === 0) line(bytes.toString('utf8'));
-    else {
-      decoded.push(decoder.write(bytes) + decoder.end());
-      const whole = decoded.join('');
-      decoded = [];
-      line(whole);
+    if (total <= LONG_LINE_BYTES) {
+      line((pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, total)).toString('utf8'));
+      return;
     }
+    // Drop the CR of a CRLF (it may be the only byte of the last piece).
+    let bytes = total;
+    let last = pieces[pieces.length - 1];
+    if (last[last.length - 1] === 13) {
+      last = last.subarray(0, last.length - 1);
+      bytes--;
+      if (last.length === 0) pieces.pop();
+      else pieces[pieces.length - 1] = last;
+    }
+    // The head: the first MAX_LINE_IN_MEMORY characters (at most 4 bytes each), never half of a character.
+    const headSource: Buffer[] = [];
+    let have = 0;
+    for (const p of pieces) {
+      if (have >= MAX_LINE_IN_MEMORY * 4) break;
+      headSource.push(p);
+      have += p.length;
+    }
+    const decoder = new StringDecoder('utf8');
+    let head = decoder.write(Buffer.concat(headSource).subarray(0, MAX_LINE_IN_MEMORY * 4));
+    if (head.length > MAX_LINE_IN_MEMORY) {
+      let end = MAX_LINE_IN_MEMORY;
+      const c = head.charCodeAt(end - 1);
+      if (c >= 0xd800 && c <= 0xdbff) end--;
+      head = head.slice(0, end);
+    }
+    onLong(head, { head, pieces, bytes, headBytes: Buffer.byteLength(head) });
   };
   return {
     push(b: Buffer) {
       const last = b.lastIndexOf(10);
       if (last < 0) {
-        if (b.length > 0) keep(b);
+        if (b.length > 0) {
+          pending.push(b);
+          pendingBytes += b.length;
+        }
         return;
       }
       let start = 0;
@@ -335,10 +356,13 @@ function byteSplitter(line: (s: string) => void): { push(b: Buffer): void; end()
         }
         line(from === 0 ? text : text.slice(from));
       }
-      if (last + 1 < b.length) keep(b.subarray(last + 1));
+      if (last + 1 < b.length) {
+        pending.push(b.subarray(last + 1));
+        pendingBytes += b.length - last - 1;
+      }
     },
     end() {
-      if (pending.length > 0 || decoded.length > 0) flushPending(Buffer.alloc(0));
+      if (pending.length > 0) flushPending(Buffer.alloc(0));
     },
   };
 }

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunRecord } from '../shared/model';
-import type { JobLog, OutputStream, RunStore } from '../core/engine/ports';
+import type { JobLog, LongLine, OutputStream, RunStore } from '../core/engine/ports';
 import { writeFileAtomic } from './atomicFile';
 import { killMarked, orphanMark } from './processRunner';
 
@@ -188,7 +188,19 @@ export class FileJobLog implements JobLog {
     }
   }
 
-  write(_stream: OutputStream | 'system', text: string): void {
+  write(_stream: OutputStream | 'system', text: string, long?: LongLine): void {
+    if (long) {
+      // A very long line as it came: its bytes, after what is buffered, never decoded or copied whole.
+      this.flush();
+      if (this.fd === null || this.failed) return;
+      try {
+        for (const piece of long.pieces) this.writeAll(piece);
+        this.writeAll(NEWLINE);
+      } catch (e) {
+        this.failed = e as Error;
+      }
+      return;
+    }
     this.buffer.push(text);
     this.size += text.length + 1;
     if (this.size >= LOG_FLUSH_BYTES) this.flush();
@@ -236,7 +248,7 @@ export class FileJobLog implements JobLog {
     }
   }
 
-  private writeAll(bytes: Buffer): void {
+  private writeAll(bytes: Uint8Array): void {
     for (let at = 0; at < bytes.length; ) at += fs.writeSync(this.fd!, bytes, at);
   }
 

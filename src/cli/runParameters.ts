@@ -31,7 +31,11 @@ export function runParameters(ctx: CliContext, def: PipelineDef, masker: Masker)
     (o.secretFiles?.length ?? 0) > 0 && '--secret-file',
   ].filter((f): f is string => typeof f === 'string');
   if (givenFlags.length === 0) return {};
-  if (!def.runParameters) throw new UsageError(`${givenFlags.join(', ')}: ${def.name} (${def.source.file}) is a ${def.source.kind} pipeline, which takes no events, inputs or secrets; they are for GitHub workflows`);
+  if (!def.runParameters) throw new UsageError(`${givenFlags.join(', ')}: ${def.name} (${def.source.file}) is a ${def.source.kind} pipeline, which takes no events, inputs or secrets; they are for GitHub workflows (secrets also for GitLab CI)`);
+  const githubOnly = givenFlags.filter((f) => f === '--event' || f === '--event-payload' || f === '--input');
+  if (def.source.kind !== 'github' && githubOnly.length > 0) {
+    throw new UsageError(`${githubOnly.join(', ')}: ${def.name} (${def.source.file}) is a ${def.source.kind} pipeline, which takes no events or inputs; they are for GitHub workflows (give GitLab variables with --variable, secret ones with --secret)`);
+  }
   const out: Pick<RunRequest, 'event' | 'inputs' | 'secrets'> = {};
   if (o.event !== undefined || o.eventPayload !== undefined) {
     const name = o.event ?? 'workflow_dispatch';

@@ -88,6 +88,18 @@ const CASES: RuntimeCase[] = [
     },
   },
   {
+    name: 'a job printing a 3 MB single line: shown cut, its bytes kept whole in the log without being decoded whole',
+    setup: () => caseFolder(ci(`      long: { run: "head -c 3145728 /dev/zero | tr '\\\\0' y; printf '\\\\r\\\\n'; echo after; touch ran-long" }\n`)),
+    args: ['run', 'ci'],
+    code: 0,
+    ran: ['ran-long'],
+    says: [/^long +> y{8192}… \[3137536 more bytes in the log file\]$/m, /^long +> after$/m],
+    check: async ({ run }) => {
+      const log = fs.readFileSync((await run()).jobs[0].logFile!, 'utf8');
+      assert.ok(log.includes(`\n${'y'.repeat(3145728)}\nafter\n`), `the log holds the whole line, its CR dropped (log: ${log.length} characters)`);
+    },
+  },
+  {
     name: 'a job flooding 200,000 lines does not hang the run',
     setup: () => caseFolder(ci('      flood: { run: "seq 1 200000; touch ran-flood" }\n')),
     args: ['run', 'ci', '--json'],

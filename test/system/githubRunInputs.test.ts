@@ -225,4 +225,18 @@ jobs:
     assert.match(local.stderr, /--event: ci \(delivery\.yml\) is a delivery pipeline, which takes no events, inputs or secrets/);
     assert.equal(fs.existsSync(path.join(dir, 'built.out')), false);
   });
+  it('GitLab CI: --secret gives a CI/CD variable the scripts read, masked; --event and --input are refused there', () => {
+    const dir = repo(RELEASE, { '.gitlab-ci.yml': 'deploy:\n  script:\n    - test "$DEPLOY_TOKEN" = "s3cr3t-value" && echo "token ok=$DEPLOY_TOKEN" > token.out\n    - echo "printed $DEPLOY_TOKEN"\n' });
+    const r = cli(dir, ['run', 'gitlab-ci', '--secret', 'DEPLOY_TOKEN=s3cr3t-value']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(read(dir, 'token.out'), 'token ok=s3cr3t-value\n', 'the job gets the value');
+    assert.match(r.stdout, /printed \*\*\*/);
+    assert.ok(!r.stdout.includes('s3cr3t-value') && !r.stderr.includes('s3cr3t-value'), 'the value is masked');
+    const listed = cli(dir, ['pipelines', '--json']);
+    const gitlab = (JSON.parse(listed.stdout) as { pipelines: { id: string }[] }).pipelines.find((p) => p.id === 'gitlab-ci');
+    assert.ok(gitlab);
+    const event = cli(dir, ['run', 'gitlab-ci', '--event', 'push']);
+    assert.equal(event.code, 2);
+    assert.match(event.stderr, /--event: GitLab CI \(\.gitlab-ci\.yml\) is a gitlab pipeline, which takes no events or inputs/);
+  });
 });

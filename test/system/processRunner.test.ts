@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LocalProcessRunner, lineSplitter } from '../../src/adapters/processRunner';
+import { LocalProcessRunner, LONG_LINE_BYTES, lineSplitter } from '../../src/adapters/processRunner';
+import { MAX_LINE_IN_MEMORY } from '../../src/core/engine/engine';
+import type { LongLine } from '../../src/core/engine/ports';
 import type { CommandSpec } from '../../src/core/engine/ports';
 import { Masker } from '../../src/core/secrets';
 import { cleanupTempDirs, isAlive, tempDir, waitFor } from '../support/tmp';
@@ -84,7 +86,8 @@ describe('process runner (real processes)', () => {
     for (const masker of [undefined, new Masker(['a-secret-that-never-appears'])]) {
       for (const maxChunk of [1, 3, 4096, 65536, 200_000]) {
         const out: string[] = [];
-        const s = lineSplitter((t) => out.push(t), masker);
+        // A line past LONG_LINE_BYTES without a masker comes as its bytes: decoded here to compare.
+        const s = lineSplitter((t, long) => out.push(long ? Buffer.concat(long.pieces).toString('utf8') : t), masker);
         let skipped = false;
         for (let at = 0; at < all.length; ) {
           const n = Math.max(1, Math.ceil(random() * maxChunk));
@@ -101,6 +104,28 @@ describe('process runner (real processes)', () => {
         assert.deepEqual(out, expected, `chunks up to ${maxChunk} bytes, ${masker ? 'with' : 'without'} a masker`);
       }
     }
+  });
+
+  it('passes a line past LONG_LINE_BYTES on as its bytes with a decoded head, never decoding it whole (unless masking)', () => {
+    const got: { text: string; long?: LongLine }[] = [];
+    const s = lineSplitter((text, long) => got.push({ text, long }));
+    const body = `é${'x'.repeat(LONG_LINE_BYTES + 10)}`;
+    for (let at = 0; at < body.length; at += 65_536) s.push(Buffer.from(body.slice(at, at + 65_536)));
+    s.push(Buffer.from('\r\nshort\n'));
+    s.end();
+    assert.equal(got.length, 2);
+    const long = got[0].long!;
+    assert.ok(long, 'the long line comes as bytes');
+    assert.equal(got[0].text, body.slice(0, MAX_LINE_IN_MEMORY), 'its head: the first characters, decoded');
+    assert.equal(long.bytes, Buffer.byteLength(body), 'every byte but the CR of the CRLF');
+    assert.equal(Buffer.concat(long.pieces).toString('utf8'), body);
+    assert.equal(long.headBytes, Buffer.byteLength(got[0].text));
+    assert.deepEqual(got[1], { text: 'short', long: undefined });
+    const masked: string[] = [];
+    const m = lineSplitter((t, l) => masked.push(l ? 'bytes' : t), new Masker(['never-there']));
+    m.push(Buffer.from(`${body}\n`));
+    m.end();
+    assert.deepEqual(masked, [body], 'with secrets to mask, the line is text (masked whole)');
   });
 
   it('kills what a command leaves running when it exits, even a daemon that called setsid', async () => {

@@ -3,7 +3,7 @@
 // (through the RunStore port); records the run as it goes. No I/O of its own: processes and files are ports.
 import type { JobRecord, JobStatus, RunRecord, RunStatus, StepRecord } from '../../shared/model';
 import type { DepState, PlannedJob, PlannedStep, RunPlan, StepContext } from './plan';
-import type { CommandSpec, JobExecutors, JobLog, JobSession, OutputStream, ProcessResult, ProcessRunner, RunStore, WorkspaceFiles, WorkspacePort } from './ports';
+import type { CommandSpec, JobExecutors, JobLog, JobSession, LongLine, OutputStream, ProcessResult, ProcessRunner, RunStore, WorkspaceFiles, WorkspacePort } from './ports';
 import { parseJunit, sumCounts } from './junit';
 import { MAX_DURATION_MS } from '../duration';
 import type { Masker } from '../secrets';
@@ -342,10 +342,17 @@ class Run {
     });
   }
 
-  private line(rec: JobRecord, log: JobLog | null, stream: OutputStream | 'system', raw: string): void {
+  private line(rec: JobRecord, log: JobLog | null, stream: OutputStream | 'system', raw: string, long?: LongLine): void {
     const text = this.redact(raw);
-    log?.write(stream, text);
-    const kept = text.length > MAX_LINE_IN_MEMORY ? `${text.slice(0, MAX_LINE_IN_MEMORY)}… [${text.length - MAX_LINE_IN_MEMORY} more characters in the log file]` : text;
+    let kept: string;
+    if (long && !this.masker) {
+      // Its bytes go to the log file as they came; memory and listeners get its head.
+      log?.write(stream, text, long);
+      kept = `${text.slice(0, MAX_LINE_IN_MEMORY)}… [${long.bytes - long.headBytes} more bytes in the log file]`;
+    } else {
+      log?.write(stream, text);
+      kept = text.length > MAX_LINE_IN_MEMORY ? `${text.slice(0, MAX_LINE_IN_MEMORY)}… [${text.length - MAX_LINE_IN_MEMORY} more characters in the log file]` : text;
+    }
     this.tails.get(rec.id)!.push(kept);
     if (this.listeners.size > 0) this.emit({ type: 'line', run: this.record, jobId: rec.id, stream, text: kept, t: this.now() });
   }
@@ -622,8 +629,8 @@ class Run {
       const result = await st.session.run(spec, {
         signal: stepSignal,
         masker: this.masker,
-        onLine: (stream, text) => {
-          this.line(rec, log, stream, text);
+        onLine: (stream, text, long) => {
+          this.line(rec, log, stream, text, long);
           try {
             step.onLine?.(stream, text, ctx);
           } catch {

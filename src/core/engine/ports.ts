@@ -47,9 +47,23 @@ export interface ProcessResult {
   leftovers: number;
 }
 
+/**
+ * A very long line (past LONG_LINE_BYTES, read without a masker) as its bytes: kept whole for the log file, never
+ * decoded whole. `head` is its beginning decoded (what memory, listeners and the board get).
+ */
+export interface LongLine {
+  head: string;
+  /** The line's bytes in pieces, in order (without the newline and a CR before it). */
+  pieces: readonly Uint8Array[];
+  /** Bytes of the line, and of its head. */
+  bytes: number;
+  headBytes: number;
+}
+
 export interface ProcessIO {
   signal: AbortSignal;
-  onLine: (stream: OutputStream, text: string) => void;
+  /** A line of output; `long`: a very long line's bytes (then `text` is its head). */
+  onLine: (stream: OutputStream, text: string, long?: LongLine) => void;
   /** Secrets to mask in the output, on the stream itself (before it is split into lines). */
   masker?: Masker;
 }
@@ -61,7 +75,8 @@ export interface ProcessRunner {
 
 export interface JobLog {
   readonly path: string;
-  write(stream: OutputStream | 'system', text: string): void;
+  /** A line; with `long`, its bytes go to the file instead of `text` (its head). */
+  write(stream: OutputStream | 'system', text: string, long?: LongLine): void;
   close(): Promise<void>;
 }
 

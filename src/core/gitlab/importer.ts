@@ -62,7 +62,8 @@ export class GitlabPipeline implements ImportedPipeline {
     const project = await readProjectFile(this.files, problems);
     const pipelineId = Math.floor(ctx.now / 1000) % 1_000_000_000;
     const predefined = pipelineVariables({ folder: ctx.folder, configPath: this.file.path, git: ctx.git, pipelineId, now: ctx.now });
-    const given = { ...ctx.variables, ...request.variables };
+    // Secrets given for the run (--secret, the editor's stored secrets) are CI/CD variables, masked in the output.
+    const given = { ...ctx.variables, ...request.secrets, ...request.variables };
     const unset = request.unsetVariables ?? [];
     const includeVars: Record<string, string> = { ...predefined, ...projectDefaults(project), ...given };
     for (const u of unset) delete includeVars[u];
@@ -133,6 +134,9 @@ export async function importGitlabCi(file: SourceFile, ctx: ImportContext): Prom
     stages: config.stages,
     env: Object.fromEntries(config.variables.map((v) => [v.name, v.value])),
     jobs: jobDefs(config, variables),
+    // Variables the scripts read that the file does not define: CI/CD variables of the project, which a run may be
+    // given as secrets (--secret, Delivery: Set Secret).
+    runParameters: { inputs: [], secrets: unknownVariables(config, variables) },
     location: { file: file.path, line: 1, column: 1 },
   };
   result.pipelines.push(new GitlabPipeline(def, file, ctx));
@@ -224,4 +228,26 @@ function errorSummary(file: string, problems: readonly Problem[]): string {
   const first = errors[0];
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more; see Problems)` : '';
   return `${file} has errors, so nothing runs: ${first.file}:${first.line}:${first.column}: ${first.message}${more}`;
+}
+
+/** Names of the shell's and the runner's own variables: never CI/CD variables of the project. */
+const SHELL_VARIABLES = new Set(['HOME', 'PATH', 'PWD', 'OLDPWD', 'USER', 'SHELL', 'TERM', 'HOSTNAME', 'LANG', 'TMPDIR', 'IFS', 'RANDOM', 'SECONDS', 'LINENO', 'BASH_SOURCE', 'UID', 'EUID', 'PPID']);
+
+/**
+ * Variables the jobs' scripts read (`$NAME`, `${NAME}`) that neither the file, the project file nor GitLab defines
+ * (CI_*, GITLAB_*) — what GitLab would take from the project's CI/CD variables.
+ */
+function unknownVariables(config: GitlabConfig, known: Record<string, string>): string[] {
+  const defined = new Set([...Object.keys(known), ...config.variables.map((v) => v.name), ...config.jobs.flatMap((j) => [...j.variables.map((v) => v.name), ...j.instances.flatMap((i) => Object.keys(i.matrix ?? {}))])]);
+  const out = new Set<string>();
+  for (const job of config.jobs) {
+    for (const line of [...job.beforeScript, ...job.script, ...job.afterScript]) {
+      for (const m of line.text.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)) {
+        const name = m[1];
+        if (defined.has(name) || SHELL_VARIABLES.has(name) || /^(CI|GITLAB|DELIVERY|FF)_/.test(name) || name === 'CI' || name === 'GITLAB_CI') continue;
+        out.add(name);
+      }
+    }
+  }
+  return [...out].sort();
 }
