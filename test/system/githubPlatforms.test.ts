@@ -100,6 +100,28 @@ describe('GitHub platforms, matrix legs and toolchains (CLI, real processes)', f
     );
   });
 
+  it('names a leg, or a job, by the name GitHub shows for it (`name: Node.js ${{ matrix.node }}`)', () => {
+    const dir = repo(`name: named
+on: push
+jobs:
+  test:
+    name: Node.js \${{ matrix.node }}
+    runs-on: ubuntu-latest
+    strategy: { matrix: { node: [14, 16] } }
+    steps:
+      - run: echo "node \${{ matrix.node }}" >> ran.txt
+  lint:
+    name: Lint the code
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo lint >> ran.txt
+`);
+    const shown = spawnSync(process.execPath, [CLI, 'run', 'ci', 'Node.js 16', 'Lint the code', '--json', '--cwd', dir], { encoding: 'utf8', env: { ...process.env, DELIVERY_STATE_DIR: path.join(dir, '.state-test') } });
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.deepEqual(Object.keys((JSON.parse(shown.stdout) as RunJson).jobs).sort(), ['lint', 'test (16)']);
+    assert.deepEqual(lines(dir, 'ran.txt').sort(), ['lint', 'node 16']);
+  });
+
   it('GitLab: one parallel instance by its full name or as "job 2/3"', () => {
     const dir = tempDir('delivery-gl-legs-');
     writeFiles(dir, { '.gitlab-ci.yml': 'build:\n  parallel:\n    matrix:\n      - PROVIDER: [aws]\n        STACK: [app1, app2]\n  script: [echo "build $STACK" >> ran.txt]\nshard:\n  parallel: 3\n  script: [echo "shard $CI_NODE_INDEX" >> ran.txt]\n' });

@@ -106,7 +106,7 @@ export class WorkflowRun {
 }
 
 /** A name that shows matrix values itself gets no `(values)` suffix. */
-function readsMatrix(raw: string): boolean {
+export function readsMatrix(raw: string): boolean {
   try {
     return (splitTemplate(raw) ?? []).some((p) => 'expr' in p && references(parseCached(p.expr)).contexts.some((c) => c.name === 'matrix'));
   } catch {

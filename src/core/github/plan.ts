@@ -9,8 +9,8 @@ import { selectJobs, type RunRequest, type SelectedJob } from '../engine/select'
 import type { PlanContext } from '../sources';
 import { runFacts, type GithubRunOptions } from './context';
 import { checkEventName, checkRunInputs, DEFAULT_EVENT, payloadInputs } from './runInputs';
-import { evaluateTemplate, parseCached, references, splitTemplate } from './expressions';
-import { JobRun, WorkflowRun } from './job';
+import { evaluateTemplate, parseCached, references, splitTemplate, toText } from './expressions';
+import { JobRun, WorkflowRun, readsMatrix } from './job';
 import { expandMatrix, type Combination } from './matrix';
 import { callSite, calledWorkflow, isLocalCall, loadCalledWorkflows, type CalledWorkflows } from './reusable';
 import type { Workflow, WorkflowJob } from './workflow';
@@ -149,11 +149,34 @@ function planCall(run: WorkflowRun, wj: WorkflowJob, needIds: string[], depIds: 
  */
 function staticLegs(run: WorkflowRun): Map<string, string[]> {
   const legs = new Map<string, string[]>();
+  for (const [id, list] of legNames(run)) legs.set(id, list.map((l) => l.id));
+  return legs;
+}
+
+/** Each leg's id and the name GitHub shows for it (`name: Node.js ${{ matrix.node }}` → "Node.js 14"). */
+function legNames(run: WorkflowRun): Map<string, { id: string; display: string }[]> {
+  const legs = new Map<string, { id: string; display: string }[]>();
   for (const wj of run.wf.jobs) {
     if (wj.matrix === null || (wj.uses !== null && isLocalCall(wj.uses)) || matrixIsDynamic(wj.matrix, undefined)) continue;
     try {
       const m = expandMatrix(wj.matrix, (s) => evaluateTemplate(s, run.planScope(null)));
-      if (!('error' in m)) legs.set(wj.id, uniqueIds(wj.id, m.combinations));
+      if ('error' in m) continue;
+      const ids = uniqueIds(wj.id, m.combinations);
+      legs.set(
+        wj.id,
+        m.combinations.map((c, i) => {
+          let display = ids[i];
+          if (wj.name !== null) {
+            try {
+              const shown = toText(evaluateTemplate(wj.name, run.planScope(c.values)).value);
+              display = readsMatrix(wj.name) ? shown : `${shown} (${c.label})`;
+            } catch {
+              // Known only at run time: the id stands for it.
+            }
+          }
+          return { id: ids[i], display };
+        }),
+      );
     } catch {
       // Not expandable before the run: the job is named as a whole.
     }
@@ -170,6 +193,7 @@ function namedLegs(run: WorkflowRun, defs: readonly JobDef[], names: readonly st
   const legs = new Map<string, Set<string>>();
   const jobs: string[] = [];
   let index: Map<string, string[]> | null = null;
+  let shown: Map<string, { id: string; display: string }[]> | null = null;
   const unknown: string[] = [];
   for (const name of names) {
     if (ids.has(name)) {
@@ -183,6 +207,23 @@ function namedLegs(run: WorkflowRun, defs: readonly JobDef[], names: readonly st
       const set = legs.get(owner) ?? new Set<string>();
       set.add(name);
       legs.set(owner, set);
+      continue;
+    }
+    // The name GitHub shows: a leg's ("Node.js 14"), or a job's (`name: Build`) when only one job has it.
+    shown ??= legNames(run);
+    const byDisplay = [...shown].flatMap(([id, list]) => list.filter((l) => l.display === name).map((l) => ({ owner: id, leg: l.id })));
+    if (byDisplay.length > 0) {
+      for (const { owner: o, leg } of byDisplay) {
+        jobs.push(o);
+        const set = legs.get(o) ?? new Set<string>();
+        set.add(leg);
+        legs.set(o, set);
+      }
+      continue;
+    }
+    const named = defs.filter((d) => !d.matrix && d.name === name);
+    if (named.length === 1) {
+      jobs.push(named[0].id);
       continue;
     }
     // A leg of a matrix known only once the jobs it needs have run: say so rather than "no job".
