@@ -3,7 +3,7 @@
 // one run per pipeline at a time and prune the run history.
 import type { PipelineDef, Problem, RunRecord } from '../shared/model';
 
-type HasDef = { readonly def: Pick<PipelineDef, 'id' | 'source'> };
+type HasDef = { readonly def: Pick<PipelineDef, 'id' | 'source'> & { readonly name?: string } };
 
 /** A pipeline's key inside its folder, `<file>#<id>`: unique even when two sources use the same id. */
 export function pipelineKey(p: HasDef): string {
@@ -32,7 +32,10 @@ export function pipelineByName<P extends HasDef>(pipelines: readonly P[], name: 
 
 function matchName<P extends HasDef>(pipelines: readonly P[], name: string): P[] {
   const [kind, id] = name.includes(':') ? (name.split(':', 2) as [string, string]) : [null, name];
-  return pipelines.filter((p) => p.def.id === id && (kind === null || p.def.source.kind === kind));
+  const byId = pipelines.filter((p) => p.def.id === id && (kind === null || p.def.source.kind === kind));
+  if (byId.length > 0) return byId;
+  // The name the file gives it (a workflow's `name: CMake build`), as GitHub shows it.
+  return pipelines.filter((p) => p.def.name === name);
 }
 
 function nameError(pipelines: readonly HasDef[], name: string, matches: readonly HasDef[]): string {

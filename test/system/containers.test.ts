@@ -222,7 +222,7 @@ jobs:
     steps:
       - uses: docker://${JOB_IMAGE}
         with:
-          args: sh -c "cat /only-in-image; echo input=$INPUT_COLOR; echo tone=dark >> $GITHUB_OUTPUT"
+          args: sh -c "cat /only-in-image; echo input=$INPUT_COLOR; echo tone=dark >> $GITHUB_OUTPUT; echo ws=$GITHUB_WORKSPACE home=$HOME pwd=$(pwd) event=$(test -s $GITHUB_EVENT_PATH && echo $GITHUB_EVENT_PATH); test -d /github/workspace/.github && echo checkout-there"
           color: blue
         id: plain
       - uses: docker://${JOB_IMAGE}
@@ -239,7 +239,17 @@ jobs:
     if (!r.stdout) assert.fail(`no JSON (exit ${r.code}): ${r.stderr}`);
     const out = JSON.parse(r.stdout) as RunJson;
     assert.equal(out.status, 'success', r.stderr);
-    for (const text of ['made in the image', 'input=blue', 'from the entrypoint push', 'hello world (world, set-by-runs-env) in ', "building the action's image from Dockerfile", 'outputs=dark hi-world']) {
+    for (const text of [
+      'made in the image',
+      'input=blue',
+      // GitHub's layout for Docker actions: the workspace, HOME, the event and the step files under /github.
+      'ws=/github/workspace home=/github/home pwd=/github/workspace event=/github/workflow/event.json',
+      'checkout-there',
+      'from the entrypoint push',
+      'hello world (world, set-by-runs-env) in /github/workspace',
+      "building the action's image from Dockerfile",
+      'outputs=dark hi-world',
+    ]) {
       assert.ok(r.stderr.includes(text), `${text}\n${r.stderr}`);
     }
     assert.deepEqual(containersOf(), [], 'the step containers are removed');

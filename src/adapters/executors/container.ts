@@ -53,7 +53,9 @@ function run(engine: string, args: string[], opts: { env?: NodeJS.ProcessEnv; si
 }
 
 function lastLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  // The engine's CLI colours some messages (the legacy builder's errors): not ours to show.
+  const plain = text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+  const lines = plain.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   return lines[lines.length - 1] ?? 'no message';
 }
 
@@ -406,20 +408,29 @@ export async function runImageStep(spec: CommandSpec, io: ProcessIO, job: OpenJo
     const missing = await ensureImage(engine, ref, { ...job, log: (t) => io.onLine('stderr', t), signal: io.signal });
     if (missing) return fail(missing);
   }
-  const vars = { ...spec.env };
+  let vars: Record<string, string> = { ...spec.env };
   // The runner's PATH and HOME mean nothing inside: the image's own apply.
   delete vars.PATH;
   delete vars.HOME;
+  let mounts = [...new Set([spec.cwd, ...image.mounts])].flatMap((m) => ['-v', `${m}:${m}`]);
+  let workdir = spec.cwd;
+  let home: string | null = null;
+  if (image.github) {
+    const g = githubLayout(image.github, spec.cwd, vars);
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-github-home-'));
+    vars = { ...g.vars, HOME: '/github/home' };
+    workdir = g.workdir;
+    mounts = ['-v', `${image.github.workspace}:/github/workspace`, '-v', `${image.github.files}:/github/file_commands`, '-v', `${image.github.files}:/github/workflow`, '-v', `${home}:/github/home`];
+  }
   const { args: eArgs, env } = envArgs(vars);
   const name = `delivery-${randomBytes(4).toString('hex')}-step`;
-  const mounts = [...new Set([spec.cwd, ...image.mounts])].flatMap((m) => ['-v', `${m}:${m}`]);
   const entry = image.entrypoint === null ? [] : ['--entrypoint', image.entrypoint];
   const runner = new LocalProcessRunner({ masker: opts.masker, ownerMark: opts.ownerMark });
   try {
     return await runner.run(
       {
         command: engine,
-        args: ['run', '--rm', ...(spec.stdin !== undefined ? ['-i'] : []), '--name', name, ...labelArgs(job), '--network', 'host', ...mounts, '-w', spec.cwd, ...eArgs, ...entry, ref, ...spec.args],
+        args: ['run', '--rm', ...(spec.stdin !== undefined ? ['-i'] : []), '--name', name, ...labelArgs(job), '--network', 'host', ...mounts, '-w', workdir, ...eArgs, ...entry, ref, ...spec.args],
         env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
         cwd: os.tmpdir(),
         stdin: spec.stdin,
@@ -429,5 +440,22 @@ export async function runImageStep(spec: CommandSpec, io: ProcessIO, job: OpenJo
     );
   } finally {
     await run(engine, ['rm', '-f', name], { timeoutMs: 60_000 });
+    if (home) fs.rmSync(home, { recursive: true, force: true });
   }
+}
+
+/**
+ * A Docker action's variables and working directory in GitHub's layout: host paths under the workspace become
+ * /github/workspace/…, the step files /github/file_commands/…, the event /github/workflow/event.json.
+ */
+export function githubLayout(g: { workspace: string; files: string }, cwd: string, vars: Record<string, string>): { vars: Record<string, string>; workdir: string } {
+  const map = (v: string): string => {
+    if (v === g.workspace) return '/github/workspace';
+    if (v.startsWith(`${g.workspace}/`)) return `/github/workspace/${v.slice(g.workspace.length + 1)}`;
+    if (v.startsWith(`${g.files}/`)) return `/github/file_commands/${v.slice(g.files.length + 1)}`;
+    return v;
+  };
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(vars)) out[k] = k === 'GITHUB_EVENT_PATH' && v.startsWith(`${g.files}/`) ? `/github/workflow/${v.slice(g.files.length + 1)}` : map(v);
+  return { vars: out, workdir: map(cwd) };
 }

@@ -572,6 +572,9 @@ class Run {
       ctx.cancelled = signal.aborted;
       const skip = this.stepSkip(step, ctx);
       if (skip !== null) {
+        // Said in the log when its own condition skips it (an `if:` that is false), as CI lists it; after a failure
+        // the steps skipped for it are not listed, so the failure stays at the end of the log's tail.
+        if (!signal.aborted && !ctx.failed) this.line(rec, log, 'system', `▷ ${step.name}: skipped (${skip})`);
         this.setStep(rec, sr, { status: signal.aborted ? 'cancelled' : 'skipped', reason: skip });
         continue;
       }

@@ -33,6 +33,12 @@ export interface StepImage {
   /** Replaces the image's entrypoint; null: the image's own. */
   entrypoint: string | null;
   mounts: string[];
+  /**
+   * GitHub's layout for Docker actions instead of the host's paths: the workspace at /github/workspace (the working
+   * directory), the step files at /github/file_commands, event.json in /github/workflow, HOME /github/home; variables
+   * naming the host paths are rewritten to these.
+   */
+  github?: { workspace: string; files: string };
 }
 
 export type OutputStream = 'stdout' | 'stderr';

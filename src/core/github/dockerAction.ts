@@ -64,7 +64,9 @@ export function dockerActionStep(jr: JobRun, d: DockerActionStep): PlannedStep {
           ref: 'ref' in d.image ? d.image.ref : '',
           ...('dockerfile' in d.image ? { build: { context: d.image.context, dockerfile: d.image.dockerfile } } : {}),
           entrypoint: d.entrypoint,
-          mounts: [jr.facts.folder, dir],
+          mounts: [],
+          // Where GitHub puts them for a Docker action (/github/workspace, /github/file_commands, …).
+          github: { workspace: jr.facts.folder, files: dir },
         };
         const spec: CommandSpec = { command: `docker://${ref}`, args: d.args, cwd: jr.facts.folder, env: procEnv, image };
         current = { eff: newEffects(), files };
