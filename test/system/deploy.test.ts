@@ -125,6 +125,31 @@ environments:
     assert.equal(fs.existsSync(path.join(out, 'deployed')), false);
   });
 
+  it('builds with the delivery.yml of the commit it deploys, not an uncommitted edit of it', async () => {
+    const out = tempDir();
+    const committed = `version: 1
+pipelines:
+  build:
+    jobs:
+      compile: { run: 'mkdir -p dist && echo "committed build" > dist/app.txt' }
+environments:
+  staging:
+    deploy: { pipeline: build, command: 'cp dist/app.txt "${out}/app.txt"' }
+`;
+    const repo = appRepo(committed, { '.gitignore': 'dist/\n' });
+    // Edited, not committed: a deploy must not run it.
+    fs.writeFileSync(path.join(repo, 'delivery.yml'), committed.replace('committed build', 'UNCOMMITTED build'));
+    const { record } = await deployer(repo).deploy('staging');
+    assert.equal(record.status, 'success', record.reason ?? '');
+    assert.equal(fs.readFileSync(path.join(out, 'app.txt'), 'utf8'), 'committed build\n');
+    assert.match(readLog(record), /build pipeline "build" from delivery\.yml at [0-9a-f]{12} \(the commit deployed\), in its checkout/);
+    // A build pipeline that exists only in the working tree is not run from it.
+    fs.writeFileSync(path.join(repo, 'delivery.yml'), committed.replace(/build/g, 'fresh'));
+    const fresh = (await deployer(repo).deploy('staging')).record;
+    assert.equal(fresh.status, 'failed');
+    assert.match(fresh.reason ?? '', /delivery\.yml of the commit has no pipeline "fresh" \(it is only in your working tree\?\); nothing was built/);
+  });
+
   it('reads a running record whose process is gone as interrupted', async () => {
     const repo = commandRepo('local', 'true');
     const d = deployer(repo);

@@ -17,6 +17,10 @@ import type { DeployRecord } from '../../shared/model';
 import type { EnvironmentConfig } from '../../core/config/delivery';
 import { headInfo } from '../git';
 import { startLocalRun } from '../localRuns';
+import { readRepoText } from '../files';
+import { deliveryImporter, type ImportedPipeline } from '../../core/sources';
+import { DELIVERY_FILE } from '../../core/config/delivery';
+import { blockingProblems } from '../../core/targeting';
 import { LocalProcessRunner, orphanMark } from '../processRunner';
 import { FileRunStore } from '../runStore';
 import { LocalDeployExecutor, type PipelineRunner } from './executor';
@@ -229,9 +233,14 @@ function sharingSsh(env: EnvironmentConfig, mux: SshMux): EnvironmentConfig {
 function pipelineRunner(prep: DeployPreparation, dir: string, stateDir: string, masker: Masker): PipelineRunner | null {
   const id = prep.environment.deploy?.pipeline;
   if (!id) return null;
-  const pipeline = prep.pipelines.find((p) => p.def.id === id && p.def.source.kind === 'delivery');
-  if (!pipeline) return null;
+  if (!prep.pipelines.some((p) => p.def.id === id && p.def.source.kind === 'delivery')) return null;
   return async (io: DeployStepIO) => {
+    // The build is the commit's: its delivery.yml (not the working tree's, which may have uncommitted changes)
+    // runs in its checkout.
+    const fromCommit = await commitPipeline(dir, id);
+    if ('error' in fromCommit) return { ok: false, runId: null, reason: fromCommit.error };
+    io.line('system', `build pipeline "${id}" from ${DELIVERY_FILE} at ${prep.sha.slice(0, 12)} (the commit deployed), in its checkout`);
+    const pipeline = fromCommit.pipeline;
     const handle = await startLocalRun(pipeline, {}, { folder: dir, store: new FileRunStore(stateDir), trigger: prep.trigger, masker });
     if ('error' in handle) return { ok: false, runId: null, reason: handle.error };
     io.line('system', `pipeline run ${handle.run.id}`);
@@ -245,6 +254,23 @@ function pipelineRunner(prep: DeployPreparation, dir: string, stateDir: string, 
     const failed = run.jobs.filter((j) => j.status === 'failed' && !j.allowFailure).map((j) => `${j.id}: ${j.reason ?? 'failed'}`);
     return { ok: run.status === 'success', runId: run.id, reason: run.status === 'success' ? null : `run ${run.id} ended ${run.status}${failed.length ? ` (${failed.join('; ')})` : ''}` };
   };
+}
+
+/** Pipeline `id` as the delivery.yml of a checkout defines it; why not when it cannot be run. */
+async function commitPipeline(dir: string, id: string): Promise<{ pipeline: ImportedPipeline } | { error: string }> {
+  let text: string | null;
+  try {
+    text = await readRepoText(dir, DELIVERY_FILE);
+  } catch (e) {
+    return { error: `${DELIVERY_FILE} of the commit cannot be read: ${(e as Error).message}` };
+  }
+  if (text === null) return { error: `the commit has no ${DELIVERY_FILE}, so it has no build pipeline "${id}"` };
+  const parsed = await deliveryImporter.parse({ path: DELIVERY_FILE, text }, { readFile: async () => null, listFiles: async () => [] });
+  const errors = blockingProblems(parsed.problems);
+  if (errors.length > 0) return { error: `${DELIVERY_FILE} of the commit has errors (${errors.slice(0, 3).map((p) => `${p.line}:${p.column}: ${p.message}`).join('; ')}); nothing was built` };
+  const pipeline = parsed.pipelines.find((p) => p.def.id === id);
+  if (!pipeline) return { error: `${DELIVERY_FILE} of the commit has no pipeline "${id}" (it is only in your working tree?); nothing was built` };
+  return { pipeline };
 }
 
 function whoAmI(): string {
