@@ -90,7 +90,9 @@ async function deployLike(ctx: CliContext, action: DeployAction): Promise<number
         ? await preparePromote(base, snapshot.environments, services)
         : await prepareDeploy({ ...base, ref: ctx.options.ref }, services);
   if ('error' in prep) {
-    ctx.stderr.write(`delivery: ${prep.error}\n`);
+    // The CLI's way to name another commit.
+    const hint = action === 'rollback' && ctx.options.to === undefined && /to roll back to$/.test(prep.error) ? '; name a commit with --to SHA' : '';
+    ctx.stderr.write(`delivery: ${prep.error}${hint}\n`);
     return 2;
   }
   await describe(ctx, prep);

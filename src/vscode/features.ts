@@ -2,7 +2,7 @@
 // extension's main bundle — what activation loads — stays small. Everything the VS Code layer needs from them
 // goes through here; the rest of src/vscode imports their types only.
 export { EnvironmentStatusService, environmentDiff, fileAtRevision, fileHunks, repositoryRoot } from '../adapters/environments';
-export { deployHistory, environmentHistory, prepareDeploy, preparePromote, prepareRollback, startDeploy, teamLock } from '../adapters/deploy/runner';
+export { deployHistory, environmentHistory, prepareDeploy, preparePromote, prepareRollback, rollbackOptions, startDeploy, teamLock } from '../adapters/deploy/runner';
 export { createRemoteEngine, resolveRemotePipeline } from '../adapters/remote';
 export { loadCa } from '../adapters/remote/http';
 export { followRun } from '../core/remote/follow';

@@ -115,9 +115,35 @@ await e2e('deploy-e2e', async (s) => {
   assert.deepEqual(history.slice(1, 3), ['unlock:bob:done', 'lock:bob:done'], history.join(', '));
   s.check(`then the deploy ran; the team's history on the host: ${history.slice(0, 4).join(', ')}`);
 
-  // 5. A deploy in progress when the window reloads: recorded as interrupted, its process gone, no live lock left.
+  // 5. Roll Back from the palette: the deploy history's commits to pick from (bob deployed a newer one meanwhile),
+  //    the diff opens, then the confirmation; the app runs the commit picked.
+  fs.writeFileSync(path.join(ws, 'CHANGES.md'), '# Changes\n\n- staging is deployed over ssh\n- a change bob deploys\n');
+  git(ws, 'commit', '-q', '-am', 'A change bob deploys');
+  const newer = git(ws, 'rev-parse', 'HEAD');
+  bob('deploy', 'staging', '--yes');
+  assert.equal((await (await fetch(`${app.url}/version`)).json()).sha, newer, 'bob deployed the newer commit');
+  await s.runCommand('Delivery: Roll Back Environment');
+  await page.locator(SEL.quickPickRows).filter({ hasText: 'Staging' }).first().click();
+  const choice = page.locator(SEL.quickPickRows).filter({ hasText: head.slice(0, 7) }).first();
+  await choice.waitFor({ timeout: 60000 });
+  const offered = await page.locator(SEL.quickPickRows).allInnerTexts();
+  assert.ok(offered.length >= 1 && !offered.some((t) => t.includes(newer.slice(0, 7))), `the commit staging runs is not offered: ${offered.join(' | ')}`);
+  assert.match(offered[0], /the deploy before the current one/);
+  s.check(`Roll Back offers the history's commits: ${offered.map((t) => t.split('\n')[0]).join(', ')} (not ${newer.slice(0, 7)}, which runs)`);
+  await s.shot('rollback-pick');
+  await choice.click();
+  await web.locator('#diff-title').filter({ hasText: head.slice(0, 7) }).waitFor({ timeout: 60000 });
+  const anyway = page.locator('.monaco-dialog-box .monaco-button').filter({ hasText: 'Roll Back Anyway' });
+  await anyway.waitFor({ timeout: 30000 });
+  await anyway.click();
+  for (let i = 0; i < 90 && (await (await fetch(`${app.url}/version`)).json()).sha !== head; i++) await page.waitForTimeout(1000);
+  assert.equal((await (await fetch(`${app.url}/version`)).json()).sha, head);
+  s.check(`rolled back from the palette: the diff showed ${head.slice(0, 7)}, the app runs it again`);
+
+  // 6. A deploy in progress when the window reloads: recorded as interrupted, its process gone, no live lock left.
   // Let the tree settle after the deploy (it refreshes as the environment is probed again) before clicking in it.
-  await page.waitForFunction((rows) => [...document.querySelectorAll(rows)].some((r) => /Staging/.test(r.textContent) && /up to date/.test(r.textContent)), SEL.rows, { timeout: 30000 });
+  await s.runCommand('Delivery: Refresh Environments');
+  await page.waitForFunction(([rows, want]) => [...document.querySelectorAll(rows)].some((r) => /Staging/.test(r.textContent) && r.textContent.includes(want)), [SEL.rows, head.slice(0, 7)], { timeout: 60000 });
   await page.waitForTimeout(500);
   await s.rowAction('Slow', 'Deploy to Environment', 'slowenv');
   const slowPid = await waitForPidFile(page, path.join(s.root, 'slow-deploy.pid'));

@@ -15,6 +15,7 @@ import {
   prepareDeploy,
   preparePromote,
   prepareRollback,
+  rollbackChoices,
   rollbackTarget,
   startDeploy,
   type DeployedVersion,
@@ -307,6 +308,13 @@ describe('deploy service (core, in-memory ports)', () => {
   describe('rollback target', () => {
     const history = [record('5', D, 'failed'), record('4', C, 'success'), record('3', B, 'interrupted'), record('2', B, 'cancelled'), record('1', A, 'success'), record('0', sha('0'), 'success')];
 
+    it('offers every other commit deployed successfully, once, the default first (what the editor lets you pick)', () => {
+      const more = [...history, record('x', C, 'success'), record('y', sha('9'), 'success')];
+      assert.deepEqual(rollbackChoices(more, C).map((d) => d.id), ['1', '0', 'y'], 'A (the default), then the older ones; C is what runs');
+      assert.deepEqual(rollbackChoices(more, null).map((d) => d.sha), [C, A, sha('0'), sha('9')]);
+      assert.deepEqual(rollbackChoices([record('a', A, 'failed')], B), [], 'nothing deployed successfully: nothing to offer');
+    });
+
     it('goes to the successful deploy before the current one, skipping failed, cancelled and interrupted ones', () => {
       assert.equal(rollbackTarget(history, C)?.id, '1');
       assert.equal(rollbackTarget(history, A)?.id, '0');
@@ -335,7 +343,7 @@ describe('deploy service (core, in-memory ports)', () => {
       const f = new Fakes();
       f.history.set('staging', [record('1', A, 'success'), record('0', B, 'failed')]);
       assert.deepEqual(await prepareRollback(request(env(`  staging:\n    deploy: { command: ./go }\n`)), f.ports()), {
-        error: 'no earlier successful deploy of "staging" in its history to roll back to; name a commit with --to SHA',
+        error: 'no earlier successful deploy of "staging" in its history to roll back to',
       });
     });
   });

@@ -286,6 +286,11 @@ export async function environmentHistory(folder: string, env: EnvironmentConfig,
   return service.environmentHistory(env, await deployPorts(folder, services), opts);
 }
 
+/** The commit an environment runs and the commits a rollback may go to (the service's rollbackOptions). */
+export async function rollbackOptions(folder: string, env: EnvironmentConfig, services: DeployServices, signal?: AbortSignal): ReturnType<typeof service.rollbackOptions> {
+  return service.rollbackOptions(env, await deployPorts(folder, services), signal);
+}
+
 /** This machine's deploy records of an environment (steps, logs), newest first. */
 export function deployHistory(stateDir: string, environment: string, limit = 50): Promise<DeployRecord[]> {
   return new FileDeployStore(stateDir).list(environment, limit);

@@ -290,6 +290,29 @@ export function rollbackTarget<T extends { sha: string | null; status: string }>
   return successes.slice(Math.max(0, at)).find((d) => d.sha !== current) ?? null;
 }
 
+/**
+ * The commits a rollback may go to, newest first: each commit the history deployed successfully, once, but the one
+ * the environment runs. The first is what a rollback without a choice takes (rollbackTarget).
+ */
+export function rollbackChoices<T extends { sha: string | null; status: string }>(history: readonly T[], current: string | null): (T & { sha: string })[] {
+  const seen = new Set<string>(current ? [current] : []);
+  const first = rollbackTarget(history, current);
+  const out: (T & { sha: string })[] = [];
+  for (const d of first ? [first, ...history] : history) {
+    if (d.status !== 'success' || !d.sha || seen.has(d.sha)) continue;
+    seen.add(d.sha);
+    out.push(d as T & { sha: string });
+  }
+  return out;
+}
+
+/** What a rollback can choose from: the commit the environment runs and the commits it may go back to. */
+export async function rollbackOptions(env: EnvironmentConfig, ports: DeployPorts, signal?: AbortSignal): Promise<{ current: string | null; choices: (HistoryEntry & { sha: string })[] }> {
+  const current = await deployedCommit(env, ports, { signal });
+  const history = await environmentHistory(env, ports, { signal });
+  return { current: current.sha, choices: rollbackChoices(history.entries, current.sha) };
+}
+
 /** Rollback: `to` (a SHA or ref), else the last successful deploy before the one the environment runs. */
 export async function prepareRollback(req: Omit<DeployRequest, 'ref' | 'action'>, ports: DeployPorts, to?: string): Promise<DeployPreparation | { error: string }> {
   const env = req.environment;
@@ -297,7 +320,7 @@ export async function prepareRollback(req: Omit<DeployRequest, 'ref' | 'action'>
   const current = await deployedCommit(env, ports);
   const target = rollbackTarget((await environmentHistory(env, ports)).entries, current.sha);
   if (!target?.sha) {
-    return { error: `no earlier successful deploy of "${env.id}" in its history to roll back to; name a commit with --to SHA` };
+    return { error: `no earlier successful deploy of "${env.id}" in its history to roll back to` };
   }
   return prepareDeploy({ ...req, ref: target.sha, action: 'rollback' }, ports);
 }

@@ -7,6 +7,7 @@ import type { EnvironmentConfig } from '../../core/config/delivery';
 import type { FolderState } from '../workspaceModel';
 import { SECRET_NAME } from '../secrets';
 import { notificationText } from '../../core/sanitize';
+import { features } from '../lazy';
 
 /** The environment a command acts on: the one named by `arg` (a tree row or `{environment, folder?}`), or a quick pick (skipped when there is one and `single` allows it). */
 export async function environmentTarget(deps: CommandDeps, arg: EnvironmentArg | null, placeHolder: string, single: 'pick' | 'ask' = 'ask'): Promise<{ state: FolderState; env: EnvironmentConfig } | undefined> {
@@ -55,8 +56,44 @@ export const deploy = command('delivery.environment.deploy', async (deps, arg) =
 export const rollback = command('delivery.environment.rollback', async (deps, arg) => {
   const t = await environmentTarget(deps, arg, 'Environment to roll back');
   if (!t) return undefined;
-  return deployFlow(flowDeps(deps), t, 'rollback', { to: arg?.to });
+  // Without a commit named (the palette, the environment's row): pick one of the deploy history's.
+  const to = arg?.to ?? (await pickRollbackTarget(deps, t));
+  if (to === undefined) return undefined;
+  return deployFlow(flowDeps(deps), t, 'rollback', { to });
 });
+
+/** The commit to roll back to, picked from the commits the environment's history deployed successfully. */
+async function pickRollbackTarget(deps: CommandDeps, t: { state: FolderState; env: EnvironmentConfig }): Promise<string | undefined> {
+  const { rollbackOptions } = await features();
+  const services = { stateDir: t.state.store.stateDir, secrets: deps.envs.secrets.resolver, masker: deps.envs.secrets.masker };
+  let options: Awaited<ReturnType<typeof rollbackOptions>>;
+  try {
+    options = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Roll back ${t.env.name}: reading its deploy history…` }, () =>
+      rollbackOptions(t.state.folder.uri.fsPath, t.env, services),
+    );
+  } catch (e) {
+    void vscode.window.showErrorMessage(notificationText(`Cannot roll back ${t.env.name}: ${(e as Error).message}`));
+    return undefined;
+  }
+  const runs = options.current ? ` (it runs ${options.current.slice(0, 7)})` : '';
+  if (options.choices.length === 0) {
+    void vscode.window.showInformationMessage(notificationText(`${t.env.name} has no earlier successful deploy to roll back to${runs}.`));
+    return undefined;
+  }
+  const items = options.choices.map((c, i) => ({
+    label: `$(git-commit) ${c.sha.slice(0, 7)}`,
+    description: [c.message, i === 0 ? 'the deploy before the current one' : null].filter(Boolean).join(' · '),
+    detail: `deployed ${new Date(c.startedAt).toLocaleString()} by ${c.user}${c.action !== 'deploy' ? ` (${c.action})` : ''}`,
+    sha: c.sha,
+  }));
+  const pick = await vscode.window.showQuickPick(items, {
+    title: `Roll back ${t.env.name}${runs} to…`,
+    placeHolder: 'A commit this environment ran before; the diff opens next, then you confirm',
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
+  return pick?.sha;
+}
 
 export const promote = command('delivery.environment.promote', async (deps, arg) => {
   const t = await environmentTarget(deps, arg, 'Environment to promote to');
