@@ -12,7 +12,7 @@ import {
 } from '../adapters/deploy/runner';
 import { folderStateDir } from '../adapters/stateDir';
 import { formatDuration } from '../core/duration';
-import { confirmAll } from '../core/environments/deploy';
+import { ciSummary, confirmAll } from '../core/environments/deploy';
 import { deployPreflight } from '../core/environments/deployService';
 import { describeHolder } from '../core/environments/teamState';
 import { jsonText, terminalText } from '../core/sanitize';
@@ -147,6 +147,7 @@ async function describe(ctx: CliContext, prep: DeployPreparation): Promise<void>
       if (files.length > 30) out.write(`  … and ${files.length - 30} more\n`);
     }
   }
+  if (prep.ci) out.write(`${prep.ci.status === 'success' ? '' : 'warning: '}${ciSummary(prep.ci, prep.sha)}\n`);
   if (prep.lockedBy) out.write(`note: ${describeHolder(prep.environment.id, prep.lockedBy)}\n`);
   if (prep.lockError) out.write(`note: the deploy lock of ${prep.environment.id} could not be read: ${prep.lockError}\n`);
   if (prep.verifyWarning) out.write(`note: ${prep.verifyWarning}\n`);

@@ -50,4 +50,28 @@ await e2e('demo-e2e', async (s) => {
   assert.match(await web.locator('#diff-summary').innerText(), /^2 to deploy, 0 to revert, 3 files/);
   assert.match(await web.locator('#uncommitted').innerText(), /README\.md/);
   s.check(`production diff: ${await web.locator('#diff-summary').innerText()}, uncommitted README.md listed apart`);
+
+  // 4. Deploy production (protected): one step — what it will receive and what CI said, then the name typed. No
+  //    dialog first; the placeholder is not the name; a wrong entry keeps the commit in view.
+  await s.rowAction('Production', 'Deploy to Environment', 'Production');
+  const box = page.locator(SEL.quickInput);
+  await box.locator('.quick-input-title').filter({ hasText: `Deploy Production (protected): deploy ${head.slice(0, 7)} to Production` }).waitFor({ timeout: 60000 });
+  assert.equal(await page.locator('.monaco-dialog-box').count(), 0, 'no dialog before the box');
+  const prompt = await box.locator('.quick-input-message').innerText();
+  assert.match(prompt, /uncommitted changes/);
+  assert.match(prompt, new RegExp(`2 commits over ${prodSha.slice(0, 7)}: ${head.slice(0, 7)} Explain how to deploy`));
+  assert.match(prompt, new RegExp(`CI: CI passed at ${head.slice(0, 7)}`), 'the build run of the staging deploy');
+  assert.match(prompt, /type "production" to confirm/);
+  assert.equal(await page.locator(SEL.quickInputBox).getAttribute('placeholder'), 'the environment id, to confirm');
+  s.check(`one step for production: "${(await box.locator('.quick-input-title').innerText()).trim()}" — ${prompt.trim()}`);
+  await s.shot('confirm-production');
+  await page.locator(SEL.quickInputBox).fill('prod');
+  await box.locator('.quick-input-message').filter({ hasText: `Type exactly "production" to deploy ${head.slice(0, 7)} to Production` }).waitFor({ timeout: 10000 });
+  assert.match(await box.locator('.quick-input-title').innerText(), new RegExp(head.slice(0, 7)), 'the title still names the commit');
+  s.check('a wrong entry says what to type, and the commit stays in view');
+  await page.locator(SEL.quickInputBox).fill('production');
+  await page.keyboard.press('Enter');
+  for (let i = 0; i < 90 && (await (await fetch(`http://127.0.0.1:${demo.ports.production}/version`)).json()).sha !== head; i++) await page.waitForTimeout(1000);
+  assert.equal((await (await fetch(`http://127.0.0.1:${demo.ports.production}/version`)).json()).sha, head);
+  s.check(`typed "production": production serves ${head.slice(0, 7)}`);
 });

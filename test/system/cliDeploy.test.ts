@@ -101,6 +101,29 @@ describe('delivery deploy / rollback / promote (CLI)', function () {
     assert.match(back.stdout, /commits that this reverts:\n {2}- [0-9a-f]{7} second\nfiles changed by going from [0-9a-f]{7} to [0-9a-f]{7}:\n {2}D NOTES/);
   });
 
+  it('names the last run at the commit: a failed one must be confirmed (--yes), a passed one is said', () => {
+    const out = tempDir();
+    const state = tempDir();
+    const repo = appRepo(yml(out).replace('environments:', `pipelines:
+  ci:
+    jobs:
+      unit: { run: 'test -e PASS' }
+      lint: { run: 'true' }
+environments:`));
+    const env = { DELIVERY_SECRET_TOKEN: 'tok-123456' };
+    assert.equal(cli(repo, state, ['run', 'ci']).code, 1, 'the run at HEAD fails');
+    const refused = cli(repo, state, ['deploy', 'staging'], env);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /refusing to deploy "staging" without --yes:\n {2}- the last run of ci at [0-9a-f]{7} failed: 1 of 2 jobs failed \(run \S+\)/);
+    assert.equal(fs.existsSync(path.join(out, 'staging')), false);
+    assert.equal(cli(repo, state, ['deploy', 'staging', '--yes'], env).code, 0, '--yes confirms it');
+    commit(repo, 'PASS', 'yes', 'make the tests pass');
+    assert.equal(cli(repo, state, ['run', 'ci']).code, 0);
+    const passed = cli(repo, state, ['deploy', 'staging'], env);
+    assert.equal(passed.code, 0, passed.stderr);
+    assert.match(passed.stdout + passed.stderr, /CI: ci passed at [0-9a-f]{7} \(run \S+\)/);
+  });
+
   it('rollback and promote through the CLI, with their JSON', () => {
     const out = tempDir();
     const state = tempDir();

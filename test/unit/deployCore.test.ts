@@ -11,6 +11,7 @@ import {
   expandDeliveryVariables,
   gitPushRejection,
   needsConfirmation,
+  ciSummary,
   planDeploySteps,
   unconfirmed,
   versionMatches,
@@ -80,6 +81,18 @@ describe('deploy decisions (core)', () => {
     assert.deepEqual(unconfirmed(env, reasons, { environmentName: 'Production', dirty: true, reverts: true }).map((r) => r.kind), ['protected']);
     assert.deepEqual(unconfirmed(env, reasons, confirmAll(env)), []);
     assert.deepEqual(needsConfirmation({ ...env, protected: false }, { action: 'rollback', dirty: true, reverts: [] }), [], 'a rollback deploys a commit, not the tree');
+  });
+
+  it('a failed last run at the commit is a reason to confirm, named with its pipeline and jobs; a passed one is not', () => {
+    const env = { id: 'staging', name: 'Staging', protected: false };
+    const run = { id: '20261202-1', pipelineId: 'ci', pipelineName: 'CI', status: 'failed' as const, failedJobs: 1, totalJobs: 3, finishedAt: 1 };
+    const reasons = needsConfirmation(env, { action: 'deploy', dirty: false, reverts: [], ci: { run, sha: SHA } });
+    assert.deepEqual(reasons, [{ kind: 'ci', message: 'the last run of CI at 0123456 failed: 1 of 3 jobs failed (run 20261202-1)' }]);
+    assert.deepEqual(unconfirmed(env, reasons, {}).map((r) => r.kind), ['ci']);
+    assert.deepEqual(unconfirmed(env, reasons, { ci: true }), []);
+    assert.deepEqual(unconfirmed(env, reasons, confirmAll(env)), [], '--yes confirms it too');
+    assert.deepEqual(needsConfirmation(env, { action: 'deploy', dirty: false, reverts: [], ci: { run: { ...run, status: 'success', failedJobs: 0 }, sha: SHA } }), []);
+    assert.equal(ciSummary({ ...run, status: 'success', failedJobs: 0 }, SHA), 'CI: CI passed at 0123456 (run 20261202-1)');
   });
 
   it('turns git push --porcelain output into one clear reason', () => {

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { DeployConfirmation } from '../../core/environments/deploy';
+import type { CiRun, DeployConfirmation } from '../../core/environments/deploy';
 import { acquireManualLock, lockStatus, releaseLock } from '../../core/environments/teamState';
 import * as service from '../../core/environments/deployService';
 import type { DeployPorts, DeployPreparation, DeployRequest, DeployStart, DeployStepsRequest, EnvironmentHistory, VersionReader } from '../../core/environments/deployService';
@@ -96,6 +96,23 @@ export async function deployPorts(folder: string, services: DeployServices, mux?
     probe: httpProber(services.secrets),
     clock: systemClock,
     host: { user: services.user ?? whoAmI(), pid: process.pid },
+    runs: { lastAt: (sha, pipelineId) => lastRunAt(services.stateDir, sha, pipelineId) },
+  };
+}
+
+/** The newest finished local run at `sha` (of `pipelineId` when given), as the confirmation shows it. */
+async function lastRunAt(stateDir: string, sha: string, pipelineId: string | null): Promise<CiRun | null> {
+  const runs = await new FileRunStore(stateDir).list(200, pipelineId ?? undefined);
+  const r = runs.find((x) => x.sha === sha && x.status !== 'running');
+  if (!r) return null;
+  return {
+    id: r.id,
+    pipelineId: r.pipelineId,
+    pipelineName: r.pipelineName,
+    status: r.status,
+    failedJobs: r.jobs.filter((j) => (j.status === 'failed' || j.status === 'unsupported') && !j.allowFailure).length,
+    totalJobs: r.jobs.length,
+    finishedAt: r.finishedAt,
   };
 }
 

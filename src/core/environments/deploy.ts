@@ -92,7 +92,26 @@ export function verifyStepName(v: NonNullable<EnvironmentConfig['verify']>): str
 
 // ---- confirmation ----
 
-export type ConfirmationKind = 'protected' | 'dirty' | 'reverts';
+export type ConfirmationKind = 'protected' | 'dirty' | 'reverts' | 'ci';
+
+/** The last local run of a pipeline at the commit to deploy (what CI said about it here). */
+export interface CiRun {
+  id: string;
+  pipelineId: string;
+  pipelineName: string;
+  status: 'success' | 'failed' | 'cancelled' | 'interrupted' | 'running';
+  failedJobs: number;
+  totalJobs: number;
+  finishedAt: number | null;
+}
+
+/** "CI: build passed at abc1234" / "the last run of build at abc1234 failed: 1 of 3 jobs failed (run …)". */
+export function ciSummary(ci: CiRun, sha: string): string {
+  const at = sha.slice(0, 7);
+  if (ci.status === 'success') return `CI: ${ci.pipelineName} passed at ${at} (run ${ci.id})`;
+  const jobs = ci.status === 'failed' ? `: ${ci.failedJobs} of ${ci.totalJobs} job${ci.totalJobs === 1 ? '' : 's'} failed` : '';
+  return `the last run of ${ci.pipelineName} at ${at} ${ci.status === 'failed' ? 'failed' : `was ${ci.status}`}${jobs} (run ${ci.id})`;
+}
 
 export interface ConfirmationReason {
   kind: ConfirmationKind;
@@ -105,6 +124,8 @@ export interface DeployFacts {
   dirty: boolean;
   /** Deployed commits the target does not contain (deploying it reverts them); null when unknown. */
   reverts: { sha: string; subject: string }[] | null;
+  /** The last local run at the commit deployed, when there is one (a failed one must be confirmed). */
+  ci?: { run: CiRun; sha: string } | null;
 }
 
 /** What the user must confirm before this deploy starts (empty: nothing). */
@@ -115,6 +136,9 @@ export function needsConfirmation(env: Pick<EnvironmentDef, 'id' | 'name' | 'pro
   }
   if (facts.dirty && facts.action === 'deploy') {
     out.push({ kind: 'dirty', message: 'the working tree has uncommitted changes; they are not part of the deploy (only committed work is deployed)' });
+  }
+  if (facts.ci && facts.ci.run.status !== 'success' && facts.ci.run.status !== 'running') {
+    out.push({ kind: 'ci', message: ciSummary(facts.ci.run, facts.ci.sha) });
   }
   if (facts.reverts && facts.reverts.length > 0) {
     const n = facts.reverts.length;
@@ -135,6 +159,8 @@ export interface DeployConfirmation {
   environmentName?: string;
   dirty?: boolean;
   reverts?: boolean;
+  /** Deploy although the last run at the commit did not pass. */
+  ci?: boolean;
 }
 
 /** Null when every reason is confirmed, else the ones that are not. */
@@ -147,13 +173,15 @@ export function unconfirmed(env: Pick<EnvironmentDef, 'id'>, reasons: readonly C
         return c?.dirty !== true;
       case 'reverts':
         return c?.reverts !== true;
+      case 'ci':
+        return c?.ci !== true;
     }
   });
 }
 
 /** Every confirmation at once (the CLI's --yes, which stands for typing the name). */
 export function confirmAll(env: Pick<EnvironmentDef, 'id'>): DeployConfirmation {
-  return { environmentName: env.id, dirty: true, reverts: true };
+  return { environmentName: env.id, dirty: true, reverts: true, ci: true };
 }
 
 // ---- locks ----

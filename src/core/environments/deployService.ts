@@ -12,6 +12,7 @@ import { deliveryImporter, type ImportedPipeline } from '../sources';
 import { blockingProblems } from '../targeting';
 import {
   confirmAll,
+  type CiRun,
   deployVariables,
   expandDeliveryVariables,
   needsConfirmation,
@@ -118,6 +119,8 @@ export interface DeployPorts {
   clock: Clock;
   /** Who deploys (user@host) and the process that drives the deploy. */
   host: { user: string; pid: number };
+  /** This folder's local runs: the last one of a pipeline (any, when null) at a commit; absent: not known. */
+  runs?: { lastAt(sha: string, pipelineId: string | null): Promise<CiRun | null> };
 }
 
 // ---- pre-flight ----
@@ -199,6 +202,8 @@ export interface DeployPreparation {
   head: { sha: string | null; dirty: boolean };
   /** Deployed commits the target does not contain; null when unknown. */
   reverts: { sha: string; subject: string }[] | null;
+  /** Commits the target adds to what the environment runs (newest first); null when unknown. */
+  toDeploy: { sha: string; subject: string }[] | null;
   /** What the user must confirm; pass the answers to startDeploy. */
   reasons: ConfirmationReason[];
   steps: DeployStepPlan[];
@@ -211,6 +216,8 @@ export interface DeployPreparation {
   pipelines: readonly ImportedPipeline[];
   /** Why the verification may not be able to decide (its Prometheus cannot be reached now); null: nothing to say. */
   verifyWarning: string | null;
+  /** The last local run at the commit (the build pipeline's when the environment has one); null: none. */
+  ci: CiRun | null;
   /** An automatic rollback (it runs under the lock of the deploy that failed its verification). */
   automatic: boolean;
 }
@@ -254,9 +261,13 @@ export async function prepareDeploy(req: DeployRequest, ports: DeployPorts, sign
   const head = await ports.git.head(signal).catch(() => null);
   const previous = await deployedCommit(env, ports, { signal });
   const reverts = previous.sha ? await ports.git.reverted(commit.sha, previous.sha) : null;
+  // The other way round: what the target has that the environment does not (what it will receive).
+  const toDeploy = previous.sha ? await ports.git.reverted(previous.sha, commit.sha) : null;
   const action = req.action ?? 'deploy';
   const store = ports.team.store(env);
   const lock = await lockStatus(store, env.id, ports.team.here, signal).catch((e: unknown) => (e as Error).message);
+  // What CI said about this commit here: the build pipeline's last run, else the last run of any pipeline.
+  const ci = req.automatic ? null : ((await ports.runs?.lastAt(commit.sha, env.deploy?.pipeline ?? null).catch(() => null)) ?? null);
   return {
     folder: req.folder,
     environment: env,
@@ -268,13 +279,15 @@ export async function prepareDeploy(req: DeployRequest, ports: DeployPorts, sign
     previousNote: previous.note,
     head: { sha: head?.sha ?? null, dirty: head?.dirty ?? false },
     reverts,
-    reasons: needsConfirmation(env, { action, dirty: head?.dirty ?? false, reverts }),
+    toDeploy,
+    reasons: needsConfirmation(env, { action, dirty: head?.dirty ?? false, reverts, ci: ci ? { run: ci, sha: commit.sha } : null }),
     steps,
     lockedBy: typeof lock !== 'string' && lock.locked ? lock.holder : null,
     lockError: typeof lock === 'string' ? lock : null,
     store: { kind: store.kind, where: store.where },
     pipelines: req.pipelines ?? [],
     verifyWarning,
+    ci,
     automatic: req.automatic ?? false,
   };
 }

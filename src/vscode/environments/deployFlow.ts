@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { DeployPreparation, DeployServices } from '../../adapters/deploy/runner';
 import { features } from '../lazy';
-import { verifyStepName, type DeployConfirmation } from '../../core/environments/deploy';
+import { ciSummary, verifyStepName, type DeployConfirmation } from '../../core/environments/deploy';
 import { deployPreflight, locatedProblem } from '../../core/environments/deployService';
 import { describeHolder } from '../../core/environments/teamState';
 import { shortSha } from '../../core/environments/diff';
@@ -172,31 +172,55 @@ async function confirm(prep: DeployPreparation, action: DeployAction): Promise<D
   const answers: DeployConfirmation = {};
   const warnings = prep.reasons.filter((r) => r.kind !== 'protected');
   const what = `${VERB[action].toLowerCase()} ${shortSha(prep.sha)}${prep.ref !== prep.sha && prep.ref !== 'HEAD' ? ` (${prep.ref})` : ''} to ${env.name}`;
+  const facts = whatItReceives(prep);
+  const answer = () => {
+    for (const w of warnings) {
+      if (w.kind === 'dirty') answers.dirty = true;
+      if (w.kind === 'reverts') answers.reverts = true;
+      if (w.kind === 'ci') answers.ci = true;
+    }
+  };
+  if (prep.reasons.some((r) => r.kind === 'protected')) {
+    // One step: what it will receive and what to know, then the name typed. The title keeps naming the commit
+    // while a wrong entry shows its message; the placeholder is not the name (it would look filled in).
+    const notes = [...warnings.map((w) => `⚠ ${w.message}`), ...facts];
+    const typed = await vscode.window.showInputBox({
+      title: notificationText(`${VERB[action]} ${env.name} (protected): ${what}`),
+      prompt: notificationText(`${notes.join(' · ')} — type "${env.id}" to confirm`),
+      placeHolder: 'the environment id, to confirm',
+      ignoreFocusOut: true,
+      validateInput: (v) => (v === '' || v === env.id ? null : notificationText(`Type exactly "${env.id}" to ${what}`)),
+    });
+    if (typed !== env.id) return undefined;
+    answers.environmentName = typed;
+    answer();
+    return answers;
+  }
   if (warnings.length > 0) {
     const go = `${VERB[action]} Anyway`;
     const choice = await vscode.window.showWarningMessage(
       notificationText(`Really ${what}?`),
-      { modal: true, detail: warnings.map((w) => `• ${w.message}`).join('\n') },
+      { modal: true, detail: [...warnings.map((w) => `• ${w.message}`), ...facts.map((f) => `  ${f}`)].join('\n') },
       go,
     );
     if (choice !== go) return undefined;
-    for (const w of warnings) {
-      if (w.kind === 'dirty') answers.dirty = true;
-      if (w.kind === 'reverts') answers.reverts = true;
-    }
-  }
-  if (prep.reasons.some((r) => r.kind === 'protected')) {
-    const typed = await vscode.window.showInputBox({
-      title: `${VERB[action]} ${env.name} (protected)`,
-      prompt: `${env.name} is protected. Type "${env.id}" to ${what}.`,
-      placeHolder: env.id,
-      ignoreFocusOut: true,
-      validateInput: (v) => (v === '' || v === env.id ? null : `Type exactly "${env.id}"`),
-    });
-    if (typed !== env.id) return undefined;
-    answers.environmentName = typed;
+    answer();
   }
   return answers;
+}
+
+/** What the environment will receive: the commits, how (its method's steps), and what CI said about the commit. */
+function whatItReceives(prep: DeployPreparation): string[] {
+  const out: string[] = [];
+  if (prep.previousSha && prep.toDeploy) {
+    const n = prep.toDeploy.length;
+    const list = prep.toDeploy.slice(0, 3).map((c) => `${c.sha.slice(0, 7)} ${c.subject}`).join('; ');
+    out.push(n === 0 ? `no new commits over ${shortSha(prep.previousSha)}` : `${n} commit${n === 1 ? '' : 's'} over ${shortSha(prep.previousSha)}: ${list}${n > 3 ? `; and ${n - 3} more` : ''}`);
+  } else out.push(`it runs ${prep.previousSha ? shortSha(prep.previousSha) : 'an unknown commit'} now`);
+  out.push(`by ${prep.steps.map((s) => s.name).join(', ')}`);
+  if (prep.ci?.status === 'success') out.push(ciSummary(prep.ci, prep.sha));
+  else if (!prep.ci) out.push(`no local run at ${shortSha(prep.sha)}`);
+  return out;
 }
 
 function report(deps: DeployFlowDeps, target: DeployTarget, r: DeployRecord): void {
