@@ -88,8 +88,12 @@ export function runStatusBar(run: RunRecord | null, now: number): StatusBarModel
     interrupted: '$(warning)',
   };
   const duration = formatDuration(run.status === 'running' ? now - run.startedAt : run.durationMs);
-  const text = `${icon[run.status]} ${run.pipelineName}: ${RUN_STATUS_LABEL[run.status]} ${done}/${total}`;
-  const failed = run.jobs.filter((j) => j.status === 'failed' && !j.allowFailure).map((j) => j.name);
+  const failed = run.jobs.filter((j) => (j.status === 'failed' || j.status === 'unsupported') && !j.allowFailure).map((j) => j.name);
+  // A failed run says how many jobs failed ("1 of 3 jobs failed"), not how many passed: "failed 2/3" read both ways.
+  const text =
+    run.status === 'failed' && failed.length > 0
+      ? `${icon.failed} ${run.pipelineName}: ${failed.length} of ${total} job${total === 1 ? '' : 's'} failed`
+      : `${icon[run.status]} ${run.pipelineName}: ${RUN_STATUS_LABEL[run.status]} ${done}/${total}`;
   const tooltip = [
     `${run.pipelineName} ${RUN_STATUS_LABEL[run.status]} (${duration})`,
     `${done} of ${total} jobs succeeded`,

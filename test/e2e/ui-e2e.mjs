@@ -63,10 +63,23 @@ await e2e('ui-e2e', async (s) => {
   const yml = path.join(ws, 'delivery.yml');
   fs.writeFileSync(yml, fs.readFileSync(yml, 'utf8').replace('environments:', () => "  slow:\n    name: Slow\n    jobs:\n      wait: { run: 'echo $$ > slow.pid; sleep 300' }\n\nenvironments:"));
   await s.row('Slow').waitFor({ timeout: 30000 });
-  await s.runCommand('Delivery: Run Pipeline');
-  await page.locator(SEL.quickPickRows).filter({ hasText: 'Slow' }).first().click();
+  // Run from the tree with the board closed: the board comes back; under the pointer, where Run was, the row now
+  // offers the board (a double click does not cancel), with Cancel beside it.
+  await s.runCommand('View: Close All Editors');
+  await page.locator(SEL.tabs).filter({ hasText: /^Delivery/ }).first().waitFor({ state: 'detached', timeout: 15000 });
+  await s.rowAction('Slow', 'Run Pipeline', 'Slow');
   const slowPid = await waitForPidFile(page, path.join(ws, 'slow.pid'));
   assert.ok(alive(slowPid), 'the slow job runs');
+  await page.locator(SEL.tabs).filter({ hasText: /^Delivery/ }).first().waitFor({ timeout: 30000 });
+  s.check('running from the tree reveals the board');
+  await s.row('Slow').hover();
+  await page.waitForFunction((rows) => [...document.querySelectorAll(rows)].some((r) => /Slow/.test(r.textContent) && r.querySelector('.action-label[aria-label^="Cancel"]')), SEL.rows, { timeout: 15000 });
+  // Inline actions sit at the row's right end: Run was second from the right (before Open Definition).
+  const inline = await s.row('Slow').locator('.action-label').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+  assert.match(inline[inline.length - 1], /^Open Definition/, inline.join(' | '));
+  assert.match(inline[inline.length - 2], /^Open Delivery Panel/, `where Run was: ${inline.join(' | ')}`);
+  assert.ok(inline.some((l) => l.startsWith('Cancel')), `Cancel is offered: ${inline.join(' | ')}`);
+  s.check(`while it runs the row offers: ${inline.join(', ')} (Run's place is not Cancel)`);
   await s.runCommand('Developer: Reload Window');
   await page.waitForTimeout(1000);
   await page.waitForSelector(SEL.workbench, { timeout: 90000 });

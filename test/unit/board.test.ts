@@ -27,7 +27,7 @@ describe('board and status bar models', () => {
     assert.equal(ok.text, '$(pass-filled) CI: passed 2/2');
     assert.equal(ok.tone, 'normal');
     const bad = runStatusBar(run([job('a', []), job('b', [], null, 'failed')], { status: 'failed' }), 0);
-    assert.equal(bad.text, '$(error) CI: failed 1/2');
+    assert.equal(bad.text, '$(error) CI: 1 of 2 jobs failed', 'how many failed, not how many passed');
     assert.equal(bad.tone, 'error');
     assert.match(bad.tooltip, /failed: b/);
     assert.equal(runStatusBar(run([job('a', [], null, 'running')], { status: 'running', startedAt: 0 }), 2000).text, '$(sync~spin) CI: running 0/1');
