@@ -38,6 +38,11 @@ export function activate(context: vscode.ExtensionContext): DeliveryApi {
     envs,
     remote,
     model.onDidChange(() => remote.reset()),
+    // A deploy's build run is a run like any other: the trees and the status bar show it once the deploy ends.
+    envs.onDidEndDeploy((d) => {
+      const state = d.buildRunId ? model.folder(d.folder) : undefined;
+      if (state && d.buildRunId) void state.store.read(d.buildRunId).then((run) => run && runs.adopt(d.folder, run));
+    }),
     deployStatus,
     new RevisionProvider(),
     new RemoteLogProvider(remote, (folder, key) => {

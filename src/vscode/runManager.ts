@@ -95,6 +95,12 @@ export class RunManager implements vscode.Disposable {
     this.fireSoon();
   }
 
+  /** A run another part started (a deploy's build pipeline) joins what the trees and the status bar show. */
+  adopt(folder: string, run: RunRecord): void {
+    this.remember(folder, run);
+    this.fireSoon();
+  }
+
   private remember(folder: string, run: RunRecord): void {
     this.last.set(this.lastKey(folder, runPipelineKey(run)), run);
     if (!this.latest || run.startedAt >= this.latest.startedAt) this.latest = run;

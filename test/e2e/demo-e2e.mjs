@@ -42,6 +42,9 @@ await e2e('demo-e2e', async (s) => {
   await page.waitForFunction(([sel, want]) => document.querySelector(sel)?.textContent?.trim().endsWith(want), [INDICATOR, `staging ${head.slice(0, 7)}`], { timeout: 90000 });
   assert.equal((await (await fetch(`http://127.0.0.1:${demo.ports.staging}/version`)).json()).sha, head);
   s.check(`deployed: staging serves ${head.slice(0, 7)}; status bar "${(await page.locator(INDICATOR).innerText()).trim()}"`);
+  // The deploy's own build run (the CI pipeline, in the commit's checkout) shows in the run-status item.
+  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes('CI: passed 3/3'), SEL.status('delivery.runStatus'), { timeout: 30000 });
+  s.check(`the deploy's build run shows in the status bar: "${(await page.locator(SEL.status('delivery.runStatus')).innerText()).trim()}"`);
 
   // 3. The production diff (no deploy needed to look).
   await s.rowAction('Production', 'Show Diff for Environment', 'Production');

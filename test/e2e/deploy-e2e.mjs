@@ -85,6 +85,11 @@ await e2e('deploy-e2e', async (s) => {
   s.check(`deployed over ssh: the app reports ${head.slice(0, 7)}; status bar "${(await page.locator(INDICATOR).innerText()).trim()}"`);
   await page.locator(SEL.toasts).filter({ hasText: /Deploy .* to Staging: done/ }).first().waitFor({ timeout: 30000 });
   s.check('a notification says the deploy is done');
+  // The Diff tab shown before the deploy is computed again: staging now runs HEAD, nothing left to deploy.
+  await page.locator(SEL.tabs).filter({ hasText: /^Delivery/ }).first().click();
+  await web.locator('#diff-title').filter({ hasText: `deployed ${head.slice(0, 7)}` }).waitFor({ timeout: 30000 });
+  assert.match(await web.locator('#diff-summary').innerText(), /^0 to deploy/);
+  s.check(`the Diff tab follows the deploy: "${(await web.locator('#diff-title').innerText()).trim()}", ${(await web.locator('#diff-summary').innerText()).trim()}`);
   await s.shot('deploy');
 
   // 4. A teammate holds the lock (bob, from his terminal): the tree shows it, Deploy says who holds it and offers

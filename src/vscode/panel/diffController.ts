@@ -19,10 +19,20 @@ export class DiffController {
   diff: { view: DiffView | null; loading: boolean; error: string | null } = { view: null, loading: false, error: null };
   private diffRequest = 0;
 
+  /** What the shown diff was asked for: computed again after a deploy of its environment (the view never goes stale). */
+  private shown: { state: FolderState; envId: string; ref?: string; toEnv?: string } | null = null;
+
   constructor(
     private readonly host: PanelSurface,
     private readonly envs: EnvironmentService,
-  ) {}
+  ) {
+    envs.onDidEndDeploy((d) => {
+      const s = this.shown;
+      if (s && (d.environment === s.envId || d.environment === s.toEnv) && s.state.folder.uri.fsPath === this.diff.view?.folder) {
+        void this.showDiff(s.state, s.envId, s.ref, s.toEnv, { reveal: false });
+      }
+    });
+  }
 
   readonly handlers: MessageHandlers<DiffMessage> = {
     showDiff: async (msg) => {
@@ -38,11 +48,14 @@ export class DiffController {
   }
 
   /** Shows what deploying `ref` (default: local HEAD), or what environment `toEnv` runs, to the environment changes. */
-  async showDiff(state: FolderState, envId: string, ref?: string, toEnv?: string): Promise<DiffView | null> {
+  async showDiff(state: FolderState, envId: string, ref?: string, toEnv?: string, opts: { reveal?: boolean } = {}): Promise<DiffView | null> {
     const request = ++this.diffRequest;
-    this.diff = { view: null, loading: true, error: null };
-    this.host.show('diff');
-    this.post();
+    this.shown = { state, envId, ref, toEnv };
+    if (opts.reveal !== false) {
+      this.diff = { view: null, loading: true, error: null };
+      this.host.show('diff');
+      this.post();
+    }
     const folder = state.folder.uri.fsPath;
     const envs = state.snapshot?.environments ?? [];
     const env = envs.find((e) => e.id === envId);
