@@ -66,6 +66,8 @@ function renderHeader(run: RunView, trusted: boolean): HTMLElement {
     { class: 'run-header' },
     h('h2', { id: 'run-title' }, run.pipelineName),
     h('span', { class: 'folder' }, run.folderName),
+    ...(run.sha ? [h('span', { class: 'commit', id: 'run-commit', title: 'the commit it ran at' }, run.sha)] : []),
+    ...(run.attempt ? [h('span', { class: 'attempt', id: 'run-attempt' }, `attempt ${run.attempt}`)] : []),
     status,
     duration,
     actions,
@@ -88,6 +90,7 @@ function renderJob(runId: string, job: JobView): HTMLElement {
   const icon = job.status === 'running' ? progressRing({ class: 'ring' }) : h('span', { class: 'icon', 'aria-hidden': 'true' }, STATUS_ICON[shown] ?? '•');
   card.append(
     h('header', {}, icon, h('span', { class: 'job-name' }, job.name), h('span', { class: 'job-status' }, statusText(job))),
+    ...(job.carried ? [h('span', { class: 'carried' }, 'kept from an earlier attempt')] : []),
     h('div', { class: 'meta' }, h('span', { class: 'job-duration' }, job.startedAt ? formatDuration(job.durationMs) : ''), testsBadge(job), job.attempts > 1 ? h('span', { class: 'attempts' }, `attempt ${job.attempts}`) : null),
     h('div', { class: 'reason' }, job.reason ?? ''),
     h('pre', { class: 'tail' }, job.tail.slice(-TAIL_LINES).join('\n')),

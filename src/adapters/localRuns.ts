@@ -29,6 +29,8 @@ export interface LocalRunOptions {
   runner?: EngineOptions['runner'];
   /** The container engine's command (docker, podman, a path); default: DELIVERY_CONTAINER_ENGINE, docker, podman. */
   containerEngine?: string;
+  /** A new attempt of this run (its failed jobs run again, the others keep their result). */
+  rerunOf?: RunRecord;
 }
 
 export async function startLocalRun(
@@ -75,7 +77,7 @@ export async function startLocalRun(
   }
   const handle = startRun(
     maskPlanNames(plan, opts.masker),
-    { id, folder: opts.folder, trigger: opts.trigger, sha: git?.sha ?? null, pid: process.pid },
+    { id, folder: opts.folder, trigger: opts.trigger, sha: git?.sha ?? null, pid: process.pid, ...(opts.rerunOf ? { rerunOf: opts.rerunOf } : {}) },
     {
       runner: opts.runner ?? new LocalProcessRunner({ ownerMark: orphanMark('run', id) }),
       // A runner given by the caller runs every job itself (tests that count or shape processes).

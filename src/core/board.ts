@@ -42,6 +42,7 @@ export function jobView(job: JobRecord, tail: readonly string[], now: number): J
     attempts: job.attempts,
     reason: job.reason,
     ...(job.status === 'success' && unsupportedSteps(job).length > 0 ? { partial: true } : {}),
+    ...(job.carriedFrom ? { carried: true } : {}),
     tests: job.tests,
     tail: tail.slice(-20),
   };
@@ -58,6 +59,8 @@ export function runView(run: RunRecord, tail: (jobId: string) => readonly string
     startedAt: run.startedAt,
     durationMs: run.status === 'running' ? now - run.startedAt : run.durationMs,
     stages,
+    sha: run.sha ? run.sha.slice(0, 7) : null,
+    ...(run.attempt && run.attempt > 1 ? { attempt: run.attempt } : {}),
   };
 }
 

@@ -11,8 +11,18 @@ function jobOf(recordId: string, jobIds: readonly string[]): string | undefined 
  * pipeline's current job ids (jobs since removed from the definition are dropped). `undefined` means the whole
  * pipeline (every job of it would run anyway).
  */
-export function rerunSelection(run: { jobs: readonly Pick<JobRecord, 'id' | 'status'>[] }, jobIds: readonly string[], failedOnly: boolean): string[] | undefined {
-  const picked = run.jobs.filter((j) => !failedOnly || j.status === 'failed' || j.status === 'cancelled');
+export function rerunSelection(run: { jobs: readonly (Pick<JobRecord, 'id' | 'status'> & { deps?: readonly string[] })[] }, jobIds: readonly string[], failedOnly: boolean): string[] | undefined {
+  const again = new Set(run.jobs.filter((j) => !failedOnly || j.status === 'failed' || j.status === 'cancelled').map((j) => j.id));
+  // The jobs skipped because one they wait for failed run again too, as on GitHub ("re-run failed jobs").
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const j of run.jobs) {
+      if (again.has(j.id) || j.status !== 'skipped' || !(j.deps ?? []).some((d) => again.has(d))) continue;
+      again.add(j.id);
+      grew = true;
+    }
+  }
+  const picked = run.jobs.filter((j) => again.has(j.id));
   const jobs = [...new Set(picked.map((j) => jobOf(j.id, jobIds)).filter((id): id is string => id !== undefined))];
   if (!failedOnly && jobs.length === jobIds.length) return undefined;
   return jobs;

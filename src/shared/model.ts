@@ -196,6 +196,8 @@ export interface JobRecord {
   logFile: string | null;
   /** The job's own workspace, kept because it did not succeed (absent: it ran in the folder, or it was removed). */
   workspace?: string | null;
+  /** Not run again in this attempt: its result is the one of run `carriedFrom` (a rerun of failed jobs). */
+  carriedFrom?: string;
 }
 
 export interface RunRecord {
@@ -215,6 +217,9 @@ export interface RunRecord {
   /** PID of the process driving the run: a `running` record whose driver is gone was interrupted. */
   pid: number;
   jobs: JobRecord[];
+  /** A rerun is a new attempt of a run: its number (1: the first) and the run it re-runs; absent: a first run. */
+  attempt?: number;
+  rerunOf?: string;
 }
 
 // ---- environments and deploys ----

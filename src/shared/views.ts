@@ -12,6 +12,8 @@ export interface JobView {
   reason: string | null;
   /** It passed, but steps of it are unsupported locally (not CI's answer); absent: false. */
   partial?: boolean;
+  /** Not run in this attempt: its result comes from an earlier one; absent: it ran. */
+  carried?: boolean;
   tests: TestCounts | null;
   /** The last lines of the job's log (bounded). */
   tail: string[];
@@ -31,6 +33,10 @@ export interface RunView {
   startedAt: number;
   durationMs: number;
   stages: StageView[];
+  /** The commit it ran at (short), when known. */
+  sha?: string | null;
+  /** Its attempt when it is a rerun (2, 3, …); absent: the first. */
+  attempt?: number;
 }
 
 export interface BoardState {

@@ -118,7 +118,7 @@ export class RunManager implements vscode.Disposable {
     state: FolderState,
     pipeline: ImportedPipeline,
     request: RunRequest,
-    opts: { trigger?: 'vscode' | 'task'; progress?: boolean } = {},
+    opts: { trigger?: 'vscode' | 'task'; progress?: boolean; rerunOf?: RunRecord } = {},
   ): Promise<RunHandle | undefined> {
     const cfg = vscode.workspace.getConfiguration('delivery', state.folder.uri);
     const maxLinesPerBatch = cfg.get<number>('output.maxLinesPerBatch', 2000);
@@ -151,6 +151,7 @@ export class RunManager implements vscode.Disposable {
       parallelism: parallelism > 0 ? parallelism : undefined,
       masker: this.log.masker,
       containerEngine,
+      rerunOf: opts.rerunOf,
     }).catch((e: unknown) => {
       claim.release();
       throw e;

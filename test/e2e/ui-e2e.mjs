@@ -59,8 +59,26 @@ await e2e('ui-e2e', async (s) => {
   await page.locator(SEL.tabs).filter({ hasText: 'build.log' }).waitFor({ timeout: 30000 });
   s.check('"Log" on a card opens the job log in an editor');
 
-  // 7. A run in progress when the window reloads: it does not stay "running" and its processes are gone.
+  // 7. Rerun failed: a new attempt of the same run — the job that passed keeps its result, the board shows them all.
   const yml = path.join(ws, 'delivery.yml');
+  fs.writeFileSync(yml, fs.readFileSync(yml, 'utf8').replace('environments:', () => "  flaky:\n    name: Flaky\n    jobs:\n      fetch: { run: 'test ! -f fail-fetch && echo fetched' }\n      report: { run: 'echo reported' }\n      upload: { needs: [fetch], run: 'echo uploaded' }\n\nenvironments:"));
+  fs.writeFileSync(path.join(ws, 'fail-fetch'), '');
+  await s.row('Flaky').waitFor({ timeout: 30000 });
+  await s.runCommand('Delivery: Run Pipeline');
+  await page.locator(SEL.quickPickRows).filter({ hasText: 'Flaky' }).first().click();
+  await web.locator('#run-title').filter({ hasText: 'Flaky' }).waitFor({ timeout: 30000 });
+  await web.locator('#rerun-failed').waitFor({ timeout: 60000 });
+  fs.rmSync(path.join(ws, 'fail-fetch'));
+  await web.locator('#rerun-failed').click();
+  await web.locator('#run-attempt').filter({ hasText: 'attempt 2' }).waitFor({ timeout: 30000 });
+  await web.locator('#run-status').filter({ hasText: 'success' }).waitFor({ timeout: 60000 });
+  const cards = await web.locator('article.job').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-job')}:${e.querySelector('.job-status')?.textContent}${e.querySelector('.carried') ? ' (kept)' : ''}`));
+  assert.deepEqual(cards.sort(), ['fetch:success', 'report:success (kept)', 'upload:success'], 'the whole pipeline: fetch and the upload it gates ran again, report kept its result');
+  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes('Flaky: passed 3/3'), SEL.status('delivery.runStatus'), { timeout: 30000 });
+  s.check(`rerun failed: attempt 2 shows ${cards.join(', ')}; status bar "${(await status.innerText()).trim()}"`);
+  await s.shot('rerun');
+
+  // 8. A run in progress when the window reloads: it does not stay "running" and its processes are gone.
   fs.writeFileSync(yml, fs.readFileSync(yml, 'utf8').replace('environments:', () => "  slow:\n    name: Slow\n    jobs:\n      wait: { run: 'echo $$ > slow.pid; sleep 300' }\n\nenvironments:"));
   await s.row('Slow').waitFor({ timeout: 30000 });
   // Run from the tree with the board closed: the board comes back; under the pointer, where Run was, the row now
@@ -84,7 +102,7 @@ await e2e('ui-e2e', async (s) => {
   await page.waitForTimeout(1000);
   await page.waitForSelector(SEL.workbench, { timeout: 90000 });
 
-  // 8. After the reload the history is still there and the panel restores itself.
+  // 9. After the reload the history is still there and the panel restores itself.
   await page.locator(SEL.tabs).filter({ hasText: /^Delivery/ }).first().click({ timeout: 60000 });
   const restored = s.webview();
   await restored.locator('#run-title').filter({ hasText: 'Slow' }).waitFor({ timeout: 60000 });

@@ -64,8 +64,11 @@ suite('running a pipeline', () => {
       const last = await run({ folder, pipeline: 'flaky' });
       assert.deepEqual(last?.jobs.map((j) => [j.id, j.status]), [['a', 'success'], ['b', 'failed']]);
       // The board asks to rerun the older run's failed jobs: that is job a, not the last run's b.
+      // A new attempt of that run: a runs again, b keeps its result from it.
       const rerun = await run({ folder, pipeline: 'flaky', runId: older!.id, failedOnly: true });
-      assert.deepEqual(rerun?.jobs.map((j) => [j.id, j.status]), [['a', 'success']]);
+      assert.deepEqual(rerun?.jobs.map((j) => [j.id, j.status, j.carriedFrom ?? null]), [['a', 'success', null], ['b', 'success', older!.id]]);
+      assert.equal(rerun?.attempt, 2);
+      assert.equal(rerun?.rerunOf, older!.id);
     } finally {
       fs.writeFileSync(file.fsPath, original);
       flag('fail-a', false);

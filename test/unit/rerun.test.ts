@@ -11,6 +11,16 @@ describe('rerun selection', () => {
     assert.deepEqual(rerunSelection(run(['build', 'success'], ['lint', 'success']), JOBS, true), []);
   });
 
+  it('failed only: the jobs skipped because one they wait for failed run again too (transitively), as on GitHub', () => {
+    const r = { jobs: [
+      { id: 'build', status: 'failed' as const, deps: [] },
+      { id: 'lint', status: 'skipped' as const, deps: ['build'] },
+      { id: 'test', status: 'skipped' as const, deps: ['lint'] },
+      { id: 'docs', status: 'skipped' as const, deps: [] },
+    ] };
+    assert.deepEqual(rerunSelection(r, [...JOBS, 'docs'], true), ['build', 'lint', 'test'], 'docs was skipped for its own reason');
+  });
+
   it('matrix and parallel instances rerun their job, once; jobs no longer defined are dropped', () => {
     assert.deepEqual(rerunSelection(run(['test (18)', 'failed'], ['test (20)', 'failed'], ['build: [1/2]', 'failed'], ['gone', 'failed']), JOBS, true), ['test', 'build']);
   });

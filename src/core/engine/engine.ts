@@ -47,6 +47,11 @@ export interface RunMeta {
   trigger: RunRecord['trigger'];
   sha: string | null;
   pid: number;
+  /**
+   * A new attempt of `previous` (a rerun of its failed jobs): the record lists every job of it in its order, the
+   * ones not planned again with the result they had there.
+   */
+  rerunOf?: RunRecord;
 }
 
 export interface RunHandle {
@@ -131,6 +136,16 @@ class Run {
       pid: meta.pid,
       jobs: plan.jobs.map((j) => newJobRecord(j)),
     };
+    const previous = meta.rerunOf;
+    if (previous) {
+      // The whole pipeline, as the attempt before: what runs again is new, the rest keeps its result.
+      const fresh = new Map(this.record.jobs.map((r) => [r.id, r]));
+      const merged: JobRecord[] = previous.jobs.map((p) => fresh.get(p.id) ?? { ...p, carriedFrom: p.carriedFrom ?? previous.id });
+      for (const r of this.record.jobs) if (!previous.jobs.some((p) => p.id === r.id)) merged.push(r);
+      this.record.jobs = merged;
+      this.record.attempt = (previous.attempt ?? 1) + 1;
+      this.record.rerunOf = previous.id;
+    }
     for (const j of plan.jobs) this.jobs.set(j.id, j);
     for (const r of this.record.jobs) {
       this.records.set(r.id, r);

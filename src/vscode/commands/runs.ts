@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { requireTrust } from '../trust';
 import { askInputs } from '../inputPrompt';
 import type { RunRequest } from '../../core/engine/select';
-import type { PipelineDef } from '../../shared/model';
+import type { PipelineDef, RunRecord } from '../../shared/model';
 import { pipelineTarget } from './pick';
 import { command, type CommandDeps } from './types';
 import type { PipelineArg } from '../../shared/commandArgs';
@@ -11,7 +11,7 @@ import { rerunSelection } from '../../core/rerun';
 import { notificationText } from '../../core/sanitize';
 import { describeBlocked, pipelineBlocked, pipelineKey, runPipelineKey } from '../../core/targeting';
 
-async function startRun(deps: CommandDeps, arg: PipelineArg | null, jobsOnly: boolean): Promise<string | undefined> {
+async function startRun(deps: CommandDeps, arg: PipelineArg | null, jobsOnly: boolean, rerunOf?: RunRecord): Promise<string | undefined> {
   if (!requireTrust('run pipelines')) return undefined;
   const target = await pipelineTarget(deps, arg, jobsOnly ? 'Pipeline of the job to run' : 'Pipeline to run');
   if (!target) return undefined;
@@ -38,7 +38,7 @@ async function startRun(deps: CommandDeps, arg: PipelineArg | null, jobsOnly: bo
   }
   const given = await runParameters(deps, target.state.folder.uri.fsPath, target.pipeline.def, arg?.inputs);
   if (!given) return undefined;
-  const handle = await deps.runs.start(target.state, target.pipeline, { jobs, withNeeds: false, ...given });
+  const handle = await deps.runs.start(target.state, target.pipeline, { jobs, withNeeds: false, ...given }, rerunOf ? { rerunOf } : {});
   // The board shows the run as it goes (without taking the focus), unless the setting says not to.
   if (handle && vscode.workspace.getConfiguration('delivery').get<boolean>('board.revealOnRun', true)) deps.board.show(handle.run.id);
   return handle?.run.id;
@@ -128,5 +128,6 @@ export const rerunFailed = command('delivery.run.rerunFailed', async (deps, arg)
     void vscode.window.showInformationMessage(notificationText(`${name}: no ${failedOnly ? 'failed ' : ''}jobs in ${which}.`));
     return undefined;
   }
-  return startRun(deps, { folder, pipelineKey: key, jobs }, false);
+  // A new attempt of that run: the jobs picked run again, the others keep their result on the board and in the tree.
+  return startRun(deps, { folder, pipelineKey: key, jobs }, false, run ?? undefined);
 });
