@@ -14,8 +14,11 @@ const STATUS_ICON: Record<string, string> = {
 
 let current: RunView | null = null;
 let trusted = false;
+/** The card that holds the board's one tab stop (kept across renders). */
+let activeJob: string | null = null;
 
 export function render(root: HTMLElement, state: BoardState): void {
+  const hadFocus = root.contains(document.activeElement) && document.activeElement?.classList.contains('job');
   current = state.run;
   trusted = state.trusted;
   root.replaceChildren();
@@ -24,6 +27,65 @@ export function render(root: HTMLElement, state: BoardState): void {
     return;
   }
   root.append(renderHeader(state.run, state.trusted), renderStages(state.run));
+  const card = rovingStop(root);
+  if (hadFocus) card?.focus();
+}
+
+/**
+ * Keyboard use: the board is one tab stop (the active card); arrow keys move between cards — up and down in a
+ * stage, left and right between stages — Home and End to the first and last; Enter opens the card's log.
+ */
+function rovingStop(root: HTMLElement): HTMLElement | null {
+  const cards = [...root.querySelectorAll<HTMLElement>('article.job')];
+  if (cards.length === 0) return null;
+  const active = cards.find((c) => c.dataset.job === activeJob) ?? cards[0];
+  activeJob = active.dataset.job ?? null;
+  for (const c of cards) c.tabIndex = c === active ? 0 : -1;
+  return active;
+}
+
+function onBoardKey(e: KeyboardEvent): void {
+  const card = (e.target as HTMLElement).closest<HTMLElement>('article.job');
+  if (!card || e.target !== card) return;
+  const board = card.closest<HTMLElement>('.board');
+  if (!board) return;
+  const columns = [...board.querySelectorAll<HTMLElement>('.stage')].map((c) => [...c.querySelectorAll<HTMLElement>('article.job')]).filter((c) => c.length > 0);
+  const col = columns.findIndex((c) => c.includes(card));
+  const row = columns[col]?.indexOf(card) ?? 0;
+  let next: HTMLElement | undefined;
+  switch (e.key) {
+    case 'ArrowDown':
+      next = columns[col][row + 1];
+      break;
+    case 'ArrowUp':
+      next = columns[col][row - 1];
+      break;
+    case 'ArrowRight':
+      next = columns[col + 1]?.[Math.min(row, columns[col + 1].length - 1)];
+      break;
+    case 'ArrowLeft':
+      next = columns[col - 1]?.[Math.min(row, columns[col - 1].length - 1)];
+      break;
+    case 'Home':
+      next = columns[0][0];
+      break;
+    case 'End':
+      next = columns[columns.length - 1].at(-1);
+      break;
+    case 'Enter':
+    case ' ':
+      e.preventDefault();
+      if (current && card.dataset.job) send({ type: 'openLog', runId: current.id, jobId: card.dataset.job });
+      return;
+    default:
+      return;
+  }
+  e.preventDefault();
+  if (!next) return;
+  card.tabIndex = -1;
+  next.tabIndex = 0;
+  activeJob = next.dataset.job ?? null;
+  next.focus();
 }
 
 function renderPipelines(state: BoardState): HTMLElement {
@@ -75,7 +137,12 @@ function renderHeader(run: RunView, trusted: boolean): HTMLElement {
 }
 
 function renderStages(run: RunView): HTMLElement {
-  const board = h('section', { class: 'board', id: 'board' });
+  const board = h('section', { class: 'board', id: 'board', 'aria-label': `Jobs of ${run.pipelineName}: arrow keys move between them, Enter opens a job's log` });
+  board.addEventListener('keydown', onBoardKey);
+  board.addEventListener('focusin', (e) => {
+    const card = (e.target as HTMLElement).closest<HTMLElement>('article.job');
+    if (card?.dataset.job) activeJob = card.dataset.job;
+  });
   for (const stage of run.stages) {
     const column = h('div', { class: 'stage', 'data-stage': stage.name }, h('h3', {}, stage.name));
     for (const job of stage.jobs) column.append(renderJob(run.id, job));
@@ -128,7 +195,11 @@ export function applyPatch(root: HTMLElement, patch: RunPatch): boolean {
     const card = root.querySelector<HTMLElement>(`article.job[data-job="${CSS.escape(j.id)}"]`);
     if (!card) continue;
     if (statusChanged) {
-      card.replaceWith(renderJob(current.id, view));
+      const focused = document.activeElement === card;
+      const fresh = renderJob(current.id, view);
+      fresh.tabIndex = card.tabIndex;
+      card.replaceWith(fresh);
+      if (focused) fresh.focus();
       continue;
     }
     const d = card.querySelector('.job-duration');

@@ -54,6 +54,24 @@ await e2e('ui-e2e', async (s) => {
   s.check(`tree rows show passed icons (${await page.locator(`${SEL.rows} .codicon-pass-filled`).count()})`);
   await s.shot('board');
 
+  // 5b. Keyboard only: the board is one tab stop; arrow keys move between cards, Enter opens a card's log.
+  const stops = await web.locator('article.job').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-job')}:${e.tabIndex}`));
+  assert.deepEqual(stops.filter((x) => x.endsWith(':0')), ['build:0'], `one tab stop: ${stops.join(', ')}`);
+  await web.locator('article.job[data-job="build"]').focus();
+  const focusedJob = () => web.locator('article.job:focus').getAttribute('data-job');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await focusedJob(), 'lint', 'right: the next stage');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await focusedJob(), 'test', 'down: the next card of the stage');
+  await page.keyboard.press('Home');
+  assert.equal(await focusedJob(), 'build', 'Home: the first card');
+  await page.keyboard.press('End');
+  assert.equal(await focusedJob(), 'test');
+  await page.keyboard.press('Enter');
+  await page.locator(SEL.tabs).filter({ hasText: 'test.log' }).waitFor({ timeout: 30000 });
+  s.check('keyboard only: one tab stop, arrows move between cards (build → lint → test), Enter opens test.log');
+  await page.locator(SEL.tabs).filter({ hasText: /^Delivery/ }).first().click();
+
   // 6. The full log of a job opens as an editor from the board.
   await web.locator('article.job[data-job="build"] .open-log').click();
   await page.locator(SEL.tabs).filter({ hasText: 'build.log' }).waitFor({ timeout: 30000 });
