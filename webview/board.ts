@@ -118,6 +118,12 @@ function renderHeader(run: RunView, trusted: boolean): HTMLElement {
     cancel.addEventListener('click', () => send({ type: 'cancelRun', runId: run.id }));
     actions.append(cancel);
   }
+  if (trusted && run.local && run.status !== 'running') {
+    // Every job again, as a new attempt of this run.
+    const again = button('secondary', 'Run again', { id: 'run-again', 'aria-label': `Run ${run.pipelineName} again (a new attempt of this run)` });
+    again.addEventListener('click', () => send({ type: 'rerun', runId: run.id, failedOnly: false }));
+    actions.append(again);
+  }
   if (trusted && run.status !== 'running' && run.stages.some((s) => s.jobs.some((j) => j.status === 'failed' || j.status === 'cancelled'))) {
     const rerun = button('secondary', 'Rerun failed', { id: 'rerun-failed' });
     rerun.addEventListener('click', () => send({ type: 'rerun', runId: run.id, failedOnly: true }));

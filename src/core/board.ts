@@ -60,6 +60,7 @@ export function runView(run: RunRecord, tail: (jobId: string) => readonly string
     durationMs: run.status === 'running' ? now - run.startedAt : run.durationMs,
     stages,
     sha: run.sha ? run.sha.slice(0, 7) : null,
+    local: true,
     ...(run.attempt && run.attempt > 1 ? { attempt: run.attempt } : {}),
   };
 }

@@ -37,6 +37,8 @@ export interface RunView {
   sha?: string | null;
   /** Its attempt when it is a rerun (2, 3, …); absent: the first. */
   attempt?: number;
+  /** A local run (it can be run again from the board); absent: a remote engine's run. */
+  local?: boolean;
 }
 
 export interface BoardState {

@@ -95,6 +95,11 @@ await e2e('ui-e2e', async (s) => {
   await page.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes('Flaky: passed 3/3'), SEL.status('delivery.runStatus'), { timeout: 30000 });
   s.check(`rerun failed: attempt 2 shows ${cards.join(', ')}; status bar "${(await status.innerText()).trim()}"`);
   await s.shot('rerun');
+  await web.locator('#run-again').click();
+  await web.locator('#run-attempt').filter({ hasText: 'attempt 3' }).waitFor({ timeout: 30000 });
+  await web.locator('#run-status').filter({ hasText: 'success' }).waitFor({ timeout: 60000 });
+  assert.equal(await web.locator('article.job .carried').count(), 0, 'Run again runs every job');
+  s.check('"Run again" on the board: attempt 3, every job ran');
 
   // 8. A run in progress when the window reloads: it does not stay "running" and its processes are gone.
   fs.writeFileSync(yml, fs.readFileSync(yml, 'utf8').replace('environments:', () => "  slow:\n    name: Slow\n    jobs:\n      wait: { run: 'echo $$ > slow.pid; sleep 300' }\n\nenvironments:"));
