@@ -23,6 +23,7 @@ export type NodeTarget =
   | { node: 'environment'; folder: string; environment: string }
   | { node: 'deploy'; folder: string; environment: string; sha: string; logFile: string | null }
   | { node: 'remoteRuns'; folder: string; pipelineKey: string }
+  | { node: 'localRun'; folder: string; runId: string }
   | { node: 'remoteRun'; folder: string; pipelineKey: string; runId: string }
   | { node: 'remoteJob'; folder: string; pipelineKey: string; runId: string; jobId: string; jobName: string };
 
@@ -73,6 +74,10 @@ export interface RemoteLogArg {
 export interface LogArg {
   logFile: string | null;
 }
+export interface RunArg {
+  folder: string;
+  runId: string;
+}
 export interface WorkspaceArg {
   /** A job's kept workspace (it did not succeed), or null. */
   workspace: string | null;
@@ -93,6 +98,7 @@ export interface CommandArgs {
   'delivery.run.rerunFailed': RerunArg;
   'delivery.run.showLog': LogArg;
   'delivery.job.openWorkspace': WorkspaceArg;
+  'delivery.run.show': RunArg;
   'delivery.panel.open': PanelArg;
   'delivery.environment.deploy': EnvironmentArg;
   'delivery.environment.diff': EnvironmentArg;
@@ -231,6 +237,10 @@ const SPECS: { [K in ArgCommand]: ArgSpec<CommandArgs[K]> } = {
   'delivery.job.openWorkspace': {
     node: (t) => (t.node === 'job' ? { workspace: t.workspace ?? null } : null),
     json: (f) => ({ workspace: f.opt('workspace') ?? null }),
+  },
+  'delivery.run.show': {
+    node: (t) => (t.node === 'localRun' ? { folder: t.folder, runId: t.runId } : null),
+    json: (f) => ({ folder: f.str('folder'), runId: f.str('runId') }),
   },
   'delivery.panel.open': { node: () => null, json: (f) => clean({ runId: f.opt('runId') }) },
   'delivery.environment.deploy': environment,

@@ -100,6 +100,24 @@ await e2e('ui-e2e', async (s) => {
   await web.locator('#run-status').filter({ hasText: 'success' }).waitFor({ timeout: 60000 });
   assert.equal(await web.locator('article.job .carried').count(), 0, 'Run again runs every job');
   s.check('"Run again" on the board: attempt 3, every job ran');
+  // The pipeline's Runs: its history, newest first; an older run opens on the board.
+  await s.showDelivery();
+  const flakyRuns = page.locator(SEL.rows).filter({ hasText: /^Runs/ }).filter({ hasText: 'this machine' });
+  if ((await s.row('Flaky').getAttribute('aria-expanded')) !== 'true') await s.row('Flaky').click();
+  await page.waitForFunction((rows) => [...document.querySelectorAll(rows)].filter((r) => /^Runs/.test(r.querySelector('.label-name')?.textContent ?? '')).length >= 2, SEL.rows, { timeout: 30000 });
+  if ((await flakyRuns.last().getAttribute('aria-expanded')) !== 'true') await flakyRuns.last().click();
+  await page.waitForFunction((rows) => [...document.querySelectorAll(rows)].filter((r) => /attempt 3/.test(r.textContent)).length >= 1, SEL.rows, { timeout: 30000 });
+  const history = await page.locator(SEL.rows).evaluateAll((rows) => rows.map((r) => r.querySelector('.label-description')?.textContent ?? '').filter((d) => / · (vscode|cli|task)/.test(d)));
+  assert.ok(history.length >= 3, history.join(' | '));
+  assert.match(history[0], /^success · .*attempt 3/, `newest first: ${history.join(' | ')}`);
+  assert.match(history[1], /^success · .*attempt 2/);
+  assert.match(history[2], /^1 of 3 failed/);
+  s.check(`the Runs of Flaky, newest first: ${history.slice(0, 3).join(' | ')}`);
+  await page.locator(SEL.rows).filter({ hasText: '1 of 3 failed' }).first().click();
+  await web.locator('#run-status').filter({ hasText: 'failed' }).waitFor({ timeout: 30000 });
+  assert.equal(await web.locator('#run-attempt').count(), 0, 'the first attempt');
+  s.check('an older run opens on the board (the first attempt, failed)');
+  await s.shot('runs');
 
   // 8. A run in progress when the window reloads: it does not stay "running" and its processes are gone.
   fs.writeFileSync(yml, fs.readFileSync(yml, 'utf8').replace('environments:', () => "  slow:\n    name: Slow\n    jobs:\n      wait: { run: 'echo $$ > slow.pid; sleep 300' }\n\nenvironments:"));

@@ -8,6 +8,7 @@ export const COMMAND_IDS = [
   'delivery.run.rerunFailed',
   'delivery.run.showLog',
   'delivery.job.openWorkspace',
+  'delivery.run.show',
   'delivery.panel.open',
   'delivery.environment.deploy',
   'delivery.environment.diff',

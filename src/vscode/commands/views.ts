@@ -30,6 +30,18 @@ export const showLog = command('delivery.run.showLog', async (_deps, arg) => {
   }
 });
 
+/** A run of a pipeline's history (the tree's Runs rows) on the board. */
+export const showRun = command('delivery.run.show', async (deps, arg) => {
+  if (!arg) return;
+  const state = deps.model.folder(arg.folder);
+  const run = state ? await deps.runs.findRun(state, arg.runId) : undefined;
+  if (!run) {
+    void vscode.window.showInformationMessage(`Run ${arg.runId} is no longer in the history.`);
+    return;
+  }
+  deps.board.showRun(run);
+});
+
 export const openWorkspace = command('delivery.job.openWorkspace', async (_deps, arg) => {
   const ws = arg?.workspace ?? null;
   if (!ws) {

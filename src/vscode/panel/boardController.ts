@@ -55,9 +55,13 @@ export class BoardController implements vscode.Disposable {
     );
   }
 
-  /** Shows this local run (instead of the latest) next time the board is drawn. */
-  select(runId: string): void {
+  /** A run of the history shown on the board (read from the run store: it is not in memory). */
+  private pinned: RunRecord | null = null;
+
+  /** Shows this local run (instead of the latest) next time the board is drawn; `record`: one from the history. */
+  select(runId: string, record?: RunRecord): void {
     this.runId = runId;
+    if (record) this.pinned = record;
   }
 
   readonly handlers: MessageHandlers<BoardMessage> = {
@@ -163,7 +167,8 @@ export class BoardController implements vscode.Disposable {
     const active = this.runs.getActive(runId);
     if (active) return active.handle.run;
     const latest = this.runs.latestRun();
-    return latest?.id === runId ? latest : undefined;
+    if (latest?.id === runId) return latest;
+    return this.pinned?.id === runId ? this.pinned : undefined;
   }
 
   private currentRun(): RunRecord | null {

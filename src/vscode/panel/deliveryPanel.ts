@@ -3,6 +3,7 @@
 // (DiffController). This class wires them and is what commands and the API call.
 import type * as vscode from 'vscode';
 import type { PanelView } from '../../shared/views';
+import type { RunRecord } from '../../shared/model';
 import type { EnvironmentService } from '../environments/environmentService';
 import type { Log } from '../log';
 import type { RemoteRef, RemoteService } from '../remote/remoteService';
@@ -61,6 +62,13 @@ export class DeliveryPanel implements PanelParts, vscode.Disposable {
   show(runId?: string, view?: PanelView): void {
     if (runId) this.board.select(runId);
     this.host.show(view);
+  }
+
+  /** Shows a run of the history on the board. */
+  showRun(run: RunRecord): void {
+    this.board.select(run.id, run);
+    this.host.show('board');
+    this.board.postState();
   }
 
   showDiff(state: FolderState, envId: string, ref?: string, toEnv?: string): ReturnType<DiffController['showDiff']> {

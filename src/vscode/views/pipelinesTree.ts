@@ -7,7 +7,7 @@ import type { JobDef, JobRecord, Problem, RunRecord, Severity, SourceKind, StepD
 import { sourceOf } from '../../core/importers';
 import { remoteEngineOf } from '../../core/remote/config';
 import { engineSpec } from '../../core/remote/engines';
-import { pipelineBlocked } from '../../core/targeting';
+import { pipelineBlocked, runPipelineKey } from '../../core/targeting';
 import type { RunManager } from '../runManager';
 import { RemoteService } from '../remote/remoteService';
 import type { RemoteJob, RemoteRun } from '../../core/remote/types';
@@ -243,7 +243,9 @@ export class PipelineNode extends PipelineTreeNode implements RefreshableRow, Ta
     return [...loose, ...stages, ...this.remoteNode()];
   }
   private remoteNode(): PipelineTreeNode[] {
-    return this.ctx.trusted && RemoteService.canHaveRemote(this.pipeline) ? [this.ctx.rows.node(`remote:${this.state.folder.uri.fsPath}:${this.key}`, () => new RemoteRunsNode(this, this.ctx))] : [];
+    // The local runs of the pipeline (its history), then its remote engine's.
+    const local = this.lastRun() ? [this.ctx.rows.node(`runs:${this.state.folder.uri.fsPath}:${this.key}`, () => new LocalRunsNode(this, this.ctx))] : [];
+    return [...local, ...(this.ctx.trusted && RemoteService.canHaveRemote(this.pipeline) ? [this.ctx.rows.node(`remote:${this.state.folder.uri.fsPath}:${this.key}`, () => new RemoteRunsNode(this, this.ctx))] : [])];
   }
   location() {
     return { folder: this.state.folder.uri, ...this.pipeline.def.location };
@@ -383,6 +385,73 @@ class StepNode extends PipelineTreeNode {
 }
 
 /** "Remote runs": the pipeline's recent runs on its engine, fetched when expanded. */
+/** "Runs": the pipeline's local runs, newest first (commit, trigger, attempt, result, duration); one opens on the board. */
+export class LocalRunsNode extends PipelineTreeNode {
+  constructor(
+    readonly parent: PipelineNode,
+    private readonly ctx: Ctx,
+  ) {
+    super();
+  }
+  get id(): string {
+    return `runs:${this.parent.state.folder.uri.fsPath}:${this.parent.key}`;
+  }
+  treeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem('Runs', vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = this.id;
+    item.iconPath = new vscode.ThemeIcon('history');
+    item.description = 'this machine';
+    item.tooltip = 'The local runs of this pipeline, newest first: click one to show it on the board';
+    item.contextValue = 'localRuns';
+    return item;
+  }
+  async children(): Promise<PipelineTreeNode[]> {
+    const key = this.parent.key;
+    const runs = (await this.parent.state.store.list(50, this.parent.pipeline.def.id).catch(() => [] as RunRecord[])).filter((r) => runPipelineKey(r) === key).slice(0, 20);
+    if (runs.length === 0) return [infoRow(this.ctx, `${this.id}:empty`, 'No runs yet', 'info')];
+    return runs.map((r) => this.ctx.rows.node(`${this.id}:${r.id}`, () => new LocalRunNode(this, r), (n: LocalRunNode) => n.update(r)));
+  }
+}
+
+export class LocalRunNode extends PipelineTreeNode implements TargetRow {
+  constructor(
+    readonly parent: LocalRunsNode,
+    public run: RunRecord,
+  ) {
+    super();
+  }
+  update(run: RunRecord): boolean {
+    this.run = run;
+    return false;
+  }
+  get jobId(): string {
+    return this.run.id;
+  }
+  target(): NodeTarget {
+    return { node: 'localRun', folder: this.parent.parent.state.folder.uri.fsPath, runId: this.run.id };
+  }
+  treeItem(): vscode.TreeItem {
+    const r = this.run;
+    const failed = r.jobs.filter((j) => (j.status === 'failed' || j.status === 'unsupported') && !j.allowFailure).length;
+    const item = new vscode.TreeItem(new Date(r.startedAt).toLocaleString(), vscode.TreeItemCollapsibleState.None);
+    item.id = `${this.parent.id}:${r.id}`;
+    item.iconPath = statusIcon(r.status);
+    item.description = [
+      r.status === 'failed' && failed > 0 ? `${failed} of ${r.jobs.length} failed` : r.status,
+      r.sha ? r.sha.slice(0, 7) : null,
+      r.trigger,
+      r.attempt && r.attempt > 1 ? `attempt ${r.attempt}` : null,
+      r.durationMs > 0 ? formatDuration(r.durationMs) : null,
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    item.tooltip = `Run ${r.id}: ${r.status}${r.sha ? ` at ${r.sha.slice(0, 7)}` : ''}, started from ${r.trigger}`;
+    item.contextValue = 'localRun';
+    item.command = { command: 'delivery.run.show', title: 'Show Run on the Board', arguments: [this] };
+    return item;
+  }
+}
+
 export class RemoteRunsNode extends PipelineTreeNode implements TargetRow {
   constructor(
     readonly parent: PipelineNode,
