@@ -10,9 +10,17 @@ import { notificationText } from '../../core/sanitize';
 import { features } from '../lazy';
 
 /** The environment a command acts on: the one named by `arg` (a tree row or `{environment, folder?}`), or a quick pick (skipped when there is one and `single` allows it). */
-export async function environmentTarget(deps: CommandDeps, arg: EnvironmentArg | null, placeHolder: string, single: 'pick' | 'ask' = 'ask'): Promise<{ state: FolderState; env: EnvironmentConfig } | undefined> {
+export async function environmentTarget(
+  deps: CommandDeps,
+  arg: EnvironmentArg | null,
+  placeHolder: string,
+  single: 'pick' | 'ask' = 'ask',
+  only: (env: EnvironmentConfig) => boolean = () => true,
+): Promise<{ state: FolderState; env: EnvironmentConfig } | undefined> {
   await deps.model.whenLoaded();
-  const all = deps.model.folders().flatMap((state) => (state.snapshot?.environments ?? []).map((env) => ({ state, env })));
+  const every = deps.model.folders().flatMap((state) => (state.snapshot?.environments ?? []).map((env) => ({ state, env })));
+  // Asked (no argument): only the environments the command applies to.
+  const all = arg ? every : every.filter((x) => only(x.env));
   if (arg) {
     const found = all.find((x) => x.env.id === arg.environment && (!arg.folder || x.state.folder.uri.fsPath === arg.folder));
     if (!found) void vscode.window.showErrorMessage(notificationText(`No environment "${arg.environment}" in delivery.yml.`));
@@ -96,7 +104,7 @@ async function pickRollbackTarget(deps: CommandDeps, t: { state: FolderState; en
 }
 
 export const promote = command('delivery.environment.promote', async (deps, arg) => {
-  const t = await environmentTarget(deps, arg, 'Environment to promote to');
+  const t = await environmentTarget(deps, arg, 'Environment to promote to (it gets what the one it promotes from runs)', 'ask', (env) => env.promotesFrom !== null && env.promotesFrom !== undefined);
   if (!t) return undefined;
   return deployFlow(flowDeps(deps), t, 'promote');
 });
@@ -117,7 +125,10 @@ export const diff = command('delivery.environment.diff', async (deps, arg) => {
 });
 
 export const refreshEnvironments = command('delivery.environment.refresh', async (deps) => {
-  await deps.envs.refresh(true);
+  // Probing every environment can take seconds: said while it runs, and what it found when it is done.
+  const n = deps.envs.environments().length;
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Checking ${n} environment${n === 1 ? '' : 's'}…` }, () => deps.envs.refresh(true));
+  vscode.window.setStatusBarMessage(`$(check) Environments checked (${n})`, 4000);
 });
 
 export const statusBarActions = command('delivery.statusBar.actions', async (deps) => {

@@ -146,7 +146,7 @@ export class EnvironmentNode extends EnvironmentTreeNode implements TargetRow {
     });
     // model.tooltip escapes what targets said; the URL and names come from the repository: escaped too. Untrusted
     // Markdown: no command links, no HTML.
-    const md = new vscode.MarkdownString(`${model.tooltip}${check ? `\n\n${checkTooltip(check)}` : ''}${e.url ? `\n\n${markdownText(e.url)}` : ''}${e.promotesFrom ? `\n\nPromotes from ${markdownText(e.promotesFrom)}` : ''}${isTrusted() ? '' : '\n\n$(shield) Untrusted workspace: not probed, nothing deploys.'}`, true);
+    const md = new vscode.MarkdownString(`${model.tooltip}${check ? `\n\n${checkTooltip(check)}` : ''}${e.url ? `\n\n${markdownText(e.url)}` : ''}${e.promotesFrom ? `\n\nPromotes from ${markdownText(e.promotesFrom)}` : ''}${e.protected ? `\n\n$(lock) Protected: its id must be typed to deploy, roll back or promote it` : ''}${isTrusted() ? '' : '\n\n$(shield) Untrusted workspace: not probed, nothing deploys.'}`, true);
     md.isTrusted = false;
     md.supportHtml = false;
     item.tooltip = md;
