@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // UI end-to-end test of the `npm start` demo: the same demo workspace and targets (in a temp folder). A user sees
-// two environments with their deployed commits, deploys staging (its build pipeline runs first; the uncommitted
-// change is confirmed in the dialog), watches the status bar change, and opens the production diff.
+// two environments with their deployed commits, runs CI with an uncommitted edit that breaks it, deploys staging
+// (the dialog names the failed run and the uncommitted change; the build pipeline runs on the commit and passes,
+// and the status bar follows it), opens the production diff, and deploys production through its one-step
+// typed confirmation.
 //
 //   node test/e2e/demo-e2e.mjs [path/to/extension.vsix]
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { prepareDemo } from '../harness/demo-workspace.mjs';
 import { SEL, e2e } from './lib.mjs';
@@ -32,13 +35,22 @@ await e2e('demo-e2e', async (s) => {
   await page.waitForFunction(([sel, want]) => document.querySelector(sel)?.textContent?.includes(want), [INDICATOR, `staging ${stagingSha.slice(0, 7)} ↓1`], { timeout: 30000 });
   s.check(`status bar: "${(await page.locator(INDICATOR).innerText()).trim()}"`);
 
-  // 2. Deploy staging from the tree; the working tree is dirty, so a dialog asks first.
+  // 2. CI fails locally at HEAD (an uncommitted edit breaks app.js); deploying staging then asks first, naming
+  //    that run and the uncommitted changes. The deploy builds the commit (clean), so it passes.
+  const appJs = path.join(ws, 'app.js');
+  const good = fs.readFileSync(appJs, 'utf8');
+  fs.writeFileSync(appJs, `${good}\nthis is not javascript (\n`);
+  await s.runCommand('Delivery: Run Pipeline');
+  await page.waitForFunction((sel) => /CI: 1 of 3 jobs failed/.test(document.querySelector(sel)?.textContent ?? ''), SEL.status('delivery.runStatus'), { timeout: 60000 });
+  fs.writeFileSync(appJs, good);
   await s.rowAction('Staging', 'Deploy to Environment', 'Staging');
   const anyway = page.locator('.monaco-dialog-box .monaco-button').filter({ hasText: 'Deploy Anyway' });
   await anyway.waitFor({ timeout: 30000 });
-  assert.match(await page.locator('.monaco-dialog-box').innerText(), /uncommitted changes/);
+  const dialog = await page.locator('.monaco-dialog-box').innerText();
+  assert.match(dialog, /uncommitted changes/);
+  assert.match(dialog, new RegExp(`the last run of CI at ${head.slice(0, 7)} failed: 1 of 3 jobs failed \\(run \\S+\\)`));
+  s.check('the dialog names the failed CI run at the commit and the uncommitted changes; "Deploy Anyway"');
   await anyway.click();
-  s.check('the dialog names the uncommitted changes; "Deploy Anyway"');
   await page.waitForFunction(([sel, want]) => document.querySelector(sel)?.textContent?.trim().endsWith(want), [INDICATOR, `staging ${head.slice(0, 7)}`], { timeout: 90000 });
   assert.equal((await (await fetch(`http://127.0.0.1:${demo.ports.staging}/version`)).json()).sha, head);
   s.check(`deployed: staging serves ${head.slice(0, 7)}; status bar "${(await page.locator(INDICATOR).innerText()).trim()}"`);
