@@ -43,6 +43,11 @@ await e2e('demo-e2e', async (s) => {
   await s.runCommand('Delivery: Run Pipeline');
   await page.waitForFunction((sel) => /CI: 1 of 3 jobs failed/.test(document.querySelector(sel)?.textContent ?? ''), SEL.status('delivery.runStatus'), { timeout: 60000 });
   fs.writeFileSync(appJs, good);
+  // An uncommitted edit of delivery.yml that would break the build: the deploy must build with the commit's.
+  const ymlFile = path.join(ws, 'delivery.yml');
+  const committedYml = fs.readFileSync(ymlFile, 'utf8');
+  fs.writeFileSync(ymlFile, committedYml.replace('node --check app.js', 'echo "the edited build, not committed"; exit 1'));
+  await page.waitForTimeout(1500); // the model reads the edited file (a valid one)
   await s.rowAction('Staging', 'Deploy to Environment', 'Staging');
   const anyway = page.locator('.monaco-dialog-box .monaco-button').filter({ hasText: 'Deploy Anyway' });
   await anyway.waitFor({ timeout: 30000 });
@@ -54,6 +59,12 @@ await e2e('demo-e2e', async (s) => {
   await page.waitForFunction(([sel, want]) => document.querySelector(sel)?.textContent?.trim().endsWith(want), [INDICATOR, `staging ${head.slice(0, 7)}`], { timeout: 90000 });
   assert.equal((await (await fetch(`http://127.0.0.1:${demo.ports.staging}/version`)).json()).sha, head);
   s.check(`deployed: staging serves ${head.slice(0, 7)}; status bar "${(await page.locator(INDICATOR).innerText()).trim()}"`);
+  const deployLogs = execFileSync('find', [s.root, '-path', '*deploys/staging/*', '-name', '*.log'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  const deployLog = deployLogs.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+  assert.match(deployLog, new RegExp(`build pipeline "ci" from delivery\\.yml at ${head.slice(0, 12)} \\(the commit deployed\\), in its checkout`));
+  assert.ok(!deployLog.includes('the edited build, not committed'), 'the uncommitted pipeline did not run');
+  s.check('the deploy built with the committed delivery.yml, not the uncommitted edit of it');
+  fs.writeFileSync(ymlFile, committedYml);
   // The deploy's own build run (the CI pipeline, in the commit's checkout) shows in the run-status item.
   await page.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes('CI: passed 3/3'), SEL.status('delivery.runStatus'), { timeout: 30000 });
   s.check(`the deploy's build run shows in the status bar: "${(await page.locator(SEL.status('delivery.runStatus')).innerText()).trim()}"`);
