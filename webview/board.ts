@@ -134,12 +134,19 @@ function renderHeader(run: RunView, trusted: boolean): HTMLElement {
     { class: 'run-header' },
     h('h2', { id: 'run-title' }, run.pipelineName),
     h('span', { class: 'folder' }, run.folderName),
-    ...(run.sha ? [h('span', { class: 'commit', id: 'run-commit', title: 'the commit it ran at' }, run.sha)] : []),
+    ...(run.sha ? [commitButton(run)] : []),
     ...(run.attempt ? [h('span', { class: 'attempt', id: 'run-attempt' }, `attempt ${run.attempt}`)] : []),
     status,
     duration,
     actions,
   );
+}
+
+/** The commit the run is at: opens it (`git show`) in an editor. */
+function commitButton(run: RunView): HTMLElement {
+  const b = button('icon', run.sha ?? '', { id: 'run-commit', class: 'commit', title: 'Open the commit it ran at', 'aria-label': `Open commit ${run.sha}` });
+  b.addEventListener('click', () => send({ type: 'openCommit', runId: run.id }));
+  return b;
 }
 
 function renderStages(run: RunView): HTMLElement {

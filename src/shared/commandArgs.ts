@@ -23,7 +23,7 @@ export type NodeTarget =
   | { node: 'environment'; folder: string; environment: string }
   | { node: 'deploy'; folder: string; environment: string; sha: string; logFile: string | null }
   | { node: 'remoteRuns'; folder: string; pipelineKey: string }
-  | { node: 'localRun'; folder: string; runId: string }
+  | { node: 'localRun'; folder: string; runId: string; sha: string | null }
   | { node: 'remoteRun'; folder: string; pipelineKey: string; runId: string }
   | { node: 'remoteJob'; folder: string; pipelineKey: string; runId: string; jobId: string; jobName: string };
 
@@ -74,6 +74,10 @@ export interface RemoteLogArg {
 export interface LogArg {
   logFile: string | null;
 }
+export interface CommitArg {
+  folder: string;
+  sha: string;
+}
 export interface RunArg {
   folder: string;
   runId: string;
@@ -99,6 +103,7 @@ export interface CommandArgs {
   'delivery.run.showLog': LogArg;
   'delivery.job.openWorkspace': WorkspaceArg;
   'delivery.run.show': RunArg;
+  'delivery.commit.show': CommitArg;
   'delivery.panel.open': PanelArg;
   'delivery.environment.deploy': EnvironmentArg;
   'delivery.environment.diff': EnvironmentArg;
@@ -241,6 +246,10 @@ const SPECS: { [K in ArgCommand]: ArgSpec<CommandArgs[K]> } = {
   'delivery.run.show': {
     node: (t) => (t.node === 'localRun' ? { folder: t.folder, runId: t.runId } : null),
     json: (f) => ({ folder: f.str('folder'), runId: f.str('runId') }),
+  },
+  'delivery.commit.show': {
+    node: (t) => (t.node === 'deploy' ? { folder: t.folder, sha: t.sha } : t.node === 'localRun' && t.sha ? { folder: t.folder, sha: t.sha } : null),
+    json: (f) => ({ folder: f.str('folder'), sha: f.str('sha') }),
   },
   'delivery.panel.open': { node: () => null, json: (f) => clean({ runId: f.opt('runId') }) },
   'delivery.environment.deploy': environment,

@@ -40,6 +40,7 @@ export type WebviewMessage =
   | { type: 'cancelRun'; runId: string }
   | { type: 'rerun'; runId: string; failedOnly: boolean }
   | { type: 'openLog'; runId: string; jobId: string }
+  | { type: 'openCommit'; runId: string }
   | { type: 'runPipeline'; folder: string; pipelineId: string }
   | { type: 'showView'; view: PanelView }
   | { type: 'refreshEnvironments' }
@@ -78,6 +79,8 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | null {
       return keys === 'jobId,runId,type' && isId(m.runId) && isId(m.jobId)
         ? { type: 'openLog', runId: m.runId, jobId: m.jobId }
         : null;
+    case 'openCommit':
+      return keys === 'runId,type' && isId(m.runId) ? { type: 'openCommit', runId: m.runId } : null;
     case 'runPipeline':
       return keys === 'folder,pipelineId,type' && isId(m.folder) && isId(m.pipelineId)
         ? { type: 'runPipeline', folder: m.folder, pipelineId: m.pipelineId }

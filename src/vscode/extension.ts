@@ -41,7 +41,8 @@ export function activate(context: vscode.ExtensionContext): DeliveryApi {
     // A deploy's build run is a run like any other: the trees and the status bar show it once the deploy ends.
     envs.onDidEndDeploy((d) => {
       const state = d.buildRunId ? model.folder(d.folder) : undefined;
-      if (state && d.buildRunId) void state.store.read(d.buildRunId).then((run) => run && runs.adopt(d.folder, run));
+      // It ran in the deploy's checkout (gone now): it belongs to the workspace folder.
+      if (state && d.buildRunId) void state.store.read(d.buildRunId).then((run) => run && runs.adopt(d.folder, { ...run, folder: d.folder }));
     }),
     deployStatus,
     new RevisionProvider(),

@@ -1,7 +1,7 @@
 // Environments, deploys and remote engines: loaded on first use as their own bundle (dist/features.js), so the
 // extension's main bundle — what activation loads — stays small. Everything the VS Code layer needs from them
 // goes through here; the rest of src/vscode imports their types only.
-export { EnvironmentStatusService, environmentDiff, fileAtRevision, fileHunks, repositoryRoot } from '../adapters/environments';
+export { EnvironmentStatusService, commitText, environmentDiff, fileAtRevision, fileHunks, repositoryRoot } from '../adapters/environments';
 export { deployHistory, environmentHistory, prepareDeploy, preparePromote, prepareRollback, rollbackOptions, startDeploy, teamLock } from '../adapters/deploy/runner';
 export { createRemoteEngine, resolveRemotePipeline } from '../adapters/remote';
 export { loadCa } from '../adapters/remote/http';

@@ -100,4 +100,12 @@ await e2e('demo-e2e', async (s) => {
   for (let i = 0; i < 90 && (await (await fetch(`http://127.0.0.1:${demo.ports.production}/version`)).json()).sha !== head; i++) await page.waitForTimeout(1000);
   assert.equal((await (await fetch(`http://127.0.0.1:${demo.ports.production}/version`)).json()).sha, head);
   s.check(`typed "production": production serves ${head.slice(0, 7)}`);
+
+  // 5. A run's commit opens as a document (git show): the board's header names it.
+  await page.locator(SEL.tabs).filter({ hasText: /^Delivery/ }).first().click();
+  await web.getByText('Stage board', { exact: true }).click();
+  await web.locator('#run-commit').filter({ hasText: head.slice(0, 7) }).click({ timeout: 30000 });
+  await page.locator(SEL.tabs).filter({ hasText: `commit-${head.slice(0, 7)}.diff` }).first().waitFor({ timeout: 30000 });
+  await page.locator('.monaco-editor .view-lines').filter({ hasText: 'Explain how to deploy' }).first().waitFor({ timeout: 30000 });
+  s.check(`the board's commit ${head.slice(0, 7)} opens as a document (its message, stat and patch)`);
 });

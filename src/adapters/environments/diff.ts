@@ -65,6 +65,15 @@ export async function fileHunks(
 }
 
 /** A file's bytes at a commit (the left side of the diff editor); null when the file is not in that commit. */
+/** A commit as `git show` gives it (header, message, stat and patch), capped: the document a commit SHA opens. */
+export async function commitText(folder: string, sha: string, opts: { signal?: AbortSignal; maxChars?: number } = {}): Promise<string> {
+  if (!isFullSha(sha)) throw new Error(`commitText needs a full commit SHA, not "${sha}"`);
+  const max = opts.maxChars ?? 1_000_000;
+  // No diff drivers or textconv from the repository's config: nothing of it runs.
+  const text = await new DeployRepo(folder).raw(['show', ...NO_DRIVERS, '--format=fuller', '--stat', '--patch', '--end-of-options', sha, '--'], opts.signal ?? new AbortController().signal);
+  return text.length > max ? `${text.slice(0, max)}\n… (cut at ${max} characters; \`git show ${sha}\` has the rest)\n` : text;
+}
+
 export async function fileAtRevision(folder: string, sha: string, path: string, opts: { signal?: AbortSignal; repo?: DeployRepo } = {}): Promise<Buffer | null> {
   checkRepoPath(path);
   if (!isFullSha(sha)) throw new Error(`fileAtRevision needs a full commit SHA, not "${sha}"`);

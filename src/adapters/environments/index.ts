@@ -2,7 +2,7 @@
 // The API the VS Code layer and the CLI use.
 export { EnvironmentStatusService, environmentStatuses, type EnvironmentStatusOptions, type EnvironmentStatusServiceOptions } from './status';
 export { environmentDiff, EnvironmentDiffError, type DiffTarget, type EnvironmentDiff, type EnvironmentDiffFailure } from './compare';
-export { deployDiff, fileAtRevision, fileHunks, repositoryRoot } from './diff';
+export { commitText, deployDiff, fileAtRevision, fileHunks, repositoryRoot } from './diff';
 export { probeVersion, type ProbeContext } from './probes';
 export { checkHealth, httpGet } from './http';
 export { DeployRepo } from './repo';

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { command, type CommandDeps } from './types';
 import { notificationText } from '../../core/sanitize';
+import { commitUri } from '../environments/revisionProvider';
 
 export const refresh = command('delivery.refresh', async (deps: CommandDeps) => {
   await deps.model.reloadAll();
@@ -40,6 +41,13 @@ export const showRun = command('delivery.run.show', async (deps, arg) => {
     return;
   }
   deps.board.showRun(run);
+});
+
+/** A commit (a run's, a deploy's) as `git show` gives it, in a read-only editor. */
+export const showCommit = command('delivery.commit.show', async (_deps, arg) => {
+  if (!arg || !/^[0-9a-f]{40}$/.test(arg.sha)) return;
+  const doc = await vscode.workspace.openTextDocument(commitUri(arg.folder, arg.sha));
+  await vscode.window.showTextDocument(doc, { preview: true });
 });
 
 export const openWorkspace = command('delivery.job.openWorkspace', async (_deps, arg) => {

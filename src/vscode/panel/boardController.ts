@@ -18,7 +18,7 @@ import type { MessageHandlers, PanelSurface } from './panelHost';
 const PATCH_INTERVAL_MS = 100;
 const MAX_APPEND_PER_PATCH = 50;
 
-type BoardMessage = 'cancelRun' | 'rerun' | 'openLog' | 'runPipeline';
+type BoardMessage = 'cancelRun' | 'rerun' | 'openLog' | 'openCommit' | 'runPipeline';
 
 export class BoardController implements vscode.Disposable {
   private runId: string | null = null;
@@ -95,6 +95,10 @@ export class BoardController implements vscode.Disposable {
       const job = run?.jobs.find((j) => j.id === msg.jobId);
       if (job?.logFile) await vscode.commands.executeCommand('delivery.run.showLog', { logFile: job.logFile });
       else void vscode.window.showInformationMessage('This job has no log yet.');
+    },
+    openCommit: async (msg) => {
+      const run = this.findRun(msg.runId);
+      if (run?.sha) await vscode.commands.executeCommand('delivery.commit.show', { folder: run.folder, sha: run.sha });
     },
     runPipeline: async (msg) => {
       const pipeline = this.model.findPipeline(msg.folder, msg.pipelineId);

@@ -428,7 +428,7 @@ export class LocalRunNode extends PipelineTreeNode implements TargetRow {
     return this.run.id;
   }
   target(): NodeTarget {
-    return { node: 'localRun', folder: this.parent.parent.state.folder.uri.fsPath, runId: this.run.id };
+    return { node: 'localRun', folder: this.parent.parent.state.folder.uri.fsPath, runId: this.run.id, sha: this.run.sha };
   }
   treeItem(): vscode.TreeItem {
     const r = this.run;
