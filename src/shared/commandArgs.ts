@@ -81,6 +81,8 @@ export interface CommitArg {
 export interface RunArg {
   folder: string;
   runId: string;
+  /** Delivery: Compare Runs: the other run (asked for when absent). */
+  with?: string;
 }
 export interface WorkspaceArg {
   /** A job's kept workspace (it did not succeed), or null. */
@@ -103,6 +105,7 @@ export interface CommandArgs {
   'delivery.run.showLog': LogArg;
   'delivery.job.openWorkspace': WorkspaceArg;
   'delivery.run.show': RunArg;
+  'delivery.run.compare': RunArg;
   'delivery.commit.show': CommitArg;
   'delivery.panel.open': PanelArg;
   'delivery.environment.deploy': EnvironmentArg;
@@ -246,6 +249,10 @@ const SPECS: { [K in ArgCommand]: ArgSpec<CommandArgs[K]> } = {
   'delivery.run.show': {
     node: (t) => (t.node === 'localRun' ? { folder: t.folder, runId: t.runId } : null),
     json: (f) => ({ folder: f.str('folder'), runId: f.str('runId') }),
+  },
+  'delivery.run.compare': {
+    node: (t) => (t.node === 'localRun' ? { folder: t.folder, runId: t.runId } : null),
+    json: (f) => clean({ folder: f.str('folder'), runId: f.str('runId'), with: f.opt('with') }),
   },
   'delivery.commit.show': {
     node: (t) => (t.node === 'deploy' ? { folder: t.folder, sha: t.sha } : t.node === 'localRun' && t.sha ? { folder: t.folder, sha: t.sha } : null),

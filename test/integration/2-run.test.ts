@@ -27,7 +27,9 @@ suite('running a pipeline', () => {
       const t = await a.tree('pipelines');
       return t[0].icon === 'pass-filled' ? t : null;
     }, 'the tree to show the result');
-    assert.deepEqual(tree[0].children.map((r) => r.icon), ['pass-filled', 'pass-filled', 'pass-filled']);
+    // The three jobs, then the pipeline's Runs (its history).
+    assert.deepEqual(tree[0].children.map((r) => r.icon), ['pass-filled', 'pass-filled', 'pass-filled', 'history']);
+    assert.equal(tree[0].children[3].label, 'Runs');
     assert.match(tree[0].children[0].description, /^success · /);
     assert.match(tree[0].children[0].contextValue, /\bhasLog\b/);
   });
@@ -69,6 +71,11 @@ suite('running a pipeline', () => {
       assert.deepEqual(rerun?.jobs.map((j) => [j.id, j.status, j.carriedFrom ?? null]), [['a', 'success', null], ['b', 'success', older!.id]]);
       assert.equal(rerun?.attempt, 2);
       assert.equal(rerun?.rerunOf, older!.id);
+      // The two compared, job by job (the document the Runs rows open).
+      const compared = (await vscode.commands.executeCommand('delivery.run.compare', { folder, runId: rerun!.id, with: older!.id })) as string;
+      assert.match(compared, /1 of 2 jobs changed result/);
+      assert.match(compared, /\| \*\*a\*\* \| failed .* \| success .* \| changed \|/);
+      assert.match(compared, /\| b \| success .* \| success .*\(kept\) \|/);
     } finally {
       fs.writeFileSync(file.fsPath, original);
       flag('fail-a', false);

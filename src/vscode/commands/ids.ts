@@ -9,6 +9,7 @@ export const COMMAND_IDS = [
   'delivery.run.showLog',
   'delivery.job.openWorkspace',
   'delivery.run.show',
+  'delivery.run.compare',
   'delivery.commit.show',
   'delivery.panel.open',
   'delivery.environment.deploy',

@@ -1,7 +1,7 @@
 // The command table: every contributed command is registered here (a unit test compares it with package.json).
 import * as vscode from 'vscode';
 import { cancelRun, rerunFailed, runJob, runPipeline } from './runs';
-import { createConfig, openDefinition, openPanel, openWorkspace, refresh, showCommit, showLog, showOutput, showRun } from './views';
+import { compareRun, createConfig, openDefinition, openPanel, openWorkspace, refresh, showCommit, showLog, showOutput, showRun } from './views';
 import { deleteSecret, deploy, diff, openUrl, promote, refreshEnvironments, rollback, selectStatusEnvironment, setSecret, statusBarActions } from './environments';
 import type { CommandDeps, CommandSpec } from './types';
 import { cancelRemote, openRemoteInBrowser, refreshRemote, rerunRemote, showRemoteLog, showRemoteRun, triggerRemote } from './remote';
@@ -19,6 +19,7 @@ export const COMMANDS: { [K in CommandId]: CommandSpec<K> } = {
   'delivery.run.showLog': showLog,
   'delivery.job.openWorkspace': openWorkspace,
   'delivery.run.show': showRun,
+  'delivery.run.compare': compareRun,
   'delivery.commit.show': showCommit,
   'delivery.panel.open': openPanel,
   'delivery.environment.deploy': deploy,

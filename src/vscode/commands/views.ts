@@ -3,6 +3,8 @@ import * as vscode from 'vscode';
 import { command, type CommandDeps } from './types';
 import { notificationText } from '../../core/sanitize';
 import { commitUri } from '../environments/revisionProvider';
+import { compareRuns } from '../../core/runCompare';
+import { runPipelineKey } from '../../core/targeting';
 
 export const refresh = command('delivery.refresh', async (deps: CommandDeps) => {
   await deps.model.reloadAll();
@@ -41,6 +43,36 @@ export const showRun = command('delivery.run.show', async (deps, arg) => {
     return;
   }
   deps.board.showRun(run);
+});
+
+/** Two runs of a pipeline compared job by job (a Markdown document); the other run is picked from its history. */
+export const compareRun = command('delivery.run.compare', async (deps, arg) => {
+  if (!arg) return undefined;
+  const state = deps.model.folder(arg.folder);
+  const run = state ? await deps.runs.findRun(state, arg.runId) : undefined;
+  if (!state || !run) {
+    void vscode.window.showInformationMessage(`Run ${arg.runId} is no longer in the history.`);
+    return undefined;
+  }
+  let other = arg.with ? await deps.runs.findRun(state, arg.with) : undefined;
+  if (!other) {
+    const key = runPipelineKey(run);
+    const runs = (await state.store.list(50, run.pipelineId)).filter((r) => r.id !== run.id && runPipelineKey(r) === key);
+    if (runs.length === 0) {
+      void vscode.window.showInformationMessage(`${run.pipelineName} has no other run to compare with.`);
+      return undefined;
+    }
+    const pick = await vscode.window.showQuickPick(
+      runs.map((r) => ({ label: new Date(r.startedAt).toLocaleString(), description: [r.status, r.sha?.slice(0, 7), r.attempt && r.attempt > 1 ? `attempt ${r.attempt}` : null].filter(Boolean).join(' · '), r })),
+      { placeHolder: `Compare run ${run.id} with…` },
+    );
+    other = pick?.r;
+  }
+  if (!other) return undefined;
+  const [a, b] = other.startedAt <= run.startedAt ? [other, run] : [run, other];
+  const doc = await vscode.workspace.openTextDocument({ content: compareRuns(a, b), language: 'markdown' });
+  await vscode.window.showTextDocument(doc, { preview: true });
+  return doc.getText();
 });
 
 /** A commit (a run's, a deploy's) as `git show` gives it, in a read-only editor. */
