@@ -12,7 +12,8 @@ function jobOf(recordId: string, jobIds: readonly string[]): string | undefined 
  * pipeline (every job of it would run anyway).
  */
 export function rerunSelection(run: { jobs: readonly (Pick<JobRecord, 'id' | 'status'> & { deps?: readonly string[] })[] }, jobIds: readonly string[], failedOnly: boolean): string[] | undefined {
-  const again = new Set(run.jobs.filter((j) => !failedOnly || j.status === 'failed' || j.status === 'cancelled').map((j) => j.id));
+  // Failed and cancelled jobs, and those an interrupted run left queued or running.
+  const again = new Set(run.jobs.filter((j) => !failedOnly || j.status === 'failed' || j.status === 'cancelled' || j.status === 'queued' || j.status === 'running').map((j) => j.id));
   // The jobs skipped because one they wait for failed run again too, as on GitHub ("re-run failed jobs").
   for (let grew = true; grew; ) {
     grew = false;

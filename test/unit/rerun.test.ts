@@ -11,6 +11,10 @@ describe('rerun selection', () => {
     assert.deepEqual(rerunSelection(run(['build', 'success'], ['lint', 'success']), JOBS, true), []);
   });
 
+  it('failed only: jobs an interrupted run left queued or running run again too', () => {
+    assert.deepEqual(rerunSelection(run(['build', 'success'], ['lint', 'running'], ['test', 'queued']), JOBS, true), ['lint', 'test']);
+  });
+
   it('failed only: the jobs skipped because one they wait for failed run again too (transitively), as on GitHub', () => {
     const r = { jobs: [
       { id: 'build', status: 'failed' as const, deps: [] },

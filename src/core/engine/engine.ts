@@ -140,7 +140,11 @@ class Run {
     if (previous) {
       // The whole pipeline, as the attempt before: what runs again is new, the rest keeps its result.
       const fresh = new Map(this.record.jobs.map((r) => [r.id, r]));
-      const merged: JobRecord[] = previous.jobs.map((p) => fresh.get(p.id) ?? { ...p, carriedFrom: p.carriedFrom ?? previous.id });
+      // Only a result carries over: a job the earlier attempt left queued or running (it was interrupted) is shown
+      // as cancelled there, not as running here.
+      const carried = (p: JobRecord): JobRecord =>
+        p.status === 'queued' || p.status === 'running' ? { ...p, status: 'cancelled', reason: 'not finished in the earlier attempt', carriedFrom: p.carriedFrom ?? previous.id } : { ...p, carriedFrom: p.carriedFrom ?? previous.id };
+      const merged: JobRecord[] = previous.jobs.map((p) => fresh.get(p.id) ?? carried(p));
       for (const r of this.record.jobs) if (!previous.jobs.some((p) => p.id === r.id)) merged.push(r);
       this.record.jobs = merged;
       this.record.attempt = (previous.attempt ?? 1) + 1;
