@@ -39,7 +39,7 @@ export const showRun = command('delivery.run.show', async (deps, arg) => {
   const state = deps.model.folder(arg.folder);
   const run = state ? await deps.runs.findRun(state, arg.runId) : undefined;
   if (!run) {
-    void vscode.window.showInformationMessage(`Run ${arg.runId} is no longer in the history.`);
+    void vscode.window.showInformationMessage(notificationText(`That run (${arg.runId}) is no longer in the history.`));
     return;
   }
   deps.board.showRun(run);
@@ -51,7 +51,7 @@ export const compareRun = command('delivery.run.compare', async (deps, arg) => {
   const state = deps.model.folder(arg.folder);
   const run = state ? await deps.runs.findRun(state, arg.runId) : undefined;
   if (!state || !run) {
-    void vscode.window.showInformationMessage(`Run ${arg.runId} is no longer in the history.`);
+    void vscode.window.showInformationMessage(notificationText(`That run (${arg.runId}) is no longer in the history.`));
     return undefined;
   }
   let other = arg.with ? await deps.runs.findRun(state, arg.with) : undefined;
