@@ -31,9 +31,13 @@ export class Log implements vscode.Disposable {
     this.channel.error(this.redact(message + detail));
   }
 
-  /** Raw lines (job output), appended as they are (masked). */
-  append(lines: string): void {
-    this.channel.append(this.redact(lines));
+  /**
+   * Lines of output (jobs, deploys), masked: one log entry each, so each has its timestamp (a log channel makes one
+   * entry of every append and ends it itself: several lines in one append left all but the first without one, and
+   * a newline at its end made a blank line).
+   */
+  lines(lines: readonly string[]): void {
+    for (const line of lines) this.channel.info(this.redact(line));
   }
 
   dispose(): void {

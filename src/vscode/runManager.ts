@@ -286,7 +286,7 @@ class OutputBatcher {
     }
     this.dropped.clear();
     if (this.lines.length) {
-      this.log.append(this.lines.join('\n') + '\n');
+      this.log.lines(this.lines);
       this.lastFlush = performance.now();
       this.appended();
     }

@@ -102,7 +102,7 @@ export async function deployFlow(
   deps.envs.track(state, env.id, handle);
   deps.log.info(`${action} ${prep.sha} (${prep.ref}) to ${env.id}: started (${handle.record.id})`);
   handle.onEvent((e) => {
-    if (e.type === 'line') deps.log.append(`[deploy ${env.id}] ${e.text}\n`);
+    if (e.type === 'line') deps.log.lines([`[deploy ${env.id}] ${e.text}`]);
   });
   const record = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `${VERB[action]} ${shortSha(prep.sha)} to ${env.name}`, cancellable: true },
