@@ -37,7 +37,9 @@ export class Log implements vscode.Disposable {
    * a newline at its end made a blank line).
    */
   lines(lines: readonly string[]): void {
-    for (const line of lines) this.channel.info(this.redact(line));
+    if (lines.length === 0) return;
+    // One masking pass over the batch (a secret split over lines is masked whole), then one entry per line.
+    for (const line of this.redact(lines.join('\n')).split('\n')) this.channel.info(line);
   }
 
   dispose(): void {
