@@ -17,6 +17,7 @@ import { RevisionProvider } from './environments/revisionProvider';
 import { DeployStatusItem } from './statusBar/deployStatusItem';
 import { RemoteService } from './remote/remoteService';
 import { RemoteLogProvider } from './remote/remoteLogs';
+import { LogDocumentProvider } from './logDocuments';
 
 export function activate(context: vscode.ExtensionContext): DeliveryApi {
   const started = performance.now();
@@ -46,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): DeliveryApi {
     }),
     deployStatus,
     new RevisionProvider(),
+    new LogDocumentProvider(),
     new RemoteLogProvider(remote, (folder, key) => {
       const p = model.findPipeline(folder, key);
       const state = model.folder(folder);

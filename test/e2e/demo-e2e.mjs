@@ -97,7 +97,9 @@ await e2e('demo-e2e', async (s) => {
   s.check('a wrong entry says what to type, and the commit stays in view');
   await page.locator(SEL.quickInputBox).fill('production');
   await page.keyboard.press('Enter');
-  for (let i = 0; i < 90 && (await (await fetch(`http://127.0.0.1:${demo.ports.production}/version`)).json()).sha !== head; i++) await page.waitForTimeout(1000);
+  // The app restarts while it is deployed: a refused connection means "not yet".
+  const served = (port) => fetch(`http://127.0.0.1:${port}/version`).then((r) => r.json()).then((j) => j.sha, () => null);
+  for (let i = 0; i < 90 && (await served(demo.ports.production)) !== head; i++) await page.waitForTimeout(1000);
   assert.equal((await (await fetch(`http://127.0.0.1:${demo.ports.production}/version`)).json()).sha, head);
   s.check(`typed "production": production serves ${head.slice(0, 7)}`);
 
@@ -108,4 +110,26 @@ await e2e('demo-e2e', async (s) => {
   await page.locator(SEL.tabs).filter({ hasText: `commit-${head.slice(0, 7)}.diff` }).first().waitFor({ timeout: 30000 });
   await page.locator('.monaco-editor .view-lines').filter({ hasText: 'Explain how to deploy' }).first().waitFor({ timeout: 30000 });
   s.check(`the board's commit ${head.slice(0, 7)} opens as a document (its message, stat and patch)`);
+
+  // 6. A commit whose build fails: the deploy stops, its notification says what failed in words (no run id) and
+  //    "Show Build Run" opens that run on the board.
+  fs.writeFileSync(appJs, `${good}\nthis is not javascript (\n`);
+  git(ws, 'commit', '-q', '-am', 'Break the build');
+  const broken = git(ws, 'rev-parse', 'HEAD');
+  await s.runCommand('Delivery: Refresh Environments');
+  await s.rowAction('Staging', 'Deploy to Environment', 'Staging');
+  const confirm = page.locator('.monaco-dialog-box .monaco-button').filter({ hasText: /^Deploy/ }).first();
+  if (await confirm.waitFor({ timeout: 5000 }).then(() => true, () => false)) await confirm.click();
+  const failedToast = page.locator('.notifications-toasts .notification-list-item').filter({ hasText: `to Staging failed` }).first();
+  await failedToast.waitFor({ timeout: 90000 });
+  const failedText = (await failedToast.locator('.notification-list-item-message').innerText()).trim();
+  assert.match(failedText, new RegExp(`^Deploy ${broken.slice(0, 7)} to Staging failed: build pipeline ci failed: \\S+: .+; nothing was deployed$`));
+  assert.doesNotMatch(failedText, /run \d{8}|\d{8}-\d{6}/, 'no run id in the message');
+  s.check(`a failed build: "${failedText}"`);
+  await failedToast.hover();
+  await failedToast.locator('.monaco-button').filter({ hasText: 'Show Build Run' }).click();
+  await web.locator('#run-commit').filter({ hasText: broken.slice(0, 7) }).waitFor({ timeout: 30000 });
+  await web.locator('#run-status').filter({ hasText: 'failed' }).waitFor({ timeout: 30000 });
+  s.check('"Show Build Run" opens the failed build run on the board');
+  assert.equal((await (await fetch(`http://127.0.0.1:${demo.ports.staging}/version`)).json()).sha, head, 'staging still serves the last good commit');
 });

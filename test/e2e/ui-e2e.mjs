@@ -22,6 +22,24 @@ await e2e('ui-e2e', async (s) => {
   for (const l of ['CI', 'build', 'lint', 'test', 'Staging', 'Production']) assert.ok(labels.includes(l), `tree shows "${l}" (rows: ${labels.join(', ')})`);
   s.check(`Delivery container shows the trees: ${labels.join(', ')}`);
 
+  // 1b. A row's hover card shows file names as they are (escaped for Markdown, never with a stray backslash).
+  await s.row('CI').hover();
+  const hover = page.locator('.monaco-hover').filter({ hasText: 'delivery.yml' }).first();
+  await hover.waitFor({ timeout: 15000 });
+  const hoverText = await hover.innerText();
+  assert.ok(!hoverText.includes('\\'), `no backslash in the hover card: ${hoverText}`);
+  assert.match(hoverText, /CI — delivery\.yml/);
+  s.check(`hover card of the pipeline: "${hoverText.split('\n')[0]}"`);
+  await s.clearHover();
+  await s.row('Production').hover();
+  const envHover = page.locator('.monaco-hover').filter({ hasText: 'Protected' }).first();
+  await envHover.waitFor({ timeout: 15000 });
+  const envText = await envHover.innerText();
+  assert.ok(!envText.includes('\\'), `no backslash in the hover card: ${envText}`);
+  assert.match(envText, /delivery\.yml/);
+  s.check(`hover card of a protected environment: "${envText.replace(/\s+/g, ' ').slice(0, 120)}"`);
+  await s.clearHover();
+
   // 2. The run-status item before any run.
   const status = page.locator(SEL.status('delivery.runStatus'));
   await status.waitFor({ timeout: 30000 });
@@ -75,7 +93,15 @@ await e2e('ui-e2e', async (s) => {
   // 6. The full log of a job opens as an editor from the board.
   await web.locator('article.job[data-job="build"] .open-log').click();
   await page.locator(SEL.tabs).filter({ hasText: 'build.log' }).waitFor({ timeout: 30000 });
-  s.check('"Log" on a card opens the job log in an editor');
+  // Its breadcrumb says pipeline › run › job, not the state folder's path.
+  const crumbs = page.locator('.breadcrumbs-control .monaco-breadcrumb-item');
+  await page.waitForFunction(() => [...document.querySelectorAll('.breadcrumbs-control .monaco-breadcrumb-item')].some((e) => e.textContent?.includes('build.log')), null, { timeout: 15000 });
+  const crumbPath = (await crumbs.allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+  assert.equal(crumbPath[0], 'CI', `breadcrumb: ${crumbPath.join(' › ')}`);
+  assert.match(crumbPath[1] ?? '', /^run \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, `breadcrumb: ${crumbPath.join(' › ')}`);
+  assert.ok(!crumbPath.some((p) => /state|runs|software-delivery/.test(p)), `breadcrumb: ${crumbPath.join(' › ')}`);
+  assert.match(await page.locator('.monaco-editor .view-lines').first().innerText(), /build/);
+  s.check(`"Log" on a card opens the job log in an editor; breadcrumb: ${crumbPath.join(' › ')}`);
 
   // 7. Rerun failed: a new attempt of the same run — the job that passed keeps its result, the board shows them all.
   const yml = path.join(ws, 'delivery.yml');
@@ -161,4 +187,16 @@ await e2e('ui-e2e', async (s) => {
   assert.match(csp, /^default-src 'none'; style-src [^;]+; font-src [^;]+; img-src [^;]+ data:; script-src 'nonce-[A-Za-z0-9+/=]{24}'$/);
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|(^|\s)\*(\s|;|$)/);
   s.check('the webview CSP is strict (default-src none, script by nonce only)');
+
+  // 10. A long message is not cut off at the view's edge: the rest of it follows in rows under it.
+  fs.mkdirSync(path.join(ws, '.github', 'workflows'), { recursive: true });
+  fs.writeFileSync(path.join(ws, '.github', 'workflows', 'broken.yml'), 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n        colour: blue\n');
+  await s.runCommand('Delivery: Reload Pipeline Files');
+  const problem = page.locator(SEL.rows).filter({ hasText: 'job "a", step 1: unknown key' }).first();
+  await problem.waitFor({ timeout: 30000 });
+  assert.equal(await problem.getAttribute('aria-expanded'), 'true', 'the long message is open');
+  const texts = (await page.locator(`${SEL.rows} .label-name`).allInnerTexts()).map((t) => t.trim());
+  const at = texts.findIndex((t) => t.startsWith('job "a", step 1: unknown key'));
+  assert.equal(`${texts[at]} ${texts[at + 1]}`, 'job "a", step 1: unknown key "colour"; it is ignored', `rows: ${texts.slice(at, at + 3).join(' | ')}`);
+  s.check(`a long problem reads whole, over two rows: "${texts[at]}" / "${texts[at + 1]}"`);
 });

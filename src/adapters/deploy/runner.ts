@@ -269,7 +269,8 @@ function pipelineRunner(prep: DeployPreparation, dir: string, stateDir: string, 
     const run = await handle.done;
     io.signal.removeEventListener('abort', onAbort);
     const failed = run.jobs.filter((j) => j.status === 'failed' && !j.allowFailure).map((j) => `${j.id}: ${j.reason ?? 'failed'}`);
-    return { ok: run.status === 'success', runId: run.id, reason: run.status === 'success' ? null : `run ${run.id} ended ${run.status}${failed.length ? ` (${failed.join('; ')})` : ''}` };
+    // The run's id is in the record (buildRunId) and the log; the reason says what failed, in words.
+    return { ok: run.status === 'success', runId: run.id, reason: run.status === 'success' ? null : failed.length ? failed.join('; ') : `its run ended ${run.status}` };
   };
 }
 

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { command, type CommandDeps } from './types';
 import { notificationText } from '../../core/sanitize';
 import { commitUri } from '../environments/revisionProvider';
+import { logUri } from '../logDocuments';
 import { compareRuns } from '../../core/runCompare';
 import { runPipelineKey } from '../../core/targeting';
 
@@ -25,7 +26,8 @@ export const showLog = command('delivery.run.showLog', async (_deps, arg) => {
     return;
   }
   try {
-    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(logFile));
+    // A document whose tab and breadcrumb say pipeline, run and job (the file's own path is internal).
+    const doc = await vscode.workspace.openTextDocument(await logUri(logFile));
     await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false });
     await vscode.languages.setTextDocumentLanguage(doc, 'log');
   } catch (e) {

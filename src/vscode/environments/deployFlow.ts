@@ -248,6 +248,12 @@ function report(deps: DeployFlowDeps, target: DeployTarget, r: DeployRecord): vo
   } else if (r.status === 'cancelled') {
     void vscode.window.showWarningMessage(notificationText(`${VERB[r.action]} to ${env.name} was cancelled${r.reason ? `: ${r.reason}` : ''}.`), showLog).then(onChoice);
   } else {
-    void vscode.window.showErrorMessage(notificationText(`${VERB[r.action]} ${shortSha(r.sha)} to ${env.name} failed: ${r.reason ?? 'see the log'}`), showLog, showDiff).then(onChoice);
+    // A failed build pipeline: its run opens on the board (the run's id stays out of the message).
+    const showRun = 'Show Build Run';
+    const buildFailed = r.buildRunId && r.steps.some((s) => s.name.startsWith('build pipeline ') && s.status === 'failed');
+    const folder = target.state.folder.uri.fsPath;
+    void vscode.window
+      .showErrorMessage(notificationText(`${VERB[r.action]} ${shortSha(r.sha)} to ${env.name} failed: ${r.reason ?? 'see the log'}`), ...(buildFailed ? [showRun] : []), showLog, showDiff)
+      .then((choice) => (choice === showRun && r.buildRunId ? void vscode.commands.executeCommand('delivery.run.show', { folder, runId: r.buildRunId }) : onChoice(choice)));
   }
 }

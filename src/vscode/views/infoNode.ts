@@ -1,7 +1,12 @@
-// A one-line row that only says something ("No runs yet", why a probe failed), shared by both trees.
+// A row that only says something ("No runs yet", why a probe failed), shared by both trees. A long text is not cut
+// off at the view's edge: its first part is the row, the rest follows in rows under it (shown expanded).
 import * as vscode from 'vscode';
 import { plainText } from '../../core/sanitize';
+import { wrapText } from '../../core/wrap';
 import { treeItemText } from './treeItemText';
+
+/** Characters of a row that show whole in a sidebar of the default width, under two levels of indentation. */
+export const ROW_WIDTH = 44;
 
 export class InfoNode {
   /** `id`: stable for the row's purpose under its parent (`…:probe`, `…:empty`), so the row keeps its handle. */
@@ -16,9 +21,13 @@ export class InfoNode {
     this.icon = icon;
     return false;
   }
-  treeItem(): vscode.TreeItem {
+  private lines(): string[] {
     // The text may come from a target (why a probe failed): shown as plain text, control characters visible.
-    const item = new vscode.TreeItem(plainText(this.text, { oneLine: true }), vscode.TreeItemCollapsibleState.None);
+    return wrapText(plainText(this.text), ROW_WIDTH);
+  }
+  treeItem(): vscode.TreeItem {
+    const lines = this.lines();
+    const item = new vscode.TreeItem(lines[0], lines.length > 1 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
     item.iconPath = new vscode.ThemeIcon(this.icon);
     item.tooltip = plainText(this.text);
@@ -28,7 +37,10 @@ export class InfoNode {
   shown(): string {
     return JSON.stringify(treeItemText(this.treeItem()));
   }
-  children(): [] {
-    return [];
+  /** The rest of a long text, a row per line. */
+  children(): InfoNode[] {
+    return this.lines()
+      .slice(1)
+      .map((line, i) => new InfoNode(`${this.id}:${i + 1}`, line, 'blank'));
   }
 }

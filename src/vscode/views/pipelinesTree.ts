@@ -15,7 +15,8 @@ import { markdownText, plainText } from '../../core/sanitize';
 import { isTrusted } from '../trust';
 import { pipelineKey, type FolderState, type WorkspaceModel } from '../workspaceModel';
 import { statusIcon } from './icons';
-import { InfoNode } from './infoNode';
+import { InfoNode, ROW_WIDTH } from './infoNode';
+import { wrapText } from '../../core/wrap';
 import { RowRefresher, type RefreshableRow } from './rowRefresher';
 import type { NodeTarget, TargetRow } from '../../shared/commandArgs';
 import { treeItemText } from './treeItemText';
@@ -135,7 +136,9 @@ export class ProblemNode extends PipelineTreeNode {
   }
   treeItem(): vscode.TreeItem {
     const p = this.problem;
-    const item = new vscode.TreeItem(p.message, vscode.TreeItemCollapsibleState.None);
+    // A long message is not cut off at the view's edge: the rest follows in rows under it.
+    const lines = this.lines();
+    const item = new vscode.TreeItem(lines[0], lines.length > 1 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = this.id;
     item.description = `${p.file}:${p.line}:${p.column}`;
     const [icon, color] = PROBLEM_ICON[p.severity];
@@ -144,6 +147,14 @@ export class ProblemNode extends PipelineTreeNode {
     item.contextValue = `problem ${p.severity}`;
     item.command = { command: 'delivery.definition.open', title: 'Open Definition', arguments: [this] };
     return item;
+  }
+  private lines(): string[] {
+    return wrapText(plainText(this.problem.message), ROW_WIDTH);
+  }
+  children(): PipelineTreeNode[] {
+    return this.lines()
+      .slice(1)
+      .map((line, i) => new InfoNode(`${this.id}:${i + 1}`, line, 'blank'));
   }
   location(): { folder: vscode.Uri; file: string; line: number; column: number } {
     return { folder: this.state.folder.uri, file: this.problem.file, line: this.problem.line, column: this.problem.column };
