@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CiRun, DeployConfirmation } from '../../core/environments/deploy';
-import { acquireManualLock, lockStatus, releaseLock } from '../../core/environments/teamState';
+import { acquireManualLock, lockStatus, releaseLock, type TeamStateStore } from '../../core/environments/teamState';
 import * as service from '../../core/environments/deployService';
 import type { DeployPorts, DeployPreparation, DeployRequest, DeployStart, DeployStepsRequest, EnvironmentHistory, VersionReader } from '../../core/environments/deployService';
 import type { DeployStepIO } from '../../core/environments/deployRun';
@@ -65,7 +65,7 @@ export interface DeployServices {
 }
 
 /** The service's ports for one folder: its state directory's history, the team's stores, its git, this process. */
-export async function deployPorts(folder: string, services: DeployServices, mux?: SshMux): Promise<DeployPorts> {
+export async function deployPorts(folder: string, services: DeployServices, mux?: SshMux, warm?: Promise<unknown>): Promise<DeployPorts> {
   const store = new FileDeployStore(services.stateDir);
   const deployer = services.deployer ?? (await deployerName(folder));
   const readVersion = services.readVersion ?? probeVersionReader(folder, services.secrets);
@@ -78,7 +78,7 @@ export async function deployPorts(folder: string, services: DeployServices, mux?
       newId: newDeployId,
     },
     team: {
-      store: (env) => environmentStore(mux ? sharingSsh(env, mux) : env, { folder, stateDir: services.stateDir, env: services.storeEnv }),
+      store: (env) => afterWarmUp(environmentStore(mux ? sharingSsh(env, mux) : env, { folder, stateDir: services.stateDir, env: services.storeEnv }), warm),
       here: lockHere(deployer),
     },
     git: {
@@ -211,11 +211,43 @@ async function warmUp(mux: SshMux, env: EnvironmentConfig): Promise<void> {
   await Promise.all(hosts.filter((t): t is NonNullable<typeof t> => t !== null).map((t) => mux.ready(t)));
 }
 
+/**
+ * The store, its calls waiting for the shared connections first (they ride on them), so that what needs no host —
+ * git, the local history — goes on while they come up.
+ */
+function afterWarmUp(store: TeamStateStore, warm: Promise<unknown> | undefined): TeamStateStore {
+  if (!warm) return store;
+  return {
+    kind: store.kind,
+    where: store.where,
+    readLock: async (signal) => {
+      await warm;
+      return store.readLock(signal);
+    },
+    createLock: async (holder, signal) => {
+      await warm;
+      return store.createLock(holder, signal);
+    },
+    swapLock: async (token, next, signal) => {
+      await warm;
+      return store.swapLock(token, next, signal);
+    },
+    append: async (event, signal) => {
+      await warm;
+      return store.append(event, signal);
+    },
+    readHistory: async (signal) => {
+      await warm;
+      return store.readHistory(signal);
+    },
+  };
+}
+
 async function preparing<T>(folder: string, env: EnvironmentConfig, services: DeployServices, fn: (ports: DeployPorts) => Promise<T>): Promise<T> {
   const mux = takeMux(folder, env);
   try {
-    await warmUp(mux, env);
-    return await fn(await deployPorts(folder, services, mux));
+    const warm = warmUp(mux, env);
+    return await fn(await deployPorts(folder, services, mux, warm));
   } finally {
     await giveMux(folder, env, true);
   }

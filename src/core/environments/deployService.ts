@@ -249,6 +249,8 @@ export async function prepareDeploy(req: DeployRequest, ports: DeployPorts, sign
   const steps = planDeploySteps(env, { verify });
   if ('error' in steps) return steps;
   const ref = req.ref ?? 'HEAD';
+  // What can be learnt at once is asked at once (each is a git process or a round trip to the team's store).
+  const headP = ports.git.head(signal).catch(() => null);
   const commit = await ports.git.resolveCommit(ref, signal);
   if ('error' in commit) return commit;
   // A query Prometheus refuses is an error in delivery.yml: found now, before anything is deployed.
@@ -258,16 +260,18 @@ export async function prepareDeploy(req: DeployRequest, ports: DeployPorts, sign
     if (pre.errors.length > 0) return { error: `${pre.errors.join('\n')}\nnothing was deployed: fix the verify checks of "${env.id}"` };
     if (pre.warnings.length > 0) verifyWarning = `the verification may not be able to decide (then the deploy ends "unverified"): ${pre.warnings.join('; ')}`;
   }
-  const head = await ports.git.head(signal).catch(() => null);
-  const previous = await deployedCommit(env, ports, { signal });
-  const reverts = previous.sha ? await ports.git.reverted(commit.sha, previous.sha) : null;
-  // The other way round: what the target has that the environment does not (what it will receive).
-  const toDeploy = previous.sha ? await ports.git.reverted(previous.sha, commit.sha) : null;
   const action = req.action ?? 'deploy';
   const store = ports.team.store(env);
-  const lock = await lockStatus(store, env.id, ports.team.here, signal).catch((e: unknown) => (e as Error).message);
+  const lockP = lockStatus(store, env.id, ports.team.here, signal).catch((e: unknown) => (e as Error).message);
   // What CI said about this commit here: the build pipeline's last run, else the last run of any pipeline.
-  const ci = req.automatic ? null : ((await ports.runs?.lastAt(commit.sha, env.deploy?.pipeline ?? null).catch(() => null)) ?? null);
+  const ciP = req.automatic ? null : (ports.runs?.lastAt(commit.sha, env.deploy?.pipeline ?? null).catch(() => null) ?? null);
+  const previous = await deployedCommit(env, ports, { signal });
+  // What deploying reverts, and the other way round: what the target has that the environment does not (what it
+  // will receive).
+  const [reverts, toDeploy] = previous.sha ? await Promise.all([ports.git.reverted(commit.sha, previous.sha), ports.git.reverted(previous.sha, commit.sha)]) : [null, null];
+  const head = await headP;
+  const lock = await lockP;
+  const ci = (await ciP) ?? null;
   return {
     folder: req.folder,
     environment: env,
