@@ -2,6 +2,9 @@
 // a bash script that starts the same 200 shells (`bash --noprofile --norc -eo pipefail -c true`, what the engine
 // runs for each job) one after another. Per job: (ours − bash) / jobs. One job at a time on both sides, so the
 // engine gains nothing from running jobs in parallel: what is left is its own cost per job.
+// Then the same with isolation: N trivial GitHub jobs (`run: "true"`, each in a workspace of its own, a copy of a
+// small repository) through `delivery run --parallel 1`, and the same workflow with `--workspace shared` (what
+// isolation itself costs), against N shells.
 import path from 'node:path';
 import { measureCases, median, row } from '../lib/harness.mjs';
 import { repoWith } from '../lib/fixtures.mjs';
@@ -20,6 +23,20 @@ export function dag(jobs, width) {
     lines.push(`      ${id}: { run: "true"${needs.length ? `, needs: [${needs.join(', ')}]` : ''} }`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A workflow of `jobs` independent trivial jobs. */
+export function githubJobs(jobs) {
+  let y = 'name: jobs\non: push\njobs:\n';
+  for (let i = 0; i < jobs; i++) y += `  j${i}:\n    runs-on: ubuntu-latest\n    steps:\n      - run: "true"\n`;
+  return y;
+}
+
+/** A small repository: 20 source files in two folders, a README, the workflow. */
+function smallRepoFiles() {
+  const files = { 'README.md': '# app\n', 'package.json': '{ "name": "app" }\n' };
+  for (let i = 0; i < 20; i++) files[`${i < 10 ? 'src' : 'test'}/f${i}.ts`] = `export const x${i} = ${i};\n`.repeat(40);
+  return files;
 }
 
 export default {
@@ -46,6 +63,7 @@ export default {
     const ref = r.bash.map((x) => x.wallMs);
     const perJob = ours.map((o, i) => (o - ref[i]) / jobs);
     const overhead = (median(ours) - median(ref)) / jobs;
+    const isolation = await isolatedJobs(ctx);
     return {
       rows: [
         row({
@@ -69,7 +87,49 @@ export default {
           // The per-job figure from the medians (the spread is that of the per-run differences).
           value: { ...stats(perJob), median: overhead },
         },
+        ...isolation,
       ],
     };
   },
 };
+
+/** N trivial GitHub jobs, each in its own workspace, against the same jobs sharing the folder and against N shells. */
+async function isolatedJobs(ctx) {
+  const jobs = ctx.smoke ? 5 : 50;
+  const bash = `#!/bin/bash\nset -eo pipefail\n${'bash --noprofile --norc -eo pipefail -c true\n'.repeat(jobs)}`;
+  const files = { ...smallRepoFiles(), '.github/workflows/jobs.yml': githubJobs(jobs), 'jobs.sh': bash };
+  const dir = repoWith(path.join(ctx.work, 'engine-github'), files);
+  const check = (what) => (x) => {
+    const passed = Object.values(x.json.jobs).filter((j) => j.status === 'success').length;
+    if (passed !== jobs) throw new Error(`engine, ${what}: ${passed} of ${jobs} jobs passed`);
+  };
+  const run = (extra) => () => ({ cmd: process.execPath, args: [ctx.build.cli, 'run', 'jobs', '--json', '--parallel', '1', ...extra], cwd: dir, env: ctx.env, json: true });
+  const r = await measureCases(ctx, [
+    { name: 'isolated', spec: run([]), after: check('isolated') },
+    { name: 'shared', spec: run(['--workspace', 'shared']), after: check('shared') },
+    { name: 'bash', spec: () => ({ cmd: 'bash', args: ['jobs.sh'], cwd: dir }) },
+  ]);
+  const iso = r.isolated.map((x) => x.wallMs);
+  const shared = r.shared.map((x) => x.wallMs);
+  const ref = r.bash.map((x) => x.wallMs);
+  const scenario = `engine, ${jobs} trivial GitHub jobs, each in its own workspace (a ${Object.keys(files).length}-file repository)`;
+  const perJob = (a, b) => ({ samples: a.map((v, i) => (v - b[i]) / jobs), median: (median(a) - median(b)) / jobs });
+  const over = perJob(iso, ref);
+  const alone = perJob(iso, shared);
+  const sharedOver = perJob(shared, ref);
+  return [
+    row({
+      scenario,
+      measured: '`delivery run --parallel 1` wall',
+      samples: iso,
+      reference: { name: `bash, ${jobs} shells`, samples: ref },
+      ratio: median(iso) / median(ref),
+      ratioText: `${(median(iso) / median(ref)).toFixed(1)}× bash`,
+      target: '',
+      met: null,
+    }),
+    { ...row({ scenario, measured: 'overhead per job with isolation: (ours − bash) / jobs', samples: over.samples, target: '≤ 3 ms per job over bash', met: over.median <= 3 }), value: { ...stats(over.samples), median: over.median } },
+    { ...row({ scenario, measured: 'of which the workspace: (isolated − `--workspace shared`) / jobs', samples: alone.samples, target: '', met: null }), value: { ...stats(alone.samples), median: alone.median } },
+    { ...row({ scenario, measured: 'the same jobs without workspaces: (`--workspace shared` − bash) / jobs', samples: sharedOver.samples, target: '', met: null }), value: { ...stats(sharedOver.samples), median: sharedOver.median } },
+  ];
+}

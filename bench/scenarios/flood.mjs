@@ -99,9 +99,13 @@ function longRows(r, bytes) {
   const ours = r.longline.map((x) => x.wallMs);
   const ref = r['longline-reference'].map((x) => x.wallMs);
   const ratio = median(ours) / median(ref);
+  // The job alone, without Node's start-up and the CLI's loading (most of a run this short): its record's duration.
+  const job = r.longline.map((x) => x.json.jobs.long.durationMs);
+  const jobRatio = median(job) / median(ref);
   const rss = r.longline.map((x) => x.rssKb / 1024);
   return [
     row({ scenario: title, measured: '`delivery run` wall', samples: ours, reference: { name: 'same command > file', samples: ref }, ratio, ratioText: `${ratio.toFixed(2)}×`, target: '≤ 1.5× wall', met: ratio <= 1.5 }),
+    row({ scenario: title, measured: 'the job itself (its duration in the run record)', samples: job, reference: { name: 'same command > file', samples: ref }, ratio: jobRatio, ratioText: `${jobRatio.toFixed(2)}×`, target: '', met: null }),
     row({ scenario: title, measured: '`delivery run` peak RSS', samples: rss, unit: 'MB', target: '≤ 200 MB', met: median(rss) <= 200 }),
   ];
 }

@@ -1,7 +1,8 @@
-// Job workspaces: making the workspace of one job (a copy of the folder as it is now: git's file list, a clone that
+// Job workspaces: making the workspace of one job (a copy of the folder as it is now: git's file list, a .git that
 // borrows the objects, the files copied) for a checkout of 5,000 files and 100 MB, against `cp -al` (hard links: the
 // floor of any copy of that tree) and `cp -a` (a real copy, what a workspace that cannot change your files needs on a
-// file system without reflinks). Timed in-process for ours; the references are the commands' wall time.
+// file system without reflinks). The first workspace of a run reads the folder; a later one of the same run is made
+// from that reading. Timed in-process for ours; the references are the commands' wall time.
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -42,20 +43,33 @@ export default {
     if (seen !== files) throw new Error(`workspace: ${seen} of ${files} files copied`);
     for (const n of ['ws', 'links', 'copy']) clean(n)();
     const ours = r.workspace.map((x) => x.json.ms);
+    const later = r.workspace.map((x) => x.json.laterMs);
     const links = r['cp -al'].map((x) => x.wallMs);
     const copy = r['cp -a'].map((x) => x.wallMs);
     const ratio = median(ours) / median(links);
+    const laterRatio = median(later) / median(links);
+    const scenario = `job workspace, ${files} files, ${Math.round((files * size) / 1e6)} MB`;
     return {
       rows: [
         row({
-          scenario: `job workspace, ${files} files, ${Math.round((files * size) / 1e6)} MB`,
-          measured: 'makeWorkspace (in-process)',
+          scenario,
+          measured: "a run's first workspace (reads the folder), in-process",
           samples: ours,
           reference: { name: 'cp -al', samples: links },
           ratio,
           ratioText: `${ratio.toFixed(1)}× cp -al, ${(median(ours) / median(copy)).toFixed(2)}× cp -a`,
           target: '≤ 1.5× cp -al or ≤ 150 ms',
           met: ratio <= 1.5 || median(ours) <= 150,
+        }),
+        row({
+          scenario,
+          measured: 'a later workspace of the same run (the folder read once)',
+          samples: later,
+          reference: { name: 'cp -al', samples: links },
+          ratio: laterRatio,
+          ratioText: `${laterRatio.toFixed(1)}× cp -al, ${(median(later) / median(copy)).toFixed(2)}× cp -a`,
+          target: '≤ 1.5× cp -al or ≤ 150 ms',
+          met: laterRatio <= 1.5 || median(later) <= 150,
         }),
       ],
       notes: [`cp -a of the same tree: ${Math.round(median(copy))} ms (a real copy; workspaces copy, never hard-link)`],

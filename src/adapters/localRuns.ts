@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { PlanIO } from '../core/sources';
+import type { ActionSource, PlanIO } from '../core/sources';
 import { startRun, type EngineOptions, type RunHandle } from '../core/engine/engine';
 import type { RunRequest, WorkspaceMode } from '../core/engine/select';
 import { maskPlanNames, type Masker } from '../core/secrets';
@@ -11,7 +11,7 @@ import type { RunRecord } from '../shared/model';
 import { planFacts, systemClock } from './clock';
 import { localExecutors } from './executors';
 import { containerReady } from './executors/container';
-import { localWorkspaces } from './workspaces';
+import { runWorkspaces } from './workspaces';
 import { LocalWorkspaceFiles, localPlanIO } from './files';
 import { headFacts } from './git';
 import { LocalProcessRunner, orphanMark } from './processRunner';
@@ -31,6 +31,8 @@ export interface LocalRunOptions {
   containerEngine?: string;
   /** A new attempt of this run (its failed jobs run again, the others keep their result). */
   rerunOf?: RunRecord;
+  /** Where remote actions (`uses: owner/repo@ref`) come from, for the plan and the run; absent: localPlanIO's. */
+  actions?: ActionSource;
 }
 
 export async function startLocalRun(
@@ -43,6 +45,7 @@ export async function startLocalRun(
   const scratch: string[] = [];
   const io: PlanIO = {
     ...localPlanIO,
+    ...(opts.actions ? { actions: opts.actions } : {}),
     containerReady: () => containerReady(opts.containerEngine),
     tempDir: async (prefix) => {
       const dir = await localPlanIO.tempDir(prefix);
@@ -75,6 +78,9 @@ export async function startLocalRun(
     await removeScratch();
     return plan;
   }
+  // No job of the run works in the folder itself: the run's workspaces may be made from one reading of it.
+  const isolated = plan.jobs.filter((j) => j.workspace && !j.unsupported);
+  const workspaces = runWorkspaces({ reuse: plan.jobs.every((j) => j.workspace || j.unsupported || j.expand), planned: isolated.length });
   const handle = startRun(
     maskPlanNames(plan, opts.masker),
     { id, folder: opts.folder, trigger: opts.trigger, sha: git?.sha ?? null, pid: process.pid, ...(opts.rerunOf ? { rerunOf: opts.rerunOf } : {}) },
@@ -83,15 +89,18 @@ export async function startLocalRun(
       // A runner given by the caller runs every job itself (tests that count or shape processes).
       executors: opts.runner ? undefined : localExecutors({ ownerMark: orphanMark('run', id), masker: opts.masker, containerEngine: opts.containerEngine }),
       store: opts.store,
-      workspaces: localWorkspaces,
+      workspaces,
       files: new LocalWorkspaceFiles(opts.folder),
       parallelism: opts.parallelism ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
       masker: opts.masker,
       clock: systemClock,
+      // What the plan's steps need while they run (step files, actions; workspaces of jobs made as the run goes).
+      ports: { io, workspaceFor },
     },
   );
   void handle.done.then(removeScratch);
-  return handle;
+  // The run is done once what its workspaces left behind (a spare, succeeded jobs' folders) is gone.
+  return { ...handle, done: handle.done.then(async (record) => (await workspaces.close(), record)) };
 }
 
 /**

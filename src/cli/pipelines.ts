@@ -1,5 +1,5 @@
 // delivery pipelines / delivery run
-import { actionSource, checkActionsHost, withActionSource } from '../adapters/actions/gitActions';
+import { actionSource, checkActionsHost } from '../adapters/actions/gitActions';
 import { startLocalRun } from '../adapters/localRuns';
 import { FileRunStore } from '../adapters/runStore';
 import { folderStateDir } from '../adapters/stateDir';
@@ -95,9 +95,9 @@ export const runCommand: CliCommand = async (ctx) => {
   }
   // Remote actions come from --actions-host, else DELIVERY_ACTIONS_HOST of this command's environment.
   const handle = await startLocalRun(
-    withActionSource(pipeline, actionSource({ host: o.actionsHost, env: ctx.env })),
+    pipeline,
     { jobs, withNeeds: o.needs, manual: o.manual, variables: o.variables, unsetVariables: o.unsetVariables, ...given, forceShellExecutor: o.forceShellExecutor, ...(ws ? { workspace: ws } : {}), ...(Object.keys(platforms).length ? { platforms } : {}) },
-    { folder: ctx.folder, store, trigger: 'cli', parallelism: o.parallel, masker },
+    { folder: ctx.folder, store, trigger: 'cli', parallelism: o.parallel, masker, actions: actionSource({ host: o.actionsHost, env: ctx.env }) },
   );
   if ('error' in handle) {
     ctx.stderr.write(`delivery: ${handle.error}\n`);

@@ -279,29 +279,8 @@ function closingQuote(body: string, quote: string): number {
  */
 export function maskPlanNames(plan: RunPlan, masker: Masker | undefined): RunPlan {
   if (!masker || masker.empty) return plan;
-  const step = (s: PlannedStep): PlannedStep => {
-    const out: PlannedStep = { ...s, name: masker.mask(s.name) };
-    const expand = s.expand;
-    if (expand) {
-      out.expand = async (ctx) => {
-        const x = await expand(ctx);
-        if ('steps' in x) return { ...x, steps: x.steps.map(step) };
-        if ('replace' in x) return { ...x, replace: step(x.replace) };
-        return x;
-      };
-    }
-    return out;
-  };
-  const job = (j: PlannedJob): PlannedJob => {
-    const out: PlannedJob = { ...j, name: masker.mask(j.name), steps: j.steps.map(step) };
-    const expand = j.expand;
-    if (expand) {
-      out.expand = (deps) => {
-        const x = expand(deps);
-        return 'jobs' in x ? { jobs: x.jobs.map(job) } : x;
-      };
-    }
-    return out;
-  };
+  // Names made while the run goes (expanded steps and jobs) are masked by the engine.
+  const step = (s: PlannedStep): PlannedStep => ({ ...s, name: masker.mask(s.name) });
+  const job = (j: PlannedJob): PlannedJob => ({ ...j, name: masker.mask(j.name), steps: j.steps.map(step) });
   return { ...plan, pipelineName: masker.mask(plan.pipelineName), jobs: plan.jobs.map(job) };
 }

@@ -2,7 +2,7 @@
 // pipeline (from the history on disk, which the CLI shares), and streams output to the log channel.
 import * as vscode from 'vscode';
 import { startLocalRun } from '../adapters/localRuns';
-import { actionSource, withActionSource } from '../adapters/actions/gitActions';
+import { actionSource } from '../adapters/actions/gitActions';
 import type { RunEvent, RunHandle } from '../core/engine/engine';
 import type { RunRequest } from '../core/engine/select';
 import type { ImportedPipeline } from '../core/sources';
@@ -144,7 +144,8 @@ export class RunManager implements vscode.Disposable {
     const containerEngine = cfg.get<string>('containers.engine', '') || undefined;
     const workspace = cfg.get<string>('workspace', 'default');
     if ((workspace === 'shared' || workspace === 'isolated') && !runRequest.workspace) runRequest = { ...runRequest, workspace };
-    const handle = await startLocalRun(withActionSource(pipeline, actions), runRequest, {
+    const handle = await startLocalRun(pipeline, runRequest, {
+      actions,
       folder,
       store: state.store,
       trigger: opts.trigger ?? 'vscode',

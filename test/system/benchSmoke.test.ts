@@ -44,6 +44,9 @@ describe('benchmarks (smoke mode)', function () {
     assert.ok(Number.isFinite(cli.reference.value.median));
     assert.ok(result.notes.some((n) => /gitlab-ci-local not measured in smoke mode/.test(n)));
     measured(/^engine/, /overhead per job/);
+    measured(/^engine, \d+ trivial GitHub jobs/, /overhead per job with isolation/);
+    measured(/^job workspace/, /first workspace/);
+    measured(/^job workspace/, /later workspace of the same run/);
     const flood = measured(/^flood/, /`delivery run` wall/);
     assert.ok(flood.value.median > 0 && Number.isFinite(flood.reference!.value.median));
     assert.ok(measured(/^flood/, /peak RSS/).value.median > 1, 'peak RSS in MB');

@@ -157,6 +157,7 @@ async function runPipeline(p: GithubPipeline, root: string, request: RunRequest 
   const store = new FileRunStore(path.join(tempDir('delivery-act-state-'), 'state'));
   const handle = startRun(plan, { id: newRunId(), folder: root, trigger: 'cli', sha: GIT.sha, pid: process.pid }, {
     runner: new LocalProcessRunner({ killGraceMs: 300 }), clock: systemClock,
+    ports: { io: testPlanIO },
     store,
     parallelism: 4,
   });
@@ -253,7 +254,10 @@ async function reasonsFor(caseName: string, tests: ActTest[]): Promise<string[]>
       assert.ok(!('error' in plan), `${caseName}: ${'error' in plan ? plan.error : ''}`);
       for (const j of plan.jobs) {
         if (j.unsupported) reasons.push(j.unsupported);
-        for (const s of j.steps) if (s.unsupported) reasons.push(s.unsupported);
+        for (const s of j.steps) {
+          if (s.run.kind === 'unsupported') reasons.push(s.run.reason);
+          else if (s.run.kind === 'github-inert' && s.run.unsupported) reasons.push(s.run.unsupported);
+        }
       }
     }
     reasons.push(...imported.problems.filter((p) => /cannot run locally/.test(p.message)).map((p) => p.message));

@@ -54,14 +54,16 @@ async function runWorkflow(folder: string, file: string, opts: { actions?: Actio
   const r = await importWorkflow({ path: rel, text: fs.readFileSync(path.join(folder, rel), 'utf8') }, importContext(folder), opts.secrets ? { secrets: opts.secrets } : {});
   const errors = r.problems.filter((p) => p.severity === 'error');
   assert.deepEqual(errors, [], 'the workflow imports without errors');
+  const io = { ...testPlanIO, actions: opts.actions };
   const plan = await r.pipelines[0].plan(opts.request ?? {}, {
     ...planFacts(),
     folder,
-    io: { ...testPlanIO, actions: opts.actions },
+    io,
     git: { sha: null, ref: null, branch: null },
   });
   if ('error' in plan) throw new Error(plan.error);
   const handle = startRun(plan, { id: newRunId(), folder, trigger: 'cli', sha: null, pid: process.pid }, {
+    ports: { io },
     runner: new LocalProcessRunner({ killGraceMs: 300 }),
     clock: systemClock,
     store: new FileRunStore(path.join(tempDir('delivery-gh-actions-state-'), 'state')),
@@ -110,7 +112,7 @@ runs:
 };
 
 /** A JavaScript action that traces its pre, main and post scripts into trace.out of the workspace. */
-function nodeTool(opts: { pre?: boolean; postIf?: string } = {}): Record<string, string> {
+function nodeTool(opts: { pre?: boolean; preIf?: string; postIf?: string } = {}): Record<string, string> {
   const trace = `const fs = require('fs'); const t = (s) => fs.appendFileSync(process.env.GITHUB_WORKSPACE + '/trace.out', s + '\\n');`;
   return {
     'action.yml': `name: node tool
@@ -124,12 +126,13 @@ outputs:
     description: what main said
 runs:
   using: node20
-${opts.pre ? '  pre: dist/pre.js\n' : ''}  main: dist/main.js
+${opts.pre ? '  pre: dist/pre.js\n' : ''}${opts.preIf ? `  pre-if: ${opts.preIf}\n` : ''}  main: dist/main.js
   post: dist/post.js
 ${opts.postIf ? `  post-if: ${opts.postIf}\n` : ''}`,
     'dist/pre.js': `${trace}
 t('pre ' + process.env.INPUT_NAME);
 fs.appendFileSync(process.env.GITHUB_STATE, 'started=at-pre\\n');
+if (process.env.INPUT_NAME === 'pre-fail') process.exit(4);
 `,
     'dist/main.js': `${trace}
 t('main ' + process.env.INPUT_NAME + ' shout=' + process.env.INPUT_SHOUT + ' state=' + (process.env.STATE_started || '-') + ' repo=' + (process.env.GITHUB_ACTION_REPOSITORY || 'local'));
@@ -222,11 +225,12 @@ jobs:
       });
       const r = await runWorkflow(dir, 'js.yml', { actions: new GitActionSource({ host: server.url, cacheDir: actionsCache() }) });
       assert.equal(r.run.status, 'success', summary(r.run));
+      // Every action's pre runs when the job starts, in step order (as on GitHub), with the inputs known then.
       assert.deepEqual(read(dir, 'trace.out').trim().split('\n'), [
         'pre one',
+        'pre two',
         'main one shout=no state=at-pre repo=acme/node-tool',
         'saw hi one, one',
-        'pre two',
         'main two shout=yes state=at-pre repo=acme/node-tool',
         // Post scripts run when the job's steps are done, the last action's first, with the state of its pre and main.
         'post two started=at-pre cleanup=two legacy=saved-by-command',
@@ -235,13 +239,11 @@ jobs:
       assert.deepEqual(
         r.job('build').steps.map((s) => [s.name, s.status]),
         [
+          ['Pre Run acme/node-tool@v1', 'success'],
+          ['Pre Run acme/node-tool@v1', 'success'],
           ['Run acme/node-tool@v1', 'success'],
-          ['Run acme/node-tool@v1 › pre', 'success'],
-          ['Run acme/node-tool@v1 › main', 'success'],
           ['Run echo "saw ${{ steps.first.outputs.greeting }}, $FROM_ACTION" >> trace.out', 'success'],
           ['Run acme/node-tool@v1', 'success'],
-          ['Run acme/node-tool@v1 › pre', 'success'],
-          ['Run acme/node-tool@v1 › main', 'success'],
           ['Post Run acme/node-tool@v1', 'success'],
           ['Post Run acme/node-tool@v1', 'success'],
         ],
@@ -251,6 +253,73 @@ jobs:
     } finally {
       await server.close();
     }
+  });
+
+  it('runs every action\'s pre when the job starts, in step order, before the first step: pre-if decides, a failed pre fails the job', async () => {
+    const host = new ActionsHost();
+    host.commit('acme', 'node-tool', nodeTool({ pre: true }), { tag: 'v1' });
+    host.commit('acme', 'never-pre', nodeTool({ pre: true, preIf: "env.NEVER == 'yes'" }), { tag: 'v1' });
+    const actions = () => new GitActionSource({ host: host.fileUrl, cacheDir: actionsCache() });
+    const dir = workspace({
+      '.github/workflows/pre.yml': `on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "step one" >> trace.out
+      - uses: acme/node-tool@v1
+        with: { name: two }
+      - uses: acme/never-pre@v1
+        with: { name: three }
+`,
+      '.github/workflows/broken.yml': `on: push
+jobs:
+  broken:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "step one" >> broken.out
+      - uses: acme/node-tool@v1
+        with: { name: pre-fail }
+      - if: always()
+        run: echo "always" >> broken.out
+`,
+    });
+    const r = await runWorkflow(dir, 'pre.yml', { actions: actions() });
+    assert.equal(r.run.status, 'success', summary(r.run));
+    assert.deepEqual(read(dir, 'trace.out').trim().split('\n'), [
+      'pre two',
+      'step one',
+      'main two shout=no state=at-pre repo=acme/node-tool',
+      'main three shout=no state=- repo=acme/never-pre',
+      'post three started=- cleanup=three legacy=saved-by-command',
+      'post two started=at-pre cleanup=two legacy=saved-by-command',
+    ]);
+    assert.deepEqual(
+      r.job('build').steps.map((s) => [s.name, s.status]),
+      [
+        ['Pre Run acme/node-tool@v1', 'success'],
+        ['Pre Run acme/never-pre@v1', 'skipped'],
+        ['Run echo "step one" >> trace.out', 'success'],
+        ['Run acme/node-tool@v1', 'success'],
+        ['Run acme/never-pre@v1', 'success'],
+        ['Post Run acme/never-pre@v1', 'success'],
+        ['Post Run acme/node-tool@v1', 'success'],
+      ],
+    );
+    assert.match(r.log('build'), /Downloaded action repository 'acme\/node-tool@v1'[^\n]*\n(.*\n)*.*Downloaded action repository 'acme\/never-pre@v1'/, 'both actions are fetched when the job is set up, in step order');
+
+    const b = await runWorkflow(dir, 'broken.yml', { actions: actions() });
+    assert.equal(b.run.status, 'failed');
+    assert.deepEqual(
+      b.job('broken').steps.map((s) => [s.name, s.status]),
+      [
+        ['Pre Run acme/node-tool@v1', 'failed'],
+        ['Run echo "step one" >> broken.out', 'skipped'],
+        ['Run acme/node-tool@v1', 'skipped'],
+        ['Run echo "always" >> broken.out', 'success'],
+      ],
+    );
+    assert.equal(read(dir, 'broken.out'), 'always\n', 'after a failed pre only steps that run always() run');
   });
 
   it('runs post scripts after a failure (post-if defaults to always()), and skips them when post-if says so', async () => {
@@ -476,6 +545,125 @@ jobs:
       'check lib-small debug=false retries=2 flavour=[small] called-env caller=[] token= other=[o]',
     ]);
     assert.equal(read(dir, 'report.out'), 'explicit=app.tar/success/success inherited=lib-large.tar skipped=skipped\n');
+  });
+
+  it('runs a reusable workflow of another repository fetched from the host (inputs, secrets, outputs, caller matrix, a ./ call inside it), then from the cache with the host gone', async () => {
+    const host = new ActionsHost();
+    const sha = host.commit(
+      'acme',
+      'shared',
+      {
+        '.github/workflows/build.yml': `name: build
+on:
+  workflow_call:
+    inputs:
+      target: { type: string, required: true }
+    secrets:
+      token: { required: false }
+    outputs:
+      artifact:
+        value: \${{ jobs.package.outputs.file }}
+jobs:
+  check:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "check \${{ inputs.target }} token=[\${{ secrets.token }}] other=[\${{ secrets.other }}]" >> calls.out
+  package:
+    needs: check
+    uses: ./.github/workflows/package.yml
+    with:
+      target: \${{ inputs.target }}
+`,
+        // Called with ./ from build.yml: read from acme/shared at the same commit, not from the caller's repository.
+        '.github/workflows/package.yml': `on:
+  workflow_call:
+    inputs:
+      target: { type: string, required: true }
+    outputs:
+      file:
+        value: \${{ jobs.tar.outputs.file }}
+jobs:
+  tar:
+    runs-on: ubuntu-latest
+    outputs:
+      file: \${{ steps.p.outputs.file }}
+    steps:
+      - id: p
+        run: echo "file=\${{ inputs.target }}.tar" >> "$GITHUB_OUTPUT"
+`,
+      },
+      { tag: 'v1' },
+    );
+    const dir = workspace({
+      '.github/workflows/ci.yml': `on: push
+jobs:
+  explicit:
+    uses: acme/shared/.github/workflows/build.yml@v1
+    with: { target: app }
+    secrets:
+      token: \${{ secrets.DEPLOY_TOKEN }}
+  legs:
+    strategy:
+      matrix:
+        flavour: [small, large]
+    uses: acme/shared/.github/workflows/build.yml@v1
+    with:
+      target: lib-\${{ matrix.flavour }}
+    secrets: inherit
+  report:
+    needs: [explicit, legs]
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "explicit=\${{ needs.explicit.outputs.artifact }} legs=\${{ needs.legs.outputs.artifact }}" > report.out
+`,
+      // This repository's own package.yml must not be the one the remote build.yml calls.
+      '.github/workflows/package.yml': 'on: workflow_call\njobs:\n  wrong:\n    runs-on: ubuntu-latest\n    steps: [{ run: "echo wrong >> calls.out" }]\n',
+    });
+    // Listing needs no host: the caller job is listed as written, runnable.
+    const listed = await importWorkflow({ path: '.github/workflows/ci.yml', text: read(dir, '.github/workflows/ci.yml') }, importContext(dir));
+    assert.deepEqual(listed.pipelines[0].def.jobs.map((j) => [j.id, j.uses, j.unsupported]), [
+      ['explicit', 'acme/shared/.github/workflows/build.yml@v1', null],
+      ['legs', 'acme/shared/.github/workflows/build.yml@v1', null],
+      ['report', null, null],
+    ]);
+
+    const cache = actionsCache();
+    const secrets = { DEPLOY_TOKEN: 'tok-1', other: 'o' };
+    const first = await runWorkflow(dir, 'ci.yml', { actions: new GitActionSource({ host: host.fileUrl, cacheDir: cache }), secrets });
+    assert.equal(first.run.status, 'success', summary(first.run));
+    assert.deepEqual(first.run.jobs.map((j) => [j.id, j.status]), [
+      ['explicit / check', 'success'],
+      ['explicit / package / tar', 'success'],
+      ['legs (small) / check', 'success'],
+      ['legs (small) / package / tar', 'success'],
+      ['legs (large) / check', 'success'],
+      ['legs (large) / package / tar', 'success'],
+      ['report', 'success'],
+    ]);
+    assert.deepEqual(first.job('explicit / package / tar').deps, ['explicit / check']);
+    assert.deepEqual(read(dir, 'calls.out').trim().split('\n').sort(), [
+      'check app token=[tok-1] other=[]',
+      'check lib-large token=[] other=[o]',
+      'check lib-small token=[] other=[o]',
+    ]);
+    assert.equal(read(dir, 'report.out'), 'explicit=app.tar legs=lib-large.tar\n');
+
+    // The host is gone: the same run, through the CLI, comes from the cache, and the jobs' logs say so.
+    host.remove();
+    fs.rmSync(path.join(dir, 'calls.out'));
+    fs.rmSync(path.join(dir, 'report.out'));
+    const env = { ...process.env, DELIVERY_STATE_DIR: path.join(tempDir('delivery-cli-state-'), 'state'), DELIVERY_ACTIONS_CACHE: cache };
+    const again = spawnSync(process.execPath, [CLI, 'run', 'ci', '--actions-host', host.fileUrl, '--secret', 'DEPLOY_TOKEN=tok-1', '--secret', 'other=o', '--secret', 'token=inherited', '--cwd', dir], { encoding: 'utf8', env });
+    assert.equal(again.status, 0, again.stdout + again.stderr);
+    assert.equal(read(dir, 'report.out'), 'explicit=app.tar legs=lib-large.tar\n');
+    assert.equal(read(dir, 'calls.out').trim().split('\n').length, 3);
+    assert.match(again.stdout, new RegExp(`Using workflow repository 'acme/shared@v1' \\(SHA:${sha}\\) from the action cache: .*could not be reached`));
+
+    // Host gone and a cache that never had it: the caller job is unsupported with the reason; what needs it is skipped.
+    const none = await runWorkflow(dir, 'ci.yml', { actions: new GitActionSource({ host: host.fileUrl, cacheDir: actionsCache() }), secrets });
+    assert.equal(none.job('explicit').status, 'unsupported');
+    assert.match(none.job('explicit').reason!, /^reusable workflow acme\/shared\/\.github\/workflows\/build\.yml@v1: cannot fetch acme\/shared@v1 from file:\/\/.*\/acme\/shared \(.*\), and the action cache \(.*\) has no copy of it$/);
+    assert.equal(none.job('report').status, 'skipped');
   });
 
   it('refuses what GitHub refuses before a run: unknown or missing inputs and secrets, a workflow that is not reusable, a loop', async () => {

@@ -48,6 +48,7 @@ async function runWith(folder: string, text: string, opts: GithubRunOptions, req
   if ('error' in plan) throw new Error(plan.error);
   const handle = startRun(plan, { id: newRunId(), folder, trigger: 'cli', sha: null, pid: process.pid }, {
     runner: new LocalProcessRunner({ killGraceMs: 300 }), clock: systemClock,
+    ports: { io: testPlanIO },
     store: new FileRunStore(path.join(tempDir('delivery-gh-state-'), 'state')),
     parallelism: 1,
   });
@@ -105,7 +106,7 @@ describe('GitHub workflows: local runs (real processes)', function () {
     assert.equal(job(run, 'deploy').steps[1].name, 'Release ${{ needs.package.outputs.artifact }}');
   });
 
-  it('reports container, service and remote reusable-workflow jobs as unsupported and runs the rest, local reusable workflows too', async () => {
+  it('reports container and service jobs, and a reusable workflow the actions host cannot give, as unsupported and runs the rest, local reusable workflows too', async () => {
     const dir = repo(null);
     const integration = await runLocal(dir, 'integration');
     assert.equal(integration.status, 'failed', 'a job that could not run is not a success');
@@ -119,7 +120,7 @@ describe('GitHub workflows: local runs (real processes)', function () {
     assert.equal(job(release, 'checks / check').status, 'success');
     assert.equal(read(dir, 'checks.out'), 'level=full\n', 'with: level: full');
     assert.equal(job(release, 'publish').status, 'unsupported');
-    assert.match(job(release, 'publish').reason!, /acme\/shared-workflows\/\.github\/workflows\/publish\.yml@v2 is in another repository/);
+    assert.match(job(release, 'publish').reason!, /^reusable workflow acme\/shared-workflows\/\.github\/workflows\/publish\.yml@v2: cannot fetch acme\/shared-workflows@v2 from file:\/\/\/nonexistent\/.*, and the action cache \(.*\) has no copy of it$/);
     assert.equal(read(dir, 'announce.out'), 'checks success, publish failure\n');
     const checks = await runLocal(dir, 'checks');
     assert.equal(checks.status, 'success');
@@ -232,6 +233,39 @@ jobs:
     const event = JSON.parse(read(dir, 'event.json')) as Record<string, unknown>;
     assert.deepEqual(event.inputs, { level: 'full' });
     assert.deepEqual(event.repository, { full_name: 'acme/widgets', name: 'widgets', owner: { login: 'acme' } });
+  });
+
+  it('runs the steps of a parallel group (vuejs/core\'s workflows) one after another; their outputs reach later steps; a failing one fails the job', async () => {
+    const folder = tempDir();
+    const ok = await runWith(
+      folder,
+      `on: push
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo before >> trace.out
+      - parallel:
+          - name: Run eslint
+            id: eslint
+            run: echo "eslint" >> trace.out && echo "result=clean" >> "$GITHUB_OUTPUT"
+          - name: Run prettier
+            run: echo prettier >> trace.out
+      - run: echo "after \${{ steps.eslint.outputs.result }}" >> trace.out
+`,
+      {},
+    );
+    assert.equal(ok.status, 'success', summary(ok));
+    assert.deepEqual(ok.jobs[0].steps.map((s) => [s.name, s.status]), [
+      ['Run echo before >> trace.out', 'success'],
+      ['Run eslint', 'success'],
+      ['Run prettier', 'success'],
+      ['Run echo "after ${{ steps.eslint.outputs.result }}" >> trace.out', 'success'],
+    ]);
+    assert.deepEqual(read(folder, 'trace.out').trim().split('\n'), ['before', 'eslint', 'prettier', 'after clean']);
+    const failing = await runWith(tempDir(), 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - parallel:\n          - run: exit 3\n          - run: "true"\n      - run: echo never\n', {});
+    assert.equal(failing.status, 'failed');
+    assert.deepEqual(failing.jobs[0].steps.map((s) => s.status), ['failed', 'skipped', 'skipped']);
   });
 
   it('never runs a branch name or an event value as code', async () => {

@@ -262,6 +262,7 @@ describe('security: repository files', function () {
         if ('error' in plan) return plan;
         const handle = startRun(plan, { id: newRunId(), folder: repo, trigger: 'cli', sha: null, pid: process.pid }, {
           runner: new LocalProcessRunner({ killGraceMs: 300 }), clock: systemClock,
+          ports: { io: testPlanIO },
           store: new FileRunStore(path.join(tempDir('delivery-sec-state-'), 'state')),
           parallelism: 1,
         });

@@ -4,9 +4,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cleanupTempDirs, git, tempDir } from '../support/tmp';
+import { cleanupTempDirs, git, gitRepo, tempDir } from '../support/tmp';
 import { cli, caseFolder } from '../support/catalogueSupport';
-import { makeWorkspace } from '../../src/adapters/workspaces';
+import { makeWorkspace, runWorkspaces, snapshotOf } from '../../src/adapters/workspaces';
 
 type RunJson = { status: string; jobs: Record<string, { status: string; reason: string | null; workspace?: string }> };
 
@@ -156,5 +156,154 @@ pipelines:
     assert.equal(fs.statSync(path.join(dest, 'a', 'b', 'f.sh')).mode & 0o777, 0o755);
     assert.equal(fs.readlinkSync(path.join(dest, 'a', 'link')), 'b/f.sh');
     assert.notEqual(fs.statSync(path.join(dest, 'a', 'b', 'f.sh')).ino, fs.statSync(path.join(src, 'a', 'b', 'f.sh')).ino, 'a copy, not a hard link');
+  });
+  /** A repository as users have them: an origin with its remote-tracking branch and HEAD, a packed and a loose tag, a second branch, an executable, a link. */
+  function realisticRepo(extraFiles = 0): string {
+    const files: Record<string, string> = { 'README.md': 'readme\n', 'src/app.sh': '#!/bin/sh\necho app\n', '.gitignore': '*.out\n' };
+    for (let i = 0; i < extraFiles; i++) files[`many/d${i % 7}/f${i}.txt`] = `file ${i}\n`;
+    const dir = gitRepo(files, 'first');
+    fs.chmodSync(path.join(dir, 'src', 'app.sh'), 0o755);
+    fs.symlinkSync('src/app.sh', path.join(dir, 'run'));
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'second');
+    git(dir, 'tag', '-a', 'v1.0', '-m', 'release');
+    git(dir, 'branch', 'feature');
+    git(dir, 'pack-refs', '--all');
+    git(dir, 'tag', 'loose-tag');
+    git(dir, 'remote', 'add', 'origin', 'https://example.invalid/team/app.git');
+    git(dir, 'update-ref', 'refs/remotes/origin/main', 'HEAD');
+    git(dir, 'symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/main');
+    git(dir, 'config', 'branch.main.remote', 'origin');
+    git(dir, 'config', 'branch.main.merge', 'refs/heads/main');
+    return dir;
+  }
+
+  for (const layout of ['written from the repository files', 'made by git (a layout the reader leaves to git)']) {
+    it(`a workspace's .git ${layout}: git status, log, rev-parse, diff and describe answer as in the folder; a commit stays in the workspace`, async () => {
+      const src = realisticRepo();
+      if (layout.startsWith('made by git')) {
+        // A config include: the reader of .git files does not follow it, so git makes the workspace's .git.
+        git(src, 'config', 'include.path', '/nonexistent/delivery-test-include');
+      }
+      const snapshot = await snapshotOf(src);
+      assert.equal(typeof snapshot.git === 'object', layout.startsWith('written'), `snapshot.git: ${JSON.stringify(snapshot.git === null ? null : typeof snapshot.git)}`);
+      const root = tempDir('ws-');
+      for (const name of ['first', 'second']) {
+        const ws = path.join(root, name);
+        await makeWorkspace(src, ws, undefined, snapshot);
+        assert.equal(git(ws, 'status', '--porcelain'), '', `${name}: an unmodified copy shows no change`);
+        assert.equal(git(ws, 'diff'), '');
+        assert.equal(git(ws, 'rev-parse', 'HEAD'), git(src, 'rev-parse', 'HEAD'));
+        assert.equal(git(ws, 'rev-parse', '--abbrev-ref', 'HEAD'), 'main');
+        assert.equal(git(ws, 'log', '--format=%s'), 'second\nfirst');
+        assert.equal(git(ws, 'describe', '--tags', '--abbrev=0', '--match', 'v*'), 'v1.0');
+        assert.equal(git(ws, 'rev-parse', 'loose-tag'), git(src, 'rev-parse', 'HEAD'));
+        assert.equal(git(ws, 'config', '--get', 'remote.origin.url'), 'https://example.invalid/team/app.git');
+        if (layout.startsWith('written')) {
+          // The folder's branches and remote-tracking branches (a clone would name its branches origin/*).
+          assert.equal(git(ws, 'rev-parse', 'feature'), git(src, 'rev-parse', 'feature'));
+          assert.equal(git(ws, 'rev-parse', 'origin/main'), git(src, 'rev-parse', 'HEAD'));
+          assert.match(git(ws, 'status', '-sb'), /^## main\.\.\.origin\/main$/m);
+        }
+        assert.equal(fs.readlinkSync(path.join(ws, 'run')), 'src/app.sh');
+        assert.equal(fs.statSync(path.join(ws, 'src', 'app.sh')).mode & 0o777, 0o755);
+        // The job's own commit: in the workspace, not in the folder (the objects are borrowed, never written there).
+        fs.appendFileSync(path.join(ws, 'README.md'), 'job\n');
+        assert.equal(git(ws, 'status', '--porcelain'), 'M README.md');
+        assert.match(git(ws, 'diff'), /\+job/);
+        git(ws, 'commit', '-qam', `made in ${name}`);
+        assert.equal(git(ws, 'log', '-1', '--format=%s'), `made in ${name}`);
+        assert.equal(git(src, 'log', '-1', '--format=%s'), 'second');
+        assert.equal(git(src, 'status', '--porcelain'), '');
+      }
+    });
+  }
+
+  it('a detached HEAD, staged and unstaged changes, a deleted file and an untracked one: the workspace has them as the folder does', async () => {
+    const src = realisticRepo();
+    git(src, 'checkout', '-q', '--detach', 'HEAD~1');
+    fs.writeFileSync(path.join(src, 'staged.txt'), 'staged\n');
+    git(src, 'add', 'staged.txt');
+    fs.appendFileSync(path.join(src, 'README.md'), 'unstaged\n');
+    fs.rmSync(path.join(src, 'src', 'app.sh'));
+    fs.writeFileSync(path.join(src, 'new.txt'), 'untracked\n');
+    fs.writeFileSync(path.join(src, 'build.out'), 'ignored\n');
+    const ws = path.join(tempDir('ws-'), 'w');
+    await makeWorkspace(src, ws);
+    assert.equal(git(ws, 'rev-parse', 'HEAD'), git(src, 'rev-parse', 'HEAD'));
+    assert.equal(git(ws, 'rev-parse', '--abbrev-ref', 'HEAD'), 'HEAD', 'detached, as in the folder');
+    assert.equal(git(ws, 'status', '--porcelain'), git(src, 'status', '--porcelain'));
+    assert.ok(!fs.existsSync(path.join(ws, 'build.out')), 'ignored output is not copied');
+    assert.ok(!fs.existsSync(path.join(ws, 'src', 'app.sh')), 'a deleted file is not copied');
+  });
+
+  for (const files of [10, 400]) {
+    it(`a job writing in place into a workspace file does not change the folder's file (${files > 200 ? 'many files: copied by cp' : 'a few files: copied by Node'})`, async () => {
+      const src = realisticRepo(files);
+      const ws = path.join(tempDir('ws-'), 'w');
+      await makeWorkspace(src, ws);
+      for (const rel of ['README.md', `many/d${(files - 1) % 7}/f${files - 1}.txt`]) {
+        const inWs = path.join(ws, rel);
+        const before = fs.readFileSync(path.join(src, rel), 'utf8');
+        assert.equal(fs.readFileSync(inWs, 'utf8'), before);
+        assert.notEqual(fs.statSync(inWs).ino, fs.statSync(path.join(src, rel)).ino, 'a copy, not a hard link');
+        // In place: the same inode opened for writing, no new file (what a formatter or `npm version` may do).
+        const fd = fs.openSync(inWs, 'r+');
+        fs.writeSync(fd, 'XXXX', 0);
+        fs.closeSync(fd);
+        assert.equal(fs.readFileSync(inWs, 'utf8').slice(0, 4), 'XXXX');
+        assert.equal(fs.readFileSync(path.join(src, rel), 'utf8'), before, `${rel} in the folder is unchanged`);
+      }
+      const count = (dir: string): number => fs.readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.name === '.git' ? 0 : e.isDirectory() ? count(path.join(dir, e.name)) : 1), 0);
+      assert.equal(count(ws), count(src), 'every file of the folder is in the workspace');
+      assert.equal(git(ws, 'status', '--porcelain'), `M README.md\n M many/d${(files - 1) % 7}/f${files - 1}.txt`);
+    });
+  }
+
+  it('the workspaces of a run: the folder read once (a file added later is not in them), a spare made ahead, nothing left after close', async () => {
+    const src = realisticRepo();
+    const root = path.join(tempDir('run-'), 'workspaces');
+    const port = runWorkspaces({ reuse: true, planned: 3 });
+    const signal = new AbortController().signal;
+    await port.prepare(src, path.join(root, 'a'), signal);
+    fs.writeFileSync(path.join(src, 'later.txt'), 'after the run began\n');
+    fs.appendFileSync(path.join(src, 'README.md'), 'changed after the run began\n');
+    await port.prepare(src, path.join(root, 'b'), signal);
+    await port.prepare(src, path.join(root, 'c'), signal);
+    for (const name of ['a', 'b', 'c']) {
+      assert.equal(git(path.join(root, name), 'rev-parse', 'HEAD'), git(src, 'rev-parse', 'HEAD'));
+      assert.ok(!fs.existsSync(path.join(root, name, 'later.txt')), `${name}: the run's file list is the one it began with`);
+    }
+    await port.remove(path.join(root, 'a'));
+    assert.ok(!fs.existsSync(path.join(root, 'a')));
+    await port.close();
+    assert.deepEqual(fs.readdirSync(root).sort(), ['b', 'c'], 'no spare, nothing half-removed');
+    // Without reuse (a job of the run works in the folder), each workspace reads the folder again.
+    const fresh = runWorkspaces({ reuse: false });
+    await fresh.prepare(src, path.join(root, 'd'), signal);
+    assert.equal(fs.readFileSync(path.join(root, 'd', 'later.txt'), 'utf8'), 'after the run began\n');
+    await fresh.close();
+  });
+  it("many jobs: the spares are made by the run's own thread, each a full copy with a working .git", async () => {
+    const src = realisticRepo(30);
+    fs.writeFileSync(path.join(src, 'README.md'), 'changed, not committed\n');
+    const root = path.join(tempDir('run-'), 'workspaces');
+    const port = runWorkspaces({ reuse: true, planned: 6 });
+    const signal = new AbortController().signal;
+    for (const name of ['a', 'b', 'c', 'd', 'e']) {
+      const ws = path.join(root, name);
+      const made = await port.prepare(src, ws, signal);
+      assert.deepEqual(made.notes, [], `${name}: made without a fallback`);
+      assert.equal(git(ws, 'status', '--porcelain'), 'M README.md', `${name}: the change shows, nothing else`);
+      assert.equal(git(ws, 'rev-parse', 'HEAD'), git(src, 'rev-parse', 'HEAD'));
+      assert.equal(fs.readlinkSync(path.join(ws, 'run')), 'src/app.sh');
+      assert.equal(fs.statSync(path.join(ws, 'src', 'app.sh')).mode & 0o777, 0o755);
+      assert.notEqual(fs.statSync(path.join(ws, 'README.md')).ino, fs.statSync(path.join(src, 'README.md')).ino, 'a copy, not a hard link');
+      fs.writeFileSync(path.join(ws, 'README.md'), `written by job ${name}\n`);
+      if (name !== 'e') await port.remove(ws);
+    }
+    assert.equal(fs.readFileSync(path.join(src, 'README.md'), 'utf8'), 'changed, not committed\n');
+    await port.close();
+    assert.deepEqual(fs.readdirSync(root), ['e'], 'the spare and the removed workspaces are gone');
   });
 });

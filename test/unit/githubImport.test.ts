@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FolderSources } from '../../src/adapters/folderSources';
 import { pipelinesJson } from '../../src/cli/json';
+import { RunRuntime } from '../../src/core/engine/interpreters';
 import { importWorkflow } from '../../src/core/github/importer';
 import type { RunRequest } from '../../src/core/engine/select';
 import type { ImportContext } from '../../src/core/sources';
@@ -90,7 +91,7 @@ describe('GitHub workflows: import', () => {
     assert.deepEqual(db.location, { file: '.github/workflows/integration.yaml', line: 5, column: 3 });
     assert.equal(def('integration').jobs.find((j) => j.id === 'unit')!.unsupported, null);
     assert.equal(def('release').jobs[0].unsupported, null, 'a reusable workflow of this repository runs locally');
-    assert.match(def('release').jobs[1].unsupported!, /^reusable workflow acme\/shared-workflows\/\.github\/workflows\/publish\.yml@v2 is in another repository/);
+    assert.equal(def('release').jobs[1].unsupported, null, 'a reusable workflow of another repository is fetched when a run is planned, not to list it');
     const test = def('ci').jobs.find((j) => j.id === 'test')!;
     assert.deepEqual(
       test.steps.map((s) => [s.unsupported, s.location.line]),
@@ -347,8 +348,9 @@ jobs:
     assert.ok(!('error' in plan));
     const ctx = { failed: false, cancelled: false, deps: {}, outputs: {}, attempt: 1 };
     const specs: string[] = [];
+    const runtime = new RunRuntime(plan, { io: testPlanIO });
     for (const job of plan.jobs) {
-      for (const step of job.steps) {
+      for (const step of (await runtime.openJob(job, ctx)).steps) {
         step.condition?.(ctx);
         const spec = typeof step.command === 'function' ? await step.command(ctx) : null;
         assert.ok(spec && 'command' in spec, JSON.stringify(spec));
@@ -370,7 +372,7 @@ jobs:
     const plan = await r.pipelines[0].plan({}, { folder: tempDir(), now: 1_700_000_000_000, host: { platform: 'darwin', arch: 'arm64' }, io: testPlanIO });
     assert.ok(!('error' in plan), JSON.stringify(plan));
     const ctx = { failed: false, cancelled: false, deps: {}, outputs: {}, attempt: 1 };
-    const step = plan.jobs[0].steps[0];
+    const step = (await new RunRuntime(plan, { io: testPlanIO }).openJob(plan.jobs[0], ctx)).steps[0];
     const spec = typeof step.command === 'function' ? await step.command(ctx) : null;
     assert.ok(spec && 'env' in spec, JSON.stringify(spec));
     assert.deepEqual([spec.env.RUNNER_OS, spec.env.RUNNER_ARCH, spec.env.GITHUB_RUN_ID], ['macOS', 'ARM64', '1700000000000']);

@@ -45,4 +45,74 @@ describe('GitHub workflows: what GitHub accepts', () => {
     const [a] = r.pipelines[0].def.jobs;
     assert.deepEqual([a.if, a.allowFailure, a.unsupported], ["github.ref == 'refs/heads/main'", true, null]);
   });
+
+  it('reads parallel step groups (GitHub, 2026) as their steps, saying they run one after another here', async () => {
+    const r = await importWorkflow(
+      {
+        path: '.github/workflows/w.yml',
+        text: `on: push
+jobs:
+  a:
+    runs-on: x
+    steps:
+      - run: echo before
+      - parallel:
+          - name: Lint
+            run: echo lint
+          - id: types
+            run: echo types
+      - run: echo after
+      - parallel: []
+      - parallel:
+          - parallel: [{ run: echo nested }]
+`,
+      },
+      noFiles,
+    );
+    assert.deepEqual(r.problems.map(brief), [
+      '7:9 info: job "a", step 2: the 2 steps of this parallel group run one after another locally (at the same time on GitHub); when one fails, the group\'s later steps do not run here',
+      '13:19 error: job "a", step 4: "parallel" is empty',
+      '15:13 error: job "a", step 5, parallel step 1: a parallel group cannot hold another one',
+    ]);
+    assert.deepEqual(r.pipelines[0].def.jobs[0].steps.map((s) => s.name), ['Run echo before', 'Lint', 'Run echo types', 'Run echo after']);
+    assert.equal(r.pipelines[0].def.jobs[0].unsupported, null);
+  });
+
+  it('reads background, wait, wait-all and cancel steps; the job is unsupported locally with a located warning', async () => {
+    const r = await importWorkflow(
+      {
+        path: '.github/workflows/w.yml',
+        text: `on: push
+jobs:
+  a:
+    runs-on: x
+    steps:
+      - id: server
+        run: npm start
+        background: true
+      - run: npm test
+      - wait: server
+      - wait-all:
+      - cancel: server
+      - wait: [server, nope]
+      - cancel: server
+        if: failure()
+  b:
+    runs-on: x
+    steps:
+      - run: echo plain
+`,
+      },
+      noFiles,
+    );
+    assert.deepEqual(r.problems.map(brief), [
+      '6:9 warning: job "a": background steps (background, wait, wait-all, cancel) do not run locally yet: the job is unsupported locally',
+      '13:9 error: job "a": "nope" is not the id of an earlier background step (background: true)',
+      '15:9 warning: job "a", step 7: a "cancel" step always runs: GitHub does not take "if" on it; it is ignored',
+    ]);
+    const [a, b] = r.pipelines[0].def.jobs;
+    assert.equal(a.unsupported, 'has background steps (background, wait, wait-all, cancel), which local runs do not run yet');
+    assert.deepEqual(a.steps.map((s) => s.name), ['Run npm start', 'Run npm test', 'Wait for server', 'Wait for all background steps', 'Cancel server', 'Wait for server, nope', 'Cancel server']);
+    assert.equal(b.unsupported, null);
+  });
 });

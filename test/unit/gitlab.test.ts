@@ -192,6 +192,7 @@ test:
       { name: 'an unknown job key, with a suggestion', yaml: 'a:\n  scripts: make\n  script: make\n', want: /job "a": unknown key "scripts" \(did you mean "script"\?\)/, at: '.gitlab-ci.yml:2:3' },
       { name: 'a job without script', yaml: 'a:\n  stage: test\n', want: /job "a": a job needs a script/, at: '.gitlab-ci.yml:2:3' },
       { name: 'a !reference to nothing', yaml: 'a:\n  script: !reference [.nope, script]\n', want: /!reference \[\.nope, script\]: "\.nope" is not defined/, at: '.gitlab-ci.yml:2:22' },
+      { name: 'a !reference with a list index (GitLab takes names only)', yaml: '.t:\n  script: [make, make test]\na:\n  script:\n    - !reference [.t, script, 0]\n', want: /^!reference takes names only: GitLab refuses 0 \(a number; a reference cannot pick an item of a list — quote it if it names a key\)$/, at: '.gitlab-ci.yml:5:31' },
       { name: 'an unquoted ": " in a command', yaml: 'a:\n  script:\n    - echo result: ok\n', want: /a command containing ": " must be quoted/, at: '.gitlab-ci.yml:3:7' },
       { name: 'an invalid rules:if expression', yaml: 'a:\n  script: make\n  rules:\n    - if: $A == "x" &&\n', want: /invalid expression "\$A == "x" &&": expression ends too early/, at: '.gitlab-ci.yml:4:11' },
       { name: 'a pipeline without visible jobs', yaml: '.hidden:\n  script: make\n', want: /the pipeline has no visible jobs/, at: '.gitlab-ci.yml:1:1' },

@@ -93,6 +93,37 @@ build:
     );
   });
 
+  it('says once per job which templates it extends come from includes that cannot be read, naming the includes', async () => {
+    const yaml = `${FDO}
+  - project: freedesktop/ci-templates
+    ref: 4f06663cd1507136a0f8a6a9a8c2bbbfef6ba1ff
+    file: /templates/fedora.yml
+  - template: Security/SAST.gitlab-ci.yml
+
+build:
+  extends:
+    - .fdo.distribution-image@debian
+    - .fdo.distribution-image@fedora
+    - .other
+  script: make
+
+check:
+  extends: .fdo.container-build@fedora
+  script: make check
+`;
+    const { problems, errors } = await importYaml(yaml);
+    assert.deepEqual(errors, []);
+    const includes =
+      'one of the includes that cannot be read here (include:project freedesktop/ci-templates /templates/debian.yml@4f06663cd1507136a0f8a6a9a8c2bbbfef6ba1ff; include:project freedesktop/ci-templates /templates/fedora.yml@4f06663cd1507136a0f8a6a9a8c2bbbfef6ba1ff; include:template Security/SAST.gitlab-ci.yml)';
+    assert.deepEqual(
+      said(problems).filter((p) => p.startsWith('warning') && !p.includes('not resolvable offline')),
+      [
+        `warning .gitlab-ci.yml:13:7 job "build": extends ".fdo.distribution-image@debian", ".fdo.distribution-image@fedora" and ".other", which are not defined in this file or its local includes; they must come from ${includes}. The job is listed with what this file says; what they set (script, stage, image, variables, rules…) is missing locally`,
+        `warning .gitlab-ci.yml:19:12 job "check": extends ".fdo.container-build@fedora", which is not defined in this file or its local includes; it must come from ${includes}. The job is listed with what this file says; what ".fdo.container-build@fedora" sets (script, stage, image, variables, rules…) is missing locally`,
+      ],
+    );
+  });
+
   it('a job completing a same-named job of an included template is listed, unsupported, and never blocks the others', async () => {
     const yaml = `include:
   - template: Security/SAST.gitlab-ci.yml

@@ -2,7 +2,8 @@
 // allowed failures; streams output line by line; keeps a bounded tail in memory and the full log on disk
 // (through the RunStore port); records the run as it goes. No I/O of its own: processes and files are ports.
 import type { JobRecord, JobStatus, RunRecord, RunStatus, StepRecord } from '../../shared/model';
-import type { DepState, PlannedJob, PlannedStep, RunPlan, StepContext } from './plan';
+import type { DepState, LiveStep, PlannedJob, RunPlan, StepContext } from './plan';
+import { RunRuntime, type RuntimePorts } from './interpreters';
 import type { CommandSpec, JobExecutors, JobLog, JobSession, LongLine, OutputStream, ProcessResult, ProcessRunner, RunStore, WorkspaceFiles, WorkspacePort } from './ports';
 import { parseJunit, sumCounts } from './junit';
 import { MAX_DURATION_MS } from '../duration';
@@ -39,6 +40,11 @@ export interface EngineOptions {
   masker?: Masker;
   /** Aborting it cancels the run (the same as RunHandle.cancel()). */
   signal?: AbortSignal;
+  /**
+   * What the plan's interpreters need at run time (GitHub step files, actions, workspaces of jobs made while the run
+   * goes): the ports the plan was made with.
+   */
+  ports?: RuntimePorts;
 }
 
 export interface RunMeta {
@@ -110,6 +116,8 @@ class Run {
   private readonly now: () => number;
   private readonly redact: (s: string) => string;
   private readonly masker: Masker | undefined;
+  /** The plan's runtime: interprets its steps, gates and expansions (made when the run starts). */
+  private readonly runtime: RunRuntime;
 
   constructor(
     private readonly plan: RunPlan,
@@ -120,6 +128,7 @@ class Run {
     this.masker = opts.masker && !opts.masker.empty ? opts.masker : undefined;
     this.redact = this.masker ? this.masker.mask : (s) => s;
     this.done = new Promise((r) => (this.resolveDone = r));
+    this.runtime = new RunRuntime(plan, opts.ports ?? {});
     this.record = {
       id: meta.id,
       folder: meta.folder,
@@ -272,16 +281,16 @@ class Run {
     waits: JobRecord[],
   ): { run: true } | { run: false; status: JobStatus; reason: string; propagateFailure: boolean } {
     const anyFailed = [...job.deps, ...job.after].some((d) => this.failedHard(d));
-    // The condition comes first: a job that would not run anyway is skipped, not reported as unsupported.
-    if (job.condition) {
-      const c = job.condition(this.depStates(job));
+    // The gate comes first: a job that would not run anyway is skipped, not reported as unsupported.
+    const c = this.runtime.gate(job, this.depStates(job));
+    if (c) {
       if ('error' in c) return { run: false, status: 'failed', reason: c.error, propagateFailure: !job.allowFailure };
       if (!c.run) return { run: false, status: 'skipped', reason: c.reason, propagateFailure: anyFailed };
     }
     if (job.unsupported) {
       return { run: false, status: 'unsupported', reason: job.unsupported, propagateFailure: !job.allowFailure };
     }
-    if (job.condition) return { run: true };
+    if (c) return { run: true };
     if (job.when === 'manual') {
       return { run: false, status: 'manual', reason: 'manual job: start it on its own', propagateFailure: false };
     }
@@ -312,12 +321,9 @@ class Run {
 
   /** Replaces a job by the jobs its `expand` returns; its record stays as the group until they have all ended. */
   private expandJob(job: PlannedJob, rec: JobRecord): void {
-    let r: { jobs: PlannedJob[] } | { error: string };
-    try {
-      r = job.expand!(this.depStates(job));
-    } catch (e) {
-      r = { error: (e as Error).message };
-    }
+    let r = this.runtime.expand(job, this.depStates(job));
+    // Names made at run time can hold a secret (a matrix value): masked as the plan's are.
+    if ('jobs' in r) r = { jobs: r.jobs.map((c) => ({ ...c, name: this.redact(c.name), steps: c.steps.map((s) => ({ ...s, name: this.redact(s.name) })) })) };
     const dup = 'jobs' in r ? r.jobs.find((c) => this.jobs.has(c.id)) : undefined;
     if (dup) r = { error: `job id "${dup.id}" is already used in this run` };
     if ('error' in r) {
@@ -561,11 +567,31 @@ class Run {
   ): Promise<{ failed: boolean; exitCode: number | null; reason: string | null }> {
     const ctx: StepContext = { failed: false, cancelled: false, deps: this.depStates(job), outputs, attempt, post: [] };
     const st: StepsState = { rec, log, signal, ctx, exitCode: 0, reason: null, unsupported: [], session };
-    await this.runStepList(job.steps.map((step, i) => ({ step, sr: rec.steps[i] })), st);
+    let opened: Awaited<ReturnType<RunRuntime['openJob']>>;
+    try {
+      opened = await this.runtime.openJob(job, ctx);
+    } catch (e) {
+      const why = `could not set up the job: ${(e as Error).message}`;
+      this.line(rec, log, 'system', why);
+      rec.steps = rec.steps.map((s) => ({ ...s, status: 'skipped', reason: 'the job did not start' }));
+      this.setJob(rec, {});
+      return { failed: true, exitCode: null, reason: why };
+    }
+    const list = opened.steps.map((step, i) => ({ step, sr: rec.steps[i] }));
+    // Set up job: what its interpreters did before the first step (actions fetched), then the steps they put first
+    // (GitHub runs every action's `pre:` at the start of the job, in step order).
+    for (const note of opened.setup.notes) this.line(rec, log, 'system', note);
+    if (opened.setup.steps.length > 0) {
+      const pre = opened.setup.steps.map((step) => ({ step, sr: { name: this.redact(step.name), status: 'pending' as const, exitCode: null, durationMs: 0, reason: null } }));
+      rec.steps.unshift(...pre.map((x) => x.sr));
+      this.setJob(rec, {});
+      await this.runStepList(pre, st);
+    }
+    await this.runStepList(list, st);
     // Post steps the steps left (newest first); each has its own condition.
     const post = (ctx.post ?? []).splice(0).reverse();
     if (post.length > 0) {
-      const subs = post.map((step) => ({ step, sr: { name: step.name, status: 'pending' as const, exitCode: null, durationMs: 0, reason: null } }));
+      const subs = post.map((step) => ({ step, sr: { name: this.redact(step.name), status: 'pending' as const, exitCode: null, durationMs: 0, reason: null } }));
       rec.steps.push(...subs.map((x) => x.sr));
       this.setJob(rec, {});
       await this.runStepList(subs, st);
@@ -577,10 +603,10 @@ class Run {
   }
 
   /** Runs steps in order; true when one of them failed (without continue-on-error). */
-  private async runStepList(list: { step: PlannedStep; sr: StepRecord }[], st: StepsState): Promise<boolean> {
+  private async runStepList(list: { step: LiveStep; sr: StepRecord }[], st: StepsState): Promise<boolean> {
     const { rec, log, signal, ctx } = st;
     let anyFailed = false;
-    const fail = (step: PlannedStep, exitCode: number | null, reason: string) => {
+    const fail = (step: LiveStep, exitCode: number | null, reason: string) => {
       if (step.continueOnError) return;
       anyFailed = true;
       ctx.failed = true;
@@ -690,11 +716,11 @@ class Run {
   }
 
   /** Runs a step that expands into sub-steps (PlannedStep.expand); true when it failed the job. */
-  private async runExpanded(step: PlannedStep, sr: StepRecord, st: StepsState): Promise<boolean> {
+  private async runExpanded(step: LiveStep, sr: StepRecord, st: StepsState): Promise<boolean> {
     const { rec, log, signal, ctx } = st;
     const t0 = this.now();
     this.setStep(rec, sr, { status: 'running' });
-    let expansion: Awaited<ReturnType<NonNullable<PlannedStep['expand']>>>;
+    let expansion: Awaited<ReturnType<NonNullable<LiveStep['expand']>>>;
     try {
       expansion = await step.expand!(ctx);
     } catch (e) {
@@ -720,7 +746,7 @@ class Run {
     this.line(rec, log, 'system', `▶ ${step.name}`);
     const subs = expansion.steps.map((s) => ({
       step: s,
-      sr: { name: `${sr.name} › ${s.name}`, status: 'pending' as const, exitCode: null, durationMs: 0, reason: null },
+      sr: { name: this.redact(`${sr.name} › ${s.name}`), status: 'pending' as const, exitCode: null, durationMs: 0, reason: null },
     }));
     rec.steps.splice(rec.steps.indexOf(sr) + 1, 0, ...subs.map((x) => x.sr));
     this.setJob(rec, {});
@@ -753,7 +779,7 @@ class Run {
   }
 
   /** Null when the step should run, else why it is skipped. */
-  private stepSkip(step: PlannedStep, ctx: StepContext): string | null {
+  private stepSkip(step: LiveStep, ctx: StepContext): string | null {
     if (ctx.cancelled) return 'cancelled';
     if (step.condition) {
       const c = step.condition(ctx);

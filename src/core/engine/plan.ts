@@ -1,6 +1,8 @@
-// A run plan: the concrete work of one run, produced from a pipeline definition by its source's planner.
+// A run plan: the concrete work of one run, produced from a pipeline definition by its source's planner. A plan is
+// data (it survives JSON.stringify/parse): step and job interpreters (interpreters.ts) give it life when it runs.
 import type { JobStatus, PipelineSource, When } from '../../shared/model';
 import type { CommandSpec, ExecutorSpec, OutputStream, ProcessResult } from './ports';
+import type { GithubProgram, GithubStepRun } from '../github/planData';
 
 export interface DepState {
   status: JobStatus;
@@ -20,10 +22,43 @@ export interface StepContext {
    * Steps to run when the job's steps are done, newest first (GitHub's post steps of JavaScript actions: their
    * own conditions decide, by default they run after a failure too). A step adds to it while it runs.
    */
-  post?: PlannedStep[];
+  post?: LiveStep[];
 }
 
+/**
+ * A step of a plan, as data (JSON: no functions, no class instances): what it runs is `run`, a kind the step
+ * interpreters (STEP_INTERPRETERS, core/engine/interpreters.ts, a registry typed by kind) turn into a live step
+ * when its job starts.
+ */
 export interface PlannedStep {
+  name: string;
+  /** Runs when: on_success (default: no earlier failure), on_failure, always. */
+  when: 'on_success' | 'on_failure' | 'always';
+  continueOnError: boolean;
+  /** Kills the step (and fails it) after this long; null: only the job's timeout applies. */
+  timeoutMs: number | null;
+  run: StepRun;
+}
+
+/** What a planned step runs, by kind; the GitHub kinds are in core/github/planData.ts. */
+export type StepRun =
+  /** A command known when the run is planned. */
+  | { kind: 'command'; command: CommandSpec }
+  /** Does nothing locally, by design (e.g. a checkout of the workspace we already have); null: nothing to run. */
+  | { kind: 'noop'; note: string | null }
+  /** Cannot run here: reported, the job goes on. */
+  | { kind: 'unsupported'; reason: string }
+  /** GitLab after_script: the command, with the job's status so far in `statusVariable` (CI_JOB_STATUS). */
+  | { kind: 'gitlab-after-script'; command: CommandSpec; statusVariable: string }
+  | GithubStepRun;
+
+export type StepKind = StepRun['kind'];
+
+/**
+ * A step while its job runs (what an interpreter makes of a PlannedStep): its command, or a function that builds
+ * it when the step starts, and the hooks that see its output and result. Never part of a plan.
+ */
+export interface LiveStep {
   name: string;
   /** Runs when: on_success (default: no earlier failure), on_failure, always. */
   when: 'on_success' | 'on_failure' | 'always';
@@ -57,7 +92,19 @@ export type StepCommand = (CommandSpec & { notes?: string[] }) | { skip: string 
  * `replace`: one step that runs as this step itself (its record is this step's; the outer `after` is not called).
  * `notes`: lines for the job's log (where an action came from, what differs from CI).
  */
-export type StepExpansion = { steps: PlannedStep[]; notes?: string[] } | { replace: PlannedStep; notes?: string[] } | { error: string } | { unsupported: string };
+export type StepExpansion = { steps: LiveStep[]; notes?: string[] } | { replace: LiveStep; notes?: string[] } | { error: string } | { unsupported: string };
+
+/** What decides whether a job runs, over the jobs it waits for, instead of its `when` (data; see JOB_GATES). */
+export type JobGate =
+  /** Never runs in this run (a GitLab job that rules exclude), with the reason. */
+  | { kind: 'skip'; reason: string }
+  /** The job's GitHub `if:` and fail-fast, evaluated by the run's GitHub runtime. */
+  | { kind: 'github' };
+
+/** How a job becomes the jobs it stands for once it is due (data; see JOB_EXPANDERS). */
+export type JobExpansion =
+  /** A GitHub matrix computed from a needed job's outputs. */
+  { kind: 'github-matrix' };
 
 export interface PlannedJob {
   /** Unique in the run (matrix jobs get their own ids). */
@@ -80,13 +127,13 @@ export interface PlannedJob {
   /** The container image the job's platform maps to (GitHub `runs-on` mapped to an image: --platform LABEL=IMAGE). */
   platformImage?: string;
   /** Overrides the `when` rules (GitHub job `if:`): run, skip with a reason, or fail with an error. */
-  condition?: (deps: Record<string, DepState>) => { run: true } | { run: false; reason: string } | { error: string };
+  gate?: JobGate;
   /**
    * Replaces the job, once it is due to run, by the jobs it stands for (a GitHub matrix computed from a needed
    * job's outputs). The job's record stays as the group: it ends when they all have ended, with their combined
    * status and outputs, so jobs that need it wait for all of them.
    */
-  expand?: (deps: Record<string, DepState>) => { jobs: PlannedJob[] } | { error: string };
+  expand?: JobExpansion;
   junit: string[];
   artifacts: string[];
   /** Absolute working directory for reports and artifacts. */
@@ -113,4 +160,6 @@ export interface RunPlan {
   source: PipelineSource;
   stages: string[] | null;
   jobs: PlannedJob[];
+  /** What the run's GitHub runtime is made from when the run starts (a GitHub workflow's plan). */
+  github?: GithubProgram;
 }

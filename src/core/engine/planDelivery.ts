@@ -49,10 +49,9 @@ export function planDeliveryPipeline(
       steps: job.steps.map((step, i) => ({
         name: step.name ?? (job.steps.length === 1 ? job.name : `step ${i + 1}`),
         when: 'on_success' as const,
-        command: shellCommand(job.shell, step.script ?? '', cwd, baseEnv),
-        unsupported: step.unsupported,
-        noop: null,
         continueOnError: false,
+        timeoutMs: null,
+        run: step.unsupported !== null ? { kind: 'unsupported' as const, reason: step.unsupported } : { kind: 'command' as const, command: shellCommand(job.shell, step.script ?? '', cwd, baseEnv) },
       })),
     };
   });

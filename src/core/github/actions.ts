@@ -109,8 +109,3 @@ export function inputVariable(name: string): string {
 export function isNodeRuntime(using: string): boolean {
   return /^node(12|16|20|24)$/.test(using);
 }
-
-/** Why a job that calls a remote reusable workflow does not run here (local ones, ./.github/workflows/x.yml, do). */
-export function remoteWorkflowReason(uses: string): string {
-  return `reusable workflow ${uses} is in another repository: local runs call only reusable workflows of this one (./.github/workflows/…)`;
-}

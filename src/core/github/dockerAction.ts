@@ -3,7 +3,7 @@
 // variables, INPUT_* and the step files, the workspace as its working directory (CommandSpec.image: the executor
 // runs it). Workflow commands and GITHUB_OUTPUT / GITHUB_ENV work as for any step.
 import * as path from 'node:path';
-import type { PlannedStep, StepContext } from '../engine/plan';
+import type { LiveStep, StepContext } from '../engine/plan';
 import type { CommandSpec, StepImage } from '../engine/ports';
 import { inputVariable } from './actions';
 import { handleCommandLine, newEffects, type CommandEffects } from './commands';
@@ -37,7 +37,7 @@ export function actionImage(image: string, actionDir: string): DockerActionStep[
   return { dockerfile, context: path.dirname(dockerfile) };
 }
 
-export function dockerActionStep(jr: JobRun, d: DockerActionStep): PlannedStep {
+export function dockerActionStep(jr: JobRun, d: DockerActionStep): LiveStep {
   let current: { eff: CommandEffects; files: Record<string, string> } | null = null;
   const ref = 'ref' in d.image ? d.image.ref : `(built from ${path.basename(d.image.dockerfile)})`;
   return {

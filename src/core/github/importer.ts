@@ -2,12 +2,12 @@
 // (a matrix job once; it is expanded when a run is planned); what cannot run on this machine carries the reason.
 import type { JobDef, PipelineDef, Problem, StepDef } from '../../shared/model';
 import type { ImportContext, ImportedPipeline, Importer, ImportResult, SourceFile } from '../sources';
-import { actionFiles, isNodeRuntime, parseUses, remoteActionPlan, remoteWorkflowReason } from './actions';
+import { actionFiles, isNodeRuntime, parseUses, remoteActionPlan } from './actions';
 import type { GithubRunOptions } from './context';
 import { planWorkflow } from './plan';
-import { isLocalCall } from './reusable';
+import { isLocalCall, remoteCall } from './reusable';
 import { runParameters } from './runInputs';
-import { readAction, readWorkflow, stepLabel, type Workflow, type WorkflowJob, type WorkflowStep } from './workflow';
+import { backgroundStepsReason, readAction, readWorkflow, stepLabel, type Workflow, type WorkflowJob, type WorkflowStep } from './workflow';
 
 export type { GithubRunOptions } from './context';
 
@@ -64,7 +64,13 @@ export async function importWorkflow(file: SourceFile, ctx: ImportContext, opts:
 
 async function jobDef(wf: Workflow, job: WorkflowJob, ctx: ImportContext, problems: Problem[], dependsOn: Set<string>): Promise<JobDef> {
   const reasons: string[] = [];
-  if (job.uses !== null && !isLocalCall(job.uses)) reasons.push(remoteWorkflowReason(job.uses));
+  // A reusable workflow of another repository is fetched when a run is planned, never to list the job.
+  if (job.uses !== null && !isLocalCall(job.uses)) {
+    const call = remoteCall(job.uses);
+    if ('invalid' in call) reasons.push(call.invalid);
+  }
+  const background = backgroundStepsReason(job);
+  if (background) reasons.push(background);
   if (job.container) reasons.push(`needs Docker image ${job.container} (the job runs in a container)`);
   if (job.services.length) {
     reasons.push(`needs service container${job.services.length === 1 ? '' : 's'} ${job.services.map((s) => s.image ?? s.name).join(', ')}`);

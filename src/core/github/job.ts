@@ -11,12 +11,11 @@ import { isTrustedKey, type RunFacts, type Trusted } from './context';
 import { Unknown, evaluateTemplate, parseCached, references, soleExpression, splitTemplate, toText, truthy, usesStatusFunction, type EvalScope, type Value, type ValueObject } from './expressions';
 import type { Combination } from './matrix';
 import { evalCondition, newScope, oneLine, stepsContext, type Attempt, type Scope, type StepResult } from './scope';
-import { isLocalCall, callOutputs, type CallSite } from './reusable';
-import { remoteWorkflowReason } from './actions';
-import { buildSteps, listedStep } from './steps';
+import { callOutputs, type CallSite } from './reusable';
+import { listedStep, planSteps } from './steps';
 import { isWindowsLabel, platformOf, runsOnLabels } from './platforms';
 import { jobPlacement, type JobPlacement } from './containers';
-import type { Workflow, WorkflowJob, WorkflowStep } from './workflow';
+import { backgroundStepsReason, type Workflow, type WorkflowJob, type WorkflowStep } from './workflow';
 
 /** What the jobs of one run share (a called reusable workflow is a WorkflowRun of its own, with its call site). */
 export class WorkflowRun {
@@ -30,6 +29,10 @@ export class WorkflowRun {
   readonly outputErrors: Map<string, Record<string, string>>;
   /** Workflow job id of a caller job -> the runs of the workflow it calls (one per matrix combination). */
   readonly calls = new Map<string, WorkflowRun[]>();
+  /** Planned job id -> its JobRun (kept by the top run, for the runtime's gates and steps). */
+  readonly jobRuns = new Map<string, JobRun>();
+  /** Planned id of a matrix known only from needs -> how it becomes its jobs (kept by the top run). */
+  readonly groups = new Map<string, (deps: Record<string, DepState>) => { jobs: PlannedJob[] } | { error: string }>();
   readonly facts: RunFacts;
 
   constructor(
@@ -170,7 +173,8 @@ export class JobRun {
     this.platformImage = 'image' in platform ? platform.image : null;
     this.defaultShell = job.container ? 'sh' : windows ? 'pwsh' : 'bash';
     this.unsupported = 'unsupported' in platform ? platform.unsupported : this.unsupportedReason();
-    this.steps = this.unsupported ? job.steps.map((s) => listedStep(s)) : buildSteps(this, job.steps, (ctx) => this.attempt(ctx).top, false);
+    this.steps = this.unsupported ? job.steps.map((s) => listedStep(s)) : planSteps(this, job.steps, false);
+    run.root.jobRuns.set(id, this);
   }
 
   /** Contexts known when the run is planned, with this job's matrix values. */
@@ -229,8 +233,11 @@ export class JobRun {
 
   private unsupportedReason(): string | null {
     const job = this.job;
-    if (job.uses !== null) return isLocalCall(job.uses) ? null : remoteWorkflowReason(job.uses);
+    // A caller job becomes the called workflow's jobs (plan.ts: planCall), which say what cannot run.
+    if (job.uses !== null) return null;
     const reasons: string[] = [];
+    const background = backgroundStepsReason(job);
+    if (background) reasons.push(background);
     // Jobs in containers (container:, or a runs-on label mapped to an image) and services run through the
     // container executor (executorSpec()); with --force-shell-executor a container job runs on this machine.
     return reasons.length ? reasons.join('; ') : null;
@@ -252,7 +259,7 @@ export class JobRun {
       ...(this.platformImage !== null ? { platformImage: this.platformImage } : {}),
       ...(this.unsupported ? {} : (({ executor, notes }) => ({ executor, notes }))(this.placement())),
       ...(this.workspace !== null && !this.unsupported ? { workspace: { source: this.run.ctx.folder, path: this.workspace } } : {}),
-      condition: (d) => this.condition(d),
+      gate: { kind: 'github' },
       junit: [],
       artifacts: [],
       cwd: this.facts.folder,

@@ -1,10 +1,11 @@
 // A JavaScript action (`runs.using: node12|node16|node20|node24`) run with this machine's `node`, as the runner
 // runs it: inputs as INPUT_<NAME>, the step files (GITHUB_OUTPUT, GITHUB_ENV, GITHUB_PATH, GITHUB_STATE), state
 // saved by `pre` and `main` handed to the later scripts as STATE_<name>, and `post` run when the job's steps are
-// done (newest first, by default after a failure too: post-if defaults to always()). `pre` runs just before
-// `main` here (GitHub runs it when the job starts), and not at all for a local action, as on GitHub.
+// done (newest first, by default after a failure too: post-if defaults to always()). `pre` runs when the job
+// starts (steps.ts: setUpJob) — just before `main` for an action a composite action uses — and not at all for a
+// local action, as on GitHub.
 import * as path from 'node:path';
-import type { PlannedStep, StepContext } from '../engine/plan';
+import type { LiveStep, StepContext } from '../engine/plan';
 import type { CommandSpec } from '../engine/ports';
 import { inputVariable } from './actions';
 import { handleCommandLine, newEffects, type CommandEffects } from './commands';
@@ -35,44 +36,54 @@ export interface NodeActionSpec {
 
 type Stage = 'pre' | 'main' | 'post';
 
+/** What an action's pre, main and post share in a job attempt: the state they save, whether pre failed. */
+export interface NodeActionShared {
+  state: Record<string, string>;
+  preFailed: boolean;
+}
+
 export class NodeActionRun {
   /** The main script was started (its result is recorded). */
   mainRan = false;
-  private preFailed = false;
-  private readonly state: Record<string, string> = {};
 
   constructor(
     private readonly jr: JobRun,
     private readonly s: NodeActionSpec,
+    /** Shared with the pre run when the job was set up; else its own. */
+    private readonly shared: NodeActionShared = { state: {}, preFailed: false },
   ) {}
 
-  /** The pre script as a step, when the action has one. */
-  preStep(_ctx: StepContext): PlannedStep | null {
+  private get state(): Record<string, string> {
+    return this.shared.state;
+  }
+
+  /** The pre script as a step named `name`, when the action has one. */
+  preStep(name: string): LiveStep | null {
     const a = this.s.action;
     if (!a.pre) return null;
     return this.scriptStep({
-      name: 'pre',
+      name,
       stage: 'pre',
       script: a.pre,
       continueOnError: false,
       condition: (ctx) => this.condition(ctx, a.preIf, 'pre-if'),
-      failed: () => (this.preFailed = true),
+      failed: () => (this.shared.preFailed = true),
       after: (result, _ctx, applied) => {
         Object.assign(this.state, applied.state);
-        if (result.exitCode !== 0 || applied.error) this.preFailed = true;
+        if (result.exitCode !== 0 || applied.error) this.shared.preFailed = true;
       },
     });
   }
 
-  /** The main script as a step (registers the post script when it starts). */
-  mainStep(): PlannedStep {
+  /** The main script as a step named `name` (registers the post script when it starts). */
+  mainStep(name: string): LiveStep {
     const a = this.s.action;
     return this.scriptStep({
-      name: a.pre && this.s.remote ? 'main' : this.s.name,
+      name,
       stage: 'main',
       script: a.main ?? '',
       continueOnError: this.s.continueOnError,
-      condition: () => (this.preFailed ? 'its pre script failed' : true),
+      condition: () => (this.shared.preFailed ? 'its pre script failed' : true),
       starting: () => (this.mainRan = true),
       failed: (ctx) => this.fail(ctx),
       started: (ctx) => {
@@ -88,7 +99,7 @@ export class NodeActionRun {
     });
   }
 
-  private postStep(): PlannedStep {
+  private postStep(): LiveStep {
     const a = this.s.action;
     return this.scriptStep({
       name: `Post ${this.s.name}`,
@@ -108,15 +119,15 @@ export class NodeActionRun {
     stage: Stage;
     script: string;
     continueOnError: boolean;
-    condition: PlannedStep['condition'];
+    condition: LiveStep['condition'];
     /** Before the command is built. */
     starting?: () => void;
     /** The command could not be built (the step fails with that error). */
     failed?: (ctx: StepContext) => void;
     /** The command was built and is about to run. */
     started?: (ctx: StepContext) => void;
-    after?: (result: Parameters<NonNullable<PlannedStep['after']>>[0], ctx: StepContext, applied: Awaited<ReturnType<JobRun['applyStepFiles']>>) => void;
-  }): PlannedStep {
+    after?: (result: Parameters<NonNullable<LiveStep['after']>>[0], ctx: StepContext, applied: Awaited<ReturnType<JobRun['applyStepFiles']>>) => void;
+  }): LiveStep {
     let current: { eff: CommandEffects; files: Record<string, string> } | null = null;
     return {
       name: o.name,

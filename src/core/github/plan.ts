@@ -1,8 +1,8 @@
 // Plans a local run of a GitHub Actions workflow: matrices expanded into jobs, `if:` conditions on jobs and steps,
 // and steps whose commands are built when they start — so `steps.*.outputs`, `needs.*.outputs`, GITHUB_ENV,
-// GITHUB_PATH and GITHUB_OUTPUT behave as on GitHub. Jobs that call a local reusable workflow become the called
-// workflow's jobs (reusable.ts). What cannot run here (containers, services, reusable workflows of other
-// repositories) is planned as unsupported with the reason.
+// GITHUB_PATH and GITHUB_OUTPUT behave as on GitHub. Jobs that call a reusable workflow (of this repository, or of
+// another one fetched from the actions host) become the called workflow's jobs (reusable.ts). What cannot run here
+// (a called workflow that cannot be fetched, …) is planned as unsupported with the reason.
 import type { JobDef } from '../../shared/model';
 import type { PlannedJob, RunPlan } from '../engine/plan';
 import { selectJobs, type RunRequest, type SelectedJob } from '../engine/select';
@@ -12,8 +12,9 @@ import { checkEventName, checkRunInputs, DEFAULT_EVENT, payloadInputs } from './
 import { evaluateTemplate, parseCached, references, splitTemplate, toText } from './expressions';
 import { JobRun, WorkflowRun, readsMatrix } from './job';
 import { expandMatrix, type Combination } from './matrix';
-import { callSite, calledWorkflow, isLocalCall, loadCalledWorkflows, type CalledWorkflows } from './reusable';
+import { callSite, calledFrom, calledWorkflow, loadCalledWorkflows, type CalledWorkflows } from './reusable';
 import type { Workflow, WorkflowJob } from './workflow';
+import type { GithubProgram } from './planData';
 
 export async function planWorkflow(
   wf: Workflow,
@@ -25,7 +26,11 @@ export async function planWorkflow(
   const given = runOptions(wf, request, opts);
   if ('error' in given) return given;
   const variables = { ...ctx.variables, ...request.variables };
-  const run = new WorkflowRun(wf, ctx, request, runFacts(wf, ctx, variables, given, String(ctx.now)));
+  // The workspaces given to the jobs, so the run's runtime gives each the same one (planData.ts: GithubProgram).
+  const workspaces: Record<string, string | null> = {};
+  const workspaceFor = ctx.workspaceFor;
+  const planCtx: PlanContext = workspaceFor ? { ...ctx, workspaceFor: (id) => (workspaces[id] = workspaceFor(id)) } : ctx;
+  const run = new WorkflowRun(wf, planCtx, request, runFacts(wf, planCtx, variables, given, String(ctx.now)));
   // One matrix leg is named as the planner names it ("test (16)"): its job is selected, its other legs dropped.
   const named = namedLegs(run, defs, request.jobs ?? []);
   if ('error' in named) return named;
@@ -36,7 +41,24 @@ export async function planWorkflow(
   if ('error' in called) return called;
   try {
     const jobs = onlyNamedLegs(planJobs(run, entries, called), run, named.legs, selection.jobs);
-    return { pipelineId: wf.id, pipelineName: wf.name, source: { kind: 'github', file: wf.file }, stages: null, jobs };
+    const program: GithubProgram = {
+      workflow: wf,
+      called: calledData(called),
+      entries: entries.map((e) => ({ job: e.wj.id, deps: e.deps })),
+      request,
+      options: given,
+      variables,
+      context: {
+        folder: ctx.folder,
+        now: ctx.now,
+        host: ctx.host,
+        ...(ctx.git ? { git: ctx.git } : {}),
+        ...(ctx.variables ? { variables: ctx.variables } : {}),
+        ...(ctx.workspace ? { workspace: ctx.workspace } : {}),
+      },
+      ...(workspaceFor ? { workspaces } : {}),
+    };
+    return { pipelineId: wf.id, pipelineName: wf.name, source: { kind: 'github', file: wf.file }, stages: null, jobs, github: program };
   } catch (err) {
     return { error: (err as Error).message };
   }
@@ -63,7 +85,7 @@ function runOptions(wf: Workflow, request: RunRequest, opts: GithubRunOptions): 
   };
 }
 
-interface Entry {
+export interface Entry {
   wj: WorkflowJob;
   /** Its needs that are part of this run. */
   deps: string[];
@@ -73,7 +95,28 @@ interface Entry {
  * The planned jobs of one workflow run (the top one, or a called one): each workflow job after the jobs it needs
  * (their planned ids must be known), listed in the file's order.
  */
-function planJobs(run: WorkflowRun, entries: Entry[], called: CalledWorkflows): PlannedJob[] {
+/** The called workflows as data (GithubProgram.called), and back. */
+function calledData(called: CalledWorkflows): GithubProgram['called'] {
+  const workflows = Object.fromEntries(called.byKey);
+  const origins: GithubProgram['called']['origins'] = {};
+  for (const [key, wf] of called.byKey) {
+    const origin = 'unavailable' in wf ? undefined : called.origins.get(wf);
+    if (origin) origins[key] = origin;
+  }
+  return { workflows, origins };
+}
+
+export function calledWorkflows(data: GithubProgram['called']): CalledWorkflows {
+  const byKey = new Map(Object.entries(data.workflows));
+  const origins: CalledWorkflows['origins'] = new Map();
+  for (const [key, origin] of Object.entries(data.origins)) {
+    const wf = byKey.get(key);
+    if (wf && !('unavailable' in wf)) origins.set(wf, origin);
+  }
+  return { byKey, origins };
+}
+
+export function planJobs(run: WorkflowRun, entries: Entry[], called: CalledWorkflows): PlannedJob[] {
   const byId = new Map(entries.map((e) => [e.wj.id, e]));
   const planned = new Map<string, PlannedJob[]>();
   const outer = run.site?.outerDeps ?? [];
@@ -92,7 +135,7 @@ function planJobs(run: WorkflowRun, entries: Entry[], called: CalledWorkflows): 
 
 function planJob(run: WorkflowRun, wj: WorkflowJob, needIds: string[], depIds: string[], called: CalledWorkflows): PlannedJob[] {
   const prefix = run.site?.idPrefix ?? '';
-  if (wj.uses !== null && isLocalCall(wj.uses)) return planCall(run, wj, needIds, depIds, called);
+  if (wj.uses !== null) return planCall(run, wj, needIds, depIds, called);
   if (wj.matrix === null || wj.uses !== null) {
     run.expansions.set(wj.id, [prefix + wj.id]);
     return [new JobRun(run, wj, prefix + wj.id, null, true, { index: 0, total: 1 }, needIds).planned(depIds)];
@@ -138,6 +181,9 @@ function planCall(run: WorkflowRun, wj: WorkflowJob, needIds: string[], depIds: 
     jobs.push(...planJobs(child, target.jobs.map((j) => ({ wj: j, deps: j.needs })), called));
     runs.push(child);
   });
+  // A workflow of another repository: each of its jobs' logs says where it came from.
+  const from = calledFrom(called, target);
+  if (from) for (const j of jobs) if (!j.notes?.includes(from)) j.notes = [from, ...(j.notes ?? [])];
   run.expansions.set(wj.id, jobs.map((j) => j.id));
   run.calls.set(wj.id, runs);
   return jobs;
@@ -157,7 +203,7 @@ function staticLegs(run: WorkflowRun): Map<string, string[]> {
 function legNames(run: WorkflowRun): Map<string, { id: string; display: string }[]> {
   const legs = new Map<string, { id: string; display: string }[]>();
   for (const wj of run.wf.jobs) {
-    if (wj.matrix === null || (wj.uses !== null && isLocalCall(wj.uses)) || matrixIsDynamic(wj.matrix, undefined)) continue;
+    if (wj.matrix === null || wj.uses !== null || matrixIsDynamic(wj.matrix, undefined)) continue;
     try {
       const m = expandMatrix(wj.matrix, (s) => evaluateTemplate(s, run.planScope(null)));
       if ('error' in m) continue;
@@ -293,29 +339,30 @@ function matrixIsDynamic(raw: unknown, runtimeInputs: Set<string> | undefined): 
 function dynamicMatrixJob(run: WorkflowRun, wj: WorkflowJob, needIds: string[], depIds: string[]): PlannedJob {
   const prefix = run.site?.idPrefix ?? '';
   const group = new JobRun(run, wj, prefix + wj.id, null, false, { index: 0, total: 1 }, needIds);
+  // The group runs nothing itself: each job it becomes has its own workspace.
   const planned = group.planned(depIds);
+  delete planned.workspace;
+  run.root.groups.set(group.id, (deps) => {
+    const needs = run.needsContext(wj.needs, deps);
+    const m = expandMatrix(wj.matrix, (s) => evaluateTemplate(s, run.planScope(null, needs)));
+    if ('error' in m) return { error: `job "${wj.id}": ${m.error}` };
+    const ids = uniqueIds(wj.id, m.combinations).map((id) => prefix + id);
+    run.expansions.set(wj.id, [prefix + wj.id]);
+    try {
+      return {
+        jobs: m.combinations.map((c, i) => {
+          return new JobRun(run, wj, ids[i], c, !m.tainted, { index: i, total: m.combinations.length }, needIds, needs).planned(depIds);
+        }),
+      };
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+  });
   return {
     ...planned,
     // A name that reads the needed jobs' outputs is known per combination only: the group is named by its id.
     name: planned.name.includes('${{') ? `${run.site?.namePrefix ?? ''}${wj.id}` : planned.name,
     steps: [],
-    // The group runs nothing itself: each job it becomes has its own workspace.
-    workspace: undefined,
-    expand: (deps) => {
-      const needs = run.needsContext(wj.needs, deps);
-      const m = expandMatrix(wj.matrix, (s) => evaluateTemplate(s, run.planScope(null, needs)));
-      if ('error' in m) return { error: `job "${wj.id}": ${m.error}` };
-      const ids = uniqueIds(wj.id, m.combinations).map((id) => prefix + id);
-      run.expansions.set(wj.id, [prefix + wj.id]);
-      try {
-        return {
-          jobs: m.combinations.map((c, i) => {
-            return new JobRun(run, wj, ids[i], c, !m.tainted, { index: i, total: m.combinations.length }, needIds, needs).planned(depIds);
-          }),
-        };
-      } catch (err) {
-        return { error: (err as Error).message };
-      }
-    },
+    expand: { kind: 'github-matrix' },
   };
 }

@@ -1,10 +1,15 @@
-// Local reusable workflows (`jobs.<id>.uses: ./.github/workflows/x.yml`): read before a run is planned, called
-// with the caller's `with:` (typed by `on.workflow_call.inputs`) and `secrets:` (`inherit` or a mapping), and
-// their jobs planned as part of the run, named `<caller> / <job>` as GitHub names them. What GitHub refuses before
-// a run starts (a workflow that is not reusable, an input or a secret it does not declare, a required one not
-// given, a call that loops) is an error of the plan, located at the caller job.
+// Reusable workflows (`jobs.<id>.uses:`): `./.github/workflows/x.yml` of this repository, or
+// `owner/repo/.github/workflows/x.yml@ref` of another one, fetched with git from the actions host into the action
+// cache (PlanIO.actions, as remote actions are). Read before a run is planned, called with the caller's `with:`
+// (typed by `on.workflow_call.inputs`) and `secrets:` (`inherit` or a mapping), and their jobs planned as part of the
+// run, named `<caller> / <job>` as GitHub names them. A `./` call inside a workflow of another repository names a
+// file of that repository at the same commit. What GitHub refuses before a run starts (a workflow that is not
+// reusable, an input or a secret it does not declare, a required one not given, a call that loops) is an error of
+// the plan, located at the caller job; a workflow that cannot be fetched (host unreachable, not in the cache) makes
+// the caller job unsupported with the reason.
 import type { DepState } from '../engine/plan';
-import type { PlanContext } from '../sources';
+import type { PlanContext, RemoteActionRef } from '../sources';
+import { remoteRef } from './actions';
 import type { RunFacts, Trusted } from './context';
 import { LazyObject, Unknown, evaluateTemplate, parseCached, references, splitTemplate, toText, type EvalScope, type Value, type ValueObject } from './expressions';
 import type { JobRun } from './job';
@@ -14,8 +19,21 @@ import { readWorkflow, type InputDecl, type Workflow, type WorkflowJob } from '.
 /** GitHub allows ten levels of workflows calling workflows. */
 export const MAX_CALL_DEPTH = 10;
 
-/** Called workflows by path (`.github/workflows/x.yml`), read once per plan. */
-export type CalledWorkflows = Map<string, Workflow | { unavailable: string }>;
+/** A workflow read from another repository: which one, at which commit, and where its files are on this machine. */
+export interface RemoteOrigin {
+  ref: RemoteActionRef;
+  commit: string;
+  root: string;
+  /** How it was had: fetched from the host, or from the cache (and why the host was not asked). */
+  note: string;
+}
+
+/** Called workflows by call key (`.github/workflows/x.yml`, or `owner/repo/.github/workflows/x.yml@ref`), read once per plan. */
+export interface CalledWorkflows {
+  byKey: Map<string, Workflow | { unavailable: string }>;
+  /** The called workflows of other repositories: where they came from (their `./` calls are read there). */
+  origins: Map<Workflow, RemoteOrigin>;
+}
 
 /** Where a called workflow's jobs come from: the caller (one matrix combination of it) in the calling run. */
 export interface CallSite {
@@ -38,14 +56,51 @@ export function isLocalCall(uses: string): boolean {
   return /^[.$]\//.test(uses.trim());
 }
 
+const WORKFLOW_FILE = /^\.github\/workflows\/[^/\\\0]+\.ya?ml$/;
+
 function callPath(uses: string): { path: string } | { error: string } {
   const u = uses.trim();
-  const m = /^[.$]\/(\.github\/workflows\/[^/\\\0]+\.ya?ml)$/.exec(u);
-  if (!m) {
+  const m = /^[.$]\/(.*)$/.exec(u);
+  if (!m || !WORKFLOW_FILE.test(m[1])) {
     if (u.includes('@')) return { error: `"${u}": a reusable workflow of this repository is named without @ref (./.github/workflows/<file>.yml)` };
     return { error: `"${u}" is not a workflow of this repository: local reusable workflows are files in .github/workflows (./.github/workflows/<file>.yml)` };
   }
   return { path: m[1] };
+}
+
+/**
+ * `owner/repo/.github/workflows/<file>.yml@ref`, its parts checked (they reach git and the file system), or why it
+ * is not a reusable workflow reference.
+ */
+export function remoteCall(uses: string): { ref: RemoteActionRef; path: string } | { invalid: string } {
+  const r = remoteRef(uses);
+  if ('invalid' in r) return r;
+  if (!WORKFLOW_FILE.test(r.path)) {
+    return { invalid: `"${uses.trim()}" is not a reusable workflow: one of another repository is named owner/repo/.github/workflows/<file>.yml@ref` };
+  }
+  return { ref: { owner: r.owner, repo: r.repo, path: '', ref: r.ref }, path: r.path };
+}
+
+/** Where a call made from `from` leads: a file of this repository, or of another one at a ref (or at a commit already had). */
+type CallTarget = { key: string; local: string } | { key: string; remote: RemoteActionRef; path: string; origin: RemoteOrigin | null } | { error: string };
+
+function callTarget(called: CalledWorkflows, from: Workflow, uses: string): CallTarget {
+  const origin = called.origins.get(from) ?? null;
+  if (isLocalCall(uses)) {
+    const p = callPath(uses);
+    if ('error' in p) return p;
+    if (!origin) return { key: p.path, local: p.path };
+    // The same repository as the calling workflow, at the same commit.
+    const ref = { ...origin.ref, ref: origin.commit };
+    return { key: remoteKey(ref, p.path), remote: ref, path: p.path, origin };
+  }
+  const r = remoteCall(uses);
+  if ('invalid' in r) return { error: r.invalid };
+  return { key: remoteKey(r.ref, r.path), remote: r.ref, path: r.path, origin: null };
+}
+
+function remoteKey(ref: RemoteActionRef, path: string): string {
+  return `${ref.owner.toLowerCase()}/${ref.repo.toLowerCase()}/${path}@${ref.ref}`;
 }
 
 function at(wf: Workflow, job: WorkflowJob): string {
@@ -53,30 +108,56 @@ function at(wf: Workflow, job: WorkflowJob): string {
 }
 
 /**
- * Reads every local reusable workflow the jobs call, and the ones those call: a map by path, or the first reason
- * the run cannot start (GitHub refuses such a run as a whole).
+ * Reads every reusable workflow the jobs call, and the ones those call: this repository's from the folder, other
+ * repositories' through the action source (fetched, or from its cache). A map by call key, or the first reason the
+ * run cannot start (GitHub refuses such a run as a whole).
  */
-export async function loadCalledWorkflows(wf: Workflow, jobs: WorkflowJob[], ctx: PlanContext): Promise<CalledWorkflows | { error: string }> {
-  const out: CalledWorkflows = new Map();
-  const queue: { from: Workflow; job: WorkflowJob }[] = jobs.filter((j) => j.uses !== null && isLocalCall(j.uses)).map((job) => ({ from: wf, job }));
+export async function loadCalledWorkflows(wf: Workflow, jobs: WorkflowJob[], ctx: PlanContext, signal?: AbortSignal): Promise<CalledWorkflows | { error: string }> {
+  const out: CalledWorkflows = { byKey: new Map(), origins: new Map() };
+  const queue: { from: Workflow; job: WorkflowJob }[] = jobs.filter((j) => j.uses !== null).map((job) => ({ from: wf, job }));
   while (queue.length > 0) {
     const { from, job } = queue.shift()!;
-    const p = callPath(job.uses!);
-    if ('error' in p) return { error: `${at(from, job)}: ${p.error}` };
-    if (out.has(p.path)) continue;
+    const t = callTarget(out, from, job.uses!);
+    if ('error' in t) return { error: `${at(from, job)}: ${t.error}` };
+    if (out.byKey.has(t.key)) continue;
     const io = ctx.io;
     if (!io) {
-      out.set(p.path, { unavailable: `calls ${job.uses}, and this plan cannot read files` });
+      out.byKey.set(t.key, { unavailable: `calls ${job.uses}, and this plan cannot read files` });
       continue;
+    }
+    let folder = ctx.folder;
+    let file = t.key;
+    let origin: RemoteOrigin | null = null;
+    if ('remote' in t) {
+      origin = t.origin;
+      if (!origin) {
+        if (!io.actions) {
+          out.byKey.set(t.key, { unavailable: `calls reusable workflow ${job.uses!.trim()} of another repository, and workflows of other repositories are not fetched in this run` });
+          continue;
+        }
+        const got = await io.actions.fetch(t.remote, signal);
+        if ('unsupported' in got) {
+          out.byKey.set(t.key, { unavailable: `reusable workflow ${job.uses!.trim()}: ${got.unsupported}` });
+          continue;
+        }
+        const name = `${t.remote.owner}/${t.remote.repo}@${t.remote.ref}`;
+        const note =
+          got.source === 'cache'
+            ? `Using workflow repository '${name}' (SHA:${got.commit}) from the action cache${got.note ? `: ${got.note}` : ''}`
+            : `Downloaded workflow repository '${name}' (SHA:${got.commit}) from ${io.actions.host}`;
+        origin = { ref: t.remote, commit: got.commit, root: got.root, note };
+      }
+      folder = origin.root;
+      file = t.path;
     }
     let text: string | null;
     try {
-      text = await io.readRepoFile(ctx.folder, p.path);
+      text = await io.readRepoFile(folder, file);
     } catch (e) {
       return { error: `${at(from, job)}: ${job.uses}: ${message(e)}` };
     }
     if (text === null) return { error: `${at(from, job)}: calls ${job.uses}, which does not exist` };
-    const read = readWorkflow(p.path, text);
+    const read = readWorkflow(t.key, text);
     const err = read.f.problems.find((q) => q.severity === 'error');
     if (!read.workflow || err) {
       return { error: `${at(from, job)}: calls ${job.uses}, which has errors${err ? ` (${err.file}:${err.line}:${err.column}: ${err.message})` : ''}` };
@@ -84,22 +165,28 @@ export async function loadCalledWorkflows(wf: Workflow, jobs: WorkflowJob[], ctx
     if (!read.workflow.call) {
       return { error: `${at(from, job)}: calls ${job.uses}, which is not a reusable workflow (its "on" has no workflow_call)` };
     }
-    out.set(p.path, read.workflow);
-    for (const j of read.workflow.jobs) if (j.uses !== null && isLocalCall(j.uses)) queue.push({ from: read.workflow, job: j });
+    out.byKey.set(t.key, read.workflow);
+    if (origin) out.origins.set(read.workflow, origin);
+    for (const j of read.workflow.jobs) if (j.uses !== null) queue.push({ from: read.workflow, job: j });
   }
   return out;
 }
 
 /** The called workflow of a caller job, or why its jobs cannot be planned. */
 export function calledWorkflow(called: CalledWorkflows, from: Workflow, job: WorkflowJob, chain: string[]): Workflow | { unsupported: string } {
-  const p = callPath(job.uses!);
-  if ('error' in p) throw new Error(`${at(from, job)}: ${p.error}`);
-  const target = called.get(p.path);
+  const t = callTarget(called, from, job.uses!);
+  if ('error' in t) throw new Error(`${at(from, job)}: ${t.error}`);
+  const target = called.byKey.get(t.key);
   if (!target) throw new Error(`${at(from, job)}: ${job.uses} was not read`);
   if ('unavailable' in target) return { unsupported: target.unavailable };
-  if (chain.includes(p.path)) throw new Error(`${at(from, job)}: workflows call each other in a loop: ${[...chain, p.path].join(' → ')}`);
-  if (chain.length >= MAX_CALL_DEPTH) throw new Error(`${at(from, job)}: workflows call workflows more than ${MAX_CALL_DEPTH} levels deep (${[...chain, p.path].join(' → ')})`);
+  if (chain.includes(t.key)) throw new Error(`${at(from, job)}: workflows call each other in a loop: ${[...chain, t.key].join(' → ')}`);
+  if (chain.length >= MAX_CALL_DEPTH) throw new Error(`${at(from, job)}: workflows call workflows more than ${MAX_CALL_DEPTH} levels deep (${[...chain, t.key].join(' → ')})`);
   return target;
+}
+
+/** Where a called workflow of another repository came from (a line for its jobs' logs); null for this repository's. */
+export function calledFrom(called: CalledWorkflows, wf: Workflow): string | null {
+  return called.origins.get(wf)?.note ?? null;
 }
 
 function readsNeeds(raw: string): boolean {

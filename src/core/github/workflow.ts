@@ -15,6 +15,8 @@ export const JOB_KEYS = [
   'timeout-minutes', 'strategy', 'continue-on-error', 'container', 'services', 'uses', 'with', 'secrets',
 ] as const;
 export const STEP_KEYS = ['id', 'if', 'name', 'uses', 'run', 'working-directory', 'shell', 'with', 'env', 'continue-on-error', 'timeout-minutes'] as const;
+/** A job's steps also have GitHub's background steps (2026: `background`, and the `wait`, `wait-all`, `cancel` steps). */
+const JOB_STEP_KEYS = [...STEP_KEYS, 'background', 'wait', 'wait-all', 'cancel'] as const;
 const STRATEGY_KEYS = ['matrix', 'fail-fast', 'max-parallel'] as const;
 
 const JOB_ID = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -25,8 +27,8 @@ export interface InputDecl {
   name: string;
   type: InputType;
   required: boolean;
-  /** As written (may hold `${{ }}`); undefined: no default. */
-  default: string | boolean | number | undefined;
+  /** As written (may hold `${{ }}`); absent: no default. */
+  default?: string | boolean | number;
   /** What the input is for, as written (shown when a run is triggered remotely). */
   description?: string;
   /** The values a `choice` input accepts. */
@@ -60,6 +62,21 @@ export interface WorkflowStep {
   continueOnError: boolean | string;
   timeoutMinutes: number | string | null;
   location: SourceLocation;
+  /** `background: true`: GitHub starts it and goes on to the next step at once. */
+  background?: boolean;
+  /** A step that only waits for or cancels background steps (no run, no uses). */
+  control?: { wait: string[] } | { waitAll: true } | { cancel: string };
+  /** Index (in the job's `steps:`) of the `parallel:` group the step belongs to. */
+  parallelGroup?: number;
+}
+
+/**
+ * Why a job with background steps (`background`, `wait`, `wait-all`, `cancel`) does not run here, or null. Steps of
+ * `parallel:` groups do run (one after another).
+ */
+export function backgroundStepsReason(job: { steps: WorkflowStep[] }): string | null {
+  const uses = job.steps.some((s) => s.background || s.control);
+  return uses ? 'has background steps (background, wait, wait-all, cancel), which local runs do not run yet' : null;
 }
 
 /** What a `container:` or a service says besides its image. */
@@ -310,7 +327,7 @@ class Reader {
       const list: InputDecl[] = [];
       for (const p of m.items as Pair[]) {
         const name = keyOf(p);
-        const decl: InputDecl = { name, type: 'string', required: false, default: undefined, location: this.f.location(p.key as Node) };
+        const decl: InputDecl = { name, type: 'string', required: false, location: this.f.location(p.key as Node) };
         const spec = p.value as Node | null;
         if (isMap(spec)) {
           for (const q of spec.items as Pair[]) {
@@ -480,26 +497,76 @@ class Reader {
       return job;
     }
     const seen = new Set<string>();
-    (list.items as Node[]).forEach((s, i) => {
-      const step = this.step(s, i, what, local);
-      if (!step) return;
+    const background = new Set<string>();
+    let backgroundSaid = false;
+    const add = (step: WorkflowStep) => {
       if (step.id !== null) {
         if (seen.has(step.id)) f.errorAt(step.location, `${what}: step id "${step.id}" is used twice`);
         seen.add(step.id);
       }
+      if (step.background && step.id !== null) background.add(step.id);
+      const c = step.control;
+      if (c) {
+        const named = 'wait' in c ? c.wait : 'cancel' in c ? [c.cancel] : [];
+        for (const id of named) if (!background.has(id)) f.errorAt(step.location, `${what}: "${id}" is not the id of an earlier background step (background: true)`);
+      }
+      if ((step.background || c) && !backgroundSaid) {
+        backgroundSaid = true;
+        f.errorAt(step.location, `${what}: background steps (background, wait, wait-all, cancel) do not run locally yet: the job is unsupported locally`, 'warning');
+      }
       job.steps.push(step);
+    };
+    (list.items as Node[]).forEach((s, i) => {
+      if (isMap(s) && (s.items as Pair[]).some((p) => isScalar(p.key) && keyOf(p) === 'parallel')) {
+        for (const step of this.parallelGroup(s, i, what, local)) add(step);
+        return;
+      }
+      const step = this.step(s, i, what, local, true);
+      if (step) add(step);
     });
     return job;
   }
 
-  step(node: Node, index: number, jobWhat: string, local: boolean): WorkflowStep | null {
+  /**
+   * `- parallel: [steps]` (GitHub, 2026): the steps run at the same time, and the job goes on when all have ended.
+   * Locally they run one after another, in the order written; the info says what that changes.
+   */
+  parallelGroup(node: YAMLMap, index: number, jobWhat: string, local: boolean): WorkflowStep[] {
     const f = this.f;
     const what = `${jobWhat}, step ${index + 1}`;
+    const k = this.map(node, what, ['parallel']);
+    const pair = k.get('parallel')!;
+    const list = pair.value as Node | null;
+    if (!isSeq(list) || list.items.length === 0) {
+      f.error(list ?? pair, isSeq(list) ? `${what}: "parallel" is empty` : `${what}: "parallel" must be a list of steps, not ${describe(list)}`);
+      return [];
+    }
+    const out: WorkflowStep[] = [];
+    (list.items as Node[]).forEach((item, j) => {
+      const itemWhat = `${what}, parallel step ${j + 1}`;
+      if (isMap(item) && (item.items as Pair[]).some((p) => isScalar(p.key) && keyOf(p) === 'parallel')) {
+        f.error(item, `${itemWhat}: a parallel group cannot hold another one`);
+        return;
+      }
+      const step = this.step(item, index, jobWhat, local, true, itemWhat);
+      if (!step) return;
+      step.parallelGroup = index;
+      out.push(step);
+    });
+    if (out.length > 1) {
+      f.error(pair.key as Node, `${what}: the ${out.length} steps of this parallel group run one after another locally (at the same time on GitHub); when one fails, the group's later steps do not run here`, 'info');
+    }
+    return out;
+  }
+
+  step(node: Node, index: number, jobWhat: string, local: boolean, jobStep = false, label?: string): WorkflowStep | null {
+    const f = this.f;
+    const what = label ?? `${jobWhat}, step ${index + 1}`;
     if (!isMap(node)) {
       f.error(node, `${what} must be a mapping, not ${describe(node)}`);
       return null;
     }
-    const k = this.map(node, what, STEP_KEYS);
+    const k = this.map(node, what, jobStep ? JOB_STEP_KEYS : STEP_KEYS);
     const step: WorkflowStep = {
       index,
       id: this.str(k.get('id'), `${what}: "id"`) ?? null,
@@ -535,10 +602,50 @@ class Reader {
     // The inputs of an action that cannot run here are not evaluated: no warnings about what they read.
     const runnableUses = step.uses !== null && (step.uses.startsWith('./') || step.uses.startsWith('$/') || /^actions\/checkout@/i.test(step.uses));
     step.with = this.envLike(k.get('with'), `${what}: "with"`, runnableUses && local);
-    if (step.run === null && step.uses === null) f.error(node, `${what}: needs "run" (a script) or "uses" (an action)`);
+    if (jobStep) this.backgroundKeys(k, step, what);
+    if (step.run === null && step.uses === null && !step.control) f.error(node, `${what}: needs "run" (a script) or "uses" (an action)`);
     if (step.run !== null && step.uses !== null) f.error(k.get('uses')!.key as Node, `${what}: has both "run" and "uses"; use one`);
     if (step.uses !== null && k.has('shell')) f.error(k.get('shell')!.key as Node, `${what}: "shell" applies only to "run" steps`, 'warning');
     return step;
+  }
+
+  /** `background: true`, and the control steps `wait: id | [ids]`, `wait-all:`, `cancel: id`. */
+  backgroundKeys(k: Map<string, Pair>, step: WorkflowStep, what: string): void {
+    const f = this.f;
+    const bg = k.get('background');
+    if (bg) {
+      const v = bg.value as Node | null;
+      if (isScalar(v) && typeof v.value === 'boolean') step.background = v.value;
+      else f.error(v ?? bg, `${what}: "background" must be true or false, not ${describe(v)}`);
+    }
+    const controls = (['wait', 'wait-all', 'cancel'] as const).filter((key) => k.has(key));
+    if (controls.length === 0) return;
+    const key = controls[0];
+    const pair = k.get(key)!;
+    if (controls.length > 1) f.error(k.get(controls[1])!.key as Node, `${what}: has both "${key}" and "${controls[1]}"; use one`);
+    if (step.run !== null || step.uses !== null || step.background) {
+      f.error(pair.key as Node, `${what}: a "${key}" step does nothing else: it cannot have ${step.run !== null ? '"run"' : step.uses !== null ? '"uses"' : '"background"'}`);
+    }
+    if (step.if !== null) f.error(k.get('if')!.key as Node, `${what}: a "${key}" step always runs: GitHub does not take "if" on it; it is ignored`, 'warning');
+    const v = pair.value as Node | null;
+    const ids = (n: Node | null): string[] | null => {
+      if (isScalar(n) && typeof n.value === 'string' && n.value !== '') return [n.value];
+      if (isSeq(n) && n.items.length > 0 && (n.items as Node[]).every((x) => isScalar(x) && typeof x.value === 'string')) return (n.items as Node[]).map((x) => String((x as Scalar).value));
+      return null;
+    };
+    if (key === 'wait-all') {
+      if (!(isScalar(v) && (v.value === null || v.value === true))) f.error(v ?? pair, `${what}: "wait-all" takes no value`);
+      step.control = { waitAll: true };
+      step.name ??= 'Wait for all background steps';
+      return;
+    }
+    const named = ids(v);
+    if (!named || (key === 'cancel' && named.length !== 1)) {
+      f.error(v ?? pair, key === 'cancel' ? `${what}: "cancel" names one background step by its id` : `${what}: "wait" names background steps by their id (one, or a list)`);
+      return;
+    }
+    step.control = key === 'wait' ? { wait: named } : { cancel: named[0] };
+    step.name ??= `${key === 'wait' ? 'Wait for' : 'Cancel'} ${named.join(', ')}`;
   }
 
   /** A `with:` mapping: like env, any input name; `warn`: report what a local run cannot evaluate. */

@@ -231,6 +231,8 @@ function applyExtends(ctx: ExtendsContext, name: string, stack: string[]): MapVa
   }
   const targets = readStringList(problems, ext.value, `job "${name}": extends`);
   const gaps = [...(ctx.gaps.get(name) ?? [])];
+  // Templates it names that no readable file defines: one warning for the key, naming them all.
+  const missing: string[] = [];
   let base: MapVal | null = mapVal(job.loc);
   for (const t of targets ?? []) {
     if (t === name || stack.includes(t)) {
@@ -245,12 +247,7 @@ function applyExtends(ctx: ExtendsContext, name: string, stack: string[]): MapVa
     }
     const target = root.entries.get(t);
     if (!target && ctx.unresolved.length > 0) {
-      const what = name.startsWith('.') ? `template "${name}"` : `job "${name}"`;
-      problems.warn(
-        itemLoc(ext.value, t),
-        `${what}: extends "${t}", which is not defined in this file or its local includes; it must come from ${unresolvedSource(ctx.unresolved)}. ` +
-          `The job is listed with what this file says; what "${t}" sets (script, stage, image, variables, rules…) is missing locally`,
-      );
+      missing.push(t);
       gaps.push(t);
       continue;
     }
@@ -272,6 +269,7 @@ function applyExtends(ctx: ExtendsContext, name: string, stack: string[]): MapVa
     gaps.push(...(ctx.gaps.get(t) ?? []));
     base = deepMerge(base, resolved);
   }
+  if (missing.length) warnMissingTemplates(ctx, name, ext.value, missing);
   if (gaps.length) ctx.gaps.set(name, [...new Set(gaps)]);
   if (!base) {
     done.set(name, null);
@@ -282,6 +280,19 @@ function applyExtends(ctx: ExtendsContext, name: string, stack: string[]): MapVa
   const merged = deepMerge(base, { ...job, entries: own });
   done.set(name, merged);
   return merged;
+}
+
+/** One warning per job or template for the templates it extends that must come from includes that cannot be read. */
+function warnMissingTemplates(ctx: ExtendsContext, name: string, ext: Val, missing: string[]): void {
+  const what = name.startsWith('.') ? `template "${name}"` : `job "${name}"`;
+  const names = missing.map((t) => `"${t}"`);
+  const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  const one = missing.length === 1;
+  ctx.problems.warn(
+    itemLoc(ext, missing[0]),
+    `${what}: extends ${list}, which ${one ? 'is' : 'are'} not defined in this file or its local includes; ${one ? 'it' : 'they'} must come from ${unresolvedSource(ctx.unresolved)}. ` +
+      `The job is listed with what this file says; what ${one ? list : 'they'} set${one ? 's' : ''} (script, stage, image, variables, rules…) is missing locally`,
+  );
 }
 
 /** Where one name of an `extends:` list is written (the value itself when it is a single name). */

@@ -160,7 +160,7 @@ export function buildPlan(selected: readonly SelectedJob[], opts: PlanOptions): 
     let executor: ContainerExecutorSpec | null = null;
     let noImage: string | null = null;
     if (needsImage && opts.forceShellExecutor) {
-      steps.push({ name: 'image', when: 'on_success', command: null, unsupported: null, continueOnError: false, noop: `${needsImage}: running in the local shell instead, as asked (--force-shell-executor)` });
+      steps.push({ name: 'image', when: 'on_success', continueOnError: false, timeoutMs: null, run: { kind: 'noop', note: `${needsImage}: running in the local shell instead, as asked (--force-shell-executor)` } });
     } else if (needsImage && !image) {
       noImage = `${needsImage}, but names no image to run in (GitLab uses its runner's default image; name one with image:, or run it in the local shell with --force-shell-executor)`;
     } else if (needsImage && image) {
@@ -175,26 +175,26 @@ export function buildPlan(selected: readonly SelectedJob[], opts: PlanOptions): 
         mounts: [folder, ...files],
       };
       if (job.imageEntrypoint) {
-        steps.push({ name: 'image', when: 'on_success', command: null, unsupported: null, continueOnError: false, noop: `entrypoint ${JSON.stringify(job.imageEntrypoint)}: the job's shell runs in the container without it` });
+        steps.push({ name: 'image', when: 'on_success', continueOnError: false, timeoutMs: null, run: { kind: 'noop', note: `entrypoint ${JSON.stringify(job.imageEntrypoint)}: the job's shell runs in the container without it` } });
       }
     }
     const inContainer = executor !== null;
     const commands = [...job.beforeScript, ...job.script].map((l) => l.text);
-    if (!job.delegated && !job.incomplete) steps.push({ name: 'script', when: 'on_success', command: commandsSpec(commands, folder, env, inContainer), unsupported: null, noop: null, continueOnError: false });
+    if (!job.delegated && !job.incomplete) steps.push({ name: 'script', when: 'on_success', continueOnError: false, timeoutMs: null, run: { kind: 'command', command: commandsSpec(commands, folder, env, inContainer) } });
     if (job.afterScript.length > 0 && !job.delegated) {
       const lines = job.afterScript.map((l) => l.text);
       steps.push({
         name: 'after_script',
         // GitLab runs after_script whatever happened before, in a new shell; its failure only warns.
         when: 'always',
-        command: (ctx) => commandsSpec(lines, folder, { ...env, CI_JOB_STATUS: ctx.cancelled ? 'canceled' : ctx.failed ? 'failed' : 'success' }, inContainer),
-        unsupported: null,
-        noop: null,
         continueOnError: true,
+        timeoutMs: null,
+        // CI_JOB_STATUS is the job's status when it starts (success, failed, canceled): known only then.
+        run: { kind: 'gitlab-after-script', command: commandsSpec(lines, folder, env, inContainer), statusVariable: 'CI_JOB_STATUS' },
       });
     }
     if (job.release) {
-      steps.push({ name: 'release', when: 'on_success', command: null, unsupported: 'release: creates a GitLab release through the GitLab API', noop: null, continueOnError: false });
+      steps.push({ name: 'release', when: 'on_success', continueOnError: false, timeoutMs: null, run: { kind: 'unsupported', reason: 'release: creates a GitLab release through the GitLab API' } });
     }
     const unsupported = r.excluded ? null : (job.delegated ?? job.incomplete ?? noImage);
     return {
@@ -210,7 +210,7 @@ export function buildPlan(selected: readonly SelectedJob[], opts: PlanOptions): 
       timeoutMs: job.timeoutMs,
       steps,
       unsupported,
-      condition: r.excluded ? () => ({ run: false, reason: r.excluded! }) : undefined,
+      ...(r.excluded ? { gate: { kind: 'skip' as const, reason: r.excluded } } : {}),
       junit: job.junit,
       artifacts: job.artifacts,
       cwd: folder,

@@ -194,8 +194,11 @@ function convert(
     if (node.tag === '!reference') {
       const path: string[] = [];
       for (const item of node.items as Node[]) {
-        if (isScalar(item) && (typeof item.value === 'string' || typeof item.value === 'number')) path.push(String(item.value));
-        else problems.error(item ? here(item) : here(node), '!reference takes a list of names: !reference [.job, key]');
+        if (isScalar(item) && typeof item.value === 'string') path.push(item.value);
+        else if (isScalar(item) && typeof item.value === 'number') {
+          // GitLab's reference tag takes strings only (Tags::Reference#valid?): it refuses the file, it picks no list item.
+          problems.error(here(item), `!reference takes names only: GitLab refuses ${String(item.value)} (a number; a reference cannot pick an item of a list — quote it if it names a key)`);
+        } else problems.error(item ? here(item) : here(node), '!reference takes a list of names: !reference [.job, key]');
       }
       if (path.length === 0) problems.error(here(node), '!reference needs at least a job name: !reference [.job, key]');
       return { t: 'ref', loc: here(node), path };
