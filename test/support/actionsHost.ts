@@ -92,6 +92,7 @@ export async function serveOverHttp(host: ActionsHost): Promise<{ url: string; r
         }
         res.writeHead(status, headers).end(all.subarray(split + sep));
       });
+      cgi.stdin.on('error', () => undefined); // git http-backend may answer without reading it all
       cgi.stdin.end(body);
     });
   });
