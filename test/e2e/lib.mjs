@@ -122,6 +122,28 @@ export async function e2e(name, body) {
     webview: () => page.frameLocator(SEL.webviewOuter).frameLocator(SEL.webviewInner),
     /** A tree row by its exact label. */
     row: (label) => page.locator(SEL.rows).filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first(),
+    /**
+     * The whole text of a row whose long message continues in rows under it (opened first when it is closed): its
+     * label and its children's, in order.
+     */
+    rowMessage: async (row) => {
+      const closed = (await row.getAttribute('aria-expanded')) === 'false';
+      if (closed) {
+        await row.locator('.monaco-tl-twistie').click();
+        await page.waitForFunction((el) => el.getAttribute('aria-expanded') === 'true', await row.elementHandle(), { timeout: 10000 });
+      }
+      await page.waitForTimeout(300); // the children's rows are rendered
+      const text = await row.evaluate((el) => {
+        const label = (r) => r.querySelector('.label-name')?.textContent?.trim() ?? '';
+        const rows = [...el.parentElement.querySelectorAll(':scope > .monaco-list-row')].sort((a, b) => Number(a.dataset.index) - Number(b.dataset.index));
+        const level = Number(el.getAttribute('aria-level'));
+        const parts = [label(el)];
+        for (let i = rows.indexOf(el) + 1; i < rows.length && Number(rows[i].getAttribute('aria-level')) > level; i++) parts.push(label(rows[i]));
+        return parts.join(' ');
+      });
+      if (closed) await row.locator('.monaco-tl-twistie').click(); // as it was
+      return text;
+    },
     /** Moves the pointer off the trees so that no row's hover card covers the next click. */
     clearHover: async () => {
       await page.mouse.move(2, 2);

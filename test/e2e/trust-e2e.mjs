@@ -54,9 +54,12 @@ await e2e('trust-e2e', async (s) => {
   await s.showDelivery();
   await s.row('Octo CI').waitFor({ timeout: 60000 });
   // delivery.yml's own warning, where the host is named.
-  const warning = page.locator(SEL.rows).filter({ hasText: `"apiUrl" names the API host ${host}, not api.github.com` }).first();
+  const warning = page.locator(SEL.rows).filter({ hasText: 'pipeline "octo"' }).first();
   await warning.waitFor({ timeout: 30000 });
-  s.check(`the tree warns that delivery.yml's "apiUrl" names ${host}`);
+  // A long message reads whole in the tree: the rest of it in rows under its first part.
+  const message = await s.rowMessage(warning);
+  assert.ok(message.includes(`"apiUrl" names the API host ${host}, not api.github.com`), message);
+  s.check(`the tree warns that delivery.yml's "apiUrl" names ${host} (read over the rows of the message)`);
 
   // 1. The token, typed into the password box of "Delivery: Set Secret".
   await s.runCommand('Delivery: Set Secret');
@@ -107,11 +110,14 @@ await e2e('trust-e2e', async (s) => {
   // 3. "Cancel": the token stays; the tree says why; a refresh does not ask again.
   await dialog.locator('.monaco-button').filter({ hasText: /^Cancel$/ }).click();
   await dialog.waitFor({ state: 'hidden', timeout: 10000 });
-  const refusal = page.locator(SEL.rows).filter({ hasText: `token was not sent to ${host}` }).first();
+  // Under "Remote runs": why nothing was fetched (a long message: its first part, the rest in rows under it).
+  const refusal = page.locator(SEL.rows).filter({ has: page.locator('.codicon-warning') }).filter({ hasText: 'GitHub octo-org/hello-world' }).first();
   await refusal.waitFor({ timeout: 30000 });
+  const refusalText = await s.rowMessage(refusal);
+  assert.ok(refusalText.includes(`token was not sent to ${host}`), refusalText);
   assert.deepEqual(tokenSeen(), [], 'a refusal sends no token');
   assert.equal(api.requests.length, 0, 'a refusal sends nothing at all to the host');
-  s.check(`after "Cancel" the tree reads "${(await refusal.locator('.label-name').innerText()).slice(0, 120)}…" and no token was sent`);
+  s.check(`after "Cancel" the tree reads "${refusalText.slice(0, 120)}…" and no token was sent`);
   await s.rowAction('Remote runs', 'Refresh Remote Runs');
   await page.waitForTimeout(3000);
   assert.equal(await page.locator(DIALOG).count(), 0, 'a refresh after a refusal does not ask again');

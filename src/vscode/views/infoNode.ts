@@ -1,12 +1,19 @@
 // A row that only says something ("No runs yet", why a probe failed), shared by both trees. A long text is not cut
-// off at the view's edge: its first part is the row, the rest follows in rows under it (shown expanded).
+// off at the view's edge: its first part is the row, the rest follows in rows under it (open when it is short).
 import * as vscode from 'vscode';
 import { plainText } from '../../core/sanitize';
 import { wrapText } from '../../core/wrap';
 import { treeItemText } from './treeItemText';
 
 /** Characters of a row that show whole in a sidebar of the default width, under two levels of indentation. */
-export const ROW_WIDTH = 44;
+export const ROW_WIDTH = 30;
+/** A text of up to this many rows more shows whole (expanded); a longer one is one click away (collapsed). */
+const OPEN_UP_TO = 3;
+
+/** How a row whose text continues in `more` rows under it starts: open when that is short. */
+export function wrappedState(more: number): vscode.TreeItemCollapsibleState {
+  return more === 0 ? vscode.TreeItemCollapsibleState.None : more <= OPEN_UP_TO ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+}
 
 export class InfoNode {
   /** `id`: stable for the row's purpose under its parent (`…:probe`, `…:empty`), so the row keeps its handle. */
@@ -27,7 +34,7 @@ export class InfoNode {
   }
   treeItem(): vscode.TreeItem {
     const lines = this.lines();
-    const item = new vscode.TreeItem(lines[0], lines.length > 1 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(lines[0], wrappedState(lines.length - 1));
     item.id = this.id;
     item.iconPath = new vscode.ThemeIcon(this.icon);
     item.tooltip = plainText(this.text);

@@ -15,7 +15,7 @@ import { markdownText, plainText } from '../../core/sanitize';
 import { isTrusted } from '../trust';
 import { pipelineKey, type FolderState, type WorkspaceModel } from '../workspaceModel';
 import { statusIcon } from './icons';
-import { InfoNode, ROW_WIDTH } from './infoNode';
+import { InfoNode, ROW_WIDTH, wrappedState } from './infoNode';
 import { wrapText } from '../../core/wrap';
 import { RowRefresher, type RefreshableRow } from './rowRefresher';
 import type { NodeTarget, TargetRow } from '../../shared/commandArgs';
@@ -138,7 +138,7 @@ export class ProblemNode extends PipelineTreeNode {
     const p = this.problem;
     // A long message is not cut off at the view's edge: the rest follows in rows under it.
     const lines = this.lines();
-    const item = new vscode.TreeItem(lines[0], lines.length > 1 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(lines[0], wrappedState(lines.length - 1));
     item.id = this.id;
     item.description = `${p.file}:${p.line}:${p.column}`;
     const [icon, color] = PROBLEM_ICON[p.severity];
