@@ -54,9 +54,13 @@ export async function logStat(logFile: string): Promise<{ size: number; mtimeMs:
  */
 export async function readLogTail(logFile: string, max: number): Promise<{ text: string; size: number }> {
   try {
-    const handle = await fs.promises.open(logFile, 'r');
+    // Logs only: a regular `.log` file, opened without waiting (a FIFO named in an address would hang the read).
+    if (!logFile.endsWith('.log')) throw new Error('not a log file');
+    const handle = await fs.promises.open(logFile, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
     try {
-      const { size } = await handle.stat();
+      const st = await handle.stat();
+      if (!st.isFile()) throw new Error('not a regular file');
+      const { size } = st;
       const start = Math.max(0, size - max);
       const buf = Buffer.alloc(size - start);
       await handle.read(buf, 0, buf.length, start);

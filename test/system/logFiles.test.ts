@@ -1,6 +1,7 @@
 // Log files for the editor: the readable place of a job's or a deploy's log (what the tab and breadcrumb show) read
 // from the records next to it, and the end of a long log.
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileRunStore } from '../../src/adapters/runStore';
@@ -46,5 +47,15 @@ describe('log files for the editor', () => {
     assert.match(lines[1], /^line \d+$/);
     assert.equal(lines.at(-2), 'line 2999');
     assert.match((await readLogTail(path.join(tempDir(), 'gone.log'), 10)).text, /^Cannot read the log .*gone\.log: ENOENT/);
+    // Only logs: another file, a FIFO or a link is not read (an address could name anything).
+    const other = path.join(tempDir(), 'notes.txt');
+    fs.writeFileSync(other, 'secret');
+    assert.match((await readLogTail(other, 10)).text, /^Cannot read the log .*notes\.txt: not a log file/);
+    const fifo = path.join(tempDir(), 'pipe.log');
+    execFileSync('mkfifo', [fifo]);
+    assert.match((await readLogTail(fifo, 10)).text, /^Cannot read the log .*pipe\.log: not a regular file/);
+    const link = path.join(tempDir(), 'link.log');
+    fs.symlinkSync(other, link);
+    assert.match((await readLogTail(link, 10)).text, /^Cannot read the log .*link\.log: ELOOP/);
   });
 });
