@@ -127,6 +127,11 @@ export function openStep(jr: JobRun, planned: GithubPlannedStep, scopeOf: (ctx: 
     jr.updateOutputs(ctx);
     return { error: why };
   };
+  const unsupportedStep = (ctx: StepContext, why: string): StepExpansion => {
+    record(ctx, { unsupported: why });
+    jr.updateOutputs(ctx);
+    return { unsupported: why };
+  };
   const condition = (ctx: StepContext, onRun?: () => void): boolean | string => {
     const scope = scopeOf(ctx);
     conditionError = null;
@@ -165,11 +170,7 @@ export function openStep(jr: JobRun, planned: GithubPlannedStep, scopeOf: (ctx: 
           } catch (e) {
             return failed(ctx, message(e));
           }
-          if ('unsupported' in decision) {
-            record(ctx, { unsupported: decision.unsupported });
-            jr.updateOutputs(ctx);
-            return { unsupported: decision.unsupported };
-          }
+          if ('unsupported' in decision) return unsupportedStep(ctx, decision.unsupported);
           record(ctx, { outputs: decision.outputs, outcome: 'success', conclusion: 'success' });
           jr.updateOutputs(ctx);
           return { replace: { name, when: 'always', command: null, unsupported: null, noop: decision.note, continueOnError } };
@@ -187,11 +188,7 @@ export function openStep(jr: JobRun, planned: GithubPlannedStep, scopeOf: (ctx: 
         expand: async (ctx): Promise<StepExpansion> => {
           if (conditionError) return failed(ctx, conditionError);
           const why = await containerUnavailable(jr);
-          if (why) {
-            record(ctx, { unsupported: `uses a Docker action ${ws.uses} (${why})` });
-            jr.updateOutputs(ctx);
-            return { unsupported: `uses a Docker action ${ws.uses} (${why})` };
-          }
+          if (why) return unsupportedStep(ctx, `uses a Docker action ${ws.uses} (${why})`);
           const scope = scopeOf(ctx);
           try {
             const env = jr.envContext(scope, ctx, ws);
@@ -241,11 +238,6 @@ export function openStep(jr: JobRun, planned: GithubPlannedStep, scopeOf: (ctx: 
     let child: Scope | null = null;
     let action: ActionDef | null = null;
     let js: NodeActionRun | null = null;
-    const unsupportedStep = (ctx: StepContext, why: string): StepExpansion => {
-      record(ctx, { unsupported: why });
-      jr.updateOutputs(ctx);
-      return { unsupported: why };
-    };
     return {
       ...base,
       command: null,
