@@ -12,6 +12,7 @@ import { planFacts, systemClock } from './clock';
 import { localExecutors } from './executors';
 import { containerReady } from './executors/container';
 import { runWorkspaces } from './workspaces';
+import { scratchPool } from './scratch';
 import { LocalWorkspaceFiles, localPlanIO } from './files';
 import { headFacts } from './git';
 import { LocalProcessRunner, orphanMark } from './processRunner';
@@ -41,19 +42,19 @@ export async function startLocalRun(
   opts: LocalRunOptions,
 ): Promise<RunHandle | { error: string }> {
   const git = opts.noGit ? null : await headFacts(opts.folder).catch(() => null);
-  // Scratch folders the planner makes (GITHUB_ENV files, file variables) go when the run ends.
-  const scratch: string[] = [];
+  // Scratch folders the planner makes (GITHUB_ENV files, file variables) serve the run's jobs one after another and
+  // go when the run ends.
+  const scratch = scratchPool();
   const io: PlanIO = {
     ...localPlanIO,
     ...(opts.actions ? { actions: opts.actions } : {}),
     containerReady: () => containerReady(opts.containerEngine),
-    tempDir: async (prefix) => {
-      const dir = await localPlanIO.tempDir(prefix);
-      scratch.push(dir);
-      return dir;
-    },
+    tempDir: scratch.tempDir,
+    freshFiles: scratch.freshFiles,
+    recycleFiles: scratch.recycleFiles,
+    releaseDir: scratch.releaseDir,
   };
-  const removeScratch = () => Promise.all(scratch.map((d) => fs.promises.rm(d, { recursive: true, force: true }).catch(() => undefined)));
+  const removeScratch = () => Promise.all(scratch.made.map((d) => fs.promises.rm(d, { recursive: true, force: true }).catch(() => undefined)));
   const id = newRunId();
   const slugs = new Set<string>();
   const workspaceFor = (jobId: string) => {
@@ -98,9 +99,8 @@ export async function startLocalRun(
       ports: { io, workspaceFor },
     },
   );
-  void handle.done.then(removeScratch);
-  // The run is done once what its workspaces left behind (a spare, succeeded jobs' folders) is gone.
-  return { ...handle, done: handle.done.then(async (record) => (await workspaces.close(), record)) };
+  // The run is done once what its workspaces and scratch folders left behind (a spare, succeeded jobs' folders) is gone.
+  return { ...handle, done: handle.done.then(async (record) => (await Promise.all([workspaces.close(), removeScratch()]), record)) };
 }
 
 /**

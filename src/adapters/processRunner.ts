@@ -116,8 +116,10 @@ export class LocalProcessRunner implements ProcessRunner {
     let scriptDir: string | null = null;
     let args = spec.args;
     if (spec.scriptFile) {
-      scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-step-'));
-      const file = path.join(scriptDir, `step${spec.scriptFile.extension}`);
+      const given = spec.scriptFile.dir;
+      // In the folder given (no folder of its own to make and remove for each step), under a name no one can guess.
+      if (!given) scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-step-'));
+      const file = given ? path.join(given, `${randomBytes(12).toString('hex')}${spec.scriptFile.extension}`) : path.join(scriptDir!, `step${spec.scriptFile.extension}`);
       fs.writeFileSync(file, spec.scriptFile.text, { mode: 0o700, flag: 'wx' });
       args = args.map((a) => a.split('{0}').join(file));
     }

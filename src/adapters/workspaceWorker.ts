@@ -17,8 +17,21 @@ export interface WorkspacePlan {
   git: Array<[string, string | Uint8Array]> | null;
 }
 
-type Request = { op: 'plan'; id: number; plan: WorkspacePlan } | { op: 'make'; id: number; plan: number; dest: string };
-type Reply = { id: number; error: string | null };
+/**
+ * What a workspace is at a moment: every entry's inode, mode, size, times and links (the root's ctime left out: a
+ * rename changes it), and the newest of those times (ms since the epoch). Two equal states: nothing in it changed,
+ * provided the first was taken a clock tick of the file system after its newest time (see runWorkspaces).
+ */
+export interface TreeState {
+  entries: Record<string, string>;
+  newest: number;
+}
+
+type Request =
+  | { op: 'plan'; id: number; plan: WorkspacePlan }
+  | { op: 'make'; id: number; plan: number; dest: string }
+  | { op: 'state'; id: number; dest: string };
+type Reply = { id: number; error: string | null; state?: TreeState };
 
 /**
  * The thread's code: self-contained (it is started from this function's source), synchronous, one request at a
@@ -51,19 +64,34 @@ function threadMain(wt: typeof threads, fs: typeof fsModule, path: typeof pathMo
       }
     }
   };
+  const stateOf = (root: string): TreeState => {
+    const entries: Record<string, string> = {};
+    let newest = 0;
+    const visit = (abs: string, rel: string) => {
+      const st = fs.lstatSync(abs, { bigint: true });
+      entries[rel] = `${st.ino}:${st.mode}:${st.size}:${st.nlink}:${st.mtimeNs}:${rel === '' ? '' : st.ctimeNs}`;
+      newest = Math.max(newest, Number(st.mtimeNs / 1000000n), rel === '' ? 0 : Number(st.ctimeNs / 1000000n));
+      if (st.isDirectory()) for (const name of fs.readdirSync(abs)) visit(path.join(abs, name), rel === '' ? name : `${rel}/${name}`);
+    };
+    visit(root, '');
+    return { entries, newest };
+  };
   wt.parentPort?.on('message', (m: Request) => {
     let error: string | null = null;
+    let state: TreeState | undefined;
     try {
       if (m.op === 'plan') plans.set(m.id, m.plan);
+      else if (m.op === 'state') state = stateOf(m.dest);
       else {
         const plan = plans.get(m.plan);
         if (!plan) throw new Error(`no plan ${m.plan}`);
         make(plan, m.dest);
+        state = stateOf(m.dest);
       }
     } catch (e) {
       error = (e as Error)?.message ?? String(e);
     }
-    wt.parentPort?.postMessage({ id: m.id, error } satisfies Reply);
+    wt.parentPort?.postMessage({ id: m.id, error, ...(state ? { state } : {}) } satisfies Reply);
   });
 }
 
@@ -72,7 +100,7 @@ export class WorkspaceThread {
   private worker: Worker | null = null;
   private failed: string | null = null;
   private serial = 0;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (state: TreeState | undefined) => void; reject: (e: Error) => void }>();
   private readonly plans = new WeakMap<WorkspacePlan, number>();
 
   /** Why the thread cannot be used (it failed to start or died), or null. */
@@ -80,8 +108,8 @@ export class WorkspaceThread {
     return this.failed;
   }
 
-  /** Makes `dest` (which must not exist) from `plan`; rejects when the thread cannot. */
-  async make(plan: WorkspacePlan, dest: string): Promise<void> {
+  /** Makes `dest` (which must not exist) from `plan`: its state once made; rejects when the thread cannot. */
+  async make(plan: WorkspacePlan, dest: string): Promise<TreeState> {
     const w = this.start();
     let planId = this.plans.get(plan);
     if (planId === undefined) {
@@ -89,7 +117,16 @@ export class WorkspaceThread {
       this.plans.set(plan, planId);
       void this.request(w, { op: 'plan', id: planId, plan }).catch(() => undefined);
     }
-    await this.request(w, { op: 'make', id: ++this.serial, plan: planId, dest });
+    const state = await this.request(w, { op: 'make', id: ++this.serial, plan: planId, dest });
+    if (!state) throw new Error('the workspace thread gave no state');
+    return state;
+  }
+
+  /** The state of the tree at `dest` now; rejects when it cannot be read. */
+  async state(dest: string): Promise<TreeState> {
+    const state = await this.request(this.start(), { op: 'state', id: ++this.serial, dest });
+    if (!state) throw new Error('the workspace thread gave no state');
+    return state;
   }
 
   async close(): Promise<void> {
@@ -98,7 +135,7 @@ export class WorkspaceThread {
     if (w) await w.terminate();
   }
 
-  private request(w: Worker, m: Request): Promise<void> {
+  private request(w: Worker, m: Request): Promise<TreeState | undefined> {
     return new Promise((resolve, reject) => {
       this.pending.set(m.id, { resolve, reject });
       w.postMessage(m);
@@ -119,7 +156,7 @@ export class WorkspaceThread {
     w.on('message', (r: Reply) => {
       const p = this.pending.get(r.id);
       this.pending.delete(r.id);
-      if (r.error === null) p?.resolve();
+      if (r.error === null) p?.resolve(r.state);
       else p?.reject(new Error(r.error));
     });
     const fail = (why: string) => {

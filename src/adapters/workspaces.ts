@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { WorkspacePort } from '../core/engine/ports';
 import { ASK_GIT, locateRepo, readHead, type RepoLocation } from './gitFiles';
-import { WorkspaceThread, type WorkspacePlan } from './workspaceWorker';
+import { WorkspaceThread, type TreeState, type WorkspacePlan } from './workspaceWorker';
 
 /** Files copied at once by Node (the copies are kernel work in libuv's pool of 4 threads). */
 const COPY_CONCURRENCY = 4;
@@ -467,6 +467,12 @@ export interface RunWorkspaceOptions {
 
 /** A spare workspace is made ahead only for a folder this small (its copy is cheap; a spare left unused is too). */
 const SPARE_MAX_ENTRIES = 1000;
+/**
+ * A workspace's state must be taken this long after the newest time in it for an equal state later to prove that
+ * nothing changed: file times come from a clock that moves in ticks (1–10 ms), so a write within the tick of the
+ * copy could leave every time as it was.
+ */
+const TIME_TICK_MS = 25;
 /** From this many planned workspaces on, spares are made by a thread of their own (starting it costs a few ms). */
 const THREAD_MIN_WORKSPACES = 4;
 
@@ -479,7 +485,18 @@ export function runWorkspaces(opts: RunWorkspaceOptions = { reuse: false }): Wor
   const snapshots = new Map<string, Promise<WorkspaceSnapshot>>();
   const stop = new AbortController();
   const removals = new Set<Promise<void>>();
-  let spare: { source: string; dir: string; made: Promise<string | null> } | null = null;
+  let spare: { source: string; dir: string; made: Promise<{ at: string; state: TreeState | null } | null> } | null = null;
+  /**
+   * Workspaces whose state was taken when their job started: a succeeded job's workspace still in that state (the
+   * job changed nothing in it: a lint, a test that writes nothing) is the next job's, not copied again.
+   */
+  const states = new Map<string, { source: string; state: TreeState }>();
+  /** A succeeded job's unchanged workspace, waiting for the next job. */
+  let unchanged: { source: string; dir: string; at: string; state: TreeState } | null = null;
+  /** Whether the last workspace handed back unchanged was taken again: then no spare is copied ahead. */
+  let reusing = false;
+  /** No job has yet changed a workspace whose state was taken (or the last one checked was unchanged). */
+  let hopeful = true;
   const thread = opts.reuse && (opts.planned ?? Infinity) >= THREAD_MIN_WORKSPACES ? new WorkspaceThread() : null;
   const plans = new WeakMap<WorkspaceSnapshot, WorkspacePlan | null>();
   /** What the thread makes a workspace of this snapshot from; null when only git can make its `.git`. */
@@ -527,26 +544,40 @@ export function runWorkspaces(opts: RunWorkspaceOptions = { reuse: false }): Wor
           })
         : makeWorkspace(source, at, stop.signal, snapshot);
     const ready = making.then(
-      () => at,
+      (made) => ({ at, state: made && 'entries' in made ? made : null }),
       () => (removeLater(at), null),
     );
     spare = { source, dir, made: ready };
   };
-  /** The spare, moved to `dest`; false when there is none for it. */
-  const takeSpare = async (source: string, dest: string): Promise<boolean> => {
+  /** A workspace made ahead (a spare, or an unchanged one), moved to `dest`: its state, null when it has none; false when there is none for it. */
+  const takeReady = async (source: string, dest: string): Promise<{ state: TreeState | null } | false> => {
+    const u = unchanged;
+    if (u && u.source === source && u.dir === path.dirname(dest)) {
+      unchanged = null;
+      try {
+        await fs.promises.rename(u.at, dest);
+        reusing = true;
+        return { state: u.state };
+      } catch {
+        removeLater(u.at);
+      }
+    }
+    reusing = false;
     const s = spare;
     if (!s || s.source !== source || s.dir !== path.dirname(dest)) return false;
     spare = null;
-    const at = await s.made;
-    if (at === null) return false;
+    const got = await s.made;
+    if (got === null) return false;
     try {
-      await fs.promises.rename(at, dest);
-      return true;
+      await fs.promises.rename(got.at, dest);
+      return { state: got.state };
     } catch {
-      removeLater(at);
+      removeLater(got.at);
       return false;
     }
   };
+  /** More jobs of the run will take a workspace after this one. */
+  const moreToCome = () => opts.planned === undefined || made < opts.planned;
   return {
     prepare: async (source, dest, signal, overlays = []) => {
       await fs.promises.rm(dest, { recursive: true, force: true });
@@ -556,11 +587,21 @@ export function runWorkspaces(opts: RunWorkspaceOptions = { reuse: false }): Wor
         if (signal.aborted) throw e;
         return snapshotFor(source, signal);
       });
-      const fresh = (await takeSpare(source, dest)) ? { notes: snapshot.notes } : await makeWorkspace(source, dest, signal, snapshot);
-      const result = { notes: [...fresh.notes, ...notes.splice(0)] };
+      const ready = await takeReady(source, dest);
+      const fresh = ready ? { notes: snapshot.notes } : await makeWorkspace(source, dest, signal, snapshot);
+      const result = { notes: [...fresh.notes, ...notes.splice(0)], ...(ready && reusing ? { reused: true } : {}) };
       if (snapshot.entries.length <= SPARE_MAX_ENTRIES) small.add(dest);
       else small.delete(dest);
-      makeSpare(source, path.dirname(dest), snapshot);
+      states.delete(dest);
+      if (ready && ready.state && moreToCome() && overlays.length === 0) {
+        // Its state proves nothing changed only once the file system's clock has moved past the copy: a workspace
+        // copied moments ago waits (a few ms, and only while the run's jobs have left their workspaces unchanged:
+        // one that served a job before is long past it).
+        const wait = ready.state.newest + TIME_TICK_MS - Date.now();
+        if (wait > 0 && hopeful) await new Promise((r) => setTimeout(r, wait));
+        if (wait <= 0 || hopeful) states.set(dest, { source, state: ready.state });
+      }
+      if (!reusing) makeSpare(source, path.dirname(dest), snapshot);
       for (const dir of overlays) await fs.promises.cp(dir, dest, { recursive: true, force: true, verbatimSymlinks: true });
       return result;
     },
@@ -577,10 +618,28 @@ export function runWorkspaces(opts: RunWorkspaceOptions = { reuse: false }): Wor
       return out;
     },
     remove: async (dest) => {
+      const dir = path.dirname(dest);
+      const before = states.get(dest);
+      states.delete(dest);
+      if (before && !unchanged && thread && !thread.broken && !stop.signal.aborted && moreToCome()) {
+        // The job changed nothing in it: the next job's workspace, as it was made.
+        const now = await thread.state(dest).catch(() => null);
+        hopeful = now !== null && sameState(before.state, now);
+        if (now && hopeful) {
+          const at = path.join(dir, `.spare-${++serial}`);
+          try {
+            await fs.promises.rename(dest, at);
+            small.delete(dest);
+            unchanged = { source: before.source, dir, at, state: before.state };
+            return;
+          } catch {
+            // Removed below.
+          }
+        }
+      }
       // Out of the way at once (a retry may make the same path again). A small folder's copies go all together when
       // the run ends, by one `rm` (a file removed through Node's promises costs several times what `rm` spends on
       // it); a large one's go in the background now, not to hold its space until then.
-      const dir = path.dirname(dest);
       const keepForEnd = small.delete(dest);
       const away = keepForEnd ? path.join(dir, '.removed', String(++serial)) : path.join(dir, `.removed-${++serial}`);
       try {
@@ -597,13 +656,22 @@ export function runWorkspaces(opts: RunWorkspaceOptions = { reuse: false }): Wor
       const s = spare;
       spare = null;
       if (s) {
-        const at = await s.made;
-        if (at) removeLater(at);
+        const got = await s.made;
+        if (got) removeLater(got.at);
       }
+      if (unchanged) removeLater(unchanged.at);
+      unchanged = null;
       for (const dir of trash) track(removeTree(dir));
       trash.clear();
       while (removals.size > 0) await Promise.all([...removals]);
       await thread?.close();
     },
   };
+}
+
+/** Two states of one workspace with every entry as it was. */
+function sameState(a: TreeState, b: TreeState): boolean {
+  const ka = Object.keys(a.entries);
+  if (ka.length !== Object.keys(b.entries).length) return false;
+  return ka.every((k) => a.entries[k] === b.entries[k]);
 }

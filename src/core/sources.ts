@@ -48,6 +48,19 @@ export interface PlanIO {
   readRepoFile(folder: string, rel: string): Promise<string | null>;
   writeText(path: string, text: string): Promise<void>;
   /**
+   * Makes each of `paths` an empty file, replacing what is there (GITHUB_OUTPUT and the other step files). Absent:
+   * writeText(path, '') each. An adapter may reuse files given back by recycleFiles in the same folder (creating a
+   * file costs many times what renaming and truncating one does on some file systems).
+   */
+  freshFiles?(paths: string[]): Promise<void>;
+  /** Files of freshFiles that were read and are needed no more: a later freshFiles in their folder may reuse them. */
+  recycleFiles?(paths: string[]): void;
+  /**
+   * A folder of tempDir its job is done with: emptied but for the names in `keep` (and files given to recycleFiles),
+   * it may be a later tempDir of the same prefix in this run.
+   */
+  releaseDir?(dir: string, keep: string[]): void;
+  /**
    * GitHub's hashFiles() over the repository at `folder` (adapters/hashFiles.ts): `args` as the expression gives
    * them; '' when nothing matches; throws with the reason. Synchronous, as expressions are evaluated.
    */

@@ -306,4 +306,54 @@ pipelines:
     await port.close();
     assert.deepEqual(fs.readdirSync(root), ['e'], 'the spare and the removed workspaces are gone');
   });
+  it("a succeeded job's workspace it changed nothing in serves the next job; one it changed in any way never does", async () => {
+    const src = realisticRepo(30);
+    const root = path.join(tempDir('run-'), 'workspaces');
+    const port = runWorkspaces({ reuse: true, planned: 8 });
+    const signal = new AbortController().signal;
+    const readme = (name: string) => path.join(root, name, 'README.md');
+    const original = fs.readFileSync(path.join(src, 'README.md'), 'utf8');
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await port.prepare(src, path.join(root, 'a'), signal);
+    await port.remove(path.join(root, 'a'));
+    // b: a spare made while a ran; b only reads it.
+    await port.prepare(src, path.join(root, 'b'), signal);
+    const inoB = fs.statSync(readme('b')).ino;
+    assert.equal(fs.readFileSync(readme('b'), 'utf8'), original);
+    await port.remove(path.join(root, 'b'));
+    // c: b's workspace itself (the same files), not a copy.
+    assert.equal((await port.prepare(src, path.join(root, 'c'), signal)).reused, true);
+    assert.equal(fs.statSync(readme('c')).ino, inoB, 'the unchanged workspace is taken again');
+    // c rewrites README.md in place with as many bytes and puts its times back: still a change.
+    const st = fs.statSync(readme('c'));
+    fs.writeFileSync(readme('c'), 'X'.repeat(Buffer.byteLength(original)));
+    fs.utimesSync(readme('c'), st.atime, st.mtime);
+    await port.remove(path.join(root, 'c'));
+    assert.equal((await port.prepare(src, path.join(root, 'd'), signal)).reused, undefined);
+    assert.equal(fs.readFileSync(readme('d'), 'utf8'), original, 'a changed workspace is never taken again');
+    assert.notEqual(fs.statSync(readme('d')).ino, inoB);
+    await port.remove(path.join(root, 'd'));
+    // e (its spare long made): adds a file and removes another; f gets a fresh copy.
+    await sleep(60);
+    await port.prepare(src, path.join(root, 'e'), signal);
+    fs.writeFileSync(path.join(root, 'e', 'extra.txt'), 'made by e\n');
+    fs.rmSync(path.join(root, 'e', 'src', 'app.sh'));
+    await port.remove(path.join(root, 'e'));
+    await port.prepare(src, path.join(root, 'f'), signal);
+    assert.ok(!fs.existsSync(path.join(root, 'f', 'extra.txt')));
+    assert.ok(fs.existsSync(path.join(root, 'f', 'src', 'app.sh')));
+    // g: f changed only .git (git status refreshes the index): not taken again either.
+    await port.remove(path.join(root, 'f'));
+    await sleep(60);
+    await port.prepare(src, path.join(root, 'g'), signal);
+    const inoG = fs.statSync(readme('g')).ino;
+    git(path.join(root, 'g'), 'update-index', '--really-refresh');
+    git(path.join(root, 'g'), 'config', 'core.x', 'y');
+    await port.remove(path.join(root, 'g'));
+    await port.prepare(src, path.join(root, 'h'), signal);
+    assert.notEqual(fs.statSync(readme('h')).ino, inoG, "a workspace whose .git changed is not taken again");
+    assert.equal(git(path.join(root, 'h'), 'config', '--default', 'none', '--get', 'core.x'), 'none');
+    await port.close();
+    assert.deepEqual(fs.readdirSync(root), ['h'], 'nothing else left');
+  });
 });

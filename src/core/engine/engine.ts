@@ -431,12 +431,15 @@ class Run {
         continue;
       }
       let result: Awaited<ReturnType<Run['runSteps']>>;
+      const ended: (() => void)[] = [];
       try {
-        result = await this.runSteps(job, rec, log, attemptCtl.signal, outputs, attempt, opened.session);
+        result = await this.runSteps(job, rec, log, attemptCtl.signal, outputs, attempt, opened.session, ended);
       } finally {
         const closed = await opened.session.close().catch(() => ({ leftovers: 0, notes: [] as string[] }));
         for (const note of closed.notes) this.line(rec, log, 'system', note);
         if (closed.leftovers > 0) this.line(rec, log, 'system', `killed ${closed.leftovers} process${closed.leftovers === 1 ? '' : 'es'} the job left running`);
+        // Its processes are gone: what the attempt's interpreters held (scratch folders) may serve later jobs.
+        for (const f of ended) f();
       }
       if (timer) this.opts.clock.clearTimer(timer);
       runSignal.removeEventListener('abort', onRunAbort);
@@ -518,7 +521,8 @@ class Run {
       const made = await port.prepare(job.workspace.source, job.workspace.path, signal, overlays);
       if (overlays.length > 0) this.line(rec, log, 'system', `artifacts of ${(job.workspace.artifactsFrom ?? []).filter((id) => this.keptArtifacts.has(id)).join(', ')} copied in`);
       for (const note of made.notes) this.line(rec, log, 'system', note);
-      this.line(rec, log, 'system', `workspace: a copy of the folder as it is now (${this.now() - t0} ms): ${job.workspace.path}`);
+      const what = made.reused ? 'the copy an earlier job ran in and changed nothing in' : 'a copy of the folder as it is now';
+      this.line(rec, log, 'system', `workspace: ${what} (${this.now() - t0} ms): ${job.workspace.path}`);
       return { ok: true };
     } catch (e) {
       const reason = `could not make the job's workspace: ${(e as Error).message}`;
@@ -564,6 +568,7 @@ class Run {
     outputs: Record<string, string>,
     attempt: number,
     session: JobSession,
+    ended: (() => void)[],
   ): Promise<{ failed: boolean; exitCode: number | null; reason: string | null }> {
     const ctx: StepContext = { failed: false, cancelled: false, deps: this.depStates(job), outputs, attempt, post: [] };
     const st: StepsState = { rec, log, signal, ctx, exitCode: 0, reason: null, unsupported: [], session };
@@ -577,6 +582,7 @@ class Run {
       this.setJob(rec, {});
       return { failed: true, exitCode: null, reason: why };
     }
+    ended.push(opened.close);
     const list = opened.steps.map((step, i) => ({ step, sr: rec.steps[i] }));
     // Set up job: what its interpreters did before the first step (actions fetched), then the steps they put first
     // (GitHub runs every action's `pre:` at the start of the job, in step order).

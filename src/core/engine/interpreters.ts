@@ -22,6 +22,8 @@ export interface OpenedJob {
   setup: (() => Promise<JobSetup>)[];
   /** The GitHub state of this attempt, made by the first GitHub step opened. */
   github?: GithubJobState;
+  /** Work the interpreters ask for when the attempt has ended and its processes are gone (scratch folders given back). */
+  teardown: (() => void)[];
 }
 
 /** What setting up a job gave: steps to run before the job's own (GitHub `pre:` scripts), lines for its log. */
@@ -104,8 +106,11 @@ export class RunRuntime {
   }
 
   /** Opens a job attempt: its steps as live steps, and what setting it up gave (steps to run first, notes). */
-  async openJob(job: PlannedJob, ctx: StepContext): Promise<{ steps: LiveStep[]; setup: JobSetup }> {
-    const opened: OpenedJob = { job, run: this, ctx, setup: [] };
+  async openJob(job: PlannedJob, ctx: StepContext): Promise<{ steps: LiveStep[]; setup: JobSetup; close: () => void }> {
+    const opened: OpenedJob = { job, run: this, ctx, setup: [], teardown: [] };
+    const close = () => {
+      for (const f of opened.teardown.splice(0)) f();
+    };
     const steps = job.steps.map((s) => openStep(s, opened));
     const setup: JobSetup = { steps: [], notes: [] };
     for (const f of opened.setup) {
@@ -113,7 +118,7 @@ export class RunRuntime {
       setup.steps.push(...r.steps);
       setup.notes.push(...r.notes);
     }
-    return { steps, setup };
+    return { steps, setup, close };
   }
 }
 

@@ -11,8 +11,12 @@ export interface CommandSpec {
   env: Record<string, string>;
   /** Absolute working directory. */
   cwd: string;
-  /** Script the runner writes to a temporary file; every `{0}` in args is replaced by that file's path. */
-  scriptFile?: { text: string; extension: string };
+  /**
+   * Script the runner writes to a temporary file; every `{0}` in args is replaced by that file's path. With `dir`
+   * (a GitHub job's RUNNER_TEMP, where GitHub puts it too) the file is made there under a new name and left for the
+   * folder's owner to remove; else in a folder of its own, removed when the command ends.
+   */
+  scriptFile?: { text: string; extension: string; dir?: string };
   /** Kill whatever the command left running when it exits (default true). Deploys that start servers set false. */
   killLeftovers?: boolean;
   /** Data written to the command's standard input (then closed); default: no input. */
@@ -174,9 +178,10 @@ export interface JobExecutors {
 export interface WorkspacePort {
   /**
    * Makes `dest` a workspace of `source` (replacing what is there), then copies the files of each `overlays` folder
-   * into it (artifacts of the jobs it depends on); notes for the job's log.
+   * into it (artifacts of the jobs it depends on); notes for the job's log; `reused` when it is the copy an earlier
+   * job of the run ran in and changed nothing in.
    */
-  prepare(source: string, dest: string, signal: AbortSignal, overlays?: readonly string[]): Promise<{ notes: string[] }>;
+  prepare(source: string, dest: string, signal: AbortSignal, overlays?: readonly string[]): Promise<{ notes: string[]; reused?: boolean }>;
   /** Copies `files` (absolute, inside `from`) to `into` at the same relative paths; their new paths. */
   keep(from: string, files: readonly string[], into: string): Promise<string[]>;
   /** Removes a workspace; never throws. */

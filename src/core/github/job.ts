@@ -321,9 +321,20 @@ export class JobRun {
     const io = this.run.ctx.io;
     if (!io) throw new Error('this run has no scratch folder for GITHUB_ENV and the other step files');
     const dir = await io.tempDir('delivery-github-');
-    await io.writeText(path.join(dir, 'event.json'), JSON.stringify(this.facts.payload, null, 2));
+    // A folder a job of this run had before holds the same payload, unless a step changed it.
+    const event = path.join(dir, 'event.json');
+    const payload = JSON.stringify(this.facts.payload, null, 2);
+    if ((await io.readText(event)) !== payload) await io.writeText(event, payload);
     st.dir = dir;
     return dir;
+  }
+
+  /** The job attempt has ended (its processes too): its scratch folder may serve a later job of the run. */
+  release(ctx: StepContext): void {
+    const st = this.state;
+    if (!st || st.attempt !== ctx.attempt || !st.dir) return;
+    this.run.ctx.io?.releaseDir?.(st.dir, ['event.json']);
+    st.dir = null;
   }
 
   /** Fresh GITHUB_ENV, GITHUB_PATH, GITHUB_OUTPUT, … files for one step. */
@@ -337,7 +348,9 @@ export class JobRun {
       state: path.join(dir, `state_${n}`),
       summary: path.join(dir, `summary_${n}`),
     };
-    for (const f of Object.values(files)) await this.run.ctx.io!.writeText(f, '');
+    const io = this.run.ctx.io!;
+    if (io.freshFiles) await io.freshFiles(Object.values(files));
+    else for (const f of Object.values(files)) await io.writeText(f, '');
     return files;
   }
 
@@ -514,6 +527,7 @@ export class JobRun {
     const stateFile = parseEnvFile((await io.readText(files.state)) ?? '');
     if ('error' in stateFile) problems.push(`GITHUB_STATE: ${stateFile.error}`);
     else Object.assign(state, stateFile.values);
+    io.recycleFiles?.(Object.values(files));
     return { outputs, state, error: problems.length ? problems.join('; ') : null };
   }
 

@@ -64,6 +64,7 @@ function githubJob(opened: OpenedJob): GithubJobState {
   const state: GithubJobState = { jr, prepared: { resolved: new Map(), shared: new Map() } };
   opened.github = state;
   opened.setup.push(() => setUpJob(jr, opened.job.steps, opened.ctx, state.prepared));
+  opened.teardown.push(() => jr.release(opened.ctx));
   return state;
 }
 

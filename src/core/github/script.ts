@@ -73,8 +73,8 @@ function splitCommandLine(s: string): string[] | null {
   return out;
 }
 
-export function scriptCommand(shell: ShellChoice, script: string, cwd: string, env: Record<string, string>): CommandSpec {
-  return { command: shell.argv[0], args: shell.argv.slice(1), cwd, env, scriptFile: { text: script, extension: shell.extension } };
+export function scriptCommand(shell: ShellChoice, script: string, cwd: string, env: Record<string, string>, dir?: string): CommandSpec {
+  return { command: shell.argv[0], args: shell.argv.slice(1), cwd, env, scriptFile: { text: script, extension: shell.extension, ...(dir ? { dir } : {}) } };
 }
 
 /**

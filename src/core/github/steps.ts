@@ -397,7 +397,7 @@ export function openStep(jr: JobRun, planned: GithubPlannedStep, scopeOf: (ctx: 
         const procEnv = { ...jr.processEnv(env, scope, ctx, actionId, files, dir), ...script.env };
         current = { eff: newEffects(), files, allowUnsecure: (env.values.ACTIONS_ALLOW_UNSECURE_COMMANDS ?? '').toString().toLowerCase() === 'true' };
         const notes = repositoryNotes(jr.facts, [ws.run, ws.if, ...Object.values(ws.env), ...Object.values(jr.job.env), ...Object.values(f.env)]);
-        return { ...jr.withPath(scriptCommand(shell, script.script, cwd, procEnv), ctx), ...(notes.length ? { notes } : {}) };
+        return { ...jr.withPath(scriptCommand(shell, script.script, cwd, procEnv, dir), ctx), ...(notes.length ? { notes } : {}) };
       } catch (e) {
         return failed(ctx, message(e));
       }
