@@ -65,9 +65,18 @@ export class FileRunStore implements RunStore {
 
   openLog(run: RunRecord, jobId: string): JobLog {
     const file = path.join(this.runDir(run.id), logFileName(jobId));
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const dir = path.dirname(file);
+    // Once per run's folder, not once per job (a run of 200 jobs asked 200 times); again if it went meanwhile.
+    if (!this.madeDirs.has(dir)) {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      this.madeDirs.add(dir);
+    }
+    const log = new FileJobLog(file);
+    if (!log.missingFolder) return log;
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     return new FileJobLog(file);
   }
+  private readonly madeDirs = new Set<string>();
 
   /** The most recent runs, newest first. Runs whose driving process is gone are marked interrupted. */
   async list(limit = 50, pipelineId?: string): Promise<RunRecord[]> {
@@ -186,6 +195,11 @@ export class FileJobLog implements JobLog {
     } catch (e) {
       this.failed = e as Error; // reported by close(); the run goes on without its log file
     }
+  }
+
+  /** Its folder did not exist when it was opened. */
+  get missingFolder(): boolean {
+    return (this.failed as NodeJS.ErrnoException | null)?.code === 'ENOENT';
   }
 
   write(_stream: OutputStream | 'system', text: string, long?: LongLine): void {

@@ -27,17 +27,14 @@ export interface TreeState {
   newest: number;
 }
 
-type Request =
-  | { op: 'plan'; id: number; plan: WorkspacePlan }
-  | { op: 'make'; id: number; plan: number; dest: string }
-  | { op: 'state'; id: number; dest: string };
+type Request = { op: 'plan'; id: number; plan: WorkspacePlan } | { op: 'make'; id: number; plan: number; dest: string };
 type Reply = { id: number; error: string | null; state?: TreeState };
 
 /**
  * The thread's code: self-contained (it is started from this function's source), synchronous, one request at a
  * time. A file gone from the folder since the run began is left out, as the main thread's copy does.
  */
-function threadMain(wt: typeof threads, fs: typeof fsModule, path: typeof pathModule): void {
+function threadMain(wt: typeof threads, fs: typeof fsModule, path: typeof pathModule, treeState: (fs: typeof fsModule, path: typeof pathModule, root: string) => TreeState): void {
   const plans = new Map<number, WorkspacePlan>();
   const gone = (e: unknown) => ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException)?.code ?? '');
   const make = (plan: WorkspacePlan, dest: string) => {
@@ -64,24 +61,12 @@ function threadMain(wt: typeof threads, fs: typeof fsModule, path: typeof pathMo
       }
     }
   };
-  const stateOf = (root: string): TreeState => {
-    const entries: Record<string, string> = {};
-    let newest = 0;
-    const visit = (abs: string, rel: string) => {
-      const st = fs.lstatSync(abs, { bigint: true });
-      entries[rel] = `${st.ino}:${st.mode}:${st.size}:${st.nlink}:${st.mtimeNs}:${rel === '' ? '' : st.ctimeNs}`;
-      newest = Math.max(newest, Number(st.mtimeNs / 1000000n), rel === '' ? 0 : Number(st.ctimeNs / 1000000n));
-      if (st.isDirectory()) for (const name of fs.readdirSync(abs)) visit(path.join(abs, name), rel === '' ? name : `${rel}/${name}`);
-    };
-    visit(root, '');
-    return { entries, newest };
-  };
+  const stateOf = (root: string) => treeState(fs, path, root);
   wt.parentPort?.on('message', (m: Request) => {
     let error: string | null = null;
     let state: TreeState | undefined;
     try {
       if (m.op === 'plan') plans.set(m.id, m.plan);
-      else if (m.op === 'state') state = stateOf(m.dest);
       else {
         const plan = plans.get(m.plan);
         if (!plan) throw new Error(`no plan ${m.plan}`);
@@ -93,6 +78,23 @@ function threadMain(wt: typeof threads, fs: typeof fsModule, path: typeof pathMo
     }
     wt.parentPort?.postMessage({ id: m.id, error, ...(state ? { state } : {}) } satisfies Reply);
   });
+}
+
+/**
+ * The state of the tree at `root` (synchronous: a few microseconds an entry). Self-contained (it is also started in
+ * the thread from its source).
+ */
+export function treeState(fs: typeof fsModule, path: typeof pathModule, root: string): TreeState {
+  const entries: Record<string, string> = {};
+  let newest = 0;
+  const visit = (abs: string, rel: string) => {
+    const st = fs.lstatSync(abs, { bigint: true });
+    entries[rel] = `${st.ino}:${st.mode}:${st.size}:${st.nlink}:${st.mtimeNs}:${rel === '' ? '' : st.ctimeNs}`;
+    newest = Math.max(newest, Number(st.mtimeNs / BigInt(1e6)), rel === '' ? 0 : Number(st.ctimeNs / BigInt(1e6)));
+    if (st.isDirectory()) for (const name of fs.readdirSync(abs)) visit(path.join(abs, name), rel === '' ? name : `${rel}/${name}`);
+  };
+  visit(root, '');
+  return { entries, newest };
 }
 
 /** The thread, started on first use; it never keeps the process alive. */
@@ -122,12 +124,6 @@ export class WorkspaceThread {
     return state;
   }
 
-  /** The state of the tree at `dest` now; rejects when it cannot be read. */
-  async state(dest: string): Promise<TreeState> {
-    const state = await this.request(this.start(), { op: 'state', id: ++this.serial, dest });
-    if (!state) throw new Error('the workspace thread gave no state');
-    return state;
-  }
 
   async close(): Promise<void> {
     const w = this.worker;
@@ -147,7 +143,7 @@ export class WorkspaceThread {
     if (this.worker) return this.worker;
     let w: Worker;
     try {
-      w = new Worker(`(${threadMain.toString()})(require('node:worker_threads'), require('node:fs'), require('node:path'))`, { eval: true });
+      w = new Worker(`(${threadMain.toString()})(require('node:worker_threads'), require('node:fs'), require('node:path'), ${treeState.toString()})`, { eval: true });
     } catch (e) {
       this.failed = `the workspace thread could not start: ${(e as Error).message}`;
       throw new Error(this.failed);

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { WorkspacePort } from '../core/engine/ports';
 import { ASK_GIT, locateRepo, readHead, type RepoLocation } from './gitFiles';
-import { WorkspaceThread, type TreeState, type WorkspacePlan } from './workspaceWorker';
+import { WorkspaceThread, treeState, type TreeState, type WorkspacePlan } from './workspaceWorker';
 
 /** Files copied at once by Node (the copies are kernel work in libuv's pool of 4 threads). */
 const COPY_CONCURRENCY = 4;
@@ -493,10 +493,13 @@ export function runWorkspaces(opts: RunWorkspaceOptions = { reuse: false }): Wor
   const states = new Map<string, { source: string; state: TreeState }>();
   /** A succeeded job's unchanged workspace, waiting for the next job. */
   let unchanged: { source: string; dir: string; at: string; state: TreeState } | null = null;
-  /** Whether the last workspace handed back unchanged was taken again: then no spare is copied ahead. */
+  /** Whether the last workspace handed back unchanged was taken again. */
   let reusing = false;
-  /** No job has yet changed a workspace whose state was taken (or the last one checked was unchanged). */
-  let hopeful = true;
+  /**
+   * No job has changed a workspace whose state was taken (or the last one checked was unchanged): no spare is made
+   * ahead (nor the thread started: a process with a second thread takes longer to start each job's processes).
+   */
+  let hopeful = opts.reuse;
   const thread = opts.reuse && (opts.planned ?? Infinity) >= THREAD_MIN_WORKSPACES ? new WorkspaceThread() : null;
   const plans = new WeakMap<WorkspaceSnapshot, WorkspacePlan | null>();
   /** What the thread makes a workspace of this snapshot from; null when only git can make its `.git`. */
@@ -593,15 +596,16 @@ export function runWorkspaces(opts: RunWorkspaceOptions = { reuse: false }): Wor
       if (snapshot.entries.length <= SPARE_MAX_ENTRIES) small.add(dest);
       else small.delete(dest);
       states.delete(dest);
-      if (ready && ready.state && moreToCome() && overlays.length === 0) {
+      const state = !opts.reuse || !moreToCome() || overlays.length > 0 || !small.has(dest) ? null : ready ? ready.state : hopeful ? stateNow(dest) : null;
+      if (state) {
         // Its state proves nothing changed only once the file system's clock has moved past the copy: a workspace
         // copied moments ago waits (a few ms, and only while the run's jobs have left their workspaces unchanged:
         // one that served a job before is long past it).
-        const wait = ready.state.newest + TIME_TICK_MS - Date.now();
+        const wait = state.newest + TIME_TICK_MS - Date.now();
         if (wait > 0 && hopeful) await new Promise((r) => setTimeout(r, wait));
-        if (wait <= 0 || hopeful) states.set(dest, { source, state: ready.state });
+        if (wait <= 0 || hopeful) states.set(dest, { source, state });
       }
-      if (!reusing) makeSpare(source, path.dirname(dest), snapshot);
+      if (!hopeful) makeSpare(source, path.dirname(dest), snapshot);
       for (const dir of overlays) await fs.promises.cp(dir, dest, { recursive: true, force: true, verbatimSymlinks: true });
       return result;
     },
@@ -621,9 +625,9 @@ export function runWorkspaces(opts: RunWorkspaceOptions = { reuse: false }): Wor
       const dir = path.dirname(dest);
       const before = states.get(dest);
       states.delete(dest);
-      if (before && !unchanged && thread && !thread.broken && !stop.signal.aborted && moreToCome()) {
+      if (before && !unchanged && !stop.signal.aborted && moreToCome()) {
         // The job changed nothing in it: the next job's workspace, as it was made.
-        const now = await thread.state(dest).catch(() => null);
+        const now = stateNow(dest);
         hopeful = now !== null && sameState(before.state, now);
         if (now && hopeful) {
           const at = path.join(dir, `.spare-${++serial}`);
@@ -674,4 +678,13 @@ function sameState(a: TreeState, b: TreeState): boolean {
   const ka = Object.keys(a.entries);
   if (ka.length !== Object.keys(b.entries).length) return false;
   return ka.every((k) => a.entries[k] === b.entries[k]);
+}
+
+/** The state of a (small) workspace now, read on this thread (a few microseconds an entry); null when unreadable. */
+function stateNow(dest: string): TreeState | null {
+  try {
+    return treeState(fs, path, dest);
+  } catch {
+    return null;
+  }
 }
