@@ -27,14 +27,16 @@ export async function measureCases(ctx, cases) {
 
 /**
  * A row of the table. `value` and `reference.value` are stats() of the samples; `ratio` what the target is about.
+ * `median`: the row's value when it is not the median of `samples` (a difference of medians: the samples then give
+ * only the spread).
  * @returns {object}
  */
-export function row({ scenario, measured, samples, unit = 'ms', reference = null, ratio = null, ratioText = null, target, met = null, note = null }) {
+export function row({ scenario, measured, samples, unit = 'ms', reference = null, ratio = null, ratioText = null, target, met = null, note = null, median: value = null }) {
   return {
     scenario,
     measured,
     unit,
-    value: stats(samples),
+    value: value === null ? stats(samples) : { ...stats(samples), median: value },
     samples,
     reference: reference ? { name: reference.name, value: stats(reference.samples), samples: reference.samples, unit: reference.unit ?? unit } : null,
     ratio,

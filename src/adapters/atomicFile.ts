@@ -1,11 +1,11 @@
 // Atomic file replacement: write a sibling temp file, then rename over the target. A reader (or a crash,
 // or a full disk) sees the old content or the new one, never a mix; concurrent writers each rename whole files.
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { randomHex } from './random';
 
 export async function writeFileAtomic(file: string, data: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomHex(4)}.tmp`);
   try {
     await fs.promises.writeFile(tmp, data, { flag: 'wx' });
     await fs.promises.rename(tmp, file);
@@ -16,7 +16,7 @@ export async function writeFileAtomic(file: string, data: string): Promise<void>
 }
 
 export function writeFileAtomicSync(file: string, data: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomHex(4)}.tmp`);
   try {
     fs.writeFileSync(tmp, data, { flag: 'wx' });
     fs.renameSync(tmp, file);

@@ -183,7 +183,7 @@ export class FolderSources {
    * run always plans from the file as it is then, and an importer refuses to plan a file with errors.
    */
   private revive(importer: Importer, rel: string, entry: CachedImport): ImportResult {
-    const pipeline = (def: PipelineDef): ImportedPipeline => ({
+    const pipeline = (def: PipelineDef): ImportedPipeline => importer.revive?.(def, rel, this.context()) ?? ({
       def,
       plan: async (request, ctx) => {
         const fresh = await this.importNow(importer, rel);

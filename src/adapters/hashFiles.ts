@@ -4,11 +4,11 @@
 // matches. Files outside the workspace are ignored, as the runner does. Unlike the runner, a file that resolves
 // outside the repository or is not a regular file (a FIFO, a device) is refused rather than read.
 // Synchronous: expressions are evaluated synchronously (a step's `if:` too).
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { hashFilesRequest, matchKind, MatchKind, partialMatch } from '../core/github/hashFiles';
+import { nodeCrypto } from './random';
 
 /** Entries visited at most; a walk of more is refused (a pattern such as `/**` would otherwise walk the disk). */
 const MAX_ENTRIES = 500_000;
@@ -17,7 +17,7 @@ export function hashWorkspaceFiles(workspace: string, args: string[]): string {
   const root = toSlashes(path.resolve(workspace));
   const req = hashFilesRequest(args, root, toSlashes(os.homedir()));
   const realRoot = fs.realpathSync(root);
-  const result = crypto.createHash('sha256');
+  const result = nodeCrypto().createHash('sha256');
   let count = 0;
   let visited = 0;
   const stack: { p: string; level: number }[] = [];
@@ -75,7 +75,7 @@ function hashOne(file: string, root: string, realRoot: string): Buffer | null {
   const st = fs.statSync(real);
   if (st.isDirectory()) return null;
   if (!st.isFile()) throw new Error(`hashFiles: ${rel} is not a regular file; not read`);
-  const hash = crypto.createHash('sha256');
+  const hash = nodeCrypto().createHash('sha256');
   const fd = fs.openSync(real, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   try {
     const buf = Buffer.allocUnsafe(1 << 16);

@@ -6,7 +6,6 @@
 // ProcessTreeKiller finds a build's processes by an environment cookie. After a command exits, what it left
 // running is killed too (unless the spec says the command starts long-lived servers on purpose).
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +13,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { CommandSpec, LongLine, ProcessIO, ProcessResult, ProcessRunner } from '../core/engine/ports';
 import { MAX_LINE_IN_MEMORY } from '../core/engine/engine';
 import type { Masker } from '../core/secrets';
+import { randomHex } from './random';
 
 export const MARK_VARIABLE = 'DELIVERY_PROCESS_MARKS';
 /** After SIGTERM, how long a process tree gets before SIGKILL. */
@@ -108,7 +108,7 @@ export class LocalProcessRunner implements ProcessRunner {
     } catch {
       return { exitCode: null, signal: null, error: `working directory does not exist: ${spec.cwd}`, leftovers: 0 };
     }
-    const mark = `dlv${randomBytes(9).toString('hex')}`;
+    const mark = `dlv${randomHex(9)}`;
     const base = this.options.baseEnv ?? process.env;
     const env: NodeJS.ProcessEnv = spec.cleanEnv ? { PATH: base.PATH, HOME: base.HOME, ...spec.env } : { ...base, ...spec.env };
     env[MARK_VARIABLE] = base[MARK_VARIABLE] ? `${base[MARK_VARIABLE]}:${mark}` : mark;
@@ -119,7 +119,7 @@ export class LocalProcessRunner implements ProcessRunner {
       const given = spec.scriptFile.dir;
       // In the folder given (no folder of its own to make and remove for each step), under a name no one can guess.
       if (!given) scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-step-'));
-      const file = given ? path.join(given, `${randomBytes(12).toString('hex')}${spec.scriptFile.extension}`) : path.join(scriptDir!, `step${spec.scriptFile.extension}`);
+      const file = given ? path.join(given, `${randomHex(12)}${spec.scriptFile.extension}`) : path.join(scriptDir!, `step${spec.scriptFile.extension}`);
       fs.writeFileSync(file, spec.scriptFile.text, { mode: 0o700, flag: 'wx' });
       args = args.map((a) => a.split('{0}').join(file));
     }

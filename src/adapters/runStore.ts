@@ -1,11 +1,12 @@
 // Run history on disk: <stateDir>/runs/<run id>/run.json (written atomically) and one <hash of the job id>/<job>.log per job.
-import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunRecord } from '../shared/model';
 import type { JobLog, LongLine, OutputStream, RunStore } from '../core/engine/ports';
+import { sha256Hex } from '../core/sha256';
 import { writeFileAtomic } from './atomicFile';
 import { killMarked, orphanMark } from './processRunner';
+import { randomHex } from './random';
 
 const LOG_FLUSH_BYTES = 64 * 1024;
 const LOG_FLUSH_MS = 100;
@@ -15,7 +16,7 @@ const LONG_LINE_PIECE = 1 << 20;
 /** Sortable, unique run ids: 20261127-061207-123-ab12cd. */
 export function newRunId(now = new Date()): string {
   const iso = now.toISOString(); // 2026-11-27T06:12:07.123Z
-  return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}-${iso.slice(20, 23)}-${randomBytes(3).toString('hex')}`;
+  return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}-${iso.slice(20, 23)}-${randomHex(3)}`;
 }
 
 /**
@@ -26,7 +27,7 @@ export function newRunId(now = new Date()): string {
  */
 export function logFileName(jobId: string): string {
   const readable = jobId.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.]+/, '_').slice(0, 80);
-  const hash = createHash('sha256').update(jobId, 'utf8').digest('hex').slice(0, 12);
+  const hash = sha256Hex(jobId).slice(0, 12);
   return `${hash}/${readable}.log`;
 }
 

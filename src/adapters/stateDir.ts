@@ -2,10 +2,10 @@
 // the VS Code extension and the CLI so both see the same history.
 //   $DELIVERY_STATE_DIR/<folder name>-<hash>      when set (tests, CI)
 //   $XDG_STATE_HOME/software-delivery/<…>         else (default ~/.local/state)
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { sha256Hex } from '../core/sha256';
 
 export function stateRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.DELIVERY_STATE_DIR) return path.resolve(env.DELIVERY_STATE_DIR);
@@ -29,7 +29,7 @@ export async function folderStateDirAsync(folder: string, root = stateRoot()): P
 }
 
 function stateDirOf(real: string, root: string): string {
-  const hash = createHash('sha256').update(real).digest('hex').slice(0, 12);
+  const hash = sha256Hex(real).slice(0, 12);
   const name = path.basename(real).replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40) || 'root';
   return path.join(root, `${name}-${hash}`);
 }

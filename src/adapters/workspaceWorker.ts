@@ -4,8 +4,10 @@
 // is dozens of them; here the engine's thread posts one message per workspace and goes on running jobs.
 import type * as fsModule from 'node:fs';
 import type * as pathModule from 'node:path';
+import { createRequire } from 'node:module';
 import type * as threads from 'node:worker_threads';
-import { Worker } from 'node:worker_threads';
+
+type Worker = threads.Worker;
 
 /** What the thread needs to make a workspace (plain data: it is copied to the thread once). */
 export interface WorkspacePlan {
@@ -143,6 +145,8 @@ export class WorkspaceThread {
     if (this.worker) return this.worker;
     let w: Worker;
     try {
+      // worker_threads is loaded when the first workspace is made, not with the CLI (most runs never need it).
+      const { Worker } = createRequire(__filename)('node:worker_threads') as typeof threads;
       w = new Worker(`(${threadMain.toString()})(require('node:worker_threads'), require('node:fs'), require('node:path'), ${treeState.toString()})`, { eval: true });
     } catch (e) {
       this.failed = `the workspace thread could not start: ${(e as Error).message}`;

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { FolderError, UsageError, workspaceFolder, type CliCommand, type CliContext } from './context';
 import { cliMasker, SafeOutput } from './output';
+import { preferKernelRandom } from '../adapters/random';
 import { misplacedOption } from './optionScope';
 import type { Masker } from '../core/secrets';
 import { terminalText } from '../core/sanitize';
@@ -108,6 +109,8 @@ options:
 A pipeline is named by its id, or <source>:<id> when ids repeat across sources (delivery, github, gitlab).`;
 
 export async function main(argv: string[], io: { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<number> {
+  // Random names from the kernel: loading node:crypto for them would cost a short run more than its own work.
+  preferKernelRandom();
   const env = io.env ?? process.env;
   const masker = cliMasker(env);
   const json = argv.includes('--json');

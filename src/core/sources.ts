@@ -157,6 +157,11 @@ export interface Importer {
   patterns: readonly string[];
   matches(rel: string): boolean;
   parse(file: SourceFile, ctx: ImportContext): Promise<ImportResult>;
+  /**
+   * A pipeline listed from an earlier import (kept between sessions) that plans without importing its file first:
+   * for importers whose plan reads the file again anyway. Without it, a plan imports the file and then plans.
+   */
+  revive?(def: PipelineDef, file: string, ctx: ImportContext): ImportedPipeline;
 }
 
 export const deliveryImporter: Importer = {

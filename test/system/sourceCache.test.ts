@@ -76,6 +76,27 @@ describe('pipeline files kept between sessions', () => {
     assert.ok('error' in gone);
   });
 
+  it('a GitLab pipeline listed from the cache plans without importing its file first (it is parsed once, by the plan)', async () => {
+    const s = sessions();
+    await s.session().loadAll();
+    const snapshot = await s.session().loadAll();
+    s.parsed.length = 0;
+    const gitlab = snapshot.pipelines.find((p) => p.def.source.kind === 'gitlab')!;
+    const plan = await gitlab.plan({ jobs: [] }, { folder: s.dir, ...planFacts() });
+    assert.ok(!('error' in plan), JSON.stringify(plan));
+    assert.deepEqual(plan.jobs.map((j) => j.id).sort(), ['build', 'one']);
+    assert.deepEqual(s.parsed, [], 'not imported again: the plan reads the file itself');
+    // Changed since it was listed: the run uses the new text; broken since: refused; gone: refused, saying so.
+    fs.writeFileSync(path.join(s.dir, '.gitlab-ci.yml'), "include:\n  - local: 'ci/*.yml'\nbuild2:\n  script: [echo build]\n");
+    const changed = await gitlab.plan({ jobs: [] }, { folder: s.dir, ...planFacts() });
+    assert.deepEqual('error' in changed ? changed : changed.jobs.map((j) => j.id).sort(), ['build2', 'one']);
+    fs.writeFileSync(path.join(s.dir, '.gitlab-ci.yml'), 'build: [\n');
+    assert.ok('error' in (await gitlab.plan({ jobs: [] }, { folder: s.dir, ...planFacts() })), 'a file broken since the listing is not run');
+    fs.rmSync(path.join(s.dir, '.gitlab-ci.yml'));
+    const gone = await gitlab.plan({ jobs: [] }, { folder: s.dir, ...planFacts() });
+    assert.match('error' in gone ? gone.error : '', /\.gitlab-ci\.yml no longer exists/);
+  });
+
   it('parses again what changed: the file, a file it read, a listing it made, a file that appeared', async () => {
     const s = sessions();
     await s.session().loadAll();

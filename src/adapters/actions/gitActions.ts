@@ -7,12 +7,13 @@
 //   <cache>/<host key>/<owner>/<repo>/<commit>/   the repository's files at that commit (no .git)
 //   <cache>/<host key>/<owner>/<repo>/refs.json   ref -> commit, as last resolved (for runs without the host)
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isCommitSha, remoteRef } from '../../core/github/actions';
+import { sha256Hex } from '../../core/sha256';
 import type { ActionSource, FetchedAction, ImportedPipeline, RemoteActionRef } from '../../core/sources';
 import { writeFileAtomic } from '../atomicFile';
+import { randomHex } from '../random';
 import { stateRoot } from '../stateDir';
 
 export const DEFAULT_ACTIONS_HOST = 'https://github.com';
@@ -164,7 +165,7 @@ export class GitActionSource implements ActionSource {
   /** Fetches one commit (shallow) into a scratch folder and moves its files into the cache; returns the commit. */
   private async download(url: string, repoDir: string, commit: string): Promise<string> {
     await fs.promises.mkdir(repoDir, { recursive: true });
-    const tmp = path.join(repoDir, `.fetch-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const tmp = path.join(repoDir, `.fetch-${process.pid}-${randomHex(4)}`);
     try {
       await this.git(['init', '-q', tmp], null);
       await this.git(['fetch', '-q', '--depth', '1', '--no-tags', url, commit], tmp);
@@ -228,7 +229,7 @@ function hostKey(host: string): string {
   } catch {
     // Checked before; a key is made anyway.
   }
-  return `${name}-${createHash('sha256').update(host).digest('hex').slice(0, 8)}`;
+  return `${name}-${sha256Hex(host).slice(0, 8)}`;
 }
 
 async function isDir(p: string): Promise<boolean> {

@@ -5,7 +5,6 @@
 // and the job reaches them by their aliases (added to its /etc/hosts). Every container carries the run's labels
 // and is removed when the job ends or is cancelled; ones left by a process that died are removed at the next start.
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -13,6 +12,7 @@ import * as path from 'node:path';
 import type { CommandSpec, ContainerExecutorSpec, JobSession, OpenJob, ProcessIO, ProcessResult, ServiceSpec } from '../../core/engine/ports';
 import type { Masker } from '../../core/secrets';
 import { LocalProcessRunner } from '../processRunner';
+import { nodeCrypto, randomHex } from '../random';
 
 export interface ContainerExecutorOptions {
   /** The engine's command (docker, podman, or a path); default: DELIVERY_CONTAINER_ENGINE, else docker, else podman. */
@@ -222,7 +222,7 @@ export async function openServicesForHost(
   const ready = await readyEngine(`services ${services.map((s) => s.image).join(', ')}`, opts);
   if ('unsupported' in ready) return ready;
   const all = started(ready.engine);
-  const failed = await startServices(ready.engine, `delivery-${randomBytes(4).toString('hex')}`, services, job, opts, all);
+  const failed = await startServices(ready.engine, `delivery-${randomHex(4)}`, services, job, opts, all);
   if (failed) {
     await all.remove();
     return failed.startsWith('image ') ? { unsupported: failed } : { error: failed };
@@ -240,7 +240,7 @@ export async function openContainerJob(
   const engine = ready.engine;
   const missing = await ensureImage(engine, spec.image, job);
   if (missing) return { unsupported: missing };
-  const prefix = `delivery-${randomBytes(4).toString('hex')}`;
+  const prefix = `delivery-${randomHex(4)}`;
   const all = started(engine);
   try {
     const failed = await startServices(engine, prefix, spec.services, job, opts, all);
@@ -397,7 +397,7 @@ export async function runImageStep(spec: CommandSpec, io: ProcessIO, job: OpenJo
     } catch (e) {
       return fail(`cannot read the action's Dockerfile ${image.build.dockerfile}: ${(e as Error).message}`);
     }
-    ref = `delivery-action:${createHash('sha256').update(image.build.context).update('\0').update(text).digest('hex').slice(0, 16)}`;
+    ref = `delivery-action:${nodeCrypto().createHash('sha256').update(image.build.context).update('\0').update(text).digest('hex').slice(0, 16)}`;
     const have = await run(engine, ['image', 'inspect', '--format', '{{.Id}}', ref]);
     if (have.code !== 0) {
       io.onLine('stderr', `building the action's image from ${path.basename(image.build.dockerfile)}`);
@@ -423,7 +423,7 @@ export async function runImageStep(spec: CommandSpec, io: ProcessIO, job: OpenJo
     mounts = ['-v', `${image.github.workspace}:/github/workspace`, '-v', `${image.github.files}:/github/file_commands`, '-v', `${image.github.files}:/github/workflow`, '-v', `${home}:/github/home`];
   }
   const { args: eArgs, env } = envArgs(vars);
-  const name = `delivery-${randomBytes(4).toString('hex')}-step`;
+  const name = `delivery-${randomHex(4)}-step`;
   const entry = image.entrypoint === null ? [] : ['--entrypoint', image.entrypoint];
   const runner = new LocalProcessRunner({ masker: opts.masker, ownerMark: opts.ownerMark });
   try {

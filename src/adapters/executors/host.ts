@@ -1,10 +1,10 @@
 // The host executor: a job's steps are processes on this machine. What a step leaves running in the background (a
 // server started in one step and used in the next) lives until the job ends, as on a CI runner; then everything
 // the job started is killed, found by a mark in its environment that all its processes inherit.
-import { randomBytes } from 'node:crypto';
 import type { HostExecutorSpec, JobSession, OpenJob } from '../../core/engine/ports';
 import type { Masker } from '../../core/secrets';
 import { LocalProcessRunner, MARK_VARIABLE, killMarkedSince, pidCursor } from '../processRunner';
+import { randomHex } from '../random';
 
 export interface HostExecutorOptions {
   /** The run's mark (orphanMark()): processes an engine that died left behind are found by it at the next start. */
@@ -15,7 +15,7 @@ export interface HostExecutorOptions {
 }
 
 export function openHostJob(_spec: HostExecutorSpec, _job: OpenJob, opts: HostExecutorOptions): { session: JobSession } {
-  const jobMark = `dlvjob${randomBytes(9).toString('hex')}`;
+  const jobMark = `dlvjob${randomHex(9)}`;
   const since = pidCursor();
   const base = opts.baseEnv ?? process.env;
   const runner = new LocalProcessRunner({

@@ -24,6 +24,8 @@ export const gitlabImporter: Importer = {
   patterns: [GITLAB_CI_FILE],
   matches: (rel) => rel === GITLAB_CI_FILE,
   parse: (file, ctx) => importGitlabCi(file, ctx),
+  // A run reads the file again to plan (prepare): importing it first as well would parse it twice.
+  revive: (def, file, ctx) => new GitlabPipeline(def, { path: file, text: null }, ctx),
 };
 
 /** What a run of the pipeline would be, before it starts: the plan and the jobs as resolved for it. */
@@ -39,7 +41,8 @@ export interface PreparedRun {
 export class GitlabPipeline implements ImportedPipeline {
   constructor(
     readonly def: PipelineDef,
-    private readonly file: SourceFile,
+    /** The file as imported (its text: what a run uses if the file is gone by then; null when not at hand). */
+    private readonly file: SourceFile | { path: string; text: null },
     private readonly files: ImportContext,
   ) {}
 
@@ -51,9 +54,10 @@ export class GitlabPipeline implements ImportedPipeline {
   /** Reads the pipeline for this run and plans it (the files are read again: a run uses what is on disk now). */
   async prepare(request: RunRequest, ctx: PlanContext): Promise<PreparedRun | { error: string; problems: Problem[] }> {
     const problems = new Problems();
-    let text: string;
+    let text: string | null;
     try {
       text = (await this.files.readFile(this.file.path)) ?? this.file.text;
+      if (text === null) throw new Error(`${this.file.path} no longer exists`);
     } catch (e) {
       // The file became a symlink out of the project, a FIFO... since it was listed: nothing runs.
       problems.error(fileLoc(this.file.path), (e as Error).message);

@@ -1,6 +1,6 @@
 // CI/CD variables as GitLab treats them: `$VAR` / `${VAR}` expansion in values, names, durations, slugs.
-import { createHash } from 'node:crypto';
 import { parseDuration } from '../duration';
+import { sha256Hex } from '../sha256';
 
 export const VARIABLE_NAME = /^[A-Za-z0-9_]+$/;
 
@@ -97,7 +97,7 @@ export function environmentSlug(name: string): string {
   if (s.length <= 24 && s === name) return s.replace(/-$/, '');
   s = s.slice(0, 17);
   if (!s.endsWith('-')) s += '-';
-  return s + BigInt(`0x${createHash('sha256').update(name, 'utf8').digest('hex')}`).toString(36).slice(-6);
+  return s + BigInt(`0x${sha256Hex(name)}`).toString(36).slice(-6);
 }
 
 /** CI_ENVIRONMENT_TIER when `deployment_tier:` is not given: GitLab's guess from the name (Environment#guess_tier). */
