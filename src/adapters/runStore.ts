@@ -1,4 +1,4 @@
-// Run history on disk: <stateDir>/runs/<run id>/run.json (written atomically) and one <hash of the job id>/<job>.log per job.
+// Run history on disk: <stateDir>/runs/<run id>/run.json (written atomically) and logs/<job>-<hash of its id>.log per job.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunRecord } from '../shared/model';
@@ -28,7 +28,9 @@ export function newRunId(now = new Date()): string {
 export function logFileName(jobId: string): string {
   const readable = jobId.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.]+/, '_').slice(0, 80);
   const hash = sha256Hex(jobId).slice(0, 12);
-  return `${hash}/${readable}.log`;
+  // One folder for the run's logs (made once), not one per job: a folder is a second file to create for each job.
+  // Runs recorded before keep theirs (`<hash>/<job>.log`): a record names its logs' paths.
+  return `logs/${readable}-${hash}.log`;
 }
 
 export class FileRunStore implements RunStore {

@@ -26,7 +26,7 @@ describe('hashing and random names without loading node:crypto', () => {
 
   it('the names made from hashes are what node:crypto made before', () => {
     assert.equal(folderStateDir('/nonexistent/delivery-project', '/state'), `/state/delivery-project-${nodeSha256('/nonexistent/delivery-project').slice(0, 12)}`);
-    assert.equal(logFileName('build: [linux, 16]'), `${nodeSha256('build: [linux, 16]').slice(0, 12)}/build___linux__16_.log`);
+    assert.equal(logFileName('build: [linux, 16]'), `logs/build___linux__16_-${nodeSha256('build: [linux, 16]').slice(0, 12)}.log`);
     const slug = environmentSlug('Review/Feature Branch With A Long Name');
     assert.equal(slug, `review-feature-br-${BigInt(`0x${nodeSha256('Review/Feature Branch With A Long Name')}`).toString(36).slice(-6)}`);
   });
