@@ -598,12 +598,13 @@ export function runWorkspaces(opts: RunWorkspaceOptions = { reuse: false }): Wor
       states.delete(dest);
       const state = !opts.reuse || !moreToCome() || overlays.length > 0 || !small.has(dest) ? null : ready ? ready.state : hopeful ? stateNow(dest) : null;
       if (state) {
-        // Its state proves nothing changed only once the file system's clock has moved past the copy: a workspace
-        // copied moments ago waits (a few ms, and only while the run's jobs have left their workspaces unchanged:
-        // one that served a job before is long past it).
+        // Its state proves nothing changed only once the file system's clock has moved past the copy: the run's
+        // first workspace, copied moments ago, waits for that (a few ms, once: the copies after it are older, or it
+        // itself serves the next job); a later one too young to tell is not handed on.
         const wait = state.newest + TIME_TICK_MS - Date.now();
-        if (wait > 0 && hopeful) await new Promise((r) => setTimeout(r, wait));
-        if (wait <= 0 || hopeful) states.set(dest, { source, state });
+        const first = hopeful && made === 1;
+        if (wait > 0 && first) await new Promise((r) => setTimeout(r, wait));
+        if (wait <= 0 || first) states.set(dest, { source, state });
       }
       if (!hopeful) makeSpare(source, path.dirname(dest), snapshot);
       for (const dir of overlays) await fs.promises.cp(dir, dest, { recursive: true, force: true, verbatimSymlinks: true });
