@@ -134,7 +134,7 @@ jobs:
     assert.match(unknown.stderr, /no job named "shard 4\/3" in this pipeline \(jobs: build, shard; parallel jobs: build: \[aws,app1\], build: \[aws,app2\], shard: \[1\/3\], shard: \[2\/3\], shard: \[3\/3\]\)/);
   });
 
-  it(`setup-node asking for Node ${OTHER} is unsupported naming both versions; asking for ${MAJOR} uses this machine's`, () => {
+  it(`setup-node asking for Node ${OTHER} makes the leg unsupported naming both versions (its later steps do not run); asking for ${MAJOR} uses this machine's`, () => {
     const dir = repo(`on: push
 jobs:
   test:
@@ -156,14 +156,14 @@ jobs:
     assert.equal(mine.status, 'success');
     assert.equal(mine.unsupportedSteps, undefined, 'nothing unsupported: it ran as CI would');
     const other = r.json.jobs[`test (${OTHER})`];
-    assert.equal(other.status, 'success');
-    assert.deepEqual(other.unsupportedSteps, [{ name: 'Run actions/setup-node@v4', reason: `actions/setup-node@v4 asks for Node ${OTHER}, this machine has ${LOCAL}` }]);
-    assert.equal(other.reason, '1 step unsupported locally: Run actions/setup-node@v4');
-    assert.deepEqual(lines(dir, 'ran.txt'), [`${MAJOR} v${LOCAL}`, `${OTHER} v${LOCAL}`, `v${LOCAL}`].sort(), 'the rest of the leg ran; the output is this machine\'s version');
+    const why = `actions/setup-node@v4 asks for Node ${OTHER}, this machine has ${LOCAL}`;
+    assert.equal(other.status, 'unsupported', 'not a pass: its steps would have run on another Node than CI gives it');
+    assert.equal(other.reason, `Run actions/setup-node@v4: ${why}`);
+    assert.deepEqual(lines(dir, 'ran.txt'), [`${MAJOR} v${LOCAL}`, `v${LOCAL}`].sort(), "only the leg this machine's Node answers for ran its steps");
     // The text summary does not call such a leg a pass.
     const text = spawnSync(process.execPath, [CLI, 'run', 'ci', `test (${OTHER})`, '--cwd', dir], { encoding: 'utf8', env: { ...process.env, DELIVERY_STATE_DIR: path.join(dir, '.state-test') } });
-    assert.match(text.stdout, new RegExp(`PARTIAL +test \\(${OTHER}\\)`));
-    assert.match(text.stdout, new RegExp(`⊘ Run actions/setup-node@v4: actions/setup-node@v4 asks for Node ${OTHER}, this machine has ${LOCAL.replace(/\./g, '\\.')}`));
+    assert.match(text.stdout, new RegExp(`UNSUPPORTED +test \\(${OTHER}\\)`));
+    assert.match(text.stdout, new RegExp(`UNSUPPORTED +test \\(${OTHER}\\) +\\d+ms +Run actions/setup-node@v4: actions/setup-node@v4 asks for Node ${OTHER}, this machine has ${LOCAL.replace(/\./g, '\\.')}`));
   });
 
   it('reads node-version-file, and a setup action inside a local composite action', () => {
@@ -188,9 +188,10 @@ jobs:
       },
     );
     const r = run(dir, []);
-    assert.deepEqual(r.json.jobs.file.unsupportedSteps, [{ name: 'Run actions/setup-node@v4', reason: `actions/setup-node@v4 asks for Node v${OTHER}, this machine has ${LOCAL}` }]);
+    assert.equal(r.json.jobs.file.reason, `Run actions/setup-node@v4: actions/setup-node@v4 asks for Node v${OTHER}, this machine has ${LOCAL}`);
     assert.equal(r.json.jobs.composite.status, 'success');
     assert.equal(r.json.jobs.composite.unsupportedSteps, undefined, JSON.stringify(r.json.jobs.composite));
-    assert.deepEqual(lines(dir, 'ran.txt'), ['composite', 'file']);
+    assert.equal(r.json.jobs.file.status, 'unsupported');
+    assert.deepEqual(lines(dir, 'ran.txt'), ['composite'], 'the file job stopped at its setup step');
   });
 });

@@ -13,6 +13,9 @@ describe('GitHub platforms: runs-on labels to this machine or an image', () => {
       unsupported: 'runs on "windows-2022", which has no local platform (map one with --platform windows-2022=host or the delivery.platforms setting)',
     });
     assert.match((platformOf(['self-hosted', 'linux', 'arm64'], undefined, 'x64') as { unsupported: string }).unsupported, /^runs on "arm64", which has no local platform/);
+    // GitHub's Arm runners are this machine only on an Arm machine (tomli's ubuntu-24.04-arm leg ran on x64).
+    assert.match((platformOf(['ubuntu-24.04-arm'], undefined, 'x64') as { unsupported: string }).unsupported, /^runs on "ubuntu-24.04-arm", which has no local platform/);
+    assert.deepEqual(platformOf(['ubuntu-22.04-arm'], undefined, 'arm64'), { host: true });
     assert.deepEqual(platformOf(['self-hosted', 'gpu', 'big'], undefined, 'x64'), {
       unsupported: 'runs on "gpu", "big", which have no local platform (map one with --platform gpu=host or the delivery.platforms setting)',
     });

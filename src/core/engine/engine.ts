@@ -453,10 +453,10 @@ class Run {
         reason = 'run cancelled';
         break;
       } else {
-        status = result.failed ? 'failed' : 'success';
+        status = result.failed ? 'failed' : result.unsupported ? 'unsupported' : 'success';
         reason = result.reason;
       }
-      if (status === 'success') break;
+      if (status === 'success' || status === 'unsupported') break;
     }
     if (!workspace.ok) {
       status = runSignal.aborted ? 'cancelled' : workspace.status;
@@ -569,9 +569,9 @@ class Run {
     attempt: number,
     session: JobSession,
     ended: (() => void)[],
-  ): Promise<{ failed: boolean; exitCode: number | null; reason: string | null }> {
+  ): Promise<{ failed: boolean; exitCode: number | null; reason: string | null; unsupported?: boolean }> {
     const ctx: StepContext = { failed: false, cancelled: false, deps: this.depStates(job), outputs, attempt, post: [] };
-    const st: StepsState = { rec, log, signal, ctx, exitCode: 0, reason: null, unsupported: [], session };
+    const st: StepsState = { rec, log, signal, ctx, exitCode: 0, reason: null, unsupported: [], session, stopped: null };
     let opened: Awaited<ReturnType<RunRuntime['openJob']>>;
     try {
       opened = await this.runtime.openJob(job, ctx);
@@ -596,12 +596,13 @@ class Run {
     await this.runStepList(list, st);
     // Post steps the steps left (newest first); each has its own condition.
     const post = (ctx.post ?? []).splice(0).reverse();
-    if (post.length > 0) {
+    if (post.length > 0 && !st.stopped) {
       const subs = post.map((step) => ({ step, sr: { name: this.redact(step.name), status: 'pending' as const, exitCode: null, durationMs: 0, reason: null } }));
       rec.steps.push(...subs.map((x) => x.sr));
       this.setJob(rec, {});
       await this.runStepList(subs, st);
     }
+    if (!ctx.failed && st.stopped) return { failed: false, exitCode: null, reason: st.stopped, unsupported: true };
     if (!ctx.failed && st.unsupported.length > 0) {
       st.reason = `${st.unsupported.length} step${st.unsupported.length === 1 ? '' : 's'} unsupported locally: ${st.unsupported.join(', ')}`;
     }
@@ -621,6 +622,10 @@ class Run {
     };
     for (const { step, sr } of list) {
       ctx.cancelled = signal.aborted;
+      if (st.stopped) {
+        this.setStep(rec, sr, { status: 'skipped', reason: 'not run: the job is unsupported locally' });
+        continue;
+      }
       const skip = this.stepSkip(step, ctx);
       if (skip !== null) {
         // Said in the log when its own condition skips it (an `if:` that is false), as CI lists it; after a failure
@@ -747,6 +752,10 @@ class Run {
       st.unsupported.push(step.name);
       this.line(rec, log, 'system', `▷ ${step.name}: unsupported locally: ${expansion.unsupported}`);
       this.setStep(rec, sr, { status: 'unsupported', reason: expansion.unsupported });
+      if (expansion.stopsJob) {
+        st.stopped = `${step.name}: ${expansion.unsupported}`;
+        this.line(rec, log, 'system', 'the later steps do not run: they would not answer for the job CI runs');
+      }
       return false;
     }
     this.line(rec, log, 'system', `▶ ${step.name}`);
@@ -830,6 +839,8 @@ interface StepsState {
   reason: string | null;
   unsupported: string[];
   session: JobSession;
+  /** Why the job's later steps do not run (a step made it unsupported locally), or null. */
+  stopped: string | null;
 }
 
 function newJobRecord(j: PlannedJob): JobRecord {

@@ -91,8 +91,15 @@ export type StepCommand = (CommandSpec & { notes?: string[] }) | { skip: string 
 /**
  * `replace`: one step that runs as this step itself (its record is this step's; the outer `after` is not called).
  * `notes`: lines for the job's log (where an action came from, what differs from CI).
+ * `unsupported` with `stopsJob`: what the job's later steps need is missing here (the toolchain version a setup step
+ * asks for), so they do not run and the job is unsupported locally: run with another version, they would answer
+ * for a job CI does not run.
  */
-export type StepExpansion = { steps: LiveStep[]; notes?: string[] } | { replace: LiveStep; notes?: string[] } | { error: string } | { unsupported: string };
+export type StepExpansion =
+  | { steps: LiveStep[]; notes?: string[] }
+  | { replace: LiveStep; notes?: string[] }
+  | { error: string }
+  | { unsupported: string; stopsJob?: boolean };
 
 /** What decides whether a job runs, over the jobs it waits for, instead of its `when` (data; see JOB_GATES). */
 export type JobGate =

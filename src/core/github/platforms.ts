@@ -13,6 +13,8 @@ export const HOST_PLATFORM = 'host';
 /** Labels that are this machine unless the run maps them elsewhere. */
 export function defaultPlatform(label: string, hostArch: string): string | null {
   const l = label.toLowerCase();
+  // GitHub's Arm runners (ubuntu-24.04-arm, ubuntu-22.04-arm) are this machine only when it is an Arm one.
+  if (/^ubuntu-.*-arm(64)?$/.test(l)) return hostArch === 'arm64' ? HOST_PLATFORM : null;
   if (/^ubuntu-/.test(l) || l === 'self-hosted' || l === 'linux') return HOST_PLATFORM;
   // A self-hosted runner's architecture label ([self-hosted, linux, x64]) is this machine when it is this machine's.
   if ((l === 'x64' && hostArch === 'x64') || (l === 'arm64' && hostArch === 'arm64')) return HOST_PLATFORM;

@@ -127,10 +127,10 @@ export function openStep(jr: JobRun, planned: GithubPlannedStep, scopeOf: (ctx: 
     jr.updateOutputs(ctx);
     return { error: why };
   };
-  const unsupportedStep = (ctx: StepContext, why: string): StepExpansion => {
+  const unsupportedStep = (ctx: StepContext, why: string, stopsJob = false): StepExpansion => {
     record(ctx, { unsupported: why });
     jr.updateOutputs(ctx);
-    return { unsupported: why };
+    return { unsupported: why, ...(stopsJob ? { stopsJob } : {}) };
   };
   const condition = (ctx: StepContext, onRun?: () => void): boolean | string => {
     const scope = scopeOf(ctx);
@@ -170,7 +170,8 @@ export function openStep(jr: JobRun, planned: GithubPlannedStep, scopeOf: (ctx: 
           } catch (e) {
             return failed(ctx, message(e));
           }
-          if ('unsupported' in decision) return unsupportedStep(ctx, decision.unsupported);
+          // The later steps would run with this machine's version, not the one asked for: they do not run.
+          if ('unsupported' in decision) return unsupportedStep(ctx, decision.unsupported, true);
           record(ctx, { outputs: decision.outputs, outcome: 'success', conclusion: 'success' });
           jr.updateOutputs(ctx);
           return { replace: { name, when: 'always', command: null, unsupported: null, noop: decision.note, continueOnError } };
