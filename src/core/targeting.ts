@@ -35,12 +35,18 @@ function matchName<P extends HasDef>(pipelines: readonly P[], name: string): P[]
   const byId = pipelines.filter((p) => p.def.id === id && (kind === null || p.def.source.kind === kind));
   if (byId.length > 0) return byId;
   // The name the file gives it (a workflow's `name: CMake build`), as GitHub shows it.
-  return pipelines.filter((p) => p.def.name === name);
+  const byName = pipelines.filter((p) => p.def.name === name);
+  if (byName.length > 0) return byName;
+  // Else without regard to case (`ci` for a workflow named "CI" in main.yml).
+  const lower = (id ?? name).toLowerCase();
+  return pipelines.filter((p) => (kind === null || p.def.source.kind === kind) && (p.def.id.toLowerCase() === lower || p.def.name?.toLowerCase() === name.toLowerCase()));
 }
 
 function nameError(pipelines: readonly HasDef[], name: string, matches: readonly HasDef[]): string {
   if (matches.length > 1) return `"${name}" is ambiguous: ${matches.map((m) => `${qualifiedName(m)} (${m.def.source.file})`).join(', ')}`;
-  return `no pipeline "${name}" (pipelines: ${pipelines.map(qualifiedName).join(', ') || 'none'})`;
+  // Each with the name its file gives it, when that is not its id: either one selects it.
+  const known = pipelines.map((p) => (p.def.name && p.def.name !== p.def.id ? `${qualifiedName(p)} "${p.def.name}"` : qualifiedName(p)));
+  return `no pipeline "${name}" (pipelines: ${known.join(', ') || 'none'})`;
 }
 
 /** The pipeline with this key (`<file>#<id>`), if any. */

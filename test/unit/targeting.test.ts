@@ -51,6 +51,14 @@ describe('pipeline targeting (core)', () => {
     assert.deepEqual(pipelineByName([], 'x'), { error: 'no pipeline "x" (pipelines: none)' });
   });
 
+  it('takes a name without regard to case when nothing matches exactly, and lists names with their ids', () => {
+    const main = { def: { ...pipeline('github', '.github/workflows/main.yml', 'main').def, name: 'CI' } };
+    assert.deepEqual(pipelineByName([main, build], 'ci'), { pipeline: main }, 'typing_extensions: `run ci` for the workflow named CI');
+    assert.deepEqual(pipelineByName([main, build], 'MAIN'), { pipeline: main });
+    assert.deepEqual(pipelineByName([main, build], 'github:Main'), { pipeline: main });
+    assert.deepEqual(pipelineByName([main, build], 'gitlab:main'), { error: 'no pipeline "gitlab:main" (pipelines: github:main "CI", delivery:build)' });
+  });
+
   it('blocks a pipeline on the errors of its own file only; warnings and other files do not', () => {
     const problems = [problem('delivery.yml', 'warning'), problem('delivery.yml', 'info'), problem('.gitlab-ci.yml', 'error'), problem('.gitlab-ci.yml', 'error', 'second', 9)];
     assert.equal(pipelineBlocked(problems, build), null);
