@@ -146,7 +146,7 @@ jobs:
     writeFiles(dir, { 'delivery.yml': YAML });
     const r = cli(dir, ['run', 'nope']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /no pipeline "nope" \(pipelines: delivery:ci\)/);
+    assert.match(r.stderr, /no pipeline "nope" \(pipelines: delivery:ci "CI"\)/);
     assert.equal(cli(dir, ['frobnicate']).code, 2);
   });
 });
