@@ -315,6 +315,10 @@ jobs:
     assert.deepEqual(await ids({ jobs: ['test (16)', 'test (18)'] }), ['test (16) <- ', 'test (18) <- ']);
     // A job that needs the matrix waits for all its legs: they all run.
     assert.deepEqual(await ids({ jobs: ['test (16)', 'deploy'] }), ['test (16) <- ', 'test (18) <- ', 'deploy <- test (16), test (18)']);
+    // …and the job that needs them says so in its log (it was silent: typing_extensions' create-issue-on-failure).
+    const both = await r.pipelines[0].plan({ jobs: ['test (16)', 'deploy'] }, { ...planFacts(), folder: tempDir() });
+    assert.ok(!('error' in both));
+    assert.deepEqual(both.jobs.find((j) => j.id === 'deploy')?.notes, ['needs every leg of test (2), so all of them run, not only test (16)']);
     assert.equal(await ids({ jobs: ['test (17)'] }), 'no job named "test (17)" (jobs: lint, test, deploy; matrix legs: test (16), test (18))');
   });
 

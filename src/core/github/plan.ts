@@ -294,7 +294,15 @@ function onlyNamedLegs(jobs: PlannedJob[], run: WorkflowRun, legs: Map<string, S
   const named = new Set(run.request.jobs ?? []);
   const drop = new Set<string>();
   for (const [jobId, keep] of legs) {
-    if (named.has(jobId) || selected.some((s) => s.deps.includes(jobId))) continue;
+    if (named.has(jobId)) continue;
+    const dependents = selected.filter((s) => s.deps.includes(jobId)).map((s) => s.job.id);
+    if (dependents.length > 0) {
+      // A job that needs this one waits for all of its legs, as on GitHub: they all run, and its log says why.
+      const all = run.expansions.get(jobId) ?? [];
+      const note = `needs every leg of ${jobId} (${all.length}), so all of them run, not only ${[...keep].join(', ')}`;
+      for (const j of jobs) if (dependents.includes(j.id) || dependents.some((d) => run.expansions.get(d)?.includes(j.id))) j.notes = [...(j.notes ?? []), note];
+      continue;
+    }
     for (const id of run.expansions.get(jobId) ?? []) if (!keep.has(id)) drop.add(id);
   }
   return jobs.filter((j) => !drop.has(j.id));
