@@ -40,61 +40,174 @@ function mb(bytes: number): string {
   return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
 }
 
+/** How a repository file is opened: non-blocking (a FIFO cannot hang), never a terminal; `noFollow`: no final symlink. */
+function openFlags(noFollow?: boolean): number {
+  return fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY | (noFollow ? fs.constants.O_NOFOLLOW : 0);
+}
+
+/** Why opening `name` failed, as a refusal when it names one (ELOOP, ENXIO), else the error itself. */
+function openFailure(e: unknown, name: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ELOOP') return new RefusedFile(`${name} is a symbolic link that changed while it was read; not read`);
+  if (code === 'ENXIO') return new RefusedFile(`${name} is not a regular file; not read`); // a socket
+  return e;
+}
+
+interface BoundedRead {
+  check?: (real: string) => void;
+  what?: string;
+  noFollow?: boolean;
+}
+
+/** The opened file, before anything is read: a regular file (no FIFOs, devices, sockets or folders) within the size. */
+function checkOpened(st: fs.Stats, name: string, maxBytes: number, what: string): void {
+  if (!st.isFile()) throw new RefusedFile(`${name} is not a regular file; not read`);
+  if (st.size > maxBytes) throw new RefusedFile(`${name} is too large${what && ` to be ${what}`} (${mb(st.size)}; the limit is ${mb(maxBytes)}); not read`);
+}
+
+/**
+ * A file's bytes as they are read: to the end, whatever fstat said (a file may grow, /proc reports 0), but never
+ * past maxBytes + 1.
+ */
+class BoundedBody {
+  private readonly chunks: Buffer[] = [];
+  private got = 0;
+  private ended = false;
+  private chunk: Buffer | null = null;
+
+  constructor(
+    private readonly size: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** The buffer to read into next (at least 64 KB, what fstat said is left), or null when the file is read. */
+  next(): Buffer | null {
+    if (this.ended || this.got > this.maxBytes) return null;
+    // Only the bytes read are kept: no need to zero the buffer first.
+    this.chunk = Buffer.allocUnsafe(Math.min(Math.max(64 * 1024, this.size + 1 - this.got), this.maxBytes + 1 - this.got));
+    return this.chunk;
+  }
+
+  /** `bytesRead` bytes went into the last buffer; nothing, or a short read at the size fstat gave, is the end. */
+  took(bytesRead: number): void {
+    const chunk = this.chunk!;
+    if (bytesRead === 0) {
+      this.ended = true;
+      return;
+    }
+    this.chunks.push(chunk.subarray(0, bytesRead));
+    this.got += bytesRead;
+    // A short read of a regular file at the size fstat gave is its end: no read more to hear it again.
+    this.ended = bytesRead < chunk.length && this.got === this.size;
+  }
+
+  bytes(name: string, what: string): Buffer {
+    if (this.got > this.maxBytes) throw new RefusedFile(`${name} is too large${what && ` to be ${what}`} (more than ${mb(this.maxBytes)}); not read`);
+    return Buffer.concat(this.chunks, this.got);
+  }
+}
+
+/** Where the platform tells the real path of an opened file (Linux). */
+function fdPath(fd: number): string {
+  return `/proc/self/fd/${fd}`;
+}
+
 /**
  * Reads at most `maxBytes` of a regular file. Opened non-blocking (a FIFO cannot hang the read) and checked with
  * fstat after opening (no FIFOs, devices, sockets or directories); never reads more than maxBytes + 1 bytes, so a
  * file that grows or lies about its size (/proc, /dev/zero) cannot grow memory. `check` sees the opened file's
  * real path (where the platform tells it) before anything is read; `noFollow` refuses a symlink as the last part.
  */
-async function readBounded(
-  file: string,
-  name: string,
-  maxBytes: number,
-  opts: { check?: (real: string) => void; what?: string; noFollow?: boolean } = {},
-): Promise<Buffer> {
+async function readBounded(file: string, name: string, maxBytes: number, opts: BoundedRead = {}): Promise<Buffer> {
   const { check, what = '' } = opts;
-  const flags = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY | (opts.noFollow ? fs.constants.O_NOFOLLOW : 0);
   let fh: fs.promises.FileHandle;
   try {
-    fh = await fs.promises.open(file, flags);
+    fh = await fs.promises.open(file, openFlags(opts.noFollow));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new RefusedFile(`${name} is a symbolic link that changed while it was read; not read`);
-    if (code === 'ENXIO') throw new RefusedFile(`${name} is not a regular file; not read`); // a socket
-    throw e;
+    throw openFailure(e, name);
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new RefusedFile(`${name} is not a regular file; not read`);
-    if (check) {
+    if (check && st.isFile()) {
       // The file opened, not the path checked before: a symlink swapped in between is caught here.
-      const real = await fs.promises.readlink(`/proc/self/fd/${fh.fd}`).catch(() => null);
+      const real = await fs.promises.readlink(fdPath(fh.fd)).catch(() => null);
       if (real !== null) check(real);
     }
-    if (st.size > maxBytes) throw new RefusedFile(`${name} is too large${what && ` to be ${what}`} (${mb(st.size)}; the limit is ${mb(maxBytes)}); not read`);
-    // Read to the end, whatever fstat said (a file may grow, /proc reports 0), but never past maxBytes + 1.
-    const chunks: Buffer[] = [];
-    let got = 0;
-    while (got <= maxBytes) {
-      // Only the bytes read are kept: no need to zero the buffer first.
-      const chunk = Buffer.allocUnsafe(Math.min(Math.max(64 * 1024, st.size + 1 - got), maxBytes + 1 - got));
-      const { bytesRead } = await fh.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) break;
-      chunks.push(chunk.subarray(0, bytesRead));
-      got += bytesRead;
-      // A short read of a regular file at the size fstat gave is its end: no read more to hear it again.
-      if (bytesRead < chunk.length && got === st.size) break;
-    }
-    if (got > maxBytes) throw new RefusedFile(`${name} is too large${what && ` to be ${what}`} (more than ${mb(maxBytes)}); not read`);
-    return Buffer.concat(chunks, got);
+    checkOpened(st, name, maxBytes, what);
+    const body = new BoundedBody(st.size, maxBytes);
+    for (let chunk = body.next(); chunk; chunk = body.next()) body.took((await fh.read(chunk, 0, chunk.length, null)).bytesRead);
+    return body.bytes(name, what);
   } finally {
     await fh.close().catch(() => undefined);
   }
 }
 
+/**
+ * readBounded without waiting: the same checks and limits in one go, with the opened file's fstat (taken before
+ * anything is read).
+ */
+function readBoundedSync(file: string, name: string, maxBytes: number, opts: BoundedRead = {}): { bytes: Buffer; stat: fs.Stats } {
+  const { check, what = '' } = opts;
+  let fd: number;
+  try {
+    fd = fs.openSync(file, openFlags(opts.noFollow));
+  } catch (e) {
+    throw openFailure(e, name);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (check && st.isFile()) {
+      const real = readlinkOrNull(fdPath(fd));
+      if (real !== null) check(real);
+    }
+    checkOpened(st, name, maxBytes, what);
+    const body = new BoundedBody(st.size, maxBytes);
+    for (let chunk = body.next(); chunk; chunk = body.next()) body.took(fs.readSync(fd, chunk, 0, chunk.length, null));
+    return { bytes: body.bytes(name, what), stat: st };
+  } finally {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // Closed already.
+    }
+  }
+}
+
+function readlinkOrNull(link: string): string | null {
+  try {
+    return fs.readlinkSync(link);
+  } catch {
+    return null; // not told by this platform
+  }
+}
+
+/** One decoder for every file (a whole-buffer decode keeps no state between calls). */
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
 /** Invalid UTF-8 becomes U+FFFD, which the YAML reader reports with its position. */
 function decode(buf: Buffer): string {
-  return new TextDecoder('utf-8', { fatal: false }).decode(buf);
+  return utf8.decode(buf);
+}
+
+/** `rel` inside `root` as an absolute path; RefusedFile when it is not a plain relative path inside it. */
+function insidePath(root: string, rel: string): string {
+  if (rel.includes('\0')) throw new RefusedFile(`${JSON.stringify(rel)} is not a valid file name; not read`);
+  const abs = path.resolve(root, rel);
+  if (path.isAbsolute(rel) || !isInside(path.resolve(root), abs)) throw new RefusedFile(`${rel} is outside the repository; not read`);
+  return abs;
+}
+
+/** A failed realpath: null when the file does not exist, a refusal for a symlink loop, else the error. */
+function realpathFailure(e: unknown, rel: string): null {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+  if (code === 'ELOOP') throw new RefusedFile(`${rel} is a symbolic link loop; not read`);
+  throw e;
+}
+
+function checkedReal(realRoot: string, real: string, rel: string): string {
+  if (!isInside(realRoot, real)) throw new RefusedFile(`${rel} resolves outside the repository (-> ${real}); not read`);
+  return real;
 }
 
 /**
@@ -102,20 +215,14 @@ function decode(buf: Buffer): string {
  * not a plain relative path inside the repository or a symlink on the way leads out of it.
  */
 async function resolveInside(root: string, rel: string, realRoot: string): Promise<string | null> {
-  if (rel.includes('\0')) throw new RefusedFile(`${JSON.stringify(rel)} is not a valid file name; not read`);
-  const abs = path.resolve(root, rel);
-  if (path.isAbsolute(rel) || !isInside(path.resolve(root), abs)) throw new RefusedFile(`${rel} is outside the repository; not read`);
+  const abs = insidePath(root, rel);
   let real: string;
   try {
     real = await fs.promises.realpath(abs);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    if (code === 'ELOOP') throw new RefusedFile(`${rel} is a symbolic link loop; not read`);
-    throw e;
+    return realpathFailure(e, rel);
   }
-  if (!isInside(realRoot, real)) throw new RefusedFile(`${rel} resolves outside the repository (-> ${real}); not read`);
-  return real;
+  return checkedReal(realRoot, real, rel);
 }
 
 async function realRootOf(root: string): Promise<string | null> {
@@ -124,6 +231,13 @@ async function realRootOf(root: string): Promise<string | null> {
   } catch {
     return null;
   }
+}
+
+/** Checks that the file opened (its real path, where the platform tells it) is inside the repository. */
+function openedInside(realRoot: string, rel: string): (opened: string) => void {
+  return (opened) => {
+    if (!isInside(realRoot, opened)) throw new RefusedFile(`${rel} resolves outside the repository (-> ${opened}); not read`);
+  };
 }
 
 /**
@@ -137,11 +251,31 @@ export async function readRepoFile(root: string, rel: string, maxBytes = MAX_YAM
   const real = await resolveInside(root, rel, realRoot);
   if (real === null) return null;
   try {
-    const check = (opened: string) => {
-      if (!isInside(realRoot, opened)) throw new RefusedFile(`${rel} resolves outside the repository (-> ${opened}); not read`);
-    };
     // `real` has no symlinks left: one found now was swapped in after the check.
-    return await readBounded(real, rel, maxBytes, { check, what, noFollow: true });
+    return await readBounded(real, rel, maxBytes, { check: openedInside(realRoot, rel), what, noFollow: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; // deleted in between
+    throw e;
+  }
+}
+
+/**
+ * readRepoText in one go, without waiting for the thread pool (each of its six file operations would), with the
+ * file's fstat taken before it was read: for reading many small files (a folder's pipeline files and their
+ * includes, at most MAX_YAML_BYTES each), where the waits cost more than the reads. `realRoot`: the root's real path.
+ */
+export function readRepoTextSync(root: string, rel: string, realRoot: string, maxBytes = MAX_YAML_BYTES, what = ''): { text: string; stat: fs.Stats } | null {
+  const abs = insidePath(root, rel);
+  let real: string;
+  try {
+    real = checkedReal(realRoot, fs.realpathSync.native(abs), rel);
+  } catch (e) {
+    if (e instanceof RefusedFile) throw e;
+    return realpathFailure(e, rel);
+  }
+  try {
+    const { bytes, stat } = readBoundedSync(real, rel, maxBytes, { check: openedInside(realRoot, rel), what, noFollow: true });
+    return { text: decode(bytes), stat };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; // deleted in between
     throw e;

@@ -48,13 +48,17 @@ interface CacheFile {
  */
 export async function fileStamp(abs: string, racyMs = RACY_MS): Promise<{ stamp: string | null; racy: boolean }> {
   try {
-    const st = await fs.promises.stat(abs);
-    return { stamp: `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.dev}`, racy: Date.now() - Math.max(st.mtimeMs, st.ctimeMs) < racyMs };
+    return stampOf(await fs.promises.stat(abs), racyMs);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { stamp: null, racy: false };
     throw e;
   }
+}
+
+/** fileStamp of a file's stats (the fstat of a file opened to be read gives the same). */
+export function stampOf(st: fs.Stats, racyMs = RACY_MS): { stamp: string; racy: boolean } {
+  return { stamp: `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.dev}`, racy: Date.now() - Math.max(st.mtimeMs, st.ctimeMs) < racyMs };
 }
 
 /** What identifies the code that imports: the running bundle (its path, size and times). */

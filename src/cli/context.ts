@@ -101,7 +101,11 @@ export interface CliContext {
 
 export async function loadFolder(folder: string): Promise<FolderSnapshot> {
   // What was imported in an earlier session and has not changed since is not parsed again.
-  return new FolderSources(folder, undefined, { cache: new SourceCache(path.join(folderStateDir(folder), SOURCE_CACHE_FILE.cli)) }).loadAll();
+  const sources = new FolderSources(folder, undefined, { cache: new SourceCache(path.join(folderStateDir(folder), SOURCE_CACHE_FILE.cli)) });
+  const snapshot = await sources.loadAll();
+  // The CLI exits soon after: a write cut short would lose the cache (and leave its temporary file).
+  await sources.saved();
+  return snapshot;
 }
 
 export function printProblems(snapshot: FolderSnapshot, stream: NodeJS.WritableStream): void {

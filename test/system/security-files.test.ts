@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FolderSources } from '../../src/adapters/folderSources';
-import { globFiles, LocalWorkspaceFiles, readRepoText } from '../../src/adapters/files';
+import { globFiles, LocalWorkspaceFiles, readRepoText, readRepoTextSync } from '../../src/adapters/files';
 import { startLocalRun } from '../../src/adapters/localRuns';
 import { LocalProcessRunner } from '../../src/adapters/processRunner';
 import { FileRunStore, newRunId } from '../../src/adapters/runStore';
@@ -153,6 +153,31 @@ describe('security: repository files', function () {
       await assert.rejects(readRepoText(repo, 'big.yml', 1024), /big\.yml is too large \(more than|big\.yml is too large/);
       assert.equal((await readRepoText(repo, 'big.yml', 4096))?.length, 2048);
       await assert.rejects(readRepoText(repo, 'ci/self.yml'), /resolves outside the repository \(-> \/proc\//);
+    });
+
+    it('reading in one go (a folder\'s pipeline files) answers as reading with waits does, refusals included', async () => {
+      const { repo } = hostile(
+        { 'a.yml': 'a: 1\n', 'big.yml': 'x'.repeat(2048), 'dir/b.yml': 'b: 2\n' },
+        { 'ci/self.yml': '/proc/self/status', 'zero.yml': '/dev/zero', 'same.yml': 'a.yml', 'loop.yml': 'loop.yml', 'up.yml': '../outside.yml', 'linked': 'dir' },
+      );
+      mkfifo(path.join(repo, 'fifo.yml'));
+      const realRoot = fs.realpathSync(repo);
+      const answer = async (read: () => unknown) => {
+        try {
+          return { text: await read() };
+        } catch (e) {
+          return { refused: (e as Error).message };
+        }
+      };
+      const names = ['a.yml', 'big.yml', 'linked/b.yml', 'ci/self.yml', 'zero.yml', 'same.yml', 'loop.yml', 'up.yml', 'fifo.yml', 'missing.yml', 'dir', '../a.yml', '/etc/passwd'];
+      for (const rel of names) {
+        const sync = await answer(() => readRepoTextSync(repo, rel, realRoot, 1024, 'a pipeline file')?.text ?? null);
+        const waited = await answer(() => readRepoText(repo, rel, 1024, 'a pipeline file'));
+        assert.deepEqual(sync, waited, rel);
+      }
+      assert.equal(readRepoTextSync(repo, 'same.yml', realRoot)?.text, 'a: 1\n');
+      assert.equal(readRepoTextSync(repo, 'same.yml', realRoot)?.stat.ino, fs.statSync(path.join(repo, 'a.yml')).ino, 'the stat of the file read');
+      assert.match(JSON.stringify(await answer(() => readRepoTextSync(repo, 'big.yml', realRoot, 1024))), /big\.yml is too large/);
     });
   });
 

@@ -21,6 +21,15 @@ const FILES = {
   'ci/one.yml': 'one:\n  script: [echo one]\n',
 };
 
+/** A session whose loadAll() also waits until the cache is written (loadAll itself lists the pipelines first). */
+class Session extends FolderSources {
+  override async loadAll(): Promise<FolderSnapshot> {
+    const snapshot = await super.loadAll();
+    await this.saved();
+    return snapshot;
+  }
+}
+
 /** Sessions over one folder and one cache file, counting the files each session parses. */
 function sessions(files: Record<string, string> = FILES, racyMs = 0) {
   const dir = tempDir('delivery-srccache-');
@@ -33,7 +42,9 @@ function sessions(files: Record<string, string> = FILES, racyMs = 0) {
     cacheFile,
     parsed,
     /** A new session: new FolderSources, new SourceCache over the same file. */
-    session: () => new FolderSources(dir, importers, { cache: new SourceCache(cacheFile, racyMs) }),
+    session: () => new Session(dir, importers, { cache: new SourceCache(cacheFile, racyMs) }),
+    /** A new session that does not wait for the cache to be written. */
+    unwaited: () => new FolderSources(dir, importers, { cache: new SourceCache(cacheFile, racyMs) }),
     uncached: () => new FolderSources(dir, importers),
   };
 }
@@ -55,6 +66,19 @@ describe('pipeline files kept between sessions', () => {
     assert.deepEqual(listing(second), listing(first));
     assert.deepEqual(listing(second), listing(await new FolderSources(s.dir).loadAll()), 'the same as without any cache');
     assert.ok(second.problems.some((p) => p.file === '.github/workflows/broken.yml' && p.severity === 'error'), 'problems are kept too');
+  });
+
+  it('lists the pipelines before the cache is written, and saved() resolves once it is', async () => {
+    const s = sessions();
+    const sources = s.unwaited();
+    const first = await sources.loadAll();
+    assert.equal(first.pipelines.length, 3);
+    assert.equal(fs.existsSync(s.cacheFile), false, 'written after the listing');
+    await sources.saved();
+    assert.ok(fs.existsSync(s.cacheFile), 'the cache was written');
+    s.parsed.length = 0;
+    await s.session().loadAll();
+    assert.deepEqual(s.parsed, [], 'a later session parses nothing');
   });
 
   it('a pipeline listed from the cache plans from its file as it is when the run starts', async () => {

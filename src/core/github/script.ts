@@ -617,6 +617,7 @@ export function arithmeticExpressions(script: string): { expr: string; offset: n
       text += `\${DELIVERY_EXPR_${exprs.length}}`;
     }
   }
+  if (!mayHaveArithmetic(text)) return [];
   const found = arithmeticReferences(text);
   return exprs.filter((p, k) => {
     if (!found.has(`DELIVERY_EXPR_${k + 1}`)) return false;
@@ -626,6 +627,15 @@ export function arithmeticExpressions(script: string): { expr: string; offset: n
       return false;
     }
   });
+}
+
+/**
+ * False when arithmeticReferences(script) finds nothing whatever the script says: every arithmetic place it knows
+ * needs a ( or [ ((( )), $(( )), $[ ], [[ ]], a subscript), a : (${name:offset}), or the word let or a declaration
+ * (declare -i …), also when quoted apart (l"e"t). Most run: scripts have none: the scan is skipped.
+ */
+export function mayHaveArithmetic(script: string): boolean {
+  return /[([:]/.test(script) || /let|declare|typeset|local|readonly|export/.test(script.replace(/["'\\$]/g, ''));
 }
 
 /** The message of the located warning for an expression in an arithmetic context. */
