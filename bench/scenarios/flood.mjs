@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { measureCases, median, row } from '../lib/harness.mjs';
+import { stats } from '../lib/measure.mjs';
 import { repoWith } from '../lib/fixtures.mjs';
 
 export const floodCommand = (lines) => `seq -f 'flood line %07.0f: the quick brown fox jumps over the lazy dog' 1 ${lines}`;
@@ -18,7 +19,7 @@ export default {
     const yml = (n) => `  flood${n === lines ? '' : '_triple'}:\n    jobs:\n      flood: { run: "${floodCommand(n)}" }\n`;
     const longBytes = ctx.smoke ? 400_000 : 40_000_000;
     const dir = repoWith(path.join(ctx.work, 'flood'), {
-      'delivery.yml': `version: 1\npipelines:\n${yml(lines)}${yml(lines * 3)}  longline:\n    jobs:\n      long: { run: "${longLineCommand(longBytes)}" }\n`,
+      'delivery.yml': `version: 1\npipelines:\n${yml(lines)}${yml(lines * 3)}  longline:\n    jobs:\n      long: { run: "${longLineCommand(longBytes)}" }\n  quiet:\n    jobs:\n      long: { run: "true" }\n`,
       '.gitignore': '*.txt\n',
     });
     const progress = path.join(dir, 'progress.txt');
@@ -54,6 +55,15 @@ export default {
         },
       },
       { name: 'longline-reference', spec: () => ({ cmd: 'bash', args: ['--noprofile', '--norc', '-eo', 'pipefail', '-c', `${longLineCommand(longBytes)} > reference-long.txt`], cwd: dir }) },
+      // The same run with a job that prints nothing: what any run costs (Node's start-up, the CLI, the record).
+      {
+        name: 'quiet',
+        spec: () => ({ cmd: process.execPath, args: [ctx.build.cli, 'run', 'quiet', '--json'], cwd: dir, env: ctx.env, json: true }),
+        after: (x) => {
+          if (x.json.status !== 'success') throw new Error(`quiet: the run ended ${x.json.status}`);
+          fs.rmSync(latestRun(ctx.env.DELIVERY_STATE_DIR, 'flood'), { recursive: true, force: true });
+        },
+      },
     ]);
     if (!(longLogged >= longBytes)) throw new Error(`longline: the job log has ${longLogged} bytes, fewer than the ${longBytes} of the line`);
     fs.rmSync(path.join(dir, 'reference-long.txt'), { force: true });
@@ -103,8 +113,18 @@ function longRows(r, bytes) {
   const job = r.longline.map((x) => x.json.jobs.long.durationMs);
   const jobRatio = median(job) / median(ref);
   const rss = r.longline.map((x) => x.rssKb / 1024);
+  // What the line adds to a run: the run minus the same run of a job that prints nothing (taken in the same round).
+  const quiet = r.quiet.map((x) => x.wallMs);
+  const added = ours.map((o, i) => o - quiet[i]);
+  const addedMedian = median(ours) - median(quiet);
+  const addedRatio = addedMedian / median(ref);
   return [
     row({ scenario: title, measured: '`delivery run` wall', samples: ours, reference: { name: 'same command > file', samples: ref }, ratio, ratioText: `${ratio.toFixed(2)}×`, target: '≤ 1.5× wall', met: ratio <= 1.5 }),
+    row({ scenario: title, measured: '`delivery run` of a job that prints nothing (what any run costs)', samples: quiet, target: '', met: null }),
+    {
+      ...row({ scenario: title, measured: 'what the line adds: `delivery run` − the run of a job that prints nothing', samples: added, reference: { name: 'same command > file', samples: ref }, ratio: addedRatio, ratioText: `${addedRatio.toFixed(2)}×`, target: '', met: null }),
+      value: { ...stats(added), median: addedMedian },
+    },
     row({ scenario: title, measured: 'the job itself (its duration in the run record)', samples: job, reference: { name: 'same command > file', samples: ref }, ratio: jobRatio, ratioText: `${jobRatio.toFixed(2)}×`, target: '', met: null }),
     row({ scenario: title, measured: '`delivery run` peak RSS', samples: rss, unit: 'MB', target: '≤ 200 MB', met: median(rss) <= 200 }),
   ];
