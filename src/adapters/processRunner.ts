@@ -5,6 +5,7 @@
 // still carries the marker — which also finds daemons that called setsid() to leave the group, the way Jenkins'
 // ProcessTreeKiller finds a build's processes by an environment cookie. After a command exits, what it left
 // running is killed too (unless the spec says the command starts long-lived servers on purpose).
+import { isUtf8 } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -157,9 +158,11 @@ export class LocalProcessRunner implements ProcessRunner {
       let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
       let open = 2;
       let settled = false;
+      const masker = io.masker ?? this.options.masker;
+      const onLines = io.onLines;
       const splitters = {
-        stdout: lineSplitter((t, long) => io.onLine('stdout', t, long), io.masker ?? this.options.masker),
-        stderr: lineSplitter((t, long) => io.onLine('stderr', t, long), io.masker ?? this.options.masker),
+        stdout: lineSplitter((t, long) => io.onLine('stdout', t, long), masker, onLines && ((t, utf8) => onLines('stdout', t, utf8))),
+        stderr: lineSplitter((t, long) => io.onLine('stderr', t, long), masker, onLines && ((t, utf8) => onLines('stderr', t, utf8))),
       };
       let lastData = Date.now();
       stdout.on('data', (b: Buffer) => {
@@ -274,13 +277,33 @@ function describeSpawnError(command: string, e: NodeJS.ErrnoException): string {
  * Splits a byte stream into lines (\n or \r\n), decoding UTF-8 across chunk boundaries; bad bytes become U+FFFD.
  * With a masker, secrets are masked on the decoded stream before it is split or cut (a secret written in two
  * pieces, or a multi-line key, is masked whole); the masker holds back only what may be the start of a secret.
- * Without one, a line longer than LONG_LINE_BYTES comes as its bytes (`long`), with `text` its head.
+ * Without one, a line longer than LONG_LINE_BYTES comes as its bytes (`long`), with `text` its head; and with
+ * `onLines`, the whole lines of each chunk come in blocks (ProcessIO.onLines), except lines that have to come alone
+ * (one started in an earlier chunk, one longer than MAX_LINE_IN_MEMORY characters).
  */
-export function lineSplitter(onLine: (text: string, long?: LongLine) => void, masker?: Masker): { push(b: Buffer): void; end(): void } {
+export function lineSplitter(
+  onLine: (text: string, long?: LongLine) => void,
+  masker?: Masker,
+  onLines?: (text: string, utf8?: Uint8Array) => void,
+): { push(b: Buffer): void; end(): void } {
   const masking = masker && !masker.empty ? masker.stream() : null;
   const line = (s: string) => onLine(s.charCodeAt(s.length - 1) === 13 ? s.slice(0, -1) : s);
-  return masking ? maskedSplitter(line, masking) : byteSplitter(line, onLine);
+  return masking ? maskedSplitter(line, masking) : byteSplitter(line, onLine, onLines);
 }
+
+/** Whether some line of `text` (lines joined by \n) is longer than `max` characters; a look every `max` characters. */
+function hasLineLongerThan(text: string, max: number): boolean {
+  let start = 0; // where the current line starts
+  while (text.length - start > max) {
+    const nl = text.lastIndexOf('\n', start + max);
+    if (nl < start) return true;
+    start = nl + 1;
+  }
+  return false;
+}
+
+/** Whole lines are passed on (ProcessIO.onLines) in blocks of about this many bytes. */
+const BLOCK_BYTES = 16 * 1024;
 
 /** Lines longer than this (in bytes) are passed on as bytes (LongLine), never decoded whole. */
 export const LONG_LINE_BYTES = 1 << 20;
@@ -292,9 +315,35 @@ export const LONG_LINE_BYTES = 1 << 20;
  * decoded and its bytes go on as they came (a 40 MB line costs neither a decoding nor a copy of itself). Decoding
  * line by line gives what decoding the whole stream would (bad bytes included).
  */
-function byteSplitter(line: (s: string) => void, onLong: (head: string, long: LongLine) => void): { push(b: Buffer): void; end(): void } {
+function byteSplitter(
+  line: (s: string) => void,
+  onLong: (head: string, long: LongLine) => void,
+  onLines?: (text: string, utf8?: Uint8Array) => void,
+): { push(b: Buffer): void; end(): void } {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
+  /** The lines of b[start, end), `end` the newline of the last. */
+  const lines = (b: Buffer, start: number, end: number) => {
+    const text = b.toString('utf8', start, end);
+    if (onLines && !hasLineLongerThan(text, MAX_LINE_IN_MEMORY)) {
+      // At once. A CR before a newline goes as it does line by line (one each); without one, valid UTF-8 is what
+      // the log gets as it is.
+      const cr = b.indexOf(13, start);
+      if (cr >= 0 && cr < end) onLines(`${text}\n`.replaceAll('\r\n', '\n').slice(0, -1));
+      else {
+        const bytes = b.subarray(start, end + 1);
+        onLines(text, isUtf8(bytes) ? bytes : undefined);
+      }
+      return;
+    }
+    let from = 0;
+    let nl: number;
+    while ((nl = text.indexOf('\n', from)) >= 0) {
+      line(text.slice(from, nl));
+      from = nl + 1;
+    }
+    line(from === 0 ? text : text.slice(from));
+  };
   const flushPending = (upTo: Buffer) => {
     if (upTo.length > 0) pending.push(upTo);
     const pieces = pending;
@@ -348,15 +397,12 @@ function byteSplitter(line: (s: string) => void, onLong: (head: string, long: Lo
         flushPending(b.subarray(0, nl));
         start = nl + 1;
       }
-      if (start <= last) {
-        const text = b.toString('utf8', start, last);
-        let from = 0;
-        let nl: number;
-        while ((nl = text.indexOf('\n', from)) >= 0) {
-          line(text.slice(from, nl));
-          from = nl + 1;
-        }
-        line(from === 0 ? text : text.slice(from));
+      // Whole lines, in blocks of about BLOCK_BYTES: a block's text is garbage once it is passed on, so what a
+      // collection of the young generation finds alive (and copies) stays small even when a chunk is 64 KB.
+      while (start <= last) {
+        const end = onLines && last - start > BLOCK_BYTES ? b.indexOf(10, start + BLOCK_BYTES) : last;
+        lines(b, start, end);
+        start = end + 1;
       }
       if (last + 1 < b.length) {
         pending.push(b.subarray(last + 1));

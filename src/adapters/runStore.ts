@@ -181,11 +181,15 @@ export function processState(pid: number): string | null {
  * A job's full log, appended in batches (64 KB or 100 ms) with plain synchronous writes to a local file. Not a
  * WriteStream: its queue holds every batch the disk has not taken yet, so a job flooding its output grew the
  * process by tens of MB per million lines, and the stream machinery cost more CPU than the writes themselves.
+ * Lines that came with their bytes (JobLog.write's `utf8`) are written as they came, never decoded again.
  */
 const NEWLINE = Buffer.from('\n');
+/** Pieces of a batch at most (a write takes at most 1024). */
+const LOG_FLUSH_PIECES = 512;
 
 export class FileJobLog implements JobLog {
-  private buffer: string[] = [];
+  /** Lines (each written with a newline after it) and lines' bytes (with their newlines). */
+  private buffer: (string | Uint8Array)[] = [];
   private size = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private fd: number | null = null;
@@ -205,7 +209,7 @@ export class FileJobLog implements JobLog {
     return (this.failed as NodeJS.ErrnoException | null)?.code === 'ENOENT';
   }
 
-  write(_stream: OutputStream | 'system', text: string, long?: LongLine): void {
+  write(_stream: OutputStream | 'system', text: string, long?: LongLine, utf8?: Uint8Array): void {
     if (long) {
       // A very long line as it came: its bytes, after what is buffered, never decoded or copied whole.
       this.flush();
@@ -218,9 +222,9 @@ export class FileJobLog implements JobLog {
       }
       return;
     }
-    this.buffer.push(text);
-    this.size += text.length + 1;
-    if (this.size >= LOG_FLUSH_BYTES) this.flush();
+    this.buffer.push(utf8 ?? text);
+    this.size += utf8 ? utf8.length : text.length + 1;
+    if (this.size >= LOG_FLUSH_BYTES || this.buffer.length >= LOG_FLUSH_PIECES) this.flush();
     else if (!this.timer) this.timer = setTimeout(() => this.flush(), LOG_FLUSH_MS);
   }
 
@@ -230,22 +234,34 @@ export class FileJobLog implements JobLog {
       this.timer = null;
     }
     if (this.buffer.length === 0) return;
-    const lines = this.buffer;
+    const pieces = this.buffer;
     this.buffer = [];
     this.size = 0;
     if (this.fd === null || this.failed) return;
     try {
-      // Small lines go out joined (one write per batch); a very long one on its own, never copied into a batch.
-      let from = 0;
-      for (let i = 0; i <= lines.length; i++) {
-        if (i < lines.length && lines[i].length < LOG_FLUSH_BYTES) continue;
-        if (i > from) this.writeAll(Buffer.from(lines.slice(from, i).join('\n') + '\n'));
-        if (i < lines.length) {
-          this.writeLong(lines[i]);
+      // Small lines go out joined, bytes as they are: one write per batch; a very long line on its own, never
+      // copied into a batch.
+      let out: Uint8Array[] = [];
+      let lines: string[] = [];
+      const endLines = () => {
+        if (lines.length > 0) out.push(Buffer.from(`${lines.join('\n')}\n`));
+        lines = [];
+      };
+      for (const p of pieces) {
+        if (typeof p !== 'string') {
+          endLines();
+          out.push(p);
+        } else if (p.length < LOG_FLUSH_BYTES) lines.push(p);
+        else {
+          endLines();
+          this.writeAllOf(out);
+          out = [];
+          this.writeLong(p);
           this.writeAll(NEWLINE);
         }
-        from = i + 1;
       }
+      endLines();
+      this.writeAllOf(out);
     } catch (e) {
       this.failed = e as Error;
     }
@@ -267,6 +283,19 @@ export class FileJobLog implements JobLog {
 
   private writeAll(bytes: Uint8Array): void {
     for (let at = 0; at < bytes.length; ) at += fs.writeSync(this.fd!, bytes, at);
+  }
+
+  /** Pieces in one write; what a short write left, piece by piece. */
+  private writeAllOf(pieces: Uint8Array[]): void {
+    if (pieces.length === 0) return;
+    let done = pieces.length === 1 ? 0 : fs.writevSync(this.fd!, pieces);
+    for (const p of pieces) {
+      if (done >= p.length) done -= p.length;
+      else {
+        this.writeAll(done === 0 ? p : p.subarray(done));
+        done = 0;
+      }
+    }
   }
 
   close(): Promise<void> {

@@ -1,6 +1,7 @@
 // Every byte the CLI prints passes here: secrets are masked on the stream (a secret written in two pieces is still
 // masked) and what could drive the terminal is made visible (core/sanitize.ts). Commands also make target text
 // inert where they print it (only a job's own colours survive, see terminalText); this is the net under them.
+import * as fs from 'node:fs';
 import { Writable } from 'node:stream';
 import { terminalText } from '../core/sanitize';
 import { Masker, type StreamMasker } from '../core/secrets';
@@ -17,6 +18,8 @@ export function cliMasker(env: NodeJS.ProcessEnv): Masker {
 
 export class SafeOutput extends Writable {
   private readonly stream: StreamMasker;
+  /** The target's file descriptor when it is a regular file (see forward), else null. */
+  private readonly file: number | null;
 
   constructor(
     private readonly target: NodeJS.WritableStream,
@@ -25,6 +28,7 @@ export class SafeOutput extends Writable {
   ) {
     super({ decodeStrings: false });
     this.stream = masker.stream();
+    this.file = regularFile(target);
   }
 
   override _write(chunk: unknown, _encoding: BufferEncoding, done: (e?: Error | null) => void): void {
@@ -39,6 +43,22 @@ export class SafeOutput extends Writable {
   }
 
   private forward(text: string): void {
-    if (text) this.target.write(terminalText(text, this.mode.json ? { json: true } : { colours: true }));
+    if (!text) return;
+    const safe = terminalText(text, this.mode.json ? { json: true } : { colours: true });
+    // A file gets the text written as a terminal or a pipe does: Node's stream for a file makes a Buffer of every
+    // write, memory the collector frees late (tens of MB held during a flood of output). Both are synchronous.
+    if (this.file !== null) fs.writeSync(this.file, safe);
+    else this.target.write(safe);
+  }
+}
+
+/** The file descriptor of process.stdout or process.stderr when it is a regular file, else null. */
+function regularFile(target: NodeJS.WritableStream): number | null {
+  if (target !== process.stdout && target !== process.stderr) return null;
+  const fd = (target as { fd?: unknown }).fd;
+  try {
+    return typeof fd === 'number' && fs.fstatSync(fd).isFile() ? fd : null;
+  } catch {
+    return null;
   }
 }

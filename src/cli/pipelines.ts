@@ -107,18 +107,26 @@ export const runCommand: CliCommand = async (ctx) => {
   const width = Math.min(30, Math.max(...handle.run.jobs.map((j) => j.id.length), 1));
   // `job   > ` and `job   | `, made once per job, not per line (a flood prints millions).
   const prefixes = { output: new Map<string, string>(), system: new Map<string, string>() };
+  const prefix = (jobId: string, kind: 'output' | 'system') => {
+    let p = prefixes[kind].get(jobId);
+    if (p === undefined) prefixes[kind].set(jobId, (p = `${jobId.padEnd(width)} ${kind === 'system' ? '|' : '>'} `));
+    return p;
+  };
   handle.onEvent((e) => {
-    if (e.type === 'line') {
+    // A job's own colours are kept (safe SGR only, reset at the line's end) and everything else is made visible
+    // by ctx.progress itself (SafeOutput: terminalText with colours on each batch), once per batch, not per line.
+    if (e.type === 'lines') {
+      // A block of the job's lines: each line gets its prefix, with one replace for the block.
+      const p = prefix(e.jobId, 'output');
+      out.write(`${p}${e.text.replaceAll('\n', `\n${p}`)}\n`);
+    } else if (e.type === 'line') {
       const kind = e.stream === 'system' ? 'system' : 'output';
-      let prefix = prefixes[kind].get(e.jobId);
-      if (prefix === undefined) prefixes[kind].set(e.jobId, (prefix = `${e.jobId.padEnd(width)} ${kind === 'system' ? '|' : '>'} `));
-      // A job's own colours are kept (safe SGR only, reset at the line's end) and everything else is made visible
-      // by ctx.progress itself (SafeOutput: terminalText with colours on each batch), once per 64 KB, not per line.
-      out.write(kind === 'system' ? `${prefix}${terminalText(e.text)}\n` : `${prefix}${e.text}\n`);
+      const p = prefix(e.jobId, kind);
+      out.write(kind === 'system' ? `${p}${terminalText(e.text)}\n` : `${p}${e.text}\n`);
     } else if (e.type === 'job' && e.job.status !== 'queued' && e.job.status !== 'running') {
       out.write(terminalText(`${e.job.id.padEnd(width)} ${statusWord(e.job.status, e.job.allowFailure, unsupportedSteps(e.job).length > 0)}${e.job.reason ? ` (${e.job.reason})` : ''}\n`));
     }
-  });
+  }, { lineBlocks: true });
   const onAbort = () => handle.cancel();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   const result = await handle.done;
@@ -133,10 +141,13 @@ export const runCommand: CliCommand = async (ctx) => {
 };
 
 /**
- * Progress lines leave in batches: one write per 64 KB or per turn of the event loop, not one per line. A job
+ * Progress lines leave in batches: one write per 16 KB or per turn of the event loop, not one per line. A job
  * printing a million lines otherwise costs a million system calls (stdout and stderr are synchronous for files
- * and pipes), several times the job's own time.
+ * and pipes), several times the job's own time. A block of a job's lines (most of a chunk read) goes out at once:
+ * text held for the next turn outlives the young generation's collections, which copy it each time.
  */
+const BATCH_CHARS = 16 * 1024;
+
 function batchedWriter(stream: NodeJS.WritableStream): { write(text: string): void; flush(): void } {
   let pending = '';
   let scheduled = false;
@@ -149,7 +160,7 @@ function batchedWriter(stream: NodeJS.WritableStream): { write(text: string): vo
   return {
     write(text) {
       pending += text;
-      if (pending.length >= 65536) flush();
+      if (pending.length >= BATCH_CHARS) flush();
       else if (!scheduled) {
         scheduled = true;
         setImmediate(flush);

@@ -16,6 +16,8 @@
 
 /** C0 but \t \n \r, a CR not followed by LF, DEL, C1, bidi embedding/override/isolate controls. */
 const UNSAFE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|\r(?!\n)/g;
+/** Any character UNSAFE may match (a CR as well): text without one is safe as it is. One class, scanned twice as fast. */
+const MAYBE_UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 /** What JSON.stringify leaves raw that a terminal or an editor acts on. */
 const JSON_UNSAFE = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
 /** An SGR sequence with plain numeric parameters (candidates to keep with `colours`). */
@@ -54,6 +56,8 @@ function jsonEscape(c: string): string {
  */
 export function terminalText(text: string, opts: { colours?: boolean; json?: boolean } = {}): string {
   if (opts.json) return text.replace(UNSAFE, jsonEscape).replace(JSON_UNSAFE, jsonEscape);
+  // Most text has no control character at all (a job's output comes here a batch at a time): one quick look.
+  if (!MAYBE_UNSAFE.test(text)) return text;
   // Without an escape character no colour can start: the same result as the loop below, without it (the CLI's
   // progress goes through here line by line).
   if (!opts.colours || text.indexOf('\u001b') < 0) return text.replace(UNSAFE, visible);

@@ -5,7 +5,7 @@ import { LocalWorkspaceFiles } from '../../src/adapters/files';
 import { LocalProcessRunner } from '../../src/adapters/processRunner';
 import { FileRunStore, newRunId } from '../../src/adapters/runStore';
 import { parseDeliveryConfig } from '../../src/core/config/delivery';
-import { startRun, type RunEvent } from '../../src/core/engine/engine';
+import { startRun, type RunBlockEvent, type RunEvent } from '../../src/core/engine/engine';
 import { planDeliveryPipeline } from '../../src/core/engine/planDelivery';
 import type { RunRequest } from '../../src/core/engine/select';
 import { cleanupTempDirs, isAlive, tempDir, waitFor } from '../support/tmp';
@@ -29,9 +29,11 @@ async function runYaml(yaml: string, opts: { request?: RunRequest; parallelism?:
     events.push(e);
     if (opts.cancelAfter?.(e)) handle.cancel();
   });
+  const blockEvents: RunBlockEvent[] = [];
+  handle.onEvent((e) => blockEvents.push(e), { lineBlocks: true });
   const run = await handle.done;
   const job = (id: string) => run.jobs.find((j) => j.id === id)!;
-  return { run, job, events, store, handle, folder };
+  return { run, job, events, blockEvents, store, handle, folder };
 }
 
 describe('engine (real processes)', () => {
@@ -166,6 +168,25 @@ pipelines:
     const saved = await store.read(run.id);
     assert.equal(saved?.status, 'success');
     assert.equal(saved?.jobs[0].status, 'success');
+  });
+
+  it('output read in blocks: a listener of lines and one of blocks hear the same lines; the tail and the log are line by line\'s', async () => {
+    // 30,000 short lines, CRLFs, a progress bar drawn with CRs, a bad byte, and a line too long to keep whole.
+    const folder = tempDir();
+    fs.writeFileSync(path.join(folder, 'flood.sh'), "seq 1 30000\nprintf 'crlf\\r\\nbar 1%%\\rbar 2%%\\r\\n\\377 bad\\n'\nhead -c 9000 /dev/zero | tr '\\0' x\nprintf '\\nlast\\n'\n");
+    const { job, events, blockEvents, handle } = await runYaml('version: 1\npipelines:\n  ci:\n    jobs:\n      flood: { run: "bash flood.sh" }\n', { folder });
+    const long = `${'x'.repeat(8192)}… [808 more characters in the log file]`;
+    const expected = [...Array.from({ length: 30_000 }, (_, i) => String(i + 1)), 'crlf', 'bar 1%\rbar 2%', '\uFFFD bad', long, 'last'];
+    const perLine = events.flatMap((e) => (e.type === 'line' && e.stream === 'stdout' ? [e.text] : []));
+    assert.deepEqual(perLine, expected, 'a listener of lines hears each line');
+    const blocks = blockEvents.filter((e) => e.type === 'lines').length;
+    assert.ok(blocks > 0 && blocks < 3000, `lines came in blocks (${blocks})`);
+    const heard = blockEvents.flatMap((e) => (e.type === 'lines' ? e.text.split('\n') : e.type === 'line' && e.stream === 'stdout' ? [e.text] : []));
+    assert.deepEqual(heard, expected, 'blocks and lines that came alone, in order, are the lines');
+    assert.deepEqual(handle.tail('flood'), expected.slice(-200), 'the tail: the last 200 lines');
+    const log = fs.readFileSync(job('flood').logFile!, 'utf8').split('\n');
+    assert.deepEqual(log.slice(0, 30_004), ['▶ flood', ...expected.slice(0, 30_003)]);
+    assert.deepEqual(log.slice(30_004), ['x'.repeat(9000), 'last', ''], 'the log has the long line whole');
   });
 
   it('reads JUnit counts and records artifacts', async () => {

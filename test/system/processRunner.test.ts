@@ -106,6 +106,56 @@ describe('process runner (real processes)', () => {
     }
   });
 
+  it('with onLines, gives each chunk\'s whole lines at once: the same lines, in order, for any chunking; bytes only when they are the text', () => {
+    // CRLF and a CR alone, bad bytes, a line past MAX_LINE_IN_MEMORY characters (it comes alone), empty lines, a
+    // line past LONG_LINE_BYTES (as bytes), 20,000 short lines, no newline at the end.
+    const parts: Buffer[] = [];
+    const text = (t: string) => parts.push(Buffer.from(t));
+    text('plain\nél€ve 😀\r\n\nprogress 10%\rprogress 20%\r\r\n');
+    parts.push(Buffer.from([0x41, 0xc3, 0x0a, 0xff, 0x00, 0x0a]));
+    text(`${'y'.repeat(MAX_LINE_IN_MEMORY + 1)}\n${'z'.repeat(MAX_LINE_IN_MEMORY)}\n`);
+    for (let i = 0; i < 20_000; i++) text(`line ${i}\n`);
+    text(`${'w'.repeat(LONG_LINE_BYTES + 5)}\nend without newline`);
+    const all = Buffer.concat(parts);
+    const expected = all.toString('utf8').split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (const maxChunk of [1, 7, 4096, 65536, 200_000]) {
+      const out: string[] = [];
+      let blocks = 0;
+      let withBytes = 0;
+      const s = lineSplitter(
+        (t, long) => out.push(long ? Buffer.concat(long.pieces).toString('utf8') : t),
+        undefined,
+        (t, utf8) => {
+          blocks++;
+          const lines = t.split('\n');
+          assert.ok(lines.every((l) => l.length <= MAX_LINE_IN_MEMORY), 'no line of a block is too long to keep');
+          if (utf8) {
+            assert.ok(Buffer.from(`${t}\n`).equals(utf8), 'the bytes given are the text and its newline');
+            withBytes++;
+          }
+          out.push(...lines);
+        },
+      );
+      for (let at = 0; at < all.length; ) {
+        const n = Math.max(1, Math.ceil(random() * maxChunk));
+        s.push(all.subarray(at, at + n));
+        at += n;
+      }
+      s.end();
+      assert.deepEqual(out, expected, `chunks up to ${maxChunk} bytes`);
+      if (maxChunk > 1) assert.ok(blocks > 0 && withBytes > 0, `chunks up to ${maxChunk} bytes: lines came in blocks, with their bytes`);
+    }
+    // With secrets to mask, every line comes alone (masked on the stream, as without onLines).
+    const masked: string[] = [];
+    const m = lineSplitter((t) => masked.push(t), new Masker(['s3cret-value']), () => assert.fail('no block with a masker'));
+    m.push(Buffer.from('one s3cr'));
+    m.push(Buffer.from('et-value\ntwo\n'));
+    m.end();
+    assert.deepEqual(masked, ['one ***', 'two']);
+  });
+
   it('passes a line past LONG_LINE_BYTES on as its bytes with a decoded head, never decoding it whole (unless masking)', () => {
     const got: { text: string; long?: LongLine }[] = [];
     const s = lineSplitter((text, long) => got.push({ text, long }));

@@ -2,7 +2,7 @@
 // the terminal and the editor. Real processes, a real HTTP server on 127.0.0.1 and the real CLI
 // (the masker and the sanitiser alone: test/unit/security-output.test.ts).
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -101,6 +101,9 @@ pipelines:
   colours:
     jobs:
       paint: { run: "bash paint.sh" }
+  flood:
+    jobs:
+      flood: { run: "bash flood.sh" }
 environments:
   echo:
     version: { http: "${target.url}/version", headers: { XKEY: "\${secret:VKEY}" }, timeout: 2s }
@@ -122,6 +125,9 @@ environments:
         // A job printing the key in pieces, with pauses, line by line and whole.
         'leak.sh': 'k="$DELIVERY_SECRET_SSHKEY"\nprintf "%s" "${k:0:50}"; sleep 0.3; printf "%s\\n" "${k:50}"\nprintf "%s\\n" "$k" | sed "s/^/  /"\necho "v=$DELIVERY_SECRET_VKEY"\n',
         'paint.sh': 'printf "\\033[31mred\\033[0m \\033[8mhidden\\033]52;c;eA==\\007 \\033[1;32mgreen\\n"\necho "next line"\n',
+        // Many lines (read in blocks when there is no secret), among them escapes, a progress bar drawn with CRs
+        // and binary bytes.
+        'flood.sh': `seq 1 20000\nbash paint.sh\nprintf '%s\\n' '${ESCAPES}'\nprintf 'bar 1%%\\rbar 2%%\\r\\n\\000\\001\\377 binary\\n'\nseq 20001 40000\n`,
       });
       git(repo, 'add', '-A');
       git(repo, 'commit', '-q', '-m', 'first');
@@ -173,6 +179,46 @@ environments:
       assert.equal(d.code, 1);
       assert.match(d.stdout, /ssh says: \\x1b\]0;owned\\x07\\x1b\[2Kok\\x0dover/);
       assert.doesNotMatch(d.stdout + d.stderr, UNSAFE);
+    });
+
+    it('delivery run without secrets (output read in blocks): every line has its prefix, escapes and binary are shown inert, colours stay (#17.7)', async () => {
+      const r = await cli(repo, state, ['run', 'flood'], { GITHUB_TOKEN: '', GH_TOKEN: '', GITLAB_TOKEN: '' });
+      assert.equal(r.code, 0, r.stderr);
+      const out = r.stdout.split('\n').filter((l) => l.startsWith('flood > '));
+      const numbers = out.map((l) => l.slice('flood > '.length)).filter((l) => /^[0-9]+$/.test(l));
+      assert.deepEqual(numbers, Array.from({ length: 40_000 }, (_, i) => String(i + 1)), 'every line once, in order, with its prefix');
+      const red = out.find((l) => l.includes('red'))!;
+      assert.ok(red.includes('\u001b[31mred\u001b[0m') && red.includes('\\x1b[8mhidden') && red.endsWith('\u001b[1;32mgreen\u001b[0m'), red);
+      assert.ok(out.includes('flood > bar 1%\\x0dbar 2%'), 'a CR inside a line is shown; the one before the newline goes');
+      assert.ok(out.includes('flood > \\x00\\x01\uFFFD binary'), 'binary bytes are shown');
+      assert.equal(out.length, 40_005, 'no line without its prefix');
+      assert.doesNotMatch(r.stdout.replace(/\u001b\[[0-9;]*m/g, ''), UNSAFE);
+    });
+
+    it('delivery run with its output going to files (written there directly): secrets masked, escapes inert, every line there (#17.3b, #17.7)', () => {
+      const dir = tempDir('delivery-sec-files-');
+      const run = (args: string[], env: Record<string, string>) => {
+        const out = path.join(dir, `${args.join('-')}.out`);
+        const err = path.join(dir, `${args.join('-')}.err`);
+        const [o, e] = [fs.openSync(out, 'w'), fs.openSync(err, 'w')];
+        const r = spawnSync(process.execPath, [CLI, ...args], { cwd: repo, stdio: ['ignore', o, e], env: { ...process.env, DELIVERY_STATE_DIR: state, ...env } });
+        fs.closeSync(o);
+        fs.closeSync(e);
+        return { code: r.status, stdout: fs.readFileSync(out, 'utf8'), stderr: fs.readFileSync(err, 'utf8') };
+      };
+      const leak = run(['run', 'build'], SECRET_ENV);
+      assert.equal(leak.code, 0, leak.stderr);
+      assert.match(leak.stdout, /^leak > .*\*\*\*/m, `the job printed the key, masked:\n${leak.stdout}`);
+      assertNoSecret('run stdout (a file)', leak.stdout);
+      const json = run(['run', 'build', '--json'], SECRET_ENV);
+      assert.equal(JSON.parse(json.stdout).status, 'success');
+      assertNoSecret('run --json progress (a file)', json.stderr);
+      const flood = run(['run', 'flood', '--json'], { GITHUB_TOKEN: '', GH_TOKEN: '', GITLAB_TOKEN: '' });
+      assert.equal(JSON.parse(flood.stdout).status, 'success');
+      const lines = flood.stderr.split('\n').filter((l) => /^flood > [0-9]+$/.test(l));
+      assert.equal(lines.length, 40_000, 'every line, in the file');
+      assert.ok(flood.stderr.includes('flood > bar 1%\\x0dbar 2%'), 'a CR inside a line is shown');
+      assert.doesNotMatch(flood.stderr.replace(/\u001b\[[0-9;]*m/g, ''), UNSAFE);
     });
 
     it('delivery run keeps a job’s colours (safe SGR only, reset at each line end) and shows every other escape (#17.7)', async () => {

@@ -15,6 +15,14 @@ export type RunEvent =
   | { type: 'line'; run: RunRecord; jobId: string; stream: OutputStream | 'system'; text: string; t: number }
   | { type: 'end'; run: RunRecord };
 
+/**
+ * What a listener that takes output in blocks hears (onEvent(l, { lineBlocks: true })): `lines` instead of a `line`
+ * event per line where a process's output came as whole lines at once (ProcessIO.onLines) — `text` is the lines
+ * joined by \n, each as a `line` event would have had it. A flood of output then costs a listener one call per
+ * chunk read.
+ */
+export type RunBlockEvent = RunEvent | { type: 'lines'; run: RunRecord; jobId: string; stream: OutputStream; text: string; t: number };
+
 export interface EngineOptions {
   /** Runs the steps of jobs on this machine when there are no `executors`. */
   runner: ProcessRunner;
@@ -67,6 +75,7 @@ export interface RunHandle {
   /** The last lines of a job's output. */
   tail(jobId: string): readonly string[];
   onEvent(listener: (e: RunEvent) => void): () => void;
+  onEvent(listener: (e: RunBlockEvent) => void, opts: { lineBlocks: true }): () => void;
 }
 
 /** Longest line kept in memory and sent to listeners; the log file gets the whole line. */
@@ -77,25 +86,71 @@ export function startRun(plan: RunPlan, meta: RunMeta, opts: EngineOptions): Run
   return new Run(plan, meta, opts).start();
 }
 
+/** Characters (or bytes) a tail may hold before it drops what is older than its last lines (see Tail). */
+const TAIL_SLACK = 64 * 1024;
+const UTF8 = new TextDecoder();
+
+/**
+ * The last `max` lines of a job. Output comes a line at a time or in blocks of lines whose lines are not counted as
+ * they come: what is older than the last `max` lines is dropped when the tail holds twice `max` entries, or more
+ * than twice what it held after the last trim (at least TAIL_SLACK) — so a trim counts at most `max` lines, and
+ * comes after at least as many lines or characters are added. A block read with its bytes is kept as those bytes
+ * (outside the JavaScript heap, where the young generation's collector would copy it each time it runs); a
+ * block's text is decoded when the tail is read.
+ */
 class Tail {
-  private readonly buf: string[] = [];
-  private start = 0;
+  /** Oldest first: a line, lines joined by \n (`block`), or lines' bytes, each line with its newline. */
+  private entries: { text: string | Uint8Array; block: boolean }[] = [];
+  private size = 0;
+  private limit = TAIL_SLACK;
   constructor(private readonly max: number) {}
-  push(line: string): void {
-    if (this.buf.length < this.max) this.buf.push(line);
-    else {
-      this.buf[this.start] = line;
-      this.start = (this.start + 1) % this.max;
-    }
+  push(text: string | Uint8Array, block = false): void {
+    this.entries.push({ text, block });
+    this.size += text.length;
+    if (this.entries.length > 2 * this.max || this.size > this.limit) this.trim();
   }
   lines(): string[] {
-    return this.buf.length < this.max ? this.buf.slice() : [...this.buf.slice(this.start), ...this.buf.slice(0, this.start)];
+    const out: string[] = [];
+    for (const e of this.entries) {
+      if (typeof e.text !== 'string') out.push(...UTF8.decode(e.text.subarray(0, -1)).split('\n'));
+      else if (e.block) out.push(...e.text.split('\n'));
+      else out.push(e.text);
+    }
+    return out.length > this.max ? out.slice(out.length - this.max) : out;
   }
+  /** Drops the entries older than the last `max` lines. */
+  private trim(): void {
+    let lines = 0;
+    let i = this.entries.length;
+    while (i > 0 && lines < this.max) {
+      const e = this.entries[--i];
+      lines += e.block ? countLines(e.text, this.max - lines) : 1;
+    }
+    if (i > 0) {
+      for (const e of this.entries.splice(0, i)) this.size -= e.text.length;
+    }
+    this.limit = Math.max(TAIL_SLACK, 2 * this.size);
+  }
+}
+
+/** Lines in a block (joined by \n, or bytes with a newline after each line), counted from its end up to `upTo`. */
+function countLines(block: string | Uint8Array, upTo: number): number {
+  let n = 1;
+  if (typeof block === 'string') {
+    let at = block.length;
+    while (n < upTo && at > 0 && (at = block.lastIndexOf('\n', at - 1)) >= 0) n++;
+  } else {
+    let at = block.length - 1; // its last newline ends its last line
+    while (n < upTo && at > 0 && (at = block.lastIndexOf(10, at - 1)) >= 0) n++;
+  }
+  return n;
 }
 
 class Run {
   readonly record: RunRecord;
   private readonly listeners = new Set<(e: RunEvent) => void>();
+  /** Listeners that take output in blocks (RunBlockEvent). */
+  private readonly blockListeners = new Set<(e: RunBlockEvent) => void>();
   private readonly controller = new AbortController();
   private readonly jobs = new Map<string, PlannedJob>();
   private readonly records = new Map<string, JobRecord>();
@@ -172,10 +227,12 @@ class Run {
       done: this.done,
       cancel: () => this.controller.abort(),
       tail: (jobId) => this.tails.get(jobId)?.lines() ?? [],
-      onEvent: (l) => {
-        this.listeners.add(l);
-        return () => this.listeners.delete(l);
-      },
+      onEvent: ((l: (e: RunBlockEvent) => void, opts?: { lineBlocks: true }) => {
+        // A listener without lineBlocks never hears a `lines` event: it is in the other set.
+        const set = opts?.lineBlocks ? this.blockListeners : (this.listeners as Set<(e: RunBlockEvent) => void>);
+        set.add(l);
+        return () => set.delete(l);
+      }) as RunHandle['onEvent'],
     };
     this.controller.signal.addEventListener('abort', () => this.pump(), { once: true });
     const outer = this.opts.signal;
@@ -193,13 +250,8 @@ class Run {
   }
 
   private emit(e: RunEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch {
-        // A listener's failure must not stop the run.
-      }
-    }
+    emitTo(this.listeners, e);
+    emitTo(this.blockListeners, e);
   }
 
   private persist(): Promise<void> {
@@ -379,7 +431,22 @@ class Run {
       kept = text.length > MAX_LINE_IN_MEMORY ? `${text.slice(0, MAX_LINE_IN_MEMORY)}… [${text.length - MAX_LINE_IN_MEMORY} more characters in the log file]` : text;
     }
     this.tails.get(rec.id)!.push(kept);
-    if (this.listeners.size > 0) this.emit({ type: 'line', run: this.record, jobId: rec.id, stream, text: kept, t: this.now() });
+    if (this.listeners.size + this.blockListeners.size > 0) this.emit({ type: 'line', run: this.record, jobId: rec.id, stream, text: kept, t: this.now() });
+  }
+
+  /**
+   * Whole lines at once (ProcessIO.onLines: no secrets to mask, none too long to keep): logged, kept and heard as
+   * `line` would each of them, at the cost of one call per block.
+   */
+  private lines(rec: JobRecord, log: JobLog | null, stream: OutputStream, text: string, utf8?: Uint8Array): void {
+    log?.write(stream, text, undefined, utf8); // the same bytes as the lines one by one
+    this.tails.get(rec.id)!.push(utf8 ?? text, true);
+    if (this.listeners.size + this.blockListeners.size === 0) return;
+    const t = this.now();
+    emitTo(this.blockListeners, { type: 'lines', run: this.record, jobId: rec.id, stream, text, t });
+    if (this.listeners.size > 0) {
+      for (const line of text.split('\n')) emitTo(this.listeners, { type: 'line', run: this.record, jobId: rec.id, stream, text: line, t });
+    }
   }
 
   private async execute(job: PlannedJob, rec: JobRecord): Promise<void> {
@@ -685,17 +752,29 @@ class Run {
         timer = this.opts.clock.setTimer(Math.min(step.timeoutMs, MAX_DURATION_MS), () => stepCtl!.abort('step timeout'));
         stepSignal = stepCtl.signal;
       }
+      const hook = (stream: OutputStream, text: string) => {
+        try {
+          step.onLine?.(stream, text, ctx);
+        } catch {
+          // A hook's failure must not stop the output.
+        }
+      };
       const result = await st.session.run(spec, {
         signal: stepSignal,
         masker: this.masker,
         onLine: (stream, text, long) => {
           this.line(rec, log, stream, text, long);
-          try {
-            step.onLine?.(stream, text, ctx);
-          } catch {
-            // A hook's failure must not stop the output.
-          }
+          hook(stream, text);
         },
+        // Lines in blocks only when nothing has to be masked in each (see line()).
+        ...(this.masker
+          ? {}
+          : {
+              onLines: (stream: OutputStream, text: string, utf8?: Uint8Array) => {
+                this.lines(rec, log, stream, text, utf8);
+                if (step.onLine) for (const line of text.split('\n')) hook(stream, line);
+              },
+            }),
       });
       if (timer) this.opts.clock.clearTimer(timer);
       signal.removeEventListener('abort', onJobAbort);
@@ -826,6 +905,7 @@ class Run {
     await this.persist();
     this.emit({ type: 'end', run: this.record });
     this.listeners.clear();
+    this.blockListeners.clear();
     this.resolveDone(this.record);
   }
 }
@@ -841,6 +921,16 @@ interface StepsState {
   session: JobSession;
   /** Why the job's later steps do not run (a step made it unsupported locally), or null. */
   stopped: string | null;
+}
+
+function emitTo<E>(listeners: Set<(e: E) => void>, e: E): void {
+  for (const l of listeners) {
+    try {
+      l(e);
+    } catch {
+      // A listener's failure must not stop the run.
+    }
+  }
 }
 
 function newJobRecord(j: PlannedJob): JobRecord {

@@ -76,6 +76,14 @@ export interface ProcessIO {
   onLine: (stream: OutputStream, text: string, long?: LongLine) => void;
   /** Secrets to mask in the output, on the stream itself (before it is split into lines). */
   masker?: Masker;
+  /**
+   * Whole lines at once, when the caller takes them so (a runner may still call onLine for some): `text` is one or
+   * more lines joined by \n, as onLine would have had them one by one (no newline at the end, no CR before one,
+   * none longer than MAX_LINE_IN_MEMORY characters). A job printing a million lines then costs work per chunk read,
+   * not per line. Runners call it only without secrets to mask. `utf8`: the lines' bytes as read, with the newline
+   * after the last, when decoding them gave `text` exactly (valid UTF-8, no CR) — what a log can write as it is.
+   */
+  onLines?: (stream: OutputStream, text: string, utf8?: Uint8Array) => void;
 }
 
 export interface ProcessRunner {
@@ -85,8 +93,11 @@ export interface ProcessRunner {
 
 export interface JobLog {
   readonly path: string;
-  /** A line; with `long`, its bytes go to the file instead of `text` (its head). */
-  write(stream: OutputStream | 'system', text: string, long?: LongLine): void;
+  /**
+   * A line; with `long`, its bytes go to the file instead of `text` (its head); with `utf8` (the UTF-8 of `text` and
+   * a newline, as ProcessIO.onLines gives it), those bytes instead of `text` encoded again.
+   */
+  write(stream: OutputStream | 'system', text: string, long?: LongLine, utf8?: Uint8Array): void;
   close(): Promise<void>;
 }
 
