@@ -39,6 +39,8 @@ function traceSyncCalls(bundle: string): { calls: SyncCall[]; observed: { n: num
       }
       return (original as (...a: unknown[]) => unknown).apply(this, args);
     };
+    // What hangs off the original stays reachable (fs.realpathSync.native).
+    Object.assign(wrapped, original);
     try {
       mod[name] = wrapped;
       undo.push(() => (mod[name] = original));

@@ -264,11 +264,20 @@ export async function readRepoFile(root: string, rel: string, maxBytes = MAX_YAM
  * file's fstat taken before it was read: for reading many small files (a folder's pipeline files and their
  * includes, at most MAX_YAML_BYTES each), where the waits cost more than the reads. `realRoot`: the root's real path.
  */
+/**
+ * The real path of `p` by the system's realpath (fs.realpathSync.native); by Node's own where something replaced
+ * fs.realpathSync without it (a tracer or a mock in the same process: the editor's extension host is shared).
+ */
+export function realpathNow(p: string): string {
+  const native = (fs.realpathSync as { native?: (p: string) => string }).native;
+  return typeof native === 'function' ? native(p) : fs.realpathSync(p);
+}
+
 export function readRepoTextSync(root: string, rel: string, realRoot: string, maxBytes = MAX_YAML_BYTES, what = ''): { text: string; stat: fs.Stats } | null {
   const abs = insidePath(root, rel);
   let real: string;
   try {
-    real = checkedReal(realRoot, fs.realpathSync.native(abs), rel);
+    real = checkedReal(realRoot, realpathNow(abs), rel);
   } catch (e) {
     if (e instanceof RefusedFile) throw e;
     return realpathFailure(e, rel);

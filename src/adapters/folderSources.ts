@@ -6,7 +6,7 @@ import type { PipelineDef, Problem } from '../shared/model';
 import type { EnvironmentConfig } from '../core/config/delivery';
 import { IMPORTERS } from '../core/importers';
 import type { ImportContext, ImportedPipeline, Importer, ImportResult } from '../core/sources';
-import { globFiles, MAX_YAML_BYTES, readRepoTextSync, RefusedFile } from './files';
+import { globFiles, MAX_YAML_BYTES, readRepoTextSync, realpathNow, RefusedFile } from './files';
 import { fileStamp, stampOf, type CachedImport, type SourceCache } from './sourceCache';
 
 /** localeCompare's order, without making a collator per comparison (~10 ms for 500 files). */
@@ -244,7 +244,7 @@ export class FolderSources {
 /** The folder's real path, or null when it is gone. */
 function realRootOf(folder: string): string | null {
   try {
-    return fs.realpathSync.native(folder);
+    return realpathNow(folder);
   } catch {
     return null;
   }
