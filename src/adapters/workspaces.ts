@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { WorkspacePort } from '../core/engine/ports';
 import { ASK_GIT, locateRepo, readHead, type RepoLocation } from './gitFiles';
-import { WorkspaceThread, treeState, type TreeState, type WorkspacePlan } from './workspaceWorker';
+import { WorkspaceThread, entryState, treeState, type TreeState, type WorkspacePlan } from './workspaceWorker';
 
 /** Files copied at once by Node (the copies are kernel work in libuv's pool of 4 threads). */
 const COPY_CONCURRENCY = 4;
@@ -558,7 +558,7 @@ export function runWorkspaces(opts: RunWorkspaceOptions = { reuse: false }): Wor
     if (u && u.source === source && u.dir === path.dirname(dest)) {
       unchanged = null;
       try {
-        await fs.promises.rename(u.at, dest);
+        fs.renameSync(u.at, dest); // one call on the job's path: not worth a trip through the thread pool
         reusing = true;
         return { state: u.state };
       } catch {
@@ -583,7 +583,8 @@ export function runWorkspaces(opts: RunWorkspaceOptions = { reuse: false }): Wor
   const moreToCome = () => opts.planned === undefined || made < opts.planned;
   return {
     prepare: async (source, dest, signal, overlays = []) => {
-      await fs.promises.rm(dest, { recursive: true, force: true });
+      // Usually nothing is there (a retry's path may hold the attempt before): asked once, synchronously.
+      if (fs.existsSync(dest)) await fs.promises.rm(dest, { recursive: true, force: true });
       made++;
       // Read with the signal of the job that came first: when that job alone was stopped, the next one reads again.
       const snapshot = await snapshotFor(source, signal).catch((e: unknown) => {
@@ -628,12 +629,11 @@ export function runWorkspaces(opts: RunWorkspaceOptions = { reuse: false }): Wor
       states.delete(dest);
       if (before && !unchanged && !stop.signal.aborted && moreToCome()) {
         // The job changed nothing in it: the next job's workspace, as it was made.
-        const now = stateNow(dest);
-        hopeful = now !== null && sameState(before.state, now);
-        if (now && hopeful) {
+        hopeful = unchangedSince(dest, before.state);
+        if (hopeful) {
           const at = path.join(dir, `.spare-${++serial}`);
           try {
-            await fs.promises.rename(dest, at);
+            fs.renameSync(dest, at);
             small.delete(dest);
             unchanged = { source: before.source, dir, at, state: before.state };
             return;
@@ -674,11 +674,21 @@ export function runWorkspaces(opts: RunWorkspaceOptions = { reuse: false }): Wor
   };
 }
 
-/** Two states of one workspace with every entry as it was. */
-function sameState(a: TreeState, b: TreeState): boolean {
-  const ka = Object.keys(a.entries);
-  if (ka.length !== Object.keys(b.entries).length) return false;
-  return ka.every((k) => a.entries[k] === b.entries[k]);
+/**
+ * Whether every entry of the workspace is as `before` recorded it (inode, mode, size, links, times). An entry added,
+ * removed or renamed changes its folder's mtime and ctime, so the recorded entries are all that need reading; the
+ * first difference ends it.
+ */
+function unchangedSince(dest: string, before: TreeState): boolean {
+  try {
+    for (const [rel, was] of Object.entries(before.entries)) {
+      const st = fs.lstatSync(rel === '' ? dest : path.join(dest, rel), { bigint: true });
+      if (entryState(st, rel === '') !== was) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The state of a (small) workspace now, read on this thread (a few microseconds an entry); null when unreadable. */
