@@ -92,16 +92,23 @@ export function runStatusBar(run: RunRecord | null, now: number): StatusBarModel
     interrupted: '$(warning)',
   };
   const duration = formatDuration(run.status === 'running' ? now - run.startedAt : run.durationMs);
-  const failed = run.jobs.filter((j) => (j.status === 'failed' || j.status === 'unsupported') && !j.allowFailure).map((j) => j.name);
+  const failed = run.jobs.filter((j) => j.status === 'failed' && !j.allowFailure).map((j) => j.name);
+  // Jobs that could not run here as CI runs them: they fail the run, but nothing in them failed.
+  const unsupported = run.jobs.filter((j) => j.status === 'unsupported' && !j.allowFailure).map((j) => j.name);
   // A failed run says how many jobs failed ("1 of 3 jobs failed"), not how many passed: "failed 2/3" read both ways.
+  const of = (n: number) => `${n} of ${total} job${total === 1 ? '' : 's'}`;
+  const why = [failed.length ? `${of(failed.length)} failed` : '', unsupported.length ? (failed.length ? `${unsupported.length} unsupported locally` : `${of(unsupported.length)} unsupported locally`) : '']
+    .filter(Boolean)
+    .join(', ');
   const text =
-    run.status === 'failed' && failed.length > 0
-      ? `${icon.failed} ${run.pipelineName}: ${failed.length} of ${total} job${total === 1 ? '' : 's'} failed`
+    run.status === 'failed' && why !== ''
+      ? `${icon.failed} ${run.pipelineName}: ${why}`
       : `${icon[run.status]} ${run.pipelineName}: ${RUN_STATUS_LABEL[run.status]} ${done}/${total}`;
   const tooltip = [
     `${run.pipelineName} ${RUN_STATUS_LABEL[run.status]} (${duration})`,
     `${done} of ${total} jobs succeeded`,
     failed.length ? `failed: ${failed.join(', ')}` : '',
+    unsupported.length ? `unsupported locally: ${unsupported.join(', ')}` : '',
   ].filter(Boolean).join('\n');
   const tone = run.status === 'failed' || run.status === 'interrupted' ? 'error' : run.status === 'cancelled' ? 'warning' : 'normal';
   return { text, tooltip, tone };

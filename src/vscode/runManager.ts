@@ -194,11 +194,13 @@ export class RunManager implements vscode.Disposable {
       void pruneHistory(state.store, historyLimit(vscode.workspace.getConfiguration('delivery').get<number>('history.maxRuns')));
       this.fireSoon();
       if (final.status === 'failed') {
-        const failed = final.jobs.filter((j) => j.status === 'failed' && !j.allowFailure);
+        const failed = final.jobs.filter((j) => (j.status === 'failed' || j.status === 'unsupported') && !j.allowFailure);
         const show = 'Show Log';
         const board = 'Open Panel';
+        // A job that could not run here is named as such: nothing in it failed.
+        const named = failed.map((j) => (j.status === 'unsupported' ? `${j.name} (unsupported locally)` : j.name));
         void vscode.window
-          .showErrorMessage(notificationText(`${final.pipelineName} failed: ${failed.map((j) => j.name).join(', ') || 'see the log'}`), show, board)
+          .showErrorMessage(notificationText(`${final.pipelineName} failed: ${named.join(', ') || 'see the log'}`), show, board)
           .then((choice) => {
             if (choice === show && failed[0]?.logFile) void vscode.commands.executeCommand('delivery.run.showLog', { logFile: failed[0].logFile });
             if (choice === board) void vscode.commands.executeCommand('delivery.panel.open');

@@ -44,6 +44,11 @@ await e2e('sources-e2e', async (s) => {
   assert.match(await web.locator(`article.job[data-job="${other}"] .reason`).innerText(), /Run actions\/setup-node@v4: actions\/setup-node@v4 asks for Node \d+, this machine has/);
   if (major === 20) assert.match(await web.locator('article.job[data-job="test (20)"] .tail').innerText(), /all green on 20/);
   s.check(`stage board: ${cards.join(', ')} (matrix expanded; a leg asking for a Node this machine lacks is unsupported, the run failed)`);
+  // The tree and the status bar have the run's end too (the screenshot shows all three).
+  for (let i = 0; i < 150 && /running/.test(await build.innerText()); i++) await page.waitForTimeout(100);
+  assert.doesNotMatch(await build.innerText(), /running/, 'the Build row still says running');
+  await page.waitForFunction((sel) => /Build: [12] of 3 jobs unsupported locally/.test(document.querySelector(sel)?.textContent ?? ''), SEL.status('delivery.runStatus'), { timeout: 30000 });
+  s.check('the status bar calls the run\'s unsupported leg unsupported, not failed ("Build: 1 of 3 jobs unsupported locally")');
   await s.shot('sources');
 
   // 3. Each job's full log opens as a document.

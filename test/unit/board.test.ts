@@ -31,5 +31,12 @@ describe('board and status bar models', () => {
     assert.equal(bad.tone, 'error');
     assert.match(bad.tooltip, /failed: b/);
     assert.equal(runStatusBar(run([job('a', [], null, 'running')], { status: 'running', startedAt: 0 }), 2000).text, '$(sync~spin) CI: running 0/1');
+    // A job that could not run here is not called failed.
+    const partly = runStatusBar(run([job('a', []), job('b', [], null, 'unsupported')], { status: 'failed' }), 0);
+    assert.equal(partly.text, '$(error) CI: 1 of 2 jobs unsupported locally');
+    assert.match(partly.tooltip, /unsupported locally: b/);
+    assert.doesNotMatch(partly.tooltip, /failed: /);
+    const both = runStatusBar(run([job('a', [], null, 'failed'), job('b', [], null, 'unsupported'), job('c', [])], { status: 'failed' }), 0);
+    assert.equal(both.text, '$(error) CI: 1 of 3 jobs failed, 1 unsupported locally');
   });
 });
