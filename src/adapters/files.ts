@@ -453,37 +453,14 @@ export function toolVersion(tool: Toolchain): Promise<string | null> {
  * A scratch file of a job (GITHUB_OUTPUT and the other step files, a few bytes each, five made and four read per
  * step), read synchronously: each of Node's asynchronous file calls costs a trip through the thread pool (0.05–0.15
  * ms here), four of them per file, which made a trivial GitHub job several milliseconds slower. Whatever a step
- * replaced it with (a FIFO, a link to /dev/zero, a socket) is not read: opened without blocking, only a regular
- * file, at most `maxBytes`; null when missing or refused.
+ * replaced it with (a FIFO, a link to /dev/zero, a socket) is not read (readBoundedSync's checks); null when missing
+ * or refused.
  */
 function readScratchSync(file: string, maxBytes: number): string | null {
-  let fd: number;
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
+    return decode(readBoundedSync(file, file, maxBytes).bytes);
   } catch {
     return null;
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) return null;
-    const buf = Buffer.allocUnsafe(Math.min(st.size + 1, maxBytes + 1));
-    let got = 0;
-    // To the end, whatever fstat said (a file still growing), but never past maxBytes.
-    for (let n = 1; n > 0 && got < buf.length; got += n) n = fs.readSync(fd, buf, got, buf.length - got, null);
-    if (got > maxBytes) return null;
-    if (got === buf.length) {
-      // Grew past fstat's size: read the rest, still bounded.
-      const more = Buffer.allocUnsafe(maxBytes + 1 - got);
-      let extra = 0;
-      for (let n = 1; n > 0 && extra < more.length; extra += n) n = fs.readSync(fd, more, extra, more.length - extra, null);
-      if (got + extra > maxBytes) return null;
-      return decode(Buffer.concat([buf.subarray(0, got), more.subarray(0, extra)]));
-    }
-    return decode(buf.subarray(0, got));
-  } catch {
-    return null;
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

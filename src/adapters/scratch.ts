@@ -40,14 +40,10 @@ export function scratchPool(): ScratchPool {
     freshFiles: async (paths) => {
       for (const file of paths) {
         const dir = path.dirname(file);
-        const list = spares.get(dir);
-        let spare = list?.pop();
-        // The same name again (one folder's files are recycled in the order they were made) needs no rename.
-        if (spare !== undefined && spare !== file && list?.includes(file)) {
-          list.splice(list.indexOf(file), 1);
-          list.push(spare);
-          spare = file;
-        }
+        const list = spares.get(dir) ?? [];
+        // The same name again (a later job in a folder given back) needs no rename; else any spare of the folder.
+        const same = list.indexOf(file);
+        const spare = same >= 0 ? list.splice(same, 1)[0] : list.pop();
         if (spare !== undefined && renewed(spare, file)) continue;
         fs.writeFileSync(file, '');
       }
