@@ -458,6 +458,10 @@ export function toolVersion(tool: Toolchain): Promise<string | null> {
  */
 function readScratchSync(file: string, maxBytes: number): string | null {
   try {
+    // Most step files stay empty: one look at the name says so (a link, FIFO or device is read the careful way).
+    const st = fs.lstatSync(file, { throwIfNoEntry: false });
+    if (st === undefined) return null;
+    if (st.isFile() && st.size === 0) return '';
     return decode(readBoundedSync(file, file, maxBytes).bytes);
   } catch {
     return null;

@@ -59,12 +59,15 @@ export function scratchPool(): ScratchPool {
     releaseDir: (dir, keep) => {
       const p = prefixOf.get(dir);
       if (p === undefined) return;
-      const keepNames = new Set([...keep, ...(spares.get(dir) ?? []).map((f) => path.basename(f))]);
+      const keepNames = new Set(keep);
       try {
         // What the job left in RUNNER_TEMP goes: the next job starts with an empty one, as on a CI runner.
         // What is kept must still be a plain file of its own (not a link, a FIFO, a second name of another file).
+        // Spare step files are looked at when they are renewed.
+        const spareNames = new Set((spares.get(dir) ?? []).map((f) => path.basename(f)));
         for (const name of fs.readdirSync(dir)) {
           const full = path.join(dir, name);
+          if (spareNames.has(name)) continue;
           if (!keepNames.has(name) || !plainFile(fs.lstatSync(full))) fs.rmSync(full, { recursive: true, force: true });
         }
       } catch {
@@ -79,6 +82,12 @@ export function scratchPool(): ScratchPool {
   /** `spare` (a file made earlier in this run and read since) becomes `file`, empty; false when it cannot. */
   function renewed(spare: string, file: string): boolean {
     try {
+      // Still an empty plain file (what a step that wrote nothing to it leaves): the new name is all it needs.
+      const st = fs.lstatSync(spare);
+      if (plainFile(st) && st.size === 0) {
+        if (spare !== file) fs.renameSync(spare, file);
+        return true;
+      }
       if (spare !== file) fs.renameSync(spare, file);
       // Not through a link a step may have put there (O_NOFOLLOW), and only a plain file is emptied.
       const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);

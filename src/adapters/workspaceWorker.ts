@@ -90,19 +90,23 @@ export function treeState(fs: typeof fsModule, path: typeof pathModule, root: st
   const entries: Record<string, string> = {};
   let newest = 0;
   const visit = (abs: string, rel: string) => {
-    const st = fs.lstatSync(abs, { bigint: true });
+    const st = fs.lstatSync(abs);
     // As entryState() says it (inlined: this function is also started in the thread from its source).
-    entries[rel] = `${st.ino}:${st.mode}:${st.size}:${st.nlink}:${st.mtimeNs}:${rel === '' ? '' : st.ctimeNs}`;
-    newest = Math.max(newest, Number(st.mtimeNs / BigInt(1e6)), rel === '' ? 0 : Number(st.ctimeNs / BigInt(1e6)));
+    entries[rel] = `${st.ino}:${st.mode}:${st.size}:${st.nlink}:${st.mtimeMs}:${rel === '' ? '' : st.ctimeMs}`;
+    newest = Math.max(newest, st.mtimeMs, rel === '' ? 0 : st.ctimeMs);
     if (st.isDirectory()) for (const name of fs.readdirSync(abs)) visit(path.join(abs, name), rel === '' ? name : `${rel}/${name}`);
   };
   visit(root, '');
   return { entries, newest };
 }
 
-/** One entry of a TreeState: what treeState() records of it (the root's ctime left out: a rename changes it). */
-export function entryState(st: fsModule.BigIntStats, root: boolean): string {
-  return `${st.ino}:${st.mode}:${st.size}:${st.nlink}:${st.mtimeNs}:${root ? '' : st.ctimeNs}`;
+/**
+ * One entry of a TreeState: what treeState() records of it (the root's ctime left out: a rename changes it). Times
+ * as fractional milliseconds (a double keeps them to a fraction of a microsecond, far finer than the file system's
+ * clock ticks): a stat without BigInts costs less, and every entry of a workspace is read after each job.
+ */
+export function entryState(st: fsModule.Stats, root: boolean): string {
+  return `${st.ino}:${st.mode}:${st.size}:${st.nlink}:${st.mtimeMs}:${root ? '' : st.ctimeMs}`;
 }
 
 /** The thread, started on first use; it never keeps the process alive. */

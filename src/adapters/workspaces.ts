@@ -682,7 +682,7 @@ export function runWorkspaces(opts: RunWorkspaceOptions = { reuse: false }): Wor
 function unchangedSince(dest: string, before: TreeState): boolean {
   try {
     for (const [rel, was] of Object.entries(before.entries)) {
-      const st = fs.lstatSync(rel === '' ? dest : path.join(dest, rel), { bigint: true });
+      const st = fs.lstatSync(rel === '' ? dest : path.join(dest, rel));
       if (entryState(st, rel === '') !== was) return false;
     }
     return true;

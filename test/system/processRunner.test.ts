@@ -42,6 +42,12 @@ describe('process runner (real processes)', () => {
     fs.writeFileSync(file, '#!/bin/sh\necho hi\n', { mode: 0o644 });
     assert.equal((await collect({ command: file, args: [], env: {}, cwd: dir })).result.error, `permission denied: ${file} is not executable`);
     assert.match((await collect(bash('true', path.join(dir, 'missing')))).result.error ?? '', /working directory does not exist/);
+    // The folder is looked at only when the process cannot start: a file as the folder, and a step with a script file.
+    assert.equal((await collect(bash('true', file))).result.error, `working directory is not a directory: ${file}`);
+    const viaFile = await collect({ command: 'bash', args: ['{0}'], env: {}, cwd: path.join(dir, 'gone'), scriptFile: { text: 'echo ran', extension: '.sh', dir } });
+    assert.equal(viaFile.result.error, `working directory does not exist: ${path.join(dir, 'gone')}`);
+    assert.equal(viaFile.result.exitCode, null);
+    assert.ok(!viaFile.lines.some((l) => l.includes('ran')), 'nothing ran');
   });
 
   it('decodes UTF-8 split across chunks and replaces invalid bytes', () => {

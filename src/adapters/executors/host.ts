@@ -3,7 +3,7 @@
 // the job started is killed, found by a mark in its environment that all its processes inherit.
 import type { HostExecutorSpec, JobSession, OpenJob } from '../../core/engine/ports';
 import type { Masker } from '../../core/secrets';
-import { LocalProcessRunner, MARK_VARIABLE, killMarkedSince, pidCursor } from '../processRunner';
+import { LocalProcessRunner, MARK_VARIABLE, killMarkedSince } from '../processRunner';
 import { randomHex } from '../random';
 
 export interface HostExecutorOptions {
@@ -16,18 +16,22 @@ export interface HostExecutorOptions {
 
 export function openHostJob(_spec: HostExecutorSpec, _job: OpenJob, opts: HostExecutorOptions): { session: JobSession } {
   const jobMark = `dlvjob${randomHex(9)}`;
-  const since = pidCursor();
+  // Everything the job starts has a PID above its first process's, until the counter goes round (processesWithMark).
+  let since: { pid: number; startedAt: number } | null = null;
   const base = opts.baseEnv ?? process.env;
   const runner = new LocalProcessRunner({
     baseEnv: { ...base, [MARK_VARIABLE]: base[MARK_VARIABLE] ? `${base[MARK_VARIABLE]}:${jobMark}` : jobMark },
     ownerMark: opts.ownerMark,
     masker: opts.masker,
     keepLeftovers: true,
+    onSpawn: (pid, startedAt) => {
+      since ??= { pid: pid - 1, startedAt };
+    },
   });
   return {
     session: {
       run: (spec, io) => runner.run(spec, io),
-      close: async () => ({ leftovers: killMarkedSince(jobMark, since), notes: [] }),
+      close: async () => ({ leftovers: since ? killMarkedSince(jobMark, since) : 0, notes: [] }),
     },
   };
 }

@@ -11,6 +11,8 @@ export interface ExecutorOptions {
   masker?: Masker;
   /** The container engine's command (docker, podman or a path); default: DELIVERY_CONTAINER_ENGINE, docker, podman. */
   containerEngine?: string;
+  /** Base environment of host jobs (default: this process's, read when the run's first job starts). */
+  baseEnv?: NodeJS.ProcessEnv;
 }
 
 type Opened = Awaited<ReturnType<JobExecutors['open']>>;
@@ -37,7 +39,15 @@ const EXECUTORS: { [K in ExecutorKind]: Opener<K> } = {
   container: (spec, job, opts) => openContainerJob(spec, job, { engine: opts.containerEngine, masker: opts.masker, ownerMark: opts.ownerMark }),
 };
 
-export function localExecutors(opts: ExecutorOptions): JobExecutors {
+export function localExecutors(options: ExecutorOptions): JobExecutors {
+  // The environment is read once per run (each of process.env's variables is a call into Node's C++ side), not per job.
+  let baseEnv: NodeJS.ProcessEnv | undefined;
+  const opts = {
+    ...options,
+    get baseEnv() {
+      return options.baseEnv ?? (baseEnv ??= { ...process.env });
+    },
+  };
   return {
     open: async (job) => {
       const open = EXECUTORS[job.executor.kind] as Opener<ExecutorKind>;

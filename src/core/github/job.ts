@@ -323,7 +323,7 @@ export class JobRun {
     const dir = await io.tempDir('delivery-github-');
     // A folder a job of this run had before holds the same payload, unless a step changed it.
     const event = path.join(dir, 'event.json');
-    const payload = JSON.stringify(this.facts.payload, null, 2);
+    const payload = payloadText(this.facts.payload);
     if ((await io.readText(event)) !== payload) await io.writeText(event, payload);
     st.dir = dir;
     return dir;
@@ -546,6 +546,14 @@ export class JobRun {
   get shellDefault(): 'bash' | 'sh' | 'pwsh' {
     return this.defaultShell;
   }
+}
+
+/** event.json's text: the same payload object for every job of a run, written out once. */
+const payloadTexts = new WeakMap<object, string>();
+function payloadText(payload: object): string {
+  let text = payloadTexts.get(payload);
+  if (text === undefined) payloadTexts.set(payload, (text = JSON.stringify(payload, null, 2)));
+  return text;
 }
 
 /** The run's facts for a job in a workspace of its own: that folder is the workspace everywhere. */
