@@ -82,7 +82,7 @@ const loadStart = os.loadavg()[0];
 if (!smoke && selected.includes('cli')) ensureReferences();
 log('building the production bundles (esbuild.mjs --production, in bench/.work/build) and the runners');
 ctx.build = buildProduct(ROOT, WORK);
-ctx.runners = await buildRunners(BENCH, WORK, ['diff', 'discovery', 'probes', 'yaml', 'workspace']);
+ctx.runners = await buildRunners(BENCH, WORK, ['diff', 'discovery', 'probes', 'yaml', 'workspace', 'run']);
 
 const rows = [];
 const notes = [];
