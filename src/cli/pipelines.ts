@@ -4,7 +4,7 @@ import { startLocalRun } from '../adapters/localRuns';
 import { FileRunStore } from '../adapters/runStore';
 import { folderStateDir } from '../adapters/stateDir';
 import { formatDuration } from '../core/duration';
-import { unsupportedSteps } from '../core/board';
+import { unsupportedSteps, whyFailed } from '../core/board';
 import { jsonText, terminalText } from '../core/sanitize';
 import { parsePlatformEntry } from '../core/github/platforms';
 import { blockingProblems, describeBlocked, errorCount, pruneHistory, targetPipeline } from '../core/targeting';
@@ -178,7 +178,8 @@ function statusWord(status: string, allowFailure: boolean, partial = false): str
 }
 
 function printSummary(run: RunRecord, out: NodeJS.WritableStream): void {
-  out.write(`\n${run.pipelineName}: ${run.status} in ${formatDuration(run.durationMs)}\n`);
+  const why = run.status === 'failed' ? whyFailed(run).why : '';
+  out.write(terminalText(`\n${run.pipelineName}: ${run.status} in ${formatDuration(run.durationMs)}${why ? ` (${why})` : ''}\n`));
   for (const j of run.jobs) {
     const partial = unsupportedSteps(j);
     out.write(terminalText(`  ${statusWord(j.status, j.allowFailure, partial.length > 0).padEnd(12)} ${j.id}  ${formatDuration(j.durationMs)}${j.reason ? `  ${j.reason}` : ''}\n`));

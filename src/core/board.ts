@@ -1,8 +1,9 @@
 // What the stage board and the status bar show for a run: pure functions of the run record.
-import type { JobRecord, RunRecord, RunStatus } from '../shared/model';
+import type { JobRecord, JobStatus, RunRecord, RunStatus } from '../shared/model';
 import type { JobView, RunView, StageView } from '../shared/views';
 import { depths } from './graph';
 import { formatDuration } from './duration';
+import { isInstanceOf } from './rerun';
 
 /** Groups a run's jobs into columns: declared stages in order, otherwise by dependency depth. */
 export function stagesOf(run: RunRecord): { name: string; jobs: JobRecord[] }[] {
@@ -29,6 +30,29 @@ export function stagesOf(run: RunRecord): { name: string; jobs: JobRecord[] }[] 
 export function unsupportedSteps(job: JobRecord): { name: string; reason: string | null }[] {
   if (job.status !== 'success' && job.status !== 'failed') return [];
   return job.steps.filter((s) => s.status === 'unsupported').map((s) => ({ name: s.name, reason: s.reason }));
+}
+
+// The order a job's legs are looked at in: what needs a look first (a leg that failed before one that passed).
+const LEG_ORDER: readonly JobStatus[] = ['running', 'failed', 'cancelled', 'unsupported', 'queued', 'manual', 'success', 'skipped'];
+const legRank = (j: JobRecord) => (j.status === 'failed' && j.allowFailure ? LEG_ORDER.indexOf('success') - 0.5 : LEG_ORDER.indexOf(j.status));
+
+/**
+ * What one row of a pipeline's job shows of its last run: the job's record, or, when it ran as several (matrix legs,
+ * parallel copies), the leg that most needs a look (a failed one before one that passed: its icon and kept workspace;
+ * its log, or the next such leg's when it never started) and how the legs ended ("1 failed, 2 success"), so the row
+ * never says success for a job that failed.
+ */
+export function jobRow(run: RunRecord, jobId: string): { record: JobRecord; legs: string | null } | undefined {
+  const own = run.jobs.find((r) => r.id === jobId);
+  if (own) return { record: own, legs: null };
+  // Sorted by rank, stable: legs of the same rank stay in the run's order.
+  const legs = run.jobs.filter((r) => isInstanceOf(r.id, jobId)).sort((a, b) => legRank(a) - legRank(b));
+  if (legs.length === 0) return undefined;
+  const record = { ...legs[0], logFile: legs[0].logFile ?? legs.find((l) => l.logFile !== null)?.logFile ?? null };
+  if (legs.length === 1) return { record, legs: null };
+  const counts = new Map<JobStatus, number>();
+  for (const l of legs) counts.set(l.status, (counts.get(l.status) ?? 0) + 1);
+  return { record, legs: [...counts].map(([status, n]) => `${n} ${status}`).join(', ') };
 }
 
 export function jobView(job: JobRecord, tail: readonly string[], now: number): JobView {
@@ -79,6 +103,22 @@ export interface StatusBarModel {
   tone: 'normal' | 'warning' | 'error';
 }
 
+/**
+ * Why a run failed, by its jobs: "1 of 3 jobs failed, 1 unsupported locally" ('' when no job says). How many failed,
+ * not how many passed ("failed 2/3" read both ways); a job that could not run here as CI runs it fails the run, but
+ * nothing in it failed, so it is named apart.
+ */
+export function whyFailed(run: RunRecord): { failed: string[]; unsupported: string[]; why: string } {
+  const total = run.jobs.length;
+  const failed = run.jobs.filter((j) => j.status === 'failed' && !j.allowFailure).map((j) => j.name);
+  const unsupported = run.jobs.filter((j) => j.status === 'unsupported' && !j.allowFailure).map((j) => j.name);
+  const of = (n: number) => `${n} of ${total} job${total === 1 ? '' : 's'}`;
+  const why = [failed.length ? `${of(failed.length)} failed` : '', unsupported.length ? (failed.length ? `${unsupported.length} unsupported locally` : `${of(unsupported.length)} unsupported locally`) : '']
+    .filter(Boolean)
+    .join(', ');
+  return { failed, unsupported, why };
+}
+
 /** The run-status item: the pipeline and how its last (or current) run is doing. */
 export function runStatusBar(run: RunRecord | null, now: number): StatusBarModel {
   if (!run) return { text: '$(rocket) Delivery', tooltip: 'No pipeline has run yet in this workspace', tone: 'normal' };
@@ -92,14 +132,7 @@ export function runStatusBar(run: RunRecord | null, now: number): StatusBarModel
     interrupted: '$(warning)',
   };
   const duration = formatDuration(run.status === 'running' ? now - run.startedAt : run.durationMs);
-  const failed = run.jobs.filter((j) => j.status === 'failed' && !j.allowFailure).map((j) => j.name);
-  // Jobs that could not run here as CI runs them: they fail the run, but nothing in them failed.
-  const unsupported = run.jobs.filter((j) => j.status === 'unsupported' && !j.allowFailure).map((j) => j.name);
-  // A failed run says how many jobs failed ("1 of 3 jobs failed"), not how many passed: "failed 2/3" read both ways.
-  const of = (n: number) => `${n} of ${total} job${total === 1 ? '' : 's'}`;
-  const why = [failed.length ? `${of(failed.length)} failed` : '', unsupported.length ? (failed.length ? `${unsupported.length} unsupported locally` : `${of(unsupported.length)} unsupported locally`) : '']
-    .filter(Boolean)
-    .join(', ');
+  const { failed, unsupported, why } = whyFailed(run);
   const text =
     run.status === 'failed' && why !== ''
       ? `${icon.failed} ${run.pipelineName}: ${why}`

@@ -1,9 +1,14 @@
 // Which jobs "rerun" starts again for a given run: pure, so the rule is tested without a run.
 import type { JobRecord } from '../shared/model';
 
-/** The pipeline job a run's job record belongs to: matrix and parallel instances ("test (18)", "build: [1/2]") map to their job. */
+/** Whether a run's job record is an instance of job `jobId`: a matrix leg or parallel copy ("test (18)", "build: [1/2]"). */
+export function isInstanceOf(recordId: string, jobId: string): boolean {
+  return recordId.startsWith(`${jobId} `) || recordId.startsWith(`${jobId}:`);
+}
+
+/** The pipeline job a run's job record belongs to: matrix and parallel instances map to their job. */
 function jobOf(recordId: string, jobIds: readonly string[]): string | undefined {
-  return jobIds.includes(recordId) ? recordId : jobIds.find((id) => recordId.startsWith(`${id} `) || recordId.startsWith(`${id}:`));
+  return jobIds.includes(recordId) ? recordId : jobIds.find((id) => isInstanceOf(recordId, id));
 }
 
 /**

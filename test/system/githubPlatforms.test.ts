@@ -164,6 +164,8 @@ jobs:
     const text = spawnSync(process.execPath, [CLI, 'run', 'ci', `test (${OTHER})`, '--cwd', dir], { encoding: 'utf8', env: { ...process.env, DELIVERY_STATE_DIR: path.join(dir, '.state-test') } });
     assert.match(text.stdout, new RegExp(`UNSUPPORTED +test \\(${OTHER}\\)`));
     assert.match(text.stdout, new RegExp(`UNSUPPORTED +test \\(${OTHER}\\) +\\d+ms +Run actions/setup-node@v4: actions/setup-node@v4 asks for Node ${OTHER}, this machine has ${LOCAL.replace(/\./g, '\\.')}`));
+    // Its last line says why the run failed as the status bar does: nothing in it failed.
+    assert.match(text.stdout, /: failed in \S+ \(1 of 1 job unsupported locally\)$/m);
   });
 
   it('reads node-version-file, and a setup action inside a local composite action', () => {

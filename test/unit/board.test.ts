@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { runStatusBar, stagesOf } from '../../src/core/board';
+import { jobRow, runStatusBar, stagesOf } from '../../src/core/board';
 import type { JobRecord, RunRecord } from '../../src/shared/model';
 
 function job(id: string, deps: string[], stage: string | null = null, status: JobRecord['status'] = 'success'): JobRecord {
@@ -38,5 +38,29 @@ describe('board and status bar models', () => {
     assert.doesNotMatch(partly.tooltip, /failed: /);
     const both = runStatusBar(run([job('a', [], null, 'failed'), job('b', [], null, 'unsupported'), job('c', [])], { status: 'failed' }), 0);
     assert.equal(both.text, '$(error) CI: 1 of 3 jobs failed, 1 unsupported locally');
+  });
+  it('shows a matrix job\'s row by the leg that needs a look, with how its legs ended', () => {
+    const legs = (...st: JobRecord['status'][]) => run(st.map((x, i) => ({ ...job(`build (${i})`, [], null, x), logFile: `/l/${i}.log` })), { status: 'failed' });
+    // The first leg passed, the others could not run here: the row is not "success".
+    const cmake = jobRow(legs('success', 'unsupported', 'unsupported'), 'build');
+    assert.equal(cmake?.record.id, 'build (1)');
+    assert.equal(cmake?.legs, '2 unsupported, 1 success');
+    // A leg that never started has no log: the row opens the log of a leg that has one.
+    const started = run([job('build (0)', []), { ...job('build (1)', [], null, 'unsupported'), logFile: null }]);
+    assert.deepEqual([jobRow(started, 'build')?.record.status, jobRow(started, 'build')?.record.logFile], ['unsupported', null]);
+    const logged = run([{ ...job('build (0)', []), logFile: '/l/0.log' }, { ...job('build (1)', [], null, 'unsupported'), logFile: null }]);
+    assert.deepEqual([jobRow(logged, 'build')?.record.status, jobRow(logged, 'build')?.record.logFile], ['unsupported', '/l/0.log']);
+    // A failed leg after unsupported ones is the one shown (its log opens from the row).
+    const tomli = jobRow(legs('unsupported', 'unsupported', 'failed', 'skipped'), 'build');
+    assert.equal(tomli?.record.logFile, '/l/2.log');
+    assert.equal(tomli?.legs, '1 failed, 2 unsupported, 1 skipped');
+    // A leg that may fail (continue-on-error) does not hide a leg that could not run.
+    const allowed = run([{ ...job('t (a)', [], null, 'failed'), allowFailure: true }, job('t (b)', [], null, 'unsupported')]);
+    assert.equal(jobRow(allowed, 't')?.record.id, 't (b)');
+    // GitLab parallel copies; a job of its own is itself, whatever other jobs start with its name.
+    assert.equal(jobRow(run([job('unit: [1/2]', []), job('unit: [2/2]', [], null, 'failed')]), 'unit')?.record.id, 'unit: [2/2]');
+    assert.deepEqual(jobRow(run([job('test', []), job('test (x)', [], null, 'failed')]), 'test'), { record: job('test', []), legs: null });
+    assert.equal(jobRow(run([job('lint', [])]), 'test'), undefined);
+    assert.equal(jobRow(run([job('test (3.11)', [])]), 'test')?.legs, null, 'one leg run alone: its own status');
   });
 });

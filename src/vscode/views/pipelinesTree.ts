@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { ImportedPipeline } from '../../core/sources';
 import { formatDuration } from '../../core/duration';
+import { jobRow } from '../../core/board';
 import type { JobDef, JobRecord, Problem, RunRecord, Severity, SourceKind, StepDef } from '../../shared/model';
 import { sourceOf } from '../../core/importers';
 import { remoteEngineOf } from '../../core/remote/config';
@@ -233,10 +234,12 @@ export class PipelineNode extends PipelineTreeNode implements RefreshableRow, Ta
   }
   jobNode(job: JobDef): JobNode {
     const run = this.lastRun();
-    // Matrix and parallel jobs run as several ids ("test (18)", "build: [1/2]"): show the first one's record.
-    const rec = run?.jobs.find((r) => r.id === job.id) ?? run?.jobs.find((r) => r.id.startsWith(`${job.id} `) || r.id.startsWith(`${job.id}:`));
+    // Matrix and parallel jobs run as several ids ("test (18)", "build: [1/2]"): the row shows the leg that needs a look.
+    const row = run ? jobRow(run, job.id) : undefined;
+    const rec = row?.record;
+    const legs = row?.legs ?? null;
     const id = `job:${this.state.folder.uri.fsPath}:${this.key}:${job.id}`;
-    return this.ctx.rows.node(id, () => new JobNode(this, job, rec, this.ctx), (n: JobNode) => n.update(job, rec));
+    return this.ctx.rows.node(id, () => new JobNode(this, job, rec, legs, this.ctx), (n: JobNode) => n.update(job, rec, legs));
   }
   children(): PipelineTreeNode[] {
     const def = this.pipeline.def;
@@ -304,6 +307,8 @@ export class JobNode extends PipelineTreeNode implements TargetRow {
     readonly parent: PipelineNode,
     public job: JobDef,
     public record: JobRecord | undefined,
+    /** How its legs ended ("1 failed, 2 success") when it ran as several; `record` is then the one that needs a look. */
+    public legs: string | null,
     private readonly ctx: Ctx,
   ) {
     super();
@@ -311,10 +316,11 @@ export class JobNode extends PipelineTreeNode implements TargetRow {
   get id(): string {
     return `job:${this.parent.state.folder.uri.fsPath}:${this.parent.key}:${this.job.id}`;
   }
-  update(job: JobDef, record: JobRecord | undefined): boolean {
+  update(job: JobDef, record: JobRecord | undefined, legs: string | null): boolean {
     const moved = job !== this.job;
     this.job = job;
     this.record = record;
+    this.legs = legs;
     return moved;
   }
   target(): NodeTarget {
@@ -328,7 +334,8 @@ export class JobNode extends PipelineTreeNode implements TargetRow {
     item.id = this.id;
     item.iconPath = rec ? statusIcon(rec.status, rec.allowFailure) : job.unsupported ? statusIcon('unsupported') : new vscode.ThemeIcon('circle-large-outline');
     const parts: string[] = [];
-    if (rec) parts.push(rec.status === 'running' ? 'running' : `${rec.status}${rec.durationMs ? ` · ${formatDuration(rec.durationMs)}` : ''}`);
+    if (rec && this.legs) parts.push(this.legs);
+    else if (rec) parts.push(rec.status === 'running' ? 'running' : `${rec.status}${rec.durationMs ? ` · ${formatDuration(rec.durationMs)}` : ''}`);
     if (rec?.tests) parts.push(`${rec.tests.total - rec.tests.failed - rec.tests.errors - rec.tests.skipped}/${rec.tests.total} tests`);
     if (!rec && job.needs.length) parts.push(`needs ${job.needs.join(', ')}`);
     if (job.unsupported) parts.push('unsupported locally');
@@ -341,7 +348,8 @@ export class JobNode extends PipelineTreeNode implements TargetRow {
     if (job.image) md.appendMarkdown(`Runs in a container of image ${escapeMd(job.image)}${job.services?.length ? `, with services ${job.services.map(escapeMd).join(', ')}` : ''}\n\n`);
     if (rec?.workspace) md.appendMarkdown(`Its workspace is kept: ${escapeMd(rec.workspace)}\n\n`);
     if (rec) {
-      md.appendMarkdown(`Last run: **${rec.status}**${rec.exitCode !== null ? ` (exit ${rec.exitCode})` : ''}, ${formatDuration(rec.durationMs)}${rec.attempts > 1 ? `, ${rec.attempts} attempts` : ''}\n\n`);
+      if (this.legs) md.appendMarkdown(`Last run of its legs: ${escapeMd(this.legs)}\n\n`);
+      md.appendMarkdown(`${this.legs ? escapeMd(rec.name) : 'Last run'}: **${rec.status}**${rec.exitCode !== null ? ` (exit ${rec.exitCode})` : ''}, ${formatDuration(rec.durationMs)}${rec.attempts > 1 ? `, ${rec.attempts} attempts` : ''}\n\n`);
       if (rec.reason) md.appendMarkdown(`${escapeMd(rec.reason)}\n\n`);
     }
     item.tooltip = md;
