@@ -1,7 +1,7 @@
 // Run history on disk: <stateDir>/runs/<run id>/run.json (written atomically) and logs/<job>-<hash of its id>.log per job.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunRecord } from '../shared/model';
+import type { RunRecord, TestReportRecord } from '../shared/model';
 import type { JobLog, LongLine, OutputStream, RunStore } from '../core/engine/ports';
 import { sha256Hex } from '../core/sha256';
 import { writeFileAtomic } from './atomicFile';
@@ -26,11 +26,29 @@ export function newRunId(now = new Date()): string {
  * leading dot: a job id cannot name a path outside the run's folder.
  */
 export function logFileName(jobId: string): string {
-  const readable = jobId.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.]+/, '_').slice(0, 80);
-  const hash = sha256Hex(jobId).slice(0, 12);
   // One folder for the run's logs (made once), not one per job: a folder is a second file to create for each job.
   // Runs recorded before keep theirs (`<hash>/<job>.log`): a record names its logs' paths.
-  return `logs/${readable}-${hash}.log`;
+  return jobFileName('logs', jobId, 'log');
+}
+
+/** A job's test cases (JobRecord.testReport), relative to its run's folder: named as its log is. */
+export function testsFileName(jobId: string): string {
+  return jobFileName('tests', jobId, 'json');
+}
+
+function jobFileName(dir: string, jobId: string, ext: string): string {
+  const readable = jobId.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.]+/, '_').slice(0, 80);
+  return `${dir}/${readable}-${sha256Hex(jobId).slice(0, 12)}.${ext}`;
+}
+
+/** The test cases a run kept for a job (FileRunStore.saveTests); null when unreadable or not such a file. */
+export async function readTestReport(file: string): Promise<TestReportRecord | null> {
+  try {
+    const r = JSON.parse(await fs.promises.readFile(file, 'utf8')) as TestReportRecord;
+    return r && Array.isArray(r.suites) ? r : null;
+  } catch {
+    return null;
+  }
 }
 
 export class FileRunStore implements RunStore {
@@ -77,6 +95,13 @@ export class FileRunStore implements RunStore {
     return new FileJobLog(file);
   }
   private readonly madeDirs = new Set<string>();
+
+  async saveTests(run: RunRecord, jobId: string, report: TestReportRecord): Promise<string> {
+    const file = path.join(this.runDir(run.id), testsFileName(jobId));
+    await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(file, JSON.stringify(report));
+    return file;
+  }
 
   /** The most recent runs, newest first. Runs whose driving process is gone are marked interrupted. */
   async list(limit = 50, pipelineId?: string): Promise<RunRecord[]> {

@@ -168,6 +168,47 @@ export interface TestCounts {
   skipped: number;
 }
 
+/** How a test case of a JUnit report ended. */
+export type TestCaseStatus = 'passed' | 'failed' | 'errored' | 'skipped';
+
+/** A test case of a job's JUnit reports, its texts masked, its location relative to the run's folder. */
+export interface TestCaseRecord {
+  name: string;
+  classname: string | null;
+  status: TestCaseStatus;
+  /** null: the report gives no time. */
+  durationMs: number | null;
+  /** The failure's (error's, skip's) message; its body (a stack, output) in `details`. */
+  message: string | null;
+  details: string | null;
+  /**
+   * Where the test is: a '/'-separated path relative to the run's folder (never leaving it), and a 1-based line
+   * (null: unknown). From the report's attributes, else where it failed.
+   */
+  file: string | null;
+  line: number | null;
+  /** Where it failed: the first frame of its failure text in the folder (the test's own file first). */
+  failedAt?: TestLocation | null;
+}
+
+export interface TestLocation {
+  file: string;
+  line: number;
+}
+
+export interface TestSuiteRecord {
+  name: string;
+  /** Where the suite's cases are (relative to the run's folder), when the report says so. */
+  file: string | null;
+  durationMs: number | null;
+  cases: TestCaseRecord[];
+}
+
+/** The test cases of a job: its JUnit reports' suites in the order the reports and suites came. */
+export interface TestReportRecord {
+  suites: TestSuiteRecord[];
+}
+
 export interface StepRecord {
   name: string;
   status: StepStatus;
@@ -191,6 +232,8 @@ export interface JobRecord {
   reason: string | null;
   steps: StepRecord[];
   tests: TestCounts | null;
+  /** Absolute path of the job's test cases (a TestReportRecord as JSON), when its JUnit reports had any. */
+  testReport?: string | null;
   artifacts: string[];
   /** Absolute path of the full log on disk (null until the job starts). */
   logFile: string | null;

@@ -12,6 +12,7 @@ import type { RunManager } from './runManager';
 import type { RunStatusItem } from './statusBar/runStatusItem';
 import type { DeliveryPanel } from './panel/deliveryPanel';
 import { pipelineKey, type WorkspaceModel } from './workspaceModel';
+import type { ReportedResult, TestExplorer, TestTreeRow } from './testing/testExplorer';
 
 export interface DeliveryApi {
   readonly version: 1;
@@ -45,6 +46,14 @@ export interface DeliveryTestHooks {
   patchesPosted(): number;
   /** performance.now() of the last job output that reached the Output channel, and the board's webview (0: none yet). */
   lastOutputAt(): { channel: number; board: number };
+  /**
+   * The Test Explorer's items, what it reported for each case (by item id), and how long its last report took to
+   * become items and results (and its longest stretch without a turn of the event loop); after every report heard
+   * of so far is shown.
+   */
+  testExplorer(): Promise<{ rows: TestTreeRow[]; results: Record<string, ReportedResult>; lastBuild: { cases: number; ms: number; longestSliceMs: number } }>;
+  /** Runs Test Explorer items (by id) through its Run profile; the ids of the pipeline runs it started. */
+  runTests(ids: string[]): Promise<string[]>;
 }
 
 /** The environment variable that turns the test hooks on (set by test/harness and bench for their extension hosts). */
@@ -88,6 +97,7 @@ export function createApi(s: {
   envs: EnvironmentService;
   pipelinesTree: PipelinesTreeProvider;
   environmentsTree: EnvironmentsTreeProvider;
+  tests: TestExplorer;
   ready: Promise<void>;
   activationMs: number;
 }): DeliveryApi {
@@ -97,6 +107,11 @@ export function createApi(s: {
           treeRefreshes: (view) => (view === 'pipelines' ? s.pipelinesTree.refreshes : s.environmentsTree.refreshes),
           patchesPosted: () => s.board.postedPatches,
           lastOutputAt: () => ({ channel: s.runs.lastOutputAt, board: s.board.lastLinePatchAt }),
+          testExplorer: async () => {
+            await s.tests.settled();
+            return { rows: s.tests.rows(), results: Object.fromEntries(s.tests.results), lastBuild: s.tests.lastBuild };
+          },
+          runTests: (ids) => s.tests.run(ids),
         }
       : undefined;
   return {

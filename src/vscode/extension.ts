@@ -18,6 +18,7 @@ import { DeployStatusItem } from './statusBar/deployStatusItem';
 import { RemoteService } from './remote/remoteService';
 import { RemoteLogProvider } from './remote/remoteLogs';
 import { LogDocumentProvider } from './logDocuments';
+import { TestExplorer } from './testing/testExplorer';
 
 export function activate(context: vscode.ExtensionContext): DeliveryApi {
   const started = performance.now();
@@ -32,6 +33,7 @@ export function activate(context: vscode.ExtensionContext): DeliveryApi {
   const board = new DeliveryPanel(context.extensionUri, model, runs, envs, remote, log);
   const runStatus = new RunStatusItem(runs, model, remote);
   const deployStatus = new DeployStatusItem(envs);
+  const tests = new TestExplorer(model, runs, log);
   context.subscriptions.push(
     log,
     model,
@@ -57,15 +59,18 @@ export function activate(context: vscode.ExtensionContext): DeliveryApi {
     environmentsTree,
     board,
     runStatus,
+    tests,
     new DeliveryTaskProvider(model, runs),
     vscode.window.registerTreeDataProvider('delivery.pipelines', pipelinesTree),
     vscode.window.registerTreeDataProvider('delivery.environments', environmentsTree),
     ...registerCommands({ context, log, model, runs, board, pipelinesTree, environmentsTree, secrets, envs, deployStatus, remote }),
   );
   const ready = model.reloadAll().then(() => runs.loadHistory(model.folders()));
+  // The last runs' test reports are read after `ready`: the trees and the status bar do not wait for them.
+  void ready.then(() => tests.loadHistory());
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return createApi({ model, runs, board, runStatus, deployStatus, envs, pipelinesTree, environmentsTree, ready, activationMs });
+  return createApi({ model, runs, board, runStatus, deployStatus, envs, pipelinesTree, environmentsTree, tests, ready, activationMs });
 }
 
 export function deactivate(): void {

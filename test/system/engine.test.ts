@@ -10,8 +10,10 @@ import { planDeliveryPipeline } from '../../src/core/engine/planDelivery';
 import type { RunRequest } from '../../src/core/engine/select';
 import { cleanupTempDirs, isAlive, tempDir, waitFor } from '../support/tmp';
 import { systemClock } from '../../src/adapters/clock';
+import { readTestReport } from '../../src/adapters/runStore';
+import { Masker } from '../../src/core/secrets';
 
-async function runYaml(yaml: string, opts: { request?: RunRequest; parallelism?: number; folder?: string; cancelAfter?: (e: RunEvent) => boolean } = {}) {
+async function runYaml(yaml: string, opts: { request?: RunRequest; parallelism?: number; folder?: string; cancelAfter?: (e: RunEvent) => boolean; masker?: Masker } = {}) {
   const cfg = parseDeliveryConfig(yaml);
   assert.deepEqual(cfg.problems, []);
   const folder = opts.folder ?? tempDir();
@@ -23,6 +25,7 @@ async function runYaml(yaml: string, opts: { request?: RunRequest; parallelism?:
     store,
     files: new LocalWorkspaceFiles(),
     parallelism: opts.parallelism ?? 4,
+    masker: opts.masker,
   });
   const events: RunEvent[] = [];
   handle.onEvent((e) => {
@@ -210,6 +213,41 @@ pipelines:
     );
     assert.deepEqual(job('test').tests, { total: 3, failed: 1, errors: 0, skipped: 1 });
     assert.deepEqual(job('test').artifacts, [path.join(folder, 'dist/app.bin')]);
+  });
+
+  it('keeps the test cases of JUnit reports beside the run, located in the folder and masked', async () => {
+    const folder = tempDir();
+    const { job } = await runYaml(
+      `version: 1
+pipelines:
+  ci:
+    jobs:
+      test:
+        run: |
+          mkdir -p pkg/reports
+          cat > pkg/reports/a.xml <<XML
+          <testsuite name="calc" time="0.5"><testcase name="adds" classname="calc" time="0.25"/><testcase name="divides by s3cret" classname="calc" time="0.125"><failure message="token s3cret rejected">Error: token s3cret rejected
+              at Object.test ($PWD/pkg/calc.test.ts:12:5)</failure></testcase></testsuite>
+          XML
+        reports: { junit: "pkg/reports/*.xml" }
+      none:
+        run: 'true'
+`,
+      { folder, masker: new Masker(['s3cret']) },
+    );
+    assert.deepEqual(job('test').tests, { total: 2, failed: 1, errors: 0, skipped: 0 });
+    assert.equal(job('none').testReport, undefined, 'a job without reports keeps none');
+    const file = job('test').testReport;
+    assert.ok(file && file.startsWith(path.dirname(path.dirname(job('test').logFile!))), 'kept in the run\'s folder');
+    const report = await readTestReport(file);
+    assert.ok(report);
+    assert.deepEqual(report.suites.map((s) => [s.name, s.durationMs, s.cases.map((c) => [c.name, c.status, c.durationMs, c.file, c.line])]), [
+      ['calc', 500, [['adds', 'passed', 250, null, null], ['divides by ***', 'failed', 125, 'pkg/calc.test.ts', 12]]],
+    ]);
+    const failed = report.suites[0].cases[1];
+    assert.equal(failed.message, 'token *** rejected');
+    assert.doesNotMatch(failed.details ?? '', /s3cret/);
+    assert.match(failed.details ?? '', /token \*\*\* rejected/);
   });
 
   it('runs only the chosen jobs, with their needs on request', async () => {

@@ -5,7 +5,8 @@ import type { JobRecord, JobStatus, RunRecord, RunStatus, StepRecord } from '../
 import type { DepState, LiveStep, PlannedJob, RunPlan, StepContext } from './plan';
 import { RunRuntime, type RuntimePorts } from './interpreters';
 import type { CommandSpec, JobExecutors, JobLog, JobSession, LongLine, OutputStream, ProcessResult, ProcessRunner, RunStore, WorkspaceFiles, WorkspacePort } from './ports';
-import { parseJunit, sumCounts } from './junit';
+import { maskTests, parseJunitReport, sumCounts, testCounts } from './junit';
+import { locateTests } from './testLocation';
 import { MAX_DURATION_MS } from '../duration';
 import type { Masker } from '../secrets';
 import type { Clock, TimerHandle } from '../clock';
@@ -533,9 +534,15 @@ class Run {
     if (job.junit.length > 0 && this.opts.files) {
       try {
         const files = await this.opts.files.glob(job.cwd, job.junit, (why) => this.line(rec, log, 'system', `JUnit reports: ${why}`), job.workspace?.path);
-        const counts = await Promise.all(files.map(async (f) => parseJunit(await this.opts.files!.readText(f, job.workspace?.path))));
-        rec.tests = sumCounts(counts.filter((c) => c !== null));
+        const reports = (await Promise.all(files.map(async (f) => parseJunitReport(await this.opts.files!.readText(f, job.workspace?.path))))).filter((r) => r !== null);
+        rec.tests = sumCounts(reports.map(testCounts));
         if (files.length === 0) this.line(rec, log, 'system', `no JUnit report matched ${job.junit.join(', ')}`);
+        const suites = reports.flatMap((r) => r.suites);
+        if (suites.length > 0 && this.opts.store.saveTests) {
+          // Their texts come from the job like its output does: masked the same way before they are kept.
+          const located = locateTests({ suites }, { folder: this.record.folder, cwd: job.cwd, workspace: job.workspace?.path });
+          rec.testReport = await this.opts.store.saveTests(this.record, job.id, this.masker ? maskTests(located, this.redact) : located);
+        }
       } catch (e) {
         this.line(rec, log, 'system', `could not read JUnit reports: ${(e as Error).message}`);
       }

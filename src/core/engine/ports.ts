@@ -1,6 +1,6 @@
 // What the engine needs from the outside world. src/adapters implements these with real processes and files;
 // tests may pass real adapters too (the core has no I/O of its own).
-import type { RunRecord, TestCounts } from '../../shared/model';
+import type { RunRecord, TestCounts, TestReportRecord } from '../../shared/model';
 import type { Masker } from '../secrets';
 
 /** A command described as data: argv, never a shell string assembled by us. */
@@ -105,6 +105,8 @@ export interface RunStore {
   /** Persists the run record (atomically: a reader sees the old or the new record, never half of one). */
   save(run: RunRecord): Promise<void>;
   openLog(run: RunRecord, jobId: string): JobLog;
+  /** Keeps a job's test cases beside its log; resolves with the file's absolute path (JobRecord.testReport). */
+  saveTests?(run: RunRecord, jobId: string, report: TestReportRecord): Promise<string>;
 }
 
 /** Optional file access for reports and artifacts, confined to the run's folder. */

@@ -3,6 +3,7 @@
 // their names come from the workflow file, so every part is checked here before it reaches git or a path. The few
 // whose local meaning is certain — a checkout of the workspace we already have — are a no-op.
 import type { RemoteActionRef } from '../sources';
+import { stepJunitReports } from './testReports';
 
 export type UsesRef =
   | { kind: 'local'; path: string }
@@ -95,6 +96,8 @@ export function remoteActionPlan(ref: UsesRef, inputs: Record<string, string>): 
     if (other.length === 0) return { noop: 'the workspace is already checked out here (actions/checkout does nothing locally)' };
     return { unsupported: `uses remote action ${ref.ref} to check out ${other.map(([k, v]) => `${k}: ${v}`).join(', ')}, which runs only on GitHub` };
   }
+  // It publishes the job's test reports on GitHub; here the reports it names are the job's (github/testReports.ts).
+  if (stepJunitReports(ref.ref, inputs) !== null) return { noop: `${ref.name} publishes test reports on GitHub; locally the Test Explorer shows them` };
   const r = remoteRef(ref.ref);
   if ('invalid' in r) return { unsupported: r.invalid };
   return { fetch: r };

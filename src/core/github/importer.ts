@@ -8,6 +8,7 @@ import { planWorkflow } from './plan';
 import { isLocalCall, remoteCall } from './reusable';
 import { runParameters } from './runInputs';
 import { backgroundStepsReason, readAction, readWorkflow, stepLabel, type Workflow, type WorkflowJob, type WorkflowStep } from './workflow';
+import { jobJunitReports } from './testReports';
 
 export type { GithubRunOptions } from './context';
 
@@ -93,7 +94,7 @@ async function jobDef(wf: Workflow, job: WorkflowJob, ctx: ImportContext, proble
     uses: job.uses,
     environment: job.environment,
     steps,
-    reports: { junit: [] },
+    reports: { junit: jobJunitReports(job.steps) },
     artifacts: [],
     unsupported: reasons.length ? reasons.join('; ') : null,
     if: job.if,

@@ -16,6 +16,7 @@ import { listedStep, planSteps } from './steps';
 import { isWindowsLabel, platformOf, runsOnLabels } from './platforms';
 import { jobPlacement, type JobPlacement } from './containers';
 import { backgroundStepsReason, type Workflow, type WorkflowJob, type WorkflowStep } from './workflow';
+import { jobJunitReports } from './testReports';
 
 /** What the jobs of one run share (a called reusable workflow is a WorkflowRun of its own, with its call site). */
 export class WorkflowRun {
@@ -260,7 +261,7 @@ export class JobRun {
       ...(this.unsupported ? {} : (({ executor, notes }) => ({ executor, notes }))(this.placement())),
       ...(this.workspace !== null && !this.unsupported ? { workspace: { source: this.run.ctx.folder, path: this.workspace } } : {}),
       gate: { kind: 'github' },
-      junit: [],
+      junit: jobJunitReports(this.job.steps),
       artifacts: [],
       cwd: this.facts.folder,
     };
