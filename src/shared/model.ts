@@ -91,6 +91,11 @@ export interface JobDef {
   if?: string | null;
   /** What the job does, when the file says (GitLab: a `# @Description` comment above the job). */
   description?: string | null;
+  /**
+   * delivery.yml `problemMatcher`: what turns its output into problems — built-in names (`$tsc`) or inline matchers
+   * (VS Code's tasks.json shape), checked when the file is read (core/problems/matchers.ts); absent: none.
+   */
+  problemMatchers?: (string | object)[];
   location: SourceLocation;
 }
 

@@ -17,7 +17,8 @@ import { RevisionProvider } from './environments/revisionProvider';
 import { DeployStatusItem } from './statusBar/deployStatusItem';
 import { RemoteService } from './remote/remoteService';
 import { RemoteLogProvider } from './remote/remoteLogs';
-import { LogDocumentProvider } from './logDocuments';
+import { LOG_SCHEME, LogDocumentProvider, LogLinkProvider } from './logDocuments';
+import { LogProblems } from './logProblems';
 import { TestExplorer } from './testing/testExplorer';
 
 export function activate(context: vscode.ExtensionContext): DeliveryApi {
@@ -34,6 +35,7 @@ export function activate(context: vscode.ExtensionContext): DeliveryApi {
   const runStatus = new RunStatusItem(runs, model, remote);
   const deployStatus = new DeployStatusItem(envs);
   const tests = new TestExplorer(model, runs, log);
+  const logProblems = new LogProblems(runs, log);
   context.subscriptions.push(
     log,
     model,
@@ -50,6 +52,8 @@ export function activate(context: vscode.ExtensionContext): DeliveryApi {
     deployStatus,
     new RevisionProvider(),
     new LogDocumentProvider(),
+    logProblems,
+    vscode.languages.registerDocumentLinkProvider({ scheme: LOG_SCHEME }, new LogLinkProvider((file) => logProblems.placeOf(file))),
     new RemoteLogProvider(remote, (folder, key) => {
       const p = model.findPipeline(folder, key);
       const state = model.folder(folder);

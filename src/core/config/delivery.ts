@@ -1,12 +1,13 @@
 // delivery.yml, version 1: our native pipeline and environment definitions.
 // Every rule here is mirrored by schemas/delivery.schema.json (editor completion); a unit test keeps the two in step.
-import { isScalar, isSeq, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import type { EnvironmentDef, JobDef, PipelineDef, Problem, StepDef, When } from '../../shared/model';
 import { MapReader } from './reader';
 import { describe, keyOf, YamlFile } from './yamlFile';
 import { findCycle } from '../graph';
 import { readEnvironmentSpecs, type EnvironmentSpecs } from '../environments/config';
 import { readRemoteTarget } from '../remote/engines';
+import { readMatcherRefs, type ProblemMatcherRef } from '../problems/matchers';
 
 export const DELIVERY_FILE = 'delivery.yml';
 
@@ -14,7 +15,7 @@ export const TOP_KEYS = ['version', 'pipelines', 'environments'] as const;
 export const PIPELINE_KEYS = ['name', 'description', 'env', 'stages', 'jobs', 'remote'] as const;
 export const JOB_KEYS = [
   'name', 'description', 'run', 'steps', 'needs', 'stage', 'cwd', 'env', 'shell', 'timeout', 'retries',
-  'allowFailure', 'when', 'reports', 'artifacts', 'environment', 'workspace',
+  'allowFailure', 'when', 'reports', 'artifacts', 'environment', 'workspace', 'problemMatcher',
 ] as const;
 export const STEP_KEYS = ['name', 'run', 'cwd', 'env', 'shell'] as const;
 export const REPORT_KEYS = ['junit'] as const;
@@ -216,6 +217,7 @@ function readJob(f: YamlFile, pair: Pair, needNodes: Map<string, Map<string, Nod
     f.error(r.value('cwd'), `${what}: "cwd" must be a path inside the workspace folder, not "${cwd}"`);
   }
   r.string('description');
+  const problemMatchers = r.has('problemMatcher') ? readProblemMatchers(f, r.value('problemMatcher'), what) : [];
   return {
     id,
     name: r.string('name', { nonEmpty: true }) ?? id,
@@ -236,8 +238,27 @@ function readJob(f: YamlFile, pair: Pair, needNodes: Map<string, Map<string, Nod
     artifacts: r.stringList('artifacts') ?? [],
     unsupported: null,
     ...((w) => (w ? { workspace: w } : {}))(r.oneOf('workspace', ['shared', 'isolated'] as const)),
+    ...(problemMatchers.length ? { problemMatchers } : {}),
     location,
   };
+}
+
+/** `problemMatcher:` — a built-in's name, an inline matcher, or a list of them; each problem at its node. */
+function readProblemMatchers(f: YamlFile, node: Node | undefined, what: string): ProblemMatcherRef[] {
+  const { refs, issues } = readMatcherRefs(node === undefined || node === null ? node : (node.toJSON() as unknown));
+  for (const issue of issues) f.error(nodeAt(node, issue.path), `${what}: ${issue.message}`);
+  return refs;
+}
+
+/** The node at a path of keys and indexes under `node` (as deep as the path goes). */
+function nodeAt(node: Node | undefined, at: (string | number)[]): Node | undefined {
+  let cur = node;
+  for (const k of at) {
+    const next = isMap(cur) || isSeq(cur) ? (cur.get(k, true) as Node | undefined) : undefined;
+    if (next === undefined) break;
+    cur = next;
+  }
+  return cur;
 }
 
 function readEnvironment(f: YamlFile, pair: Pair, promoteNodes: Map<string, Node | Pair>): EnvironmentConfig | null {

@@ -75,6 +75,8 @@ export interface RunHandle {
   cancel(): void;
   /** The last lines of a job's output. */
   tail(jobId: string): readonly string[];
+  /** What the plan says of a job (where it runs, its problem matchers), the jobs made at run time too. */
+  job(jobId: string): Readonly<PlannedJob> | undefined;
   onEvent(listener: (e: RunEvent) => void): () => void;
   onEvent(listener: (e: RunBlockEvent) => void, opts: { lineBlocks: true }): () => void;
 }
@@ -228,6 +230,7 @@ class Run {
       done: this.done,
       cancel: () => this.controller.abort(),
       tail: (jobId) => this.tails.get(jobId)?.lines() ?? [],
+      job: (jobId) => this.jobs.get(jobId),
       onEvent: ((l: (e: RunBlockEvent) => void, opts?: { lineBlocks: true }) => {
         // A listener without lineBlocks never hears a `lines` event: it is in the other set.
         const set = opts?.lineBlocks ? this.blockListeners : (this.listeners as Set<(e: RunBlockEvent) => void>);

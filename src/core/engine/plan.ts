@@ -3,6 +3,7 @@
 import type { JobStatus, PipelineSource, When } from '../../shared/model';
 import type { CommandSpec, ExecutorSpec, OutputStream, ProcessResult } from './ports';
 import type { GithubProgram, GithubStepRun } from '../github/planData';
+import type { ProblemMatcherRef } from '../problems/matchers';
 
 export interface DepState {
   status: JobStatus;
@@ -143,6 +144,8 @@ export interface PlannedJob {
   expand?: JobExpansion;
   junit: string[];
   artifacts: string[];
+  /** What turns the job's output into problems (delivery.yml `problemMatcher`, checked); absent: none of its own. */
+  problemMatchers?: ProblemMatcherRef[];
   /** Absolute working directory for reports and artifacts. */
   cwd: string;
   /** Where the steps run (default: this machine, `{ kind: 'host' }`). */

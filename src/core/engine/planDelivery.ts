@@ -5,6 +5,7 @@ import type { PlannedJob, RunPlan } from './plan';
 import { shellCommand } from './shell';
 import { selectJobs, type RunRequest } from './select';
 import type { PlanContext } from '../sources';
+import type { ProblemMatcherRef } from '../problems/matchers';
 
 export function planDeliveryPipeline(
   pipeline: PipelineDef,
@@ -44,6 +45,7 @@ export function planDeliveryPipeline(
       unsupported: job.unsupported,
       junit: job.reports.junit,
       artifacts: job.artifacts,
+      ...(job.problemMatchers?.length ? { problemMatchers: job.problemMatchers as ProblemMatcherRef[] } : {}),
       cwd,
       ...(own ? { workspace: { source: folder, path: own, artifactsFrom: deps } } : {}),
       steps: job.steps.map((step, i) => ({

@@ -28,15 +28,9 @@ export function handleCommandLine(line: string, eff: CommandEffects, allowUnsecu
     if (text.trimEnd() === `::${eff.stopToken}::`) eff.stopToken = null;
     return;
   }
-  const m = COMMAND.exec(text.replace(/\r$/, ''));
-  if (!m) return;
-  const [, name, propText, data] = m;
-  const props: Record<string, string> = {};
-  for (const part of (propText ?? '').split(',')) {
-    const eq = part.indexOf('=');
-    if (eq > 0) props[part.slice(0, eq).trim()] = unescapeProperty(part.slice(eq + 1));
-  }
-  const value = unescapeData(data);
+  const cmd = parseWorkflowCommand(text);
+  if (!cmd) return;
+  const { name, props, value } = cmd;
   switch (name.toLowerCase()) {
     case 'set-output':
       if (props.name) eff.outputs[props.name] = value;
@@ -57,6 +51,19 @@ export function handleCommandLine(line: string, eff: CommandEffects, allowUnsecu
       return;
   }
   // debug, notice, warning, error, group, endgroup, add-mask, echo: shown as output, nothing to do.
+}
+
+/** A workflow command's name, properties and value (unescaped); null: the line is not one. */
+export function parseWorkflowCommand(line: string): { name: string; props: Record<string, string>; value: string } | null {
+  const m = COMMAND.exec(line.trimStart().replace(/\r$/, ''));
+  if (!m) return null;
+  const [, name, propText, data] = m;
+  const props: Record<string, string> = {};
+  for (const part of (propText ?? '').split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) props[part.slice(0, eq).trim()] = unescapeProperty(part.slice(eq + 1));
+  }
+  return { name, props, value: unescapeData(data) };
 }
 
 function unescapeData(s: string): string {
