@@ -7,7 +7,7 @@ export function isInstanceOf(recordId: string, jobId: string): boolean {
 }
 
 /** The pipeline job a run's job record belongs to: matrix and parallel instances map to their job. */
-function jobOf(recordId: string, jobIds: readonly string[]): string | undefined {
+export function jobOf(recordId: string, jobIds: readonly string[]): string | undefined {
   return jobIds.includes(recordId) ? recordId : jobIds.find((id) => isInstanceOf(recordId, id));
 }
 

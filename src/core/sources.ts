@@ -206,6 +206,8 @@ export interface PipelineSourceDescriptor<K extends SourceKind = SourceKind> {
    * (the engine derives the target), or nowhere (`none` says what to write instead).
    */
   remote: { engine: RemoteEngineKind } | { none(def: PipelineDef): string };
+  /** A job without `needs` waits for the jobs of the stages before its own (GitLab); false: only `needs` orders jobs. */
+  stagesOrderJobs: boolean;
 }
 
 export const deliverySource: PipelineSourceDescriptor<'delivery'> = {
@@ -214,6 +216,7 @@ export const deliverySource: PipelineSourceDescriptor<'delivery'> = {
   icon: 'rocket',
   pipelineIcon: 'rocket',
   importer: deliveryImporter,
+  stagesOrderJobs: false,
   remote: {
     none: (def) =>
       `pipeline "${def.id}" in ${def.source.file} has no "remote:"; name where it runs, e.g. ` +

@@ -40,6 +40,8 @@ export interface PipelineRef {
 }
 export interface PipelineArg extends PipelineRef {
   jobs?: string[];
+  /** With `jobs`: also run the jobs they need first (transitively). */
+  withNeeds?: boolean;
   /** The run's inputs (a workflow's workflow_dispatch inputs): given, the editor does not ask for them. */
   inputs?: Record<string, string>;
 }
@@ -228,7 +230,7 @@ const SPECS: { [K in ArgCommand]: ArgSpec<CommandArgs[K]> } = {
   'delivery.pipeline.run': { node: pipelineOf, json: (f) => clean({ ...f.pipeline(), jobs: f.strings('jobs'), inputs: f.map('inputs') }) },
   'delivery.job.run': {
     node: (t) => (t.node === 'job' ? { folder: t.folder, pipelineKey: t.pipelineKey, jobs: [t.jobId] } : pipelineOf(t)),
-    json: (f) => clean({ ...f.pipeline(), jobs: f.strings('jobs'), inputs: f.map('inputs') }),
+    json: (f) => clean({ ...f.pipeline(), jobs: f.strings('jobs'), withNeeds: f.has('withNeeds') ? f.bool('withNeeds', false) : undefined, inputs: f.map('inputs') }),
   },
   'delivery.run.cancel': { node: pipelineOf, json: (f) => (f.has('runId') ? { runId: f.str('runId') } : f.pipeline()) },
   'delivery.run.rerunFailed': {

@@ -11,6 +11,7 @@ import type { DeployStatusItem } from './statusBar/deployStatusItem';
 import type { RunManager } from './runManager';
 import type { RunStatusItem } from './statusBar/runStatusItem';
 import type { DeliveryPanel } from './panel/deliveryPanel';
+import type { PipelineCodeLensProvider } from './editor/pipelineCodeLens';
 import { pipelineKey, type WorkspaceModel } from './workspaceModel';
 import type { ReportedResult, TestExplorer, TestTreeRow } from './testing/testExplorer';
 
@@ -54,6 +55,8 @@ export interface DeliveryTestHooks {
   testExplorer(): Promise<{ rows: TestTreeRow[]; results: Record<string, ReportedResult>; lastBuild: { cases: number; ms: number; longestSliceMs: number } }>;
   /** Runs Test Explorer items (by id) through its Run profile; the ids of the pipeline runs it started. */
   runTests(ids: string[]): Promise<string[]>;
+  /** How often VS Code asked for the pipeline files' CodeLens (never for a file that is not a pipeline). */
+  codeLensRequests(): number;
 }
 
 /** The environment variable that turns the test hooks on (set by test/harness and bench for their extension hosts). */
@@ -98,6 +101,7 @@ export function createApi(s: {
   pipelinesTree: PipelinesTreeProvider;
   environmentsTree: EnvironmentsTreeProvider;
   tests: TestExplorer;
+  codeLens: PipelineCodeLensProvider;
   ready: Promise<void>;
   activationMs: number;
 }): DeliveryApi {
@@ -112,6 +116,7 @@ export function createApi(s: {
             return { rows: s.tests.rows(), results: Object.fromEntries(s.tests.results), lastBuild: s.tests.lastBuild };
           },
           runTests: (ids) => s.tests.run(ids),
+          codeLensRequests: () => s.codeLens.requests,
         }
       : undefined;
   return {

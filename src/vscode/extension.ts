@@ -20,6 +20,8 @@ import { RemoteLogProvider } from './remote/remoteLogs';
 import { LOG_SCHEME, LogDocumentProvider, LogLinkProvider } from './logDocuments';
 import { LogProblems } from './logProblems';
 import { TestExplorer } from './testing/testExplorer';
+import { PipelineCodeLensProvider } from './editor/pipelineCodeLens';
+import { WalkthroughProgress } from './walkthroughProgress';
 
 export function activate(context: vscode.ExtensionContext): DeliveryApi {
   const started = performance.now();
@@ -36,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): DeliveryApi {
   const deployStatus = new DeployStatusItem(envs);
   const tests = new TestExplorer(model, runs, log);
   const logProblems = new LogProblems(runs, log);
+  const codeLens = new PipelineCodeLensProvider(model, runs);
   context.subscriptions.push(
     log,
     model,
@@ -65,6 +68,8 @@ export function activate(context: vscode.ExtensionContext): DeliveryApi {
     runStatus,
     tests,
     new DeliveryTaskProvider(model, runs),
+    codeLens,
+    new WalkthroughProgress(runs, envs),
     vscode.window.registerTreeDataProvider('delivery.pipelines', pipelinesTree),
     vscode.window.registerTreeDataProvider('delivery.environments', environmentsTree),
     ...registerCommands({ context, log, model, runs, board, pipelinesTree, environmentsTree, secrets, envs, deployStatus, remote }),
@@ -74,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): DeliveryApi {
   void ready.then(() => tests.loadHistory());
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return createApi({ model, runs, board, runStatus, deployStatus, envs, pipelinesTree, environmentsTree, tests, ready, activationMs });
+  return createApi({ model, runs, board, runStatus, deployStatus, envs, pipelinesTree, environmentsTree, tests, codeLens, ready, activationMs });
 }
 
 export function deactivate(): void {

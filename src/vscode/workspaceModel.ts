@@ -1,5 +1,6 @@
 // The pipelines and environments of every workspace folder, kept current as files change (only the changed
 // file and the files that include it are re-read), with their problems in the Problems panel.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { FolderSources, type FolderSnapshot } from '../adapters/folderSources';
@@ -39,6 +40,26 @@ export class WorkspaceModel implements vscode.Disposable {
     const watcher = vscode.workspace.createFileSystemWatcher('**/*.{yml,yaml}');
     const onFile = (uri: vscode.Uri) => this.queue(uri);
     this.disposables.push(watcher, watcher.onDidChange(onFile), watcher.onDidCreate(onFile), watcher.onDidDelete(onFile));
+    // A file written right after its new folder (a first workflow: mkdir -p .github/workflows, then the file) can be
+    // missed: the watcher has no watch on the folder yet. The folder's creation is heard, and what is in it read.
+    // And a removed folder may be heard as that folder alone, not as each of its files: everything is read again.
+    const folders = vscode.workspace.createFileSystemWatcher('**/.github{,/workflows}', false, true, false);
+    this.disposables.push(folders, folders.onDidCreate((uri) => void this.queueFolder(uri.fsPath, 2)), folders.onDidDelete(() => void this.reloadAll()));
+  }
+
+  /** Queues the YAML files of a newly created folder (and of its sub-folders, `depth` levels down). */
+  private async queueFolder(dir: string, depth: number): Promise<void> {
+    let entries: fs.Dirent[];
+    try {
+      entries = await fs.promises.readdir(dir, { withFileTypes: true });
+    } catch {
+      return; // gone again
+    }
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (e.isFile() && /\.ya?ml$/.test(e.name)) this.queue(vscode.Uri.file(full));
+      else if (e.isDirectory() && depth > 1) await this.queueFolder(full, depth - 1);
+    }
   }
 
   folders(): FolderState[] {

@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { api, EXTENSION_ID } from './helpers';
+import { api, EXTENSION_ID, waitFor, workspaceFolder } from './helpers';
 
 suite('activation', () => {
   test('activates on the workspace and registers every contributed command', async () => {
@@ -36,5 +38,21 @@ suite('activation', () => {
     assert.deepEqual(envs.map((r) => r.label), ['Staging', 'Production']);
     assert.equal(envs[1].icon, 'lock');
     assert.match(envs[0].contextValue, /\bhasUrl\b/);
+  });
+
+  test('a first workflow, written the moment its folder is made, is read without a refresh', async () => {
+    const a = await api();
+    const github = path.join(workspaceFolder().uri.fsPath, '.github');
+    assert.equal(fs.existsSync(github), false, 'the fixture has no .github folder');
+    try {
+      // As `mkdir -p .github/workflows && cp … .github/workflows/` does: the file lands before any watch on the folder.
+      fs.mkdirSync(path.join(github, 'workflows'), { recursive: true });
+      fs.writeFileSync(path.join(github, 'workflows', 'first.yml'), 'name: First\non: push\njobs:\n  hello:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n');
+      const p = await waitFor(() => a.pipelines().find((x) => x.kind === 'github' && x.id === 'first'), 'the new workflow to be read', 15000);
+      assert.deepEqual(p.jobs, ['hello']);
+    } finally {
+      fs.rmSync(github, { recursive: true, force: true });
+    }
+    await waitFor(() => !a.pipelines().some((x) => x.id === 'first'), 'the workflow to go when its folder is removed', 15000);
   });
 });

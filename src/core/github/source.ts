@@ -9,5 +9,6 @@ export const githubSource: PipelineSourceDescriptor<'github'> = {
   icon: 'github',
   pipelineIcon: 'github-action',
   importer: githubImporter,
+  stagesOrderJobs: false,
   remote: { engine: 'github' },
 };

@@ -9,5 +9,6 @@ export const gitlabSource: PipelineSourceDescriptor<'gitlab'> = {
   icon: 'git-merge',
   pipelineIcon: 'rocket',
   importer: gitlabImporter,
+  stagesOrderJobs: true,
   remote: { engine: 'gitlab' },
 };

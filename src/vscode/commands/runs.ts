@@ -38,7 +38,7 @@ async function startRun(deps: CommandDeps, arg: PipelineArg | null, jobsOnly: bo
   }
   const given = await runParameters(deps, target.state.folder.uri.fsPath, target.pipeline.def, arg?.inputs);
   if (!given) return undefined;
-  const handle = await deps.runs.start(target.state, target.pipeline, { jobs, withNeeds: false, ...given }, rerunOf ? { rerunOf } : {});
+  const handle = await deps.runs.start(target.state, target.pipeline, { jobs, withNeeds: arg?.withNeeds === true, ...given }, rerunOf ? { rerunOf } : {});
   // The board shows the run as it goes (without taking the focus), unless the setting says not to.
   if (handle && vscode.workspace.getConfiguration('delivery').get<boolean>('board.revealOnRun', true)) deps.board.show(handle.run.id);
   return handle?.run.id;
