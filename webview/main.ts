@@ -1,5 +1,5 @@
-// Webview entry: registers the components, validates every message from the host, and shows one of three views:
-// the stage board, the environments overview, the deploy diff.
+// Webview entry: registers the components, validates every message from the host, and shows one of four views:
+// the stage board, the environments overview, the deploy diff, the trigger form (while a run waits for inputs).
 import './toolkit';
 import { parseHostMessage } from '../src/shared/protocol';
 import type { BoardState, PanelView } from '../src/shared/views';
@@ -8,6 +8,7 @@ import { renderDiff, showHunks } from './diff';
 import { h } from './dom';
 import { renderEnvironments } from './environments';
 import { renderHealth } from './healthChart';
+import { renderTriggerForm, showTriggerErrors } from './triggerForm';
 import { send, vscode } from './vscodeApi';
 
 const app = document.getElementById('app')!;
@@ -16,8 +17,9 @@ const panes: Record<PanelView, HTMLElement> = {
   board: h('section', { id: 'view-board', role: 'tabpanel' }),
   environments: h('section', { id: 'view-environments', role: 'tabpanel' }),
   diff: h('section', { id: 'view-diff', role: 'tabpanel' }),
+  trigger: h('section', { id: 'view-trigger', role: 'tabpanel' }),
 };
-const LABELS: Record<PanelView, string> = { board: 'Stage board', environments: 'Environments', diff: 'Diff' };
+const LABELS: Record<PanelView, string> = { board: 'Stage board', environments: 'Environments', diff: 'Diff', trigger: 'Run with inputs' };
 // The overview's table is drawn again on every status change; the health charts only when they are read again.
 const envTable = h('div', { id: 'environments-table' });
 const envHealth = h('div', { id: 'health' });
@@ -34,6 +36,9 @@ for (const view of Object.keys(panes) as PanelView[]) {
   });
   nav.append(tab);
 }
+// The form's tab is there while a run waits for its inputs.
+const triggerTab = nav.querySelector<HTMLElement>('#tab-trigger')!;
+triggerTab.hidden = true;
 
 function show(view: PanelView): void {
   active = view;
@@ -69,6 +74,13 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       break;
     case 'show':
       show(msg.view);
+      break;
+    case 'triggerForm':
+      triggerTab.hidden = msg.form === null;
+      renderTriggerForm(panes.trigger, msg.form);
+      break;
+    case 'triggerFormErrors':
+      showTriggerErrors(panes.trigger, msg.id, msg.errors);
       break;
   }
 });

@@ -2,6 +2,7 @@
 // plus a validator for everything the host receives (a webview is a browser page; treat it as untrusted input).
 import type { JobStatus, RunStatus, TestCounts } from './model';
 import type { BoardState, DiffView, EnvironmentHealthView, EnvironmentRow, PanelView } from './views';
+import { parseTriggerFormHostMessage, parseTriggerFormMessage, type TriggerFormHostMessage, type TriggerFormMessage } from './triggerForm';
 
 /** Host -> webview. */
 export type HostMessage =
@@ -12,7 +13,8 @@ export type HostMessage =
   | { type: 'environmentHealth'; health: EnvironmentHealthView[]; loading: boolean }
   | { type: 'diff'; view: DiffView | null; loading: boolean; error: string | null }
   | { type: 'hunks'; path: string; text: string; truncated: boolean }
-  | { type: 'show'; view: PanelView };
+  | { type: 'show'; view: PanelView }
+  | TriggerFormHostMessage;
 
 /** A batch of changes to the run on the board, sent at most ~10 times a second. */
 export interface RunPatch {
@@ -47,11 +49,12 @@ export type WebviewMessage =
   | { type: 'deployEnvironment'; folder: string; environment: string }
   | { type: 'showDiff'; folder: string; environment: string; to?: string }
   | { type: 'openFileDiff'; path: string }
-  | { type: 'loadHunks'; path: string };
+  | { type: 'loadHunks'; path: string }
+  | TriggerFormMessage;
 
 const MAX_ID = 512;
 const MAX_PATH = 4096;
-const VIEWS = ['board', 'environments', 'diff'];
+const VIEWS = ['board', 'environments', 'diff', 'trigger'];
 
 function isPath(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0 && v.length <= MAX_PATH && !v.includes('\u0000');
@@ -102,7 +105,7 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | null {
     case 'loadHunks':
       return keys === 'path,type' && isPath(m.path) ? { type: m.type, path: m.path } : null;
     default:
-      return null;
+      return parseTriggerFormMessage(m);
   }
 }
 
@@ -125,7 +128,7 @@ export function parseHostMessage(raw: unknown): HostMessage | null {
   if (m.type === 'diff' && (m.view === null || typeof m.view === 'object') && typeof m.loading === 'boolean') return m as unknown as HostMessage;
   if (m.type === 'hunks' && typeof m.path === 'string' && typeof m.text === 'string') return m as unknown as HostMessage;
   if (m.type === 'show' && typeof m.view === 'string' && VIEWS.includes(m.view)) return m as unknown as HostMessage;
-  return null;
+  return parseTriggerFormHostMessage(m);
 }
 
 // ---- health charts: checked in full (the page draws every number it gets) ----

@@ -81,7 +81,8 @@ export interface DiffView {
   warning: string | null;
 }
 
-export type PanelView = 'board' | 'environments' | 'diff';
+/** `trigger`: the form a run with inputs asks (shown while one waits). */
+export type PanelView = 'board' | 'environments' | 'diff' | 'trigger';
 
 // ---- health over time (verify: prometheus) ----
 

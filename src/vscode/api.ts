@@ -6,6 +6,7 @@ import type { RunRecord } from '../shared/model';
 import type { EnvironmentsTreeProvider } from './views/environmentsTree';
 import type { PipelinesTreeProvider } from './views/pipelinesTree';
 import type { BoardState, DiffView, EnvironmentRow } from '../shared/views';
+import type { TriggerFormView } from '../shared/triggerForm';
 import type { EnvironmentService } from './environments/environmentService';
 import type { DeployStatusItem } from './statusBar/deployStatusItem';
 import type { RunManager } from './runManager';
@@ -57,6 +58,10 @@ export interface DeliveryTestHooks {
   runTests(ids: string[]): Promise<string[]>;
   /** How often VS Code asked for the pipeline files' CodeLens (never for a file that is not a pipeline). */
   codeLensRequests(): number;
+  /** The Delivery panel's trigger form as the page is told to show it (null: no run waits for inputs). */
+  triggerForm(): TriggerFormView | null;
+  /** Hands `message` to the Delivery panel as if its page had sent it (checked and handled the same way). */
+  panelMessage(message: unknown): Promise<void>;
 }
 
 /** The environment variable that turns the test hooks on (set by test/harness and bench for their extension hosts). */
@@ -117,6 +122,8 @@ export function createApi(s: {
           },
           runTests: (ids) => s.tests.run(ids),
           codeLensRequests: () => s.codeLens.requests,
+          triggerForm: () => s.board.triggerForm(),
+          panelMessage: (message) => s.board.receive(message),
         }
       : undefined;
   return {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // UI end-to-end test of remote runs: a real Buildbot master + worker on 127.0.0.1; the user triggers a build from
-// the Pipelines tree (answering the typed inputs the force scheduler declares) and watches it finish on the stage
-// board; the run then shows under the pipeline's "Remote runs".
+// the Pipelines tree (filling the trigger form: the typed inputs the force scheduler declares, an error for an empty
+// ref, a preset; the screenshot trigger-form) and watches it finish on the stage board; the run then shows under the
+// pipeline's "Remote runs".
 //
 //   node test/e2e/remote-e2e.mjs [path/to/extension.vsix]     (needs `node esbuild.mjs --tests` for the target)
 import assert from 'node:assert/strict';
@@ -32,35 +33,49 @@ await e2e('remote-e2e', async (s) => {
   await remoteRow.waitFor({ timeout: 30000 });
   await remoteRow.hover();
   await remoteRow.locator('.action-label[aria-label^="Trigger Remote Run"]').click();
-  // The ref (prefilled with the current branch), then each input the force scheduler declares.
-  const box = page.locator(SEL.quickInputBox);
-  await box.waitFor({ state: 'visible', timeout: 30000 });
-  assert.equal(await box.inputValue(), 'main');
-  await page.keyboard.press('Enter');
-  const answered = [];
-  for (let i = 0; i < 12; i++) {
-    await page.waitForTimeout(300);
-    if (!(await page.locator(SEL.quickInput).isVisible())) break;
-    const title = (await page.locator('.quick-input-widget .quick-input-title').innerText().catch(() => '')).trim();
-    const rows = await page.locator(SEL.quickPickRows).count();
-    if (title.startsWith('env')) {
-      await page.locator(SEL.quickPickRows).filter({ hasText: 'staging' }).first().click(); // a choice
-      answered.push('env=staging (choice)');
-    } else if (rows > 0) {
-      await page.locator(SEL.quickPickRows).filter({ hasText: 'false' }).first().click(); // a boolean
-      answered.push(`${title}=false (boolean)`);
-    } else {
-      // a string: keep the default (Buildbot's "username" wants "Name <email>" when given)
-      await box.fill(title.startsWith('username') ? 'E2E Test <e2e@example.invalid>' : await box.inputValue());
-      await page.keyboard.press('Enter');
-      answered.push(`${title} (string)`);
-    }
-  }
-  assert.ok(answered.some((a) => a.startsWith('env=staging')), answered.join(', '));
-  s.check(`triggered from the tree with typed inputs: ref main, ${answered.join(', ')}`);
+  // The trigger form in the Delivery panel: the ref (prefilled with the current branch), then a typed control for
+  // each input the force scheduler declares.
+  const web = s.webview();
+  const form = web.locator('#trigger-form');
+  await form.waitFor({ timeout: 30000 });
+  assert.equal(await web.locator('#trigger-ref').inputValue(), 'main');
+  const fields = await form.locator('.field[data-field]').evaluateAll((els) =>
+    els.map((el) => ({ name: el.getAttribute('data-field'), kind: [...el.classList].find((c) => c.startsWith('kind-'))?.slice(5) })),
+  );
+  const kindOf = (name) => fields.find((f) => f.name === name)?.kind;
+  assert.equal(kindOf('env'), 'dropdown', JSON.stringify(fields));
+  assert.equal(kindOf('verbose'), 'checkbox', JSON.stringify(fields));
+  assert.equal(kindOf('sha'), 'text', JSON.stringify(fields));
+  await web.locator('select[data-name="env"]').selectOption('staging');
+  const verbose = web.locator('input[data-name="verbose"]');
+  assert.equal(await verbose.isChecked(), false, 'the boolean shows its default');
+  if (kindOf('username')) await web.locator('input[data-name="username"]').fill('E2E Test <e2e@example.invalid>');
+  s.check(`a typed form: ${fields.map((f) => `${f.name} (${f.kind})`).join(', ')}`);
+
+  // Nothing is sent while a value is wrong: an empty ref is refused next to its field.
+  await web.locator('#trigger-ref').fill('');
+  await web.locator('#trigger-run').click();
+  await web.locator('#err-trigger-ref').filter({ hasText: 'a branch, tag or commit to run' }).waitFor({ timeout: 10000 });
+  assert.equal(await web.locator('#trigger-ref').getAttribute('aria-invalid'), 'true');
+  assert.ok(await form.isVisible(), 'the form stays');
+  await web.locator('#trigger-ref').fill('main');
+  await web.locator('#err-trigger-ref').filter({ hasText: /^$/ }).waitFor({ state: 'attached', timeout: 10000 });
+  s.check('an empty ref is shown as an error next to it, and nothing is triggered');
+
+  // A preset: the values saved under a name, offered in the preset list.
+  await web.locator('#trigger-preset-name').fill('staging build');
+  await web.locator('#trigger-save').click();
+  await web.locator('#trigger-preset option', { hasText: 'staging build' }).waitFor({ state: 'attached', timeout: 10000 });
+  assert.equal(await web.locator('select[data-name="env"]').inputValue(), 'staging', 'the values stay after saving');
+  s.check('the values saved as the preset "staging build"');
+  await s.shot('trigger-form');
+
+  // Enter in a field triggers.
+  await web.locator('#trigger-ref').press('Enter');
+  await form.waitFor({ state: 'detached', timeout: 30000 });
+  s.check('Enter in the form triggered the build: ref main, env=staging');
 
   // 2. The board follows the build to its end.
-  const web = s.webview();
   await web.locator('#run-title').filter({ hasText: /App on Buildbot #\d+/ }).waitFor({ timeout: 60000 });
   await web.locator('#run-status').filter({ hasText: 'success' }).waitFor({ timeout: 90000 });
   const card = web.locator('article.job').first();

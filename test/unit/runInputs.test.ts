@@ -1,13 +1,10 @@
 // A local run's event, payload, inputs and secrets, checked before anything runs: which inputs an event takes,
-// each wrong value with where its input is declared, payload and dotenv files with located errors, the editor's
-// typed prompts, and options given to a command they do not apply to.
+// each wrong value with where its input is declared, payload and dotenv files with located errors, and options given to a command they do not apply to.
 import * as assert from 'node:assert/strict';
 import { misplacedOption } from '../../src/cli/optionScope';
 import { checkEventName, checkRunInputs, declaredInputs, parseEventPayload, payloadInputs, runParameters } from '../../src/core/github/runInputs';
 import { readWorkflow, type Workflow } from '../../src/core/github/workflow';
-import { inputPrompt } from '../../src/core/remote/inputs';
 import { parseDotenv } from '../../src/core/secrets';
-import type { RunInputDef } from '../../src/shared/model';
 
 const FILE = '.github/workflows/release.yml';
 
@@ -146,22 +143,6 @@ describe('local runs: events, inputs and secrets of a workflow', () => {
     assert.deepEqual(parseDotenv('A=1\n9X=2\n', 's.env'), { error: 's.env:2: "9X" is not a secret name (letters, digits and _, not starting with a digit)' });
     assert.deepEqual(parseDotenv('A="open\nB=2\n', 's.env'), { error: 's.env:1: the value of A opens a " quote that is never closed' });
     assert.deepEqual(parseDotenv('A="x" y\n', 's.env'), { error: "s.env:1: unexpected text after the closing quote of A's value" });
-  });
-
-  it('asks for inputs by type: picks for booleans and choices (current first), validated text for the rest', () => {
-    const input = (over: Partial<RunInputDef>): RunInputDef => ({ name: 'x', type: 'string', description: null, required: false, default: null, options: [], location: null, ...over });
-    assert.deepEqual(inputPrompt(input({ type: 'boolean', default: 'true' })), { kind: 'pick', title: 'x', items: ['true', 'false'] });
-    assert.deepEqual(inputPrompt(input({ type: 'boolean', default: 'true' }), 'false'), { kind: 'pick', title: 'x', items: ['false', 'true'] });
-    assert.deepEqual(inputPrompt(input({ type: 'choice', options: ['a', 'b', 'c'], default: 'b', required: true })), { kind: 'pick', title: 'x (required)', items: ['b', 'a', 'c'] });
-    const num = inputPrompt(input({ type: 'number', default: '3', required: true }));
-    assert.equal(num.kind, 'text');
-    if (num.kind !== 'text') return;
-    assert.equal(num.value, '3');
-    assert.equal(num.validate('4.5'), null);
-    assert.equal(num.validate('four'), 'input "x" is a number, not "four"');
-    assert.equal(num.validate(''), 'x is required');
-    const text = inputPrompt(input({}), 'kept');
-    assert.ok(text.kind === 'text' && text.value === 'kept' && text.validate('') === null);
   });
 });
 

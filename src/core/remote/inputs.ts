@@ -49,30 +49,3 @@ export function checkInputValue(d: TriggerInput, value: string): string | null {
       return d.required && value === '' ? `input "${d.name}" is required and must not be empty` : null;
   }
 }
-
-/**
- * How an editor asks for one input: a pick among `items` (booleans, choices; the current value first), or a text
- * box prefilled with `value` whose `validate` says what is wrong with a value typed (null: fine).
- */
-export type InputPrompt =
-  | { kind: 'pick'; title: string; items: string[] }
-  | { kind: 'text'; title: string; value: string; validate: (value: string) => string | null };
-
-/** The prompt for `input`, prefilled with `last` (the value used last time), else its default. */
-export function inputPrompt(input: TriggerInput, last?: string): InputPrompt {
-  const current = last ?? input.default ?? '';
-  const title = `${input.name}${input.required ? ' (required)' : ''}`;
-  if (input.type === 'boolean') return { kind: 'pick', title, items: current === 'true' ? ['true', 'false'] : ['false', 'true'] };
-  if ((input.type === 'choice' || input.type === 'environment') && input.options.length > 0) {
-    return { kind: 'pick', title, items: [...input.options].sort((a, b) => (a === current ? -1 : b === current ? 1 : 0)) };
-  }
-  return {
-    kind: 'text',
-    title,
-    value: current,
-    validate: (v) => {
-      if (v === '') return input.required ? `${input.name} is required` : null;
-      return checkInputValue(input, v);
-    },
-  };
-}

@@ -1,4 +1,4 @@
-// Remote runs: trigger with typed inputs (and saved presets), show on the board, follow logs, cancel, rerun,
+// Remote runs: trigger with typed inputs (the panel's trigger form, with saved presets), show on the board, follow logs, cancel, rerun,
 // open in the browser, refresh.
 import * as vscode from 'vscode';
 import { checkInputs } from '../../core/remote/inputs';
@@ -6,13 +6,13 @@ import { headInfo } from '../../adapters/git';
 import type { RemoteRef } from '../remote/remoteService';
 import { RemoteService } from '../remote/remoteService';
 import { remoteLogUri } from '../remote/remoteLogs';
-import { askInputs } from '../inputPrompt';
 import { requireTrust } from '../trust';
 import { pipelineKey } from '../workspaceModel';
 import { pipelineTarget } from './pick';
 import { command, type CommandDeps } from './types';
 import type { RemoteArg } from '../../shared/commandArgs';
-import { presetChoices, presetsOf, readPresets, withLastUsed, withSaved, type Preset } from '../remote/presets';
+import { presetsOf, readPresets, withLastUsed, type Preset } from '../remote/presets';
+import { folderEnvironments, storedPresets } from './triggerForm';
 import { notificationText } from '../../core/sanitize';
 import { describeBlocked, pipelineBlocked } from '../../core/targeting';
 
@@ -55,30 +55,22 @@ export const triggerRemote = command('delivery.remote.trigger', async (deps, arg
     void vscode.window.showErrorMessage(notificationText(`${t.ref.pipeline.def.name}: ${declared.error}`));
     return undefined;
   }
-  const choices = presetChoices(mine);
-  if (inputs === null && choices.length > 0) {
-    const describe = (p: Preset) => `${p.ref} · ${Object.entries(p.inputs).map(([k, v]) => `${k}=${v}`).join(', ')}`;
-    const pick = await vscode.window.showQuickPick(
-      [
-        ...choices.map((c) => ({ label: c.lastUsed ? `$(history) ${c.label}` : c.label, description: describe(c.preset), preset: c.preset as Preset | null })),
-        { label: '$(edit) Enter inputs…', description: '', preset: null },
-      ],
-      { placeHolder: `Trigger ${t.ref.pipeline.def.name}: a saved preset, or new inputs` },
-    );
-    if (!pick) return undefined;
-    if (pick.preset) {
-      gitRef = gitRef ?? pick.preset.ref;
-      inputs = pick.preset.inputs;
-    }
-  }
-  if (gitRef === undefined) {
-    const branch = (await headInfo(t.ref.state.folder.uri.fsPath).catch(() => null))?.branch ?? 'main';
-    gitRef = await vscode.window.showInputBox({ title: `Trigger ${t.ref.pipeline.def.name}`, prompt: 'Branch, tag or commit to run', value: branch, validateInput: (v) => (v.trim() ? null : 'a ref') });
-    if (!gitRef) return undefined;
-  }
-  if (inputs === null) {
-    inputs = await askInputs(declared, mine.lastUsed?.inputs ?? {});
-    if (inputs === null) return undefined;
+  // One form asks the ref and the inputs (none when both are given), with the pipeline's presets.
+  if (inputs === null || gitRef === undefined) {
+    const ref = gitRef ?? (await headInfo(t.ref.state.folder.uri.fsPath).catch(() => null))?.branch ?? 'main';
+    const asked = await deps.board.askInputs({
+      title: `Trigger ${t.ref.pipeline.def.name}`,
+      action: 'Trigger',
+      inputs: declared,
+      environments: folderEnvironments(t.ref.state),
+      last: inputs ?? mine.lastUsed?.inputs ?? {},
+      ref,
+      presets: storedPresets(deps, PRESETS_KEY, key),
+      omitDefaults: false,
+    });
+    if (!asked) return undefined;
+    gitRef = asked.ref ?? ref;
+    inputs = asked.inputs;
   }
   const check = checkInputs(declared, inputs);
   const refuse = (why: string) => {
@@ -91,13 +83,7 @@ export const triggerRemote = command('delivery.remote.trigger', async (deps, arg
   if ('error' in run) return refuse(run.error);
   const used: Preset = { ref: gitRef, inputs };
   await deps.context.workspaceState.update(PRESETS_KEY, withLastUsed(readPresets(deps.context.workspaceState.get<unknown>(PRESETS_KEY)), key, used));
-  const save = 'Save Inputs as Preset';
-  void vscode.window.showInformationMessage(notificationText(`Triggered ${t.ref.pipeline.def.name} #${run.number ?? run.id} on ${gitRef}.`), save).then(async (c) => {
-    if (c !== save) return;
-    const name = await vscode.window.showInputBox({ prompt: 'Preset name', validateInput: (v) => (v.trim() ? null : 'a name') });
-    if (!name) return;
-    await deps.context.workspaceState.update(PRESETS_KEY, withSaved(readPresets(deps.context.workspaceState.get<unknown>(PRESETS_KEY)), key, name, used));
-  });
+  void vscode.window.showInformationMessage(notificationText(`Triggered ${t.ref.pipeline.def.name} #${run.number ?? run.id} on ${gitRef}.`));
   await deps.board.showRemoteRun(t.ref, run.id);
   return run;
 });

@@ -1,10 +1,11 @@
 // Running, cancelling and re-running pipelines and jobs.
 import * as vscode from 'vscode';
 import { requireTrust } from '../trust';
-import { askInputs } from '../inputPrompt';
 import type { RunRequest } from '../../core/engine/select';
 import type { PipelineDef, RunRecord } from '../../shared/model';
 import { pipelineTarget } from './pick';
+import { folderEnvironments, storedPresets } from './triggerForm';
+import type { FolderState } from '../workspaceModel';
 import { command, type CommandDeps } from './types';
 import type { PipelineArg } from '../../shared/commandArgs';
 import { rerunSelection } from '../../core/rerun';
@@ -36,7 +37,7 @@ async function startRun(deps: CommandDeps, arg: PipelineArg | null, jobsOnly: bo
       .then((choice) => choice === show && vscode.commands.executeCommand('workbench.actions.view.problems'));
     return undefined;
   }
-  const given = await runParameters(deps, target.state.folder.uri.fsPath, target.pipeline.def, arg?.inputs);
+  const given = await runParameters(deps, target.state, target.pipeline.def, arg?.inputs);
   if (!given) return undefined;
   const handle = await deps.runs.start(target.state, target.pipeline, { jobs, withNeeds: arg?.withNeeds === true, ...given }, rerunOf ? { rerunOf } : {});
   // The board shows the run as it goes (without taking the focus), unless the setting says not to.
@@ -45,15 +46,16 @@ async function startRun(deps: CommandDeps, arg: PipelineArg | null, jobsOnly: bo
 }
 
 const LAST_INPUTS_KEY = 'delivery.run.lastInputs';
+const PRESETS_KEY = 'delivery.run.presets';
 
 /**
- * A workflow's inputs (asked for, typed, prefilled with the last run's; none asked when `inputs` are given) and the
- * secrets it reads that this workspace has stored (Delivery: Set Secret; each value joins the log's masks).
- * Undefined: the user gave up.
+ * A workflow's inputs (asked in the panel's trigger form, prefilled with the last run's, with the workflow's
+ * presets; none asked when `inputs` are given) and the secrets it reads that this workspace has stored (Delivery:
+ * Set Secret; each value joins the log's masks). Undefined: the user gave up.
  */
 async function runParameters(
   deps: CommandDeps,
-  folder: string,
+  state: FolderState,
   def: PipelineDef,
   inputs: Record<string, string> | undefined,
 ): Promise<Pick<RunRequest, 'inputs' | 'secrets'> | undefined> {
@@ -62,13 +64,22 @@ async function runParameters(
   const out: Pick<RunRequest, 'inputs' | 'secrets'> = {};
   if (inputs) out.inputs = inputs;
   else if (params.inputs.length > 0) {
-    const key = `${folder}#${def.source.file}#${def.id}`;
+    const key = `${state.folder.uri.fsPath}#${def.source.file}#${def.id}`;
     const kept = deps.context.workspaceState.get<Record<string, Record<string, string>>>(LAST_INPUTS_KEY) ?? {};
     const last = kept[key] && typeof kept[key] === 'object' ? kept[key] : {};
-    const asked = await askInputs(params.inputs, last, { omitDefaults: true });
+    const asked = await deps.board.askInputs({
+      title: `Run ${def.name}`,
+      action: 'Run',
+      inputs: params.inputs,
+      environments: folderEnvironments(state),
+      last,
+      ref: null,
+      presets: storedPresets(deps, PRESETS_KEY, key),
+      omitDefaults: true,
+    });
     if (asked === null) return undefined;
-    out.inputs = asked;
-    await deps.context.workspaceState.update(LAST_INPUTS_KEY, { ...kept, [key]: asked });
+    out.inputs = asked.inputs;
+    await deps.context.workspaceState.update(LAST_INPUTS_KEY, { ...kept, [key]: asked.values });
   }
   const secrets: Record<string, string> = {};
   for (const name of params.secrets) {

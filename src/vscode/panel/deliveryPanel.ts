@@ -1,6 +1,7 @@
-// The Delivery panel: one webview (PanelHost) with three views, each its own controller — the stage board
-// (BoardController), the environments overview (EnvironmentsOverviewController) and a deploy's diff
-// (DiffController). This class wires them and is what commands and the API call.
+// The Delivery panel: one webview (PanelHost) with four views, each its own controller — the stage board
+// (BoardController), the environments overview (EnvironmentsOverviewController), a deploy's diff
+// (DiffController) and the form a run with inputs asks (TriggerFormController). This class wires them and is
+// what commands and the API call.
 import type * as vscode from 'vscode';
 import type { PanelView } from '../../shared/views';
 import type { RunRecord } from '../../shared/model';
@@ -13,6 +14,7 @@ import { BoardController } from './boardController';
 import { DiffController } from './diffController';
 import { EnvironmentsOverviewController } from './environmentsOverviewController';
 import { PanelHost, type MessageHandlers, type PanelParts, type ViewMessage } from './panelHost';
+import { TriggerFormController, type TriggerFormRequest, type TriggerFormResult } from './triggerFormController';
 
 export { BOARD_VIEW_TYPE } from './panelHost';
 
@@ -21,6 +23,7 @@ export class DeliveryPanel implements PanelParts, vscode.Disposable {
   private readonly board: BoardController;
   private readonly environments: EnvironmentsOverviewController;
   private readonly diffs: DiffController;
+  private readonly form: TriggerFormController;
   private readonly handlers: MessageHandlers;
 
   constructor(extensionUri: vscode.Uri, model: WorkspaceModel, runs: RunManager, envs: EnvironmentService, remote: RemoteService, log: Log) {
@@ -28,6 +31,7 @@ export class DeliveryPanel implements PanelParts, vscode.Disposable {
     this.board = new BoardController(this.host, model, runs, remote);
     this.environments = new EnvironmentsOverviewController(this.host, envs, log);
     this.diffs = new DiffController(this.host, envs);
+    this.form = new TriggerFormController(this.host);
     this.handlers = {
       showView: (msg) => {
         this.host.view = msg.view;
@@ -36,6 +40,7 @@ export class DeliveryPanel implements PanelParts, vscode.Disposable {
       ...this.board.handlers,
       ...this.environments.handlers,
       ...this.diffs.handlers,
+      ...this.form.handlers,
     };
   }
 
@@ -79,6 +84,21 @@ export class DeliveryPanel implements PanelParts, vscode.Disposable {
     return this.board.showRemoteRun(ref, runId);
   }
 
+  /** Asks a run's inputs in the trigger form; null: cancelled. */
+  askInputs(req: TriggerFormRequest): Promise<TriggerFormResult | null> {
+    return this.form.ask(req);
+  }
+
+  /** The trigger form shown (null: none waiting). */
+  triggerForm(): ReturnType<TriggerFormController['view']> {
+    return this.form.view();
+  }
+
+  /** Handles `raw` as a message from the page (checked the same way; for the test hooks). */
+  receive(raw: unknown): Promise<void> {
+    return this.host.onMessage(raw);
+  }
+
   state(): ReturnType<BoardController['state']> {
     return this.board.state();
   }
@@ -89,6 +109,7 @@ export class DeliveryPanel implements PanelParts, vscode.Disposable {
     this.board.postState();
     this.environments.ready();
     this.diffs.post();
+    this.form.ready();
   }
 
   shown(): void {
@@ -97,6 +118,7 @@ export class DeliveryPanel implements PanelParts, vscode.Disposable {
 
   closed(): void {
     this.board.leaveRemote();
+    this.form.closed();
   }
 
   visibility(visible: boolean): void {

@@ -38,8 +38,8 @@ export interface PanelSurface {
   /** Open and ready for messages. */
   readonly canPost: boolean;
   post(message: HostMessage): void;
-  /** Opens or reveals the panel, on `view` when given. */
-  show(view?: PanelView): void;
+  /** Opens or reveals the panel, on `view` when given; `focus`: the panel takes the keyboard focus. */
+  show(view?: PanelView, focus?: boolean): void;
 }
 
 export class PanelHost implements PanelSurface, vscode.Disposable {
@@ -70,15 +70,15 @@ export class PanelHost implements PanelSurface, vscode.Disposable {
     return this.panel !== null && this.ready;
   }
 
-  show(view?: PanelView): void {
+  show(view?: PanelView, focus = false): void {
     if (view) this.view = view;
     if (this.panel) {
-      this.panel.reveal(undefined, true);
+      this.panel.reveal(undefined, !focus);
       this.parts.shown();
       this.post({ type: 'show', view: this.view });
       return;
     }
-    const panel = vscode.window.createWebviewPanel(BOARD_VIEW_TYPE, 'Delivery', { viewColumn: vscode.ViewColumn.Active, preserveFocus: true }, this.options());
+    const panel = vscode.window.createWebviewPanel(BOARD_VIEW_TYPE, 'Delivery', { viewColumn: vscode.ViewColumn.Active, preserveFocus: !focus }, this.options());
     this.attach(panel);
   }
 
@@ -116,6 +116,7 @@ export class PanelHost implements PanelSurface, vscode.Disposable {
     const nonce = randomBytes(16).toString('base64');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js'));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'board.css'));
+    const formStyle = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'triggerForm.css'));
     const csp = [
       "default-src 'none'",
       `style-src ${webview.cspSource}`,
@@ -130,6 +131,7 @@ export class PanelHost implements PanelSurface, vscode.Disposable {
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${style.toString()}">
+<link rel="stylesheet" href="${formStyle.toString()}">
 <title>Delivery</title>
 </head>
 <body>
@@ -139,7 +141,8 @@ export class PanelHost implements PanelSurface, vscode.Disposable {
 </html>`;
   }
 
-  private async onMessage(raw: unknown): Promise<void> {
+  /** A message from the page (the test hooks send them as the page would: checked the same way). */
+  async onMessage(raw: unknown): Promise<void> {
     const msg = parseWebviewMessage(raw);
     if (!msg) {
       this.log.warn(`ignored a malformed message from the Delivery panel: ${safeJson(raw)}`);

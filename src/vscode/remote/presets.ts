@@ -1,4 +1,5 @@
-// Remote-trigger presets per pipeline: the inputs used last time (a slot of its own) and presets the user named.
+// Trigger presets per pipeline (remote triggers and local runs with inputs): the inputs used last time (a slot of
+// its own) and presets the user named.
 // Pure (no vscode): the command reads and writes the stored value through these functions.
 
 export interface Preset {
@@ -71,12 +72,4 @@ export function withLastUsed(store: PresetStore, key: string, preset: Preset): P
 export function withSaved(store: PresetStore, key: string, name: string, preset: Preset): PresetStore {
   const mine = presetsOf(store, key);
   return { version: 2, pipelines: { ...store.pipelines, [key]: { ...mine, saved: { ...mine.saved, [name]: preset } } } };
-}
-
-/** What the trigger's quick pick offers: the last-used inputs first, then the named presets. */
-export function presetChoices(mine: PipelinePresets): { label: string; lastUsed: boolean; preset: Preset }[] {
-  return [
-    ...(mine.lastUsed ? [{ label: 'Last used', lastUsed: true, preset: mine.lastUsed }] : []),
-    ...Object.entries(mine.saved).map(([label, preset]) => ({ label, lastUsed: false, preset })),
-  ];
 }
