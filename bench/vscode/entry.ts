@@ -3,7 +3,8 @@
 // timed), counting synchronous file-system and child-process calls made from the extension's bundle meanwhile;
 // waits for the first load; opens the Delivery panel, times Run → the first line of output in the Output channel
 // and on the board for five small pipelines, then runs the `flood` pipeline, issuing a command every 100 ms until
-// the run ends and timing each answer. Writes what it measured to $BENCH_RESULTS_FILE.
+// the run ends and timing each answer; then the same during a run of 200 jobs and during a job whose JUnit report
+// has 5,000 cases (until Test Explorer shows them). Writes what it measured to $BENCH_RESULTS_FILE.
 // Default imports: the modules' own objects (a namespace import is a read-only copy, which cannot be patched).
 import childProcess from 'node:child_process';
 import fs from 'node:fs';
@@ -158,6 +159,12 @@ async function measure(out: Record<string, unknown>): Promise<void> {
   if (run?.status !== 'success') throw new Error(`the flood run ended ${run?.status}`);
   const log = run.jobs[0].logFile;
   const logBytes = log ? fs.statSync(log).size : 0;
+  // Runs that are large in another way, the panel still open: 200 jobs (their cards and rows), and one job whose
+  // JUnit report has 5,000 cases (Test Explorer's items and results, built once the job ends). A command every 100 ms
+  // until the run has ended and, for the report, until Test Explorer shows it.
+  out.wide = await commandsDuring(api, folder, 'wide', async () => true);
+  out.tests = await commandsDuring(api, folder, 'tests', async () => (await api.testing!.testExplorer()).lastBuild.cases >= 5000);
+  out.testExplorerBuild = (await api.testing!.testExplorer()).lastBuild;
   Object.assign(out, {
     floodMs,
     floodLogBytes: logBytes,
@@ -167,6 +174,42 @@ async function measure(out: Record<string, unknown>): Promise<void> {
     patches: patchesAfter - patchesBefore,
     patchesPerSecond: (patchesAfter - patchesBefore) / (windowMs / 1000),
   });
+}
+
+/** Runs `pipeline`, timing a command and a workbench round trip every 100 ms until it has ended and `shown()` says so. */
+async function commandsDuring(api: DeliveryApi, folder: string, pipeline: string, shown: () => Promise<boolean>): Promise<Record<string, unknown>> {
+  let lagMax = 0;
+  let last = performance.now();
+  const lagTimer = setInterval(() => {
+    const now = performance.now();
+    lagMax = Math.max(lagMax, now - last - 20);
+    last = now;
+  }, 20);
+  const t0 = performance.now();
+  const runId = (await vscode.commands.executeCommand('delivery.pipeline.run', { folder, pipeline })) as string | undefined;
+  if (typeof runId !== 'string') throw new Error(`the ${pipeline} run did not start`);
+  let finished = false;
+  const done = api.waitForRun(runId).then(async (r) => {
+    await waitFor(`${pipeline} to be shown`, shown, 60_000);
+    finished = true;
+    return r;
+  });
+  const commandMs: number[] = [];
+  const mainThreadMs: number[] = [];
+  let i = 0;
+  while (!finished) {
+    let s = performance.now();
+    await vscode.commands.executeCommand('delivery.panel.open');
+    commandMs.push(performance.now() - s);
+    s = performance.now();
+    await vscode.commands.executeCommand('setContext', 'deliveryBench.tick', i++);
+    mainThreadMs.push(performance.now() - s);
+    await sleep(100);
+  }
+  const run = await done;
+  clearInterval(lagTimer);
+  if (!run || run.jobs.length === 0) throw new Error(`the ${pipeline} run has no record`);
+  return { ms: performance.now() - t0, jobs: run.jobs.length, status: run.status, commandMs, mainThreadMs, lagMaxMs: lagMax };
 }
 
 export async function run(): Promise<void> {
