@@ -1,20 +1,24 @@
-// The stage board: stages as columns, jobs as cards (status, duration, tests, last log lines, actions).
+// The stage board: a run's jobs as a graph — stages (or dependency depth) as columns, jobs as cards (status, duration,
+// tests, last log lines, actions), `needs` as edges, the critical path once it ended — or as a timeline.
 import type { RunPatch } from '../src/shared/protocol';
 import type { BoardState, JobView, RunView } from '../src/shared/views';
 import { formatDuration } from '../src/shared/duration';
 import { h } from './dom';
+import { navColumns, nearest, refreshGroups, renderGraph, type GraphParts } from './graph';
+import { STATUS_ICON, statusText } from './status';
+import { renderTimeline, timelineKey, updateTimeline } from './timeline';
 import { badge, button, progressRing } from './toolkit';
 import { send } from './vscodeApi';
 
 const TAIL_LINES = 20;
-const STATUS_ICON: Record<string, string> = {
-  queued: '○', running: '◌', success: '✓', failed: '✗', skipped: '↷', manual: '⏸', unsupported: '⊘', cancelled: '⊘',
-  interrupted: '!',
-};
+
+type BoardMode = 'graph' | 'timeline';
+const MODES: Record<BoardMode, string> = { graph: 'Graph', timeline: 'Timeline' };
 
 let current: RunView | null = null;
 let trusted = false;
-/** The card that holds the board's one tab stop (kept across renders). */
+let mode: BoardMode = 'graph';
+/** The card that holds the board's one tab stop (kept across renders and views). */
 let activeJob: string | null = null;
 
 export function render(root: HTMLElement, state: BoardState): void {
@@ -26,30 +30,77 @@ export function render(root: HTMLElement, state: BoardState): void {
     root.append(renderPipelines(state));
     return;
   }
-  root.append(renderHeader(state.run, state.trusted), renderStages(state.run));
+  root.append(renderHeader(state.run, state.trusted), renderModes(root), ...criticalLine(state.run), renderBody(state.run));
   const card = rovingStop(root);
   if (hadFocus) card?.focus();
 }
 
+const graphParts: GraphParts = { renderJob: (job) => renderJob(current?.id ?? '', job), statusIcon: (s) => STATUS_ICON[s] ?? '•' };
+
+function renderBody(run: RunView): HTMLElement {
+  const body = mode === 'timeline' ? renderTimeline(run) : run.graph ? renderGraph(run, run.graph, graphParts) : renderStages(run);
+  body.addEventListener('keydown', onBoardKey);
+  body.addEventListener('focusin', (e) => {
+    const el = (e.target as HTMLElement).closest<HTMLElement>('[data-nav]');
+    if (!el?.dataset.nav) return;
+    // Focused by a click or a test: it becomes the one tab stop.
+    activeJob = el.dataset.nav;
+    for (const other of body.querySelectorAll<HTMLElement>('[data-nav][tabindex="0"]')) if (other !== el) other.tabIndex = -1;
+    el.tabIndex = 0;
+  });
+  return body;
+}
+
+/** Graph or timeline: two toggle buttons; the choice stays while the panel is open. */
+function renderModes(root: HTMLElement): HTMLElement {
+  const group = h('div', { class: 'board-modes', role: 'group', 'aria-label': 'Show the jobs as' });
+  for (const m of Object.keys(MODES) as BoardMode[]) {
+    const b = h('button', { class: 'mode', id: `board-mode-${m}`, 'aria-pressed': String(mode === m) }, MODES[m]);
+    b.addEventListener('click', () => {
+      if (mode === m || !current) return;
+      mode = m;
+      for (const other of group.querySelectorAll('button')) other.setAttribute('aria-pressed', String(other === b));
+      root.querySelector('#board, #timeline')?.replaceWith(renderBody(current));
+      rovingStop(root);
+    });
+    group.append(b);
+  }
+  return group;
+}
+
+/** "Critical path: build → test → ship · 4.5s (0.2s waiting)", once the run ended. */
+function criticalLine(run: RunView): HTMLElement[] {
+  if (!run.critical) return [];
+  const names = new Map(run.stages.flatMap((s) => s.jobs).map((j) => [j.id, j.name]));
+  const c = run.critical;
+  return [
+    h('p', { class: 'critical-path', id: 'critical-path' },
+      h('span', { class: 'swatch critical', 'aria-hidden': 'true' }),
+      `Critical path: ${c.jobs.map((id) => names.get(id) ?? id).join(' → ')} · ${formatDuration(c.durationMs)}${c.waitMs > 0 ? ` (${formatDuration(c.waitMs)} of it waiting)` : ''}`),
+  ];
+}
+
 /**
- * Keyboard use: the board is one tab stop (the active card); arrow keys move between cards — up and down in a
- * stage, left and right between stages — Home and End to the first and last; Enter opens the card's log.
+ * Keyboard use: the board is one tab stop (the active job); arrow keys move between jobs — in the graph up and down
+ * in a column, left and right to the nearest job of the next column; in the timeline up and down — Home and End to
+ * the first and last; Enter opens the job's log (on a matrix job's head: folds its legs).
  */
 function rovingStop(root: HTMLElement): HTMLElement | null {
-  const cards = [...root.querySelectorAll<HTMLElement>('article.job')];
-  if (cards.length === 0) return null;
-  const active = cards.find((c) => c.dataset.job === activeJob) ?? cards[0];
-  activeJob = active.dataset.job ?? null;
-  for (const c of cards) c.tabIndex = c === active ? 0 : -1;
+  const stops = [...root.querySelectorAll<HTMLElement>('[data-nav]')].filter((el) => !el.closest('.leg-group.collapsed .legs'));
+  if (stops.length === 0) return null;
+  const active = stops.find((c) => c.dataset.nav === activeJob) ?? stops[0];
+  activeJob = active.dataset.nav ?? null;
+  for (const c of root.querySelectorAll<HTMLElement>('[data-nav]')) c.tabIndex = c === active ? 0 : -1;
   return active;
 }
 
 function onBoardKey(e: KeyboardEvent): void {
-  const card = (e.target as HTMLElement).closest<HTMLElement>('article.job');
-  if (!card || e.target !== card) return;
+  const openLog = (jobId: string) => current && send({ type: 'openLog', runId: current.id, jobId });
+  if (mode === 'timeline') return moveTo(e.target as HTMLElement, timelineKey(e, openLog));
+  const card = e.target as HTMLElement;
   const board = card.closest<HTMLElement>('.board');
-  if (!board) return;
-  const columns = [...board.querySelectorAll<HTMLElement>('.stage')].map((c) => [...c.querySelectorAll<HTMLElement>('article.job')]).filter((c) => c.length > 0);
+  if (!board || !card.dataset.nav) return;
+  const columns = navColumns(board);
   const col = columns.findIndex((c) => c.includes(card));
   const row = columns[col]?.indexOf(card) ?? 0;
   let next: HTMLElement | undefined;
@@ -61,10 +112,10 @@ function onBoardKey(e: KeyboardEvent): void {
       next = columns[col][row - 1];
       break;
     case 'ArrowRight':
-      next = columns[col + 1]?.[Math.min(row, columns[col + 1].length - 1)];
+      next = columns[col + 1] && nearest(columns[col + 1], card);
       break;
     case 'ArrowLeft':
-      next = columns[col - 1]?.[Math.min(row, columns[col - 1].length - 1)];
+      next = columns[col - 1] && nearest(columns[col - 1], card);
       break;
     case 'Home':
       next = columns[0][0];
@@ -74,17 +125,22 @@ function onBoardKey(e: KeyboardEvent): void {
       break;
     case 'Enter':
     case ' ':
+      if (card.dataset.job === undefined) return; // a matrix head folds itself
       e.preventDefault();
-      if (current && card.dataset.job) send({ type: 'openLog', runId: current.id, jobId: card.dataset.job });
+      openLog(card.dataset.job);
       return;
     default:
       return;
   }
   e.preventDefault();
+  moveTo(card, next);
+}
+
+function moveTo(from: HTMLElement, next: HTMLElement | undefined): void {
   if (!next) return;
-  card.tabIndex = -1;
+  from.tabIndex = -1;
   next.tabIndex = 0;
-  activeJob = next.dataset.job ?? null;
+  activeJob = next.dataset.nav ?? null;
   next.focus();
 }
 
@@ -149,13 +205,9 @@ function commitButton(run: RunView): HTMLElement {
   return b;
 }
 
+/** A run without a graph (a remote engine's): its stages as columns of cards. */
 function renderStages(run: RunView): HTMLElement {
   const board = h('section', { class: 'board', id: 'board', 'aria-label': `Jobs of ${run.pipelineName}: arrow keys move between them, Enter opens a job's log` });
-  board.addEventListener('keydown', onBoardKey);
-  board.addEventListener('focusin', (e) => {
-    const card = (e.target as HTMLElement).closest<HTMLElement>('article.job');
-    if (card?.dataset.job) activeJob = card.dataset.job;
-  });
   for (const stage of run.stages) {
     const column = h('div', { class: 'stage', 'data-stage': stage.name }, h('h3', {}, stage.name));
     for (const job of stage.jobs) column.append(renderJob(run.id, job));
@@ -166,7 +218,7 @@ function renderStages(run: RunView): HTMLElement {
 
 function renderJob(runId: string, job: JobView): HTMLElement {
   const shown = job.status === 'success' && job.partial ? 'unsupported' : job.status;
-  const card = h('article', { class: `job status-${shown}`, 'data-job': job.id, 'aria-label': `${job.name}: ${statusText(job)}` });
+  const card = h('article', { class: `job status-${shown}`, 'data-job': job.id, 'data-nav': job.id, 'aria-label': `${job.name}: ${statusText(job)}` });
   const icon = job.status === 'running' ? progressRing({ class: 'ring' }) : h('span', { class: 'icon', 'aria-hidden': 'true' }, STATUS_ICON[shown] ?? '•');
   card.append(
     h('header', {}, icon, h('span', { class: 'job-name' }, job.name), h('span', { class: 'job-status' }, statusText(job))),
@@ -181,12 +233,6 @@ function renderJob(runId: string, job: JobView): HTMLElement {
   return card;
 }
 
-function statusText(job: { status: string; allowFailure: boolean; partial?: boolean }): string {
-  // Passed, but steps did not run here (unsupported locally): not CI's answer, so not shown as a plain success.
-  if (job.status === 'success' && job.partial) return 'partly unsupported';
-  return job.status === 'failed' && job.allowFailure ? 'failed (allowed)' : job.status;
-}
-
 function testsBadge(job: Pick<JobView, 'tests'>): HTMLElement | null {
   if (!job.tests) return null;
   const t = job.tests;
@@ -194,15 +240,20 @@ function testsBadge(job: Pick<JobView, 'tests'>): HTMLElement | null {
   return badge(`${passed}/${t.total} tests`, { class: 'tests', title: `${passed} passed, ${t.failed} failed, ${t.errors} errors, ${t.skipped} skipped` });
 }
 
+/** Applies a batch of changes to the board in place; false when it cannot (another run, a job it has not drawn). */
 export function applyPatch(root: HTMLElement, patch: RunPatch): boolean {
   if (!current || current.id !== patch.runId) return false;
+  const views = new Map(current.stages.flatMap((s) => s.jobs).map((j) => [j.id, j]));
+  // Jobs a matrix became at run time: the board is drawn again with them.
+  if (patch.jobs.some((j) => !views.has(j.id))) return false;
   const ended = current.status !== patch.status;
   current.status = patch.status;
   current.durationMs = patch.durationMs;
+  let moved = false;
   for (const j of patch.jobs) {
-    const view = current.stages.flatMap((s) => s.jobs).find((x) => x.id === j.id);
-    if (!view) continue;
+    const view = views.get(j.id)!;
     const statusChanged = view.status !== j.status;
+    moved ||= statusChanged;
     Object.assign(view, { status: j.status, durationMs: j.durationMs, startedAt: j.startedAt, attempts: j.attempts, reason: j.reason, partial: j.partial, tests: j.tests });
     view.tail = [...view.tail, ...j.append].slice(-TAIL_LINES);
     const card = root.querySelector<HTMLElement>(`article.job[data-job="${CSS.escape(j.id)}"]`);
@@ -224,6 +275,9 @@ export function applyPatch(root: HTMLElement, patch: RunPatch): boolean {
       if (tail) tail.textContent = view.tail.join('\n');
     }
   }
+  if (moved) refreshGroups(root, current, graphParts);
+  const timeline = root.querySelector<HTMLElement>('#timeline');
+  if (timeline) updateTimeline(timeline, current);
   const header = root.querySelector('.run-header');
   if (ended && header) header.replaceWith(renderHeader(current, trusted));
   else {

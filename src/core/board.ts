@@ -1,9 +1,11 @@
 // What the stage board and the status bar show for a run: pure functions of the run record.
 import type { JobRecord, JobStatus, RunRecord, RunStatus } from '../shared/model';
-import type { JobView, RunView, StageView } from '../shared/views';
+import { LEG_ORDER, type JobView, type RunView, type StageView } from '../shared/views';
+import { boardGraph } from './boardGraph';
 import { depths } from './graph';
 import { formatDuration } from './duration';
 import { isInstanceOf } from './rerun';
+import { criticalPath, previousTimes } from './timeline';
 
 /** Groups a run's jobs into columns: declared stages in order, otherwise by dependency depth. */
 export function stagesOf(run: RunRecord): { name: string; jobs: JobRecord[] }[] {
@@ -32,8 +34,6 @@ export function unsupportedSteps(job: JobRecord): { name: string; reason: string
   return job.steps.filter((s) => s.status === 'unsupported').map((s) => ({ name: s.name, reason: s.reason }));
 }
 
-// The order a job's legs are looked at in: what needs a look first (a leg that failed before one that passed).
-const LEG_ORDER: readonly JobStatus[] = ['running', 'failed', 'cancelled', 'unsupported', 'queued', 'manual', 'success', 'skipped'];
 const legRank = (j: JobRecord) => (j.status === 'failed' && j.allowFailure ? LEG_ORDER.indexOf('success') - 0.5 : LEG_ORDER.indexOf(j.status));
 
 /**
@@ -69,11 +69,15 @@ export function jobView(job: JobRecord, tail: readonly string[], now: number): J
     ...(job.carriedFrom ? { carried: true } : {}),
     tests: job.tests,
     tail: tail.slice(-20),
+    deps: job.deps,
   };
 }
 
-export function runView(run: RunRecord, tail: (jobId: string) => readonly string[], folderName: string, now: number): RunView {
-  const stages: StageView[] = stagesOf(run).map((s) => ({ name: s.name, jobs: s.jobs.map((j) => jobView(j, tail(j.id), now)) }));
+/** The board's view of a local run: its stages, its graph, its critical path once it ended, the previous run's times. */
+export function runView(run: RunRecord, tail: (jobId: string) => readonly string[], folderName: string, now: number, previous?: RunRecord): RunView {
+  const columns = stagesOf(run);
+  const stages: StageView[] = columns.map((s) => ({ name: s.name, jobs: s.jobs.map((j) => jobView(j, tail(j.id), now)) }));
+  const critical = criticalPath(run);
   return {
     id: run.id,
     folderName,
@@ -86,6 +90,9 @@ export function runView(run: RunRecord, tail: (jobId: string) => readonly string
     sha: run.sha ? run.sha.slice(0, 7) : null,
     local: true,
     ...(run.attempt && run.attempt > 1 ? { attempt: run.attempt } : {}),
+    graph: boardGraph(run.jobs, columns),
+    ...(critical ? { critical } : {}),
+    ...(previous ? { previous: previousTimes(run, previous) } : {}),
   };
 }
 

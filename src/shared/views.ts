@@ -17,7 +17,12 @@ export interface JobView {
   tests: TestCounts | null;
   /** The last lines of the job's log (bounded). */
   tail: string[];
+  /** Ids of the jobs it waits for in this run (absent: not known, a remote run). */
+  deps?: string[];
 }
+
+/** The order a job's legs are looked at in (the tree's row, the board's matrix head): what needs a look first. */
+export const LEG_ORDER: readonly JobStatus[] = ['running', 'failed', 'cancelled', 'unsupported', 'queued', 'manual', 'success', 'skipped'];
 
 export interface StageView {
   name: string;
@@ -39,6 +44,51 @@ export interface RunView {
   attempt?: number;
   /** A local run (it can be run again from the board); absent: a remote engine's run. */
   local?: boolean;
+  /** Its jobs as a graph (absent: a remote run, shown as stages only). */
+  graph?: GraphView;
+  /** Once it ended: the chain of jobs that set its duration (absent: running, or no job ran). */
+  critical?: CriticalPathView;
+  /** The previous run of the same pipeline, for the timeline's ghost bars (absent: none). */
+  previous?: PreviousRunView;
+}
+
+/**
+ * The board's graph: columns (stages, else dependency depth) of nodes in the order that crosses few edges. A node is
+ * a job, or a job run as several legs (matrix, parallel copies: `legs`, their ids). An edge that spans columns has a
+ * `pass` item in each column between its ends, where it is drawn through.
+ */
+export interface GraphView {
+  columns: GraphColumn[];
+  /** `needs`, between nodes (a job that needs a matrix job waits for every leg: one edge). */
+  edges: GraphEdge[];
+}
+
+export interface GraphColumn {
+  name: string;
+  items: GraphItem[];
+}
+
+export type GraphItem = { node: string; legs?: string[] } | { pass: number };
+
+export interface GraphEdge {
+  from: string;
+  to: string;
+}
+
+export interface CriticalPathView {
+  /** Job ids (legs, not their group), first to last. */
+  jobs: string[];
+  /** From the run's start to the end of the last of them. */
+  durationMs: number;
+  /** Of which they spent waiting after what they need had ended (a busy machine, `parallelism`). */
+  waitMs: number;
+}
+
+export interface PreviousRunView {
+  runId: string;
+  durationMs: number;
+  /** By job id: when it started (ms after its run started), how long it ran and how it ended. */
+  jobs: Record<string, { offsetMs: number; durationMs: number; status: JobStatus }>;
 }
 
 export interface BoardState {

@@ -66,6 +66,23 @@ await e2e('ui-e2e', async (s) => {
   for (const id of ['build', 'lint', 'test']) assert.equal(await web.locator(`article.job[data-job="${id}"] .job-status`).innerText(), 'success', `${id} card`);
   assert.match(await web.locator('article.job[data-job="test"] .tail').innerText(), /unit test 3 ok/);
   s.check('stage board: build | lint, test — all success, with log tails');
+  // The graph: `needs` as edges, and once the run ended its critical path (test outlasts lint) highlighted.
+  const edgeList = () => web.locator('svg.edges path.edge').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-from')}>${e.getAttribute('data-to')}${e.classList.contains('critical') ? ' (critical)' : ''}`));
+  await web.locator('svg.edges path.edge.critical').waitFor({ timeout: 15000 });
+  assert.deepEqual((await edgeList()).sort(), ['build>lint', 'build>test (critical)']);
+  // The edge leaves build's right side and ends on test's left side, at their middles (where the browser put them).
+  const ends = await web.locator('svg.edges path.edge[data-to="test"]').evaluate((p) => {
+    const svg = p.ownerSVGElement.getBoundingClientRect();
+    const [a, b] = [p.getPointAtLength(0), p.getPointAtLength(p.getTotalLength())];
+    const box = (id) => document.querySelector(`article.job[data-job="${id}"]`).getBoundingClientRect();
+    const [build, test] = [box('build'), box('test')];
+    return [svg.left + a.x - build.right, svg.top + a.y - (build.top + build.bottom) / 2, svg.left + b.x - test.left, svg.top + b.y - (test.top + test.bottom) / 2];
+  });
+  assert.ok(ends.every((d) => Math.abs(d) < 2), `the edge joins build's right side to test's left side: off by ${ends.join(', ')}`);
+  assert.deepEqual(await web.locator('article.job.critical').evaluateAll((els) => els.map((e) => e.getAttribute('data-job'))), ['build', 'test']);
+  assert.match(await web.locator('#critical-path').innerText(), /^Critical path: build → test · \d/);
+  s.check(`graph: edges ${(await edgeList()).join(', ')}; ${await web.locator('#critical-path').innerText()}`);
+  await s.shot('board-graph');
 
   // 5. Tree icons reflect the run.
   await page.waitForFunction((sel) => document.querySelectorAll(`${sel} .codicon-pass-filled`).length >= 4, SEL.rows, { timeout: 15000 });
@@ -102,6 +119,44 @@ await e2e('ui-e2e', async (s) => {
   assert.ok(!crumbPath.some((p) => /state|runs|software-delivery/.test(p)), `breadcrumb: ${crumbPath.join(' › ')}`);
   assert.match(await page.locator('.monaco-editor .view-lines').first().innerText(), /build/);
   s.check(`"Log" on a card opens the job log in an editor; breadcrumb: ${crumbPath.join(' › ')}`);
+
+  // 6b. The timeline: CI again (a new attempt), each job's bar beside the previous run's as a ghost, by keyboard.
+  await page.locator(SEL.tabs).filter({ hasText: /^Delivery/ }).first().click();
+  await web.locator('#run-again').click();
+  await web.locator('#run-attempt').filter({ hasText: 'attempt 2' }).waitFor({ timeout: 30000 });
+  await web.locator('#run-status').filter({ hasText: 'success' }).waitFor({ timeout: 60000 });
+  await web.locator('#critical-path').waitFor({ timeout: 15000 });
+  await web.locator('#board-mode-timeline').click();
+  const rows = web.locator('#timeline .tl-row');
+  assert.deepEqual(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-job'))), ['build', 'lint', 'test']);
+  for (const id of ['build', 'lint', 'test']) {
+    const row = web.locator(`.tl-row[data-job="${id}"]`);
+    const [bar, ghost, track] = [await row.locator('.bar').boundingBox(), await row.locator('.ghost').boundingBox(), await row.locator('.track').boundingBox()];
+    assert.ok(bar && ghost && bar.width > 1 && ghost.width > 1, `${id}: a bar and a ghost`);
+    assert.ok(bar.x >= track.x - 1 && bar.x + bar.width <= track.x + track.width + 1, `${id}: its bar on the axis`);
+  }
+  // lint and test start when build ends: their bars begin right of build's end.
+  const end = async (id) => { const b = await web.locator(`.tl-row[data-job="${id}"] .bar`).boundingBox(); return [b.x, b.x + b.width]; };
+  assert.ok((await end('test'))[0] >= (await end('build'))[1] - 1, 'test starts after build ended');
+  assert.equal(await web.locator('.tl-row.critical').count(), 2, 'build and test: the critical path');
+  assert.match(await web.locator('.tl-row[data-job="test"]').getAttribute('aria-label'), /test: success, started at .*, previous run .*on the critical path/);
+  assert.deepEqual(await rows.evaluateAll((els) => els.map((e) => e.tabIndex)).then((t) => t.filter((x) => x === 0).length), 1, 'one tab stop');
+  await rows.first().focus();
+  const focusedRow = () => web.locator('.tl-row:focus').getAttribute('data-job');
+  await page.keyboard.press('End');
+  assert.equal(await focusedRow(), 'test', 'End: the last row');
+  await page.keyboard.press('Home');
+  assert.equal(await focusedRow(), 'build', 'Home: the first row');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await focusedRow(), 'lint', 'down: the next row');
+  await s.shot('board-timeline');
+  assert.equal(await page.locator(SEL.tabs).filter({ hasText: 'lint.log' }).count(), 0);
+  await page.keyboard.press('Enter');
+  await page.locator(SEL.tabs).filter({ hasText: 'lint.log' }).waitFor({ timeout: 30000 });
+  s.check(`timeline: build, lint, test each with a bar and the previous run's ghost; keyboard End/Home/down, Enter opens lint.log`);
+  await page.locator(SEL.tabs).filter({ hasText: /^Delivery/ }).first().click();
+  await web.locator('#board-mode-graph').click();
+  await web.locator('article.job[data-job="build"]').waitFor({ timeout: 5000 });
 
   // 7. Rerun failed: a new attempt of the same run — the job that passed keeps its result, the board shows them all.
   const yml = path.join(ws, 'delivery.yml');

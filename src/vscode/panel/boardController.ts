@@ -5,6 +5,7 @@ import { readTail } from '../../adapters/files';
 import { runView, unsupportedSteps } from '../../core/board';
 import type { RunEvent } from '../../core/engine/engine';
 import { remoteRunView } from '../../core/remote/view';
+import { previousRun } from '../../core/timeline';
 import { notificationText } from '../../core/sanitize';
 import type { RunRecord } from '../../shared/model';
 import type { RunPatch } from '../../shared/protocol';
@@ -57,6 +58,8 @@ export class BoardController implements vscode.Disposable {
 
   /** A run of the history shown on the board (read from the run store: it is not in memory). */
   private pinned: RunRecord | null = null;
+  /** The run before the one shown, of the same pipeline (the timeline's ghost bars): read from the history once per run. */
+  private previous: { runId: string; run: Promise<RunRecord | undefined> } | null = null;
 
   /** Shows this local run (instead of the latest) next time the board is drawn; `record`: one from the history. */
   select(runId: string, record?: RunRecord): void {
@@ -154,8 +157,9 @@ export class BoardController implements vscode.Disposable {
       const live = this.runs.tail(run!.id, job.id);
       tails.set(job.id, live.length || !job.logFile ? live : await readTail(job.logFile, 20));
     }
+    const previous = run ? await this.previousOf(run) : undefined;
     return {
-      run: run ? runView(run, (jobId) => tails.get(jobId) ?? [], folderName, Date.now()) : null,
+      run: run ? runView(run, (jobId) => tails.get(jobId) ?? [], folderName, Date.now(), previous) : null,
       pipelines: this.pipelineList(),
       trusted: isTrusted(),
     };
@@ -165,6 +169,16 @@ export class BoardController implements vscode.Disposable {
   postState(): void {
     this.dirty.clear();
     void this.state().then((state) => this.host.post({ type: 'state', state }));
+  }
+
+  private previousOf(run: RunRecord): Promise<RunRecord | undefined> {
+    if (this.previous?.runId !== run.id) {
+      const store = this.model.folder(run.folder)?.store;
+      // The newest few of this pipeline are enough: the history is newest first.
+      const history = store ? store.list(4, run.pipelineId).catch(() => []) : Promise.resolve([]);
+      this.previous = { runId: run.id, run: history.then((runs) => previousRun(run, runs)) };
+    }
+    return this.previous.run;
   }
 
   private findRun(runId: string): RunRecord | undefined {
@@ -205,7 +219,9 @@ export class BoardController implements vscode.Disposable {
       if (!this.dirty.has(e.job.id)) this.dirty.set(e.job.id, []);
     }
     if (e.type === 'end') {
+      // The last patch, then the whole board: its critical path is known now.
       this.flush();
+      this.postState();
       return;
     }
     // At most one patch per interval; the first change after a quiet spell goes out on the next turn of the loop.
