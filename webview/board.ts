@@ -3,6 +3,7 @@
 import type { RunPatch } from '../src/shared/protocol';
 import type { BoardState, JobView, RunView } from '../src/shared/views';
 import { formatDuration } from '../src/shared/duration';
+import { fileReferences } from '../src/shared/fileRefs';
 import { h } from './dom';
 import { navColumns, nearest, refreshGroups, renderGraph, type GraphParts } from './graph';
 import { STATUS_ICON, statusText } from './status';
@@ -225,12 +226,46 @@ function renderJob(runId: string, job: JobView): HTMLElement {
     ...(job.carried ? [h('span', { class: 'carried' }, 'kept from an earlier attempt')] : []),
     h('div', { class: 'meta' }, h('span', { class: 'job-duration' }, job.startedAt ? formatDuration(job.durationMs) : ''), testsBadge(job), job.attempts > 1 ? h('span', { class: 'attempts' }, `attempt ${job.attempts}`) : null),
     h('div', { class: 'reason' }, job.reason ?? ''),
-    h('pre', { class: 'tail' }, job.tail.slice(-TAIL_LINES).join('\n')),
+    tailOf(runId, job.id, job.tail.slice(-TAIL_LINES)),
   );
   const log = button('icon', 'Log', { 'aria-label': `Open the full log of ${job.name}`, title: 'Open full log', class: 'open-log' });
   log.addEventListener('click', () => send({ type: 'openLog', runId, jobId: job.id }));
   card.querySelector('header')?.append(log);
   return card;
+}
+
+/**
+ * A job's last lines, each `path:line:col` in them a link that opens the file there (the extension resolves it where
+ * the job ran and opens only files of the workspace). Links are reached with the pointer; the keyboard has Enter on
+ * the card, which opens the log, whose references are links too.
+ */
+function tailOf(runId: string, jobId: string, lines: readonly string[]): HTMLElement {
+  const pre = h('pre', { class: 'tail' }, ...tailNodes(lines));
+  pre.addEventListener('click', (e) => {
+    const a = (e.target as HTMLElement | null)?.closest<HTMLElement>('a.file-ref');
+    if (!a) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const column = Number(a.dataset.column);
+    send({ type: 'openFileRef', runId, jobId, file: a.dataset.file ?? '', line: Number(a.dataset.line), column: column >= 1 ? column : null });
+  });
+  return pre;
+}
+
+function tailNodes(lines: readonly string[]): (Node | string)[] {
+  const out: (Node | string)[] = [];
+  lines.forEach((text, i) => {
+    if (i > 0) out.push('\n');
+    let at = 0;
+    for (const r of fileReferences(text)) {
+      if (r.start > at) out.push(text.slice(at, r.start));
+      const title = `Open ${r.file} at line ${r.line}${r.column ? `, column ${r.column}` : ''}`;
+      out.push(h('a', { class: 'file-ref', href: '#', tabindex: '-1', title, 'data-file': r.file, 'data-line': String(r.line), 'data-column': r.column ? String(r.column) : '' }, text.slice(r.start, r.end)));
+      at = r.end;
+    }
+    if (at < text.length) out.push(text.slice(at));
+  });
+  return out;
 }
 
 function testsBadge(job: Pick<JobView, 'tests'>): HTMLElement | null {
@@ -272,7 +307,7 @@ export function applyPatch(root: HTMLElement, patch: RunPatch): boolean {
     if (reason) reason.textContent = view.reason ?? '';
     if (j.append.length) {
       const tail = card.querySelector('.tail');
-      if (tail) tail.textContent = view.tail.join('\n');
+      if (tail) tail.replaceChildren(...tailNodes(view.tail));
     }
   }
   if (moved) refreshGroups(root, current, graphParts);

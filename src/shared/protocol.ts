@@ -42,6 +42,8 @@ export type WebviewMessage =
   | { type: 'cancelRun'; runId: string }
   | { type: 'rerun'; runId: string; failedOnly: boolean }
   | { type: 'openLog'; runId: string; jobId: string }
+  /** A `path:line:col` in a job card's output: the file opens there (resolved where the job ran). */
+  | { type: 'openFileRef'; runId: string; jobId: string; file: string; line: number; column: number | null }
   | { type: 'openCommit'; runId: string }
   | { type: 'runPipeline'; folder: string; pipelineId: string }
   | { type: 'showView'; view: PanelView }
@@ -58,6 +60,10 @@ const VIEWS = ['board', 'environments', 'diff', 'trigger'];
 
 function isPath(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0 && v.length <= MAX_PATH && !v.includes('\u0000');
+}
+
+function isLineNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 10_000_000;
 }
 
 function isId(v: unknown): v is string {
@@ -100,6 +106,10 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | null {
       if (keys === 'environment,folder,type' && isId(m.folder) && isId(m.environment)) return { type: 'showDiff', folder: m.folder, environment: m.environment };
       return keys === 'environment,folder,to,type' && isId(m.folder) && isId(m.environment) && isId(m.to)
         ? { type: 'showDiff', folder: m.folder, environment: m.environment, to: m.to }
+        : null;
+    case 'openFileRef':
+      return keys === 'column,file,jobId,line,runId,type' && isId(m.runId) && isId(m.jobId) && isPath(m.file) && isLineNumber(m.line) && (m.column === null || isLineNumber(m.column))
+        ? { type: 'openFileRef', runId: m.runId, jobId: m.jobId, file: m.file, line: m.line, column: m.column }
         : null;
     case 'openFileDiff':
     case 'loadHunks':

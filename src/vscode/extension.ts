@@ -33,11 +33,11 @@ export function activate(context: vscode.ExtensionContext): DeliveryApi {
   const pipelinesTree = new PipelinesTreeProvider(model, runs, remote);
   const envs = new EnvironmentService(model, secrets, log);
   const environmentsTree = new EnvironmentsTreeProvider(model, envs);
-  const board = new DeliveryPanel(context.extensionUri, model, runs, envs, remote, log);
+  const logProblems = new LogProblems(runs, log);
+  const board = new DeliveryPanel(context.extensionUri, model, runs, envs, remote, log, (file) => logProblems.placeOf(file));
   const runStatus = new RunStatusItem(runs, model, remote);
   const deployStatus = new DeployStatusItem(envs);
   const tests = new TestExplorer(model, runs, log);
-  const logProblems = new LogProblems(runs, log);
   const codeLens = new PipelineCodeLensProvider(model, runs);
   context.subscriptions.push(
     log,

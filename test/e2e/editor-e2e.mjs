@@ -48,22 +48,30 @@ await e2e('editor-e2e', async (s) => {
   await page.locator(`${LENS} a`).filter({ hasText: 'Run pipeline' }).first().click();
   await page.waitForFunction((sel) => /Checks: 2 of 2 jobs failed/.test(document.querySelector(sel)?.textContent ?? ''), SEL.status('delivery.runStatus'), { timeout: 60000 });
   s.check('the Run pipeline lens ran Checks: the status bar says "Checks: 2 of 2 jobs failed"');
-  // The job lenses now say how each job ended (the board came up beside: back to the file).
+  // On the board (it came up with the run), the compile job's error is a link to the place in src/main.c.
+  const ref = s.webview().locator('article.job[data-job="compile"] .tail a.file-ref');
+  await ref.waitFor({ timeout: 30000 });
+  assert.deepEqual(await ref.allInnerTexts(), ['src/main.c:3:16']);
+  await ref.click();
+  await page.locator(SEL.tabs).filter({ hasText: 'main.c' }).first().waitFor({ timeout: 30000 });
+  await page.locator('.statusbar').filter({ hasText: 'Ln 3, Col 16' }).first().waitFor({ timeout: 30000 });
+  s.check('on the board, "src/main.c:3:16" in the compile card opens src/main.c at line 3, column 16');
+  // The job lenses now say how each job ended (back to the file).
   await page.locator(SEL.tabs).filter({ hasText: 'delivery.yml' }).first().click();
   await page.waitForFunction((sel) => [...document.querySelectorAll(`${sel} a`)].filter((a) => /last:/.test(a.textContent)).length >= 2, LENS, { timeout: 30000 });
   s.check(`after the run the job lenses say how they ended: ${(await page.locator(`${LENS} a`).allInnerTexts()).filter((t) => /last:/.test(t)).join(' | ')}`);
 
-  // 3. The compile job's error is in Problems, on src/app.ts. (The end-of-run notification is read; clear it.)
+  // 3. The compile job's error is in Problems, on src/main.c. (The end-of-run notification is read; clear it.)
   await s.runCommand('Notifications: Clear All Notifications');
   await s.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
-  const problem = page.locator('.markers-panel .monaco-list-row').filter({ hasText: 'TS2322' }).first();
+  const problem = page.locator('.markers-panel .monaco-list-row').filter({ hasText: "expected ';' before 'return'" }).first();
   await problem.waitFor({ timeout: 30000 });
   const problems = await page.locator('.markers-panel .monaco-list-row').allInnerTexts();
-  assert.ok(problems.some((t) => t.includes('app.ts')), `Problems lists app.ts: ${JSON.stringify(problems)}`);
+  assert.ok(problems.some((t) => t.includes('main.c')), `Problems lists main.c: ${JSON.stringify(problems)}`);
   s.check(`Problems has the job's compiler error: ${problems.map((t) => t.replace(/\s+/g, ' ')).join(' | ')}`);
   await problem.click();
-  await page.locator(SEL.tabs).filter({ hasText: 'app.ts' }).first().waitFor({ timeout: 30000 });
-  s.check('clicking it opens src/app.ts');
+  await page.locator(SEL.tabs).filter({ hasText: 'main.c' }).first().waitFor({ timeout: 30000 });
+  s.check('clicking it opens src/main.c');
   await s.shot('problems-from-log');
 
   // 4. The unit job's failing test is in Test Explorer.

@@ -72,6 +72,26 @@ suite('problems from job logs', () => {
         assert.match(doc.getText(link.range), /src\/app\.ts/);
       }
 
+      // On the board, the same places in a job card's lines open the user's file there (what the page sends when one
+      // is clicked); a place outside the folder opens nothing.
+      const hooks = a.testing!;
+      const openRef = async (jobId: string, file: string, line: number, column: number | null) => {
+        await hooks.panelMessage({ type: 'openFileRef', runId: first!.id, jobId, file, line, column });
+        return vscode.window.activeTextEditor;
+      };
+      const relative = await openRef('compile', 'src/app.ts', 2, 7);
+      assert.equal(relative?.document.uri.fsPath, source, 'a path relative to the job\'s cwd (web/)');
+      assert.deepEqual([relative!.selection.active.line, relative!.selection.active.character], [1, 6]);
+      const checkLog = fs.readFileSync(first!.jobs.find((j) => j.id === 'check')!.logFile!, 'utf8');
+      const copy = /(\/\S+\/src\/app\.ts):1:4/.exec(checkLog)?.[1];
+      assert.ok(copy && copy !== source, `the isolated job printed its own copy's path: ${copy}`);
+      const mapped = await openRef('check', copy, 1, 4);
+      assert.equal(mapped?.document.uri.fsPath, source, 'the copy\'s path opens the user\'s file');
+      assert.deepEqual([mapped!.selection.active.line, mapped!.selection.active.character], [0, 3]);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      const outside = await openRef('compile', '/etc/hostname', 1, null);
+      assert.equal(outside, undefined, 'a file outside the folder is not opened');
+
       // Fixed: running compile again empties its problems; check's stay until check runs again.
       fs.writeFileSync(source, '// fixed\nconst n: number = 1;\n');
       const second = await run({ folder, pipeline: 'problems', jobs: ['compile'] });

@@ -7,6 +7,8 @@ describe('webview protocol', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'cancelRun', runId: 'r1' }), { type: 'cancelRun', runId: 'r1' });
     assert.deepEqual(parseWebviewMessage({ type: 'rerun', runId: 'r1', failedOnly: true }), { type: 'rerun', runId: 'r1', failedOnly: true });
     assert.deepEqual(parseWebviewMessage({ type: 'openLog', runId: 'r', jobId: 'j' }), { type: 'openLog', runId: 'r', jobId: 'j' });
+    assert.deepEqual(parseWebviewMessage({ type: 'openFileRef', runId: 'r', jobId: 'j', file: 'src/a.ts', line: 2, column: 7 }), { type: 'openFileRef', runId: 'r', jobId: 'j', file: 'src/a.ts', line: 2, column: 7 });
+    assert.deepEqual(parseWebviewMessage({ type: 'openFileRef', runId: 'r', jobId: 'j', file: 'a.c', line: 9, column: null }), { type: 'openFileRef', runId: 'r', jobId: 'j', file: 'a.c', line: 9, column: null });
     assert.deepEqual(parseWebviewMessage({ type: 'runPipeline', folder: '/w', pipelineId: 'delivery.yml#ci' }), {
       type: 'runPipeline', folder: '/w', pipelineId: 'delivery.yml#ci',
     });
@@ -26,6 +28,9 @@ describe('webview protocol', () => {
       null, 'ready', [], { type: 'nope' }, { type: 'cancelRun' }, { type: 'cancelRun', runId: 3 }, { type: 'cancelRun', runId: '' },
       { type: 'ready', extra: 1 }, { type: 'rerun', runId: 'r', failedOnly: 'yes' }, { type: 'openLog', runId: 'r' },
       { type: 'cancelRun', runId: 'x'.repeat(600) }, { type: 'runPipeline', folder: '/w', pipelineId: 'ci', env: 'prod' },
+      { type: 'openFileRef', runId: 'r', jobId: 'j', file: 'a.ts', line: 0, column: null }, { type: 'openFileRef', runId: 'r', jobId: 'j', file: 'a.ts', line: 1.5, column: null },
+      { type: 'openFileRef', runId: 'r', jobId: 'j', file: 'a.ts', line: 1 }, { type: 'openFileRef', runId: 'r', jobId: 'j', file: '', line: 1, column: null },
+      { type: 'openFileRef', runId: 'r', jobId: 'j', file: 'a.ts', line: 1, column: '3' },
     ]) {
       assert.equal(parseWebviewMessage(bad), null, JSON.stringify(bad));
     }

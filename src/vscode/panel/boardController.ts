@@ -1,7 +1,10 @@
 // The board view of the Delivery panel: the stage board of the current or last local run, live (patches batched to
 // at most 10 a second), or of a remote run followed while the panel is visible; and the pipelines to start.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readTail } from '../../adapters/files';
+import { existingFiles, logJobPlace } from '../../adapters/problemFiles';
+import { mapToFolder, type JobPlace } from '../../core/problems/scanner';
 import { runView, unsupportedSteps } from '../../core/board';
 import type { RunEvent } from '../../core/engine/engine';
 import { remoteRunView } from '../../core/remote/view';
@@ -19,7 +22,7 @@ import type { MessageHandlers, PanelSurface } from './panelHost';
 const PATCH_INTERVAL_MS = 100;
 const MAX_APPEND_PER_PATCH = 50;
 
-type BoardMessage = 'cancelRun' | 'rerun' | 'openLog' | 'openCommit' | 'runPipeline';
+type BoardMessage = 'cancelRun' | 'rerun' | 'openLog' | 'openFileRef' | 'openCommit' | 'runPipeline';
 
 export class BoardController implements vscode.Disposable {
   private runId: string | null = null;
@@ -39,6 +42,8 @@ export class BoardController implements vscode.Disposable {
     private readonly model: WorkspaceModel,
     private readonly runs: RunManager,
     private readonly remote: RemoteService,
+    /** Where a job of this session ran (its working directory too), by its log file; else its run's record says. */
+    private readonly placeOf: (logFile: string) => JobPlace | undefined = () => undefined,
   ) {
     this.subs.push(
       remote.onDidChange(() => {
@@ -98,6 +103,21 @@ export class BoardController implements vscode.Disposable {
       const job = run?.jobs.find((j) => j.id === msg.jobId);
       if (job?.logFile) await vscode.commands.executeCommand('delivery.run.showLog', { logFile: job.logFile });
       else void vscode.window.showInformationMessage('This job has no log yet.');
+    },
+    openFileRef: async (msg) => {
+      const run = this.findRun(msg.runId);
+      const job = run?.jobs.find((j) => j.id === msg.jobId);
+      if (!run || !job) return;
+      const place = (job.logFile ? (this.placeOf(job.logFile) ?? (await logJobPlace(job.logFile))) : null) ?? { cwd: run.folder, root: run.folder, folder: run.folder };
+      const target = mapToFolder(path.resolve(place.cwd, msg.file), place);
+      // Only a file of the run's folder opens: a job's output names whatever it likes.
+      const rel = path.relative(run.folder, target);
+      if (rel.startsWith('..') || path.isAbsolute(rel) || !(await existingFiles([target])).has(target)) {
+        void vscode.window.showInformationMessage(notificationText(`${msg.file} is not a file of ${path.basename(run.folder)}.`));
+        return;
+      }
+      const at = new vscode.Position(msg.line - 1, Math.max(0, (msg.column ?? 1) - 1));
+      await vscode.window.showTextDocument(vscode.Uri.file(target), { selection: new vscode.Range(at, at), preview: true });
     },
     openCommit: async (msg) => {
       const run = this.findRun(msg.runId);

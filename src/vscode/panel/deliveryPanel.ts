@@ -10,6 +10,7 @@ import type { Log } from '../log';
 import type { RemoteRef, RemoteService } from '../remote/remoteService';
 import type { RunManager } from '../runManager';
 import type { FolderState, WorkspaceModel } from '../workspaceModel';
+import type { JobPlace } from '../../core/problems/scanner';
 import { BoardController } from './boardController';
 import { DiffController } from './diffController';
 import { EnvironmentsOverviewController } from './environmentsOverviewController';
@@ -26,9 +27,9 @@ export class DeliveryPanel implements PanelParts, vscode.Disposable {
   private readonly form: TriggerFormController;
   private readonly handlers: MessageHandlers;
 
-  constructor(extensionUri: vscode.Uri, model: WorkspaceModel, runs: RunManager, envs: EnvironmentService, remote: RemoteService, log: Log) {
+  constructor(extensionUri: vscode.Uri, model: WorkspaceModel, runs: RunManager, envs: EnvironmentService, remote: RemoteService, log: Log, placeOf?: (logFile: string) => JobPlace | undefined) {
     this.host = new PanelHost(extensionUri, log, this);
-    this.board = new BoardController(this.host, model, runs, remote);
+    this.board = new BoardController(this.host, model, runs, remote, placeOf);
     this.environments = new EnvironmentsOverviewController(this.host, envs, log);
     this.diffs = new DiffController(this.host, envs);
     this.form = new TriggerFormController(this.host);
