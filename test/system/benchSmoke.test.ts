@@ -43,8 +43,11 @@ describe('benchmarks (smoke mode)', function () {
     assert.equal(cli.reference?.name, 'bash script');
     assert.ok(Number.isFinite(cli.reference.value.median));
     assert.ok(result.notes.some((n) => /gitlab-ci-local not measured in smoke mode/.test(n)));
-    measured(/^engine/, /overhead per job/);
-    measured(/^engine, \d+ trivial GitHub jobs/, /overhead per job with isolation/);
+    measured(/^engine, \d+ trivial jobs in a DAG/, /cost a job adds over bash/);
+    measured(/^engine, \d+ trivial jobs in a DAG/, /average per job/);
+    measured(/^engine, \d+ trivial GitHub jobs/, /cost a job adds with isolation/);
+    measured(/^engine, \d+ trivial GitHub jobs/, /average per job with isolation/);
+    measured(/^one line of/, /in-process, as the editor runs it/);
     measured(/^job workspace/, /first workspace/);
     measured(/^job workspace/, /later workspace of the same run/);
     const flood = measured(/^flood/, /`delivery run` wall/);
