@@ -25,6 +25,9 @@ const TREE_REFRESH_MS = 150;
 /** At most one batch of job output this often goes to the Output channel. */
 const BATCH_INTERVAL_MS = 100;
 
+/** How often a run's progress notification is updated, at most. */
+const PROGRESS_INTERVAL_MS = 100;
+
 export class RunManager implements vscode.Disposable {
   private readonly active = new Map<string, ActiveRun>();
   /** When job output last reached the Output channel (performance.now(); for the bench's Run → first line). */
@@ -213,23 +216,34 @@ export class RunManager implements vscode.Disposable {
   }
 
   private showProgress(handle: RunHandle, what: string): void {
-    const run = handle.run;
     void vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Running ${what}`, cancellable: true },
       async (progress, token) => {
         token.onCancellationRequested(() => handle.cancel());
         let reported = 0;
-        const total = run.jobs.length || 1;
-        const sub = handle.onEvent((e) => {
-          if (e.type !== 'job') return;
-          const done = e.run.jobs.filter((j) => j.status !== 'queued' && j.status !== 'running').length;
-          const runningJobs = e.run.jobs.filter((j) => j.status === 'running').map((j) => j.name);
+        let latest: RunRecord | null = null;
+        let timer: ReturnType<typeof setTimeout> | null = null;
+        // At most ten reports a second: each one is a message to the workbench and a redraw of the notification, and
+        // a run of 200 jobs has 400 job events.
+        const report = () => {
+          timer = null;
+          const r = latest;
+          if (!r) return;
+          const total = r.jobs.length || 1;
+          const done = r.jobs.filter((j) => j.status !== 'queued' && j.status !== 'running').length;
+          const running = r.jobs.filter((j) => j.status === 'running').map((j) => j.name);
           const increment = ((done - reported) / total) * 100;
           reported = done;
-          progress.report({ increment, message: `${done}/${total} jobs${runningJobs.length ? ` — ${runningJobs.join(', ')}` : ''}` });
+          progress.report({ increment, message: `${done}/${total} jobs${running.length ? ` — ${running.slice(0, 5).join(', ')}${running.length > 5 ? ` and ${running.length - 5} more` : ''}` : ''}` });
+        };
+        const sub = handle.onEvent((e) => {
+          if (e.type !== 'job') return;
+          latest = e.run;
+          timer ??= setTimeout(report, PROGRESS_INTERVAL_MS);
         });
         await handle.done;
         sub();
+        if (timer) clearTimeout(timer);
       },
     );
   }

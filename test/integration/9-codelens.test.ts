@@ -57,11 +57,13 @@ suite('CodeLens in pipeline files', () => {
       fs.writeFileSync(deliveryUri.fsPath, withDeploy);
       const shown = await waitFor(async () => {
         const l = await lenses(deliveryUri);
-        return l.some((x) => x.title === '$(rocket) Deploy') ? l : null;
+        return l.some((x) => x.title === '$(rocket) Deploy' && (x.arg as { environment?: string } | undefined)?.environment === 'staging') ? l : null;
       }, 'the Deploy lens of staging');
       const key = a.pipelines().find((p) => p.id === 'ci')!.key;
       const ref = { folder, pipelineKey: key };
-      const actions = shown.filter((l) => !l.title.startsWith('last:'));
+      // The fixture's own environments (an earlier suite commits two more, qa and prod, with deploys of their own).
+      const fixtureEnv = (arg: unknown) => !(arg && typeof arg === 'object' && 'environment' in arg) || ['staging', 'production'].includes((arg as { environment: string }).environment);
+      const actions = shown.filter((l) => !l.title.startsWith('last:') && fixtureEnv(l.arg));
       assert.deepEqual(actions, [
         { line: lineOf(withDeploy, '  ci:'), title: '$(play) Run pipeline', command: 'delivery.pipeline.run', arg: ref },
         { line: lineOf(withDeploy, '      build:'), title: '$(play) Run job', command: 'delivery.job.run', arg: { ...ref, jobs: ['build'] } },
@@ -76,7 +78,7 @@ suite('CodeLens in pipeline files', () => {
     } finally {
       fs.writeFileSync(deliveryUri.fsPath, original);
     }
-    await waitFor(async () => !(await lenses(deliveryUri)).some((x) => x.title === '$(rocket) Deploy'), 'the file as it was');
+    await waitFor(async () => !(await lenses(deliveryUri)).some((x) => x.title === '$(rocket) Deploy' && (x.arg as { environment?: string } | undefined)?.environment === 'staging'), 'the file as it was');
   });
 
   test("a lens' command runs its job (with needs: and what it needs), and the job's lens then says how its last run went", async () => {

@@ -169,6 +169,80 @@ jobs:
     assert.equal(steps.find((s) => s.name === 'Run exit 7')!.status, 'failed');
   });
 
+  it('reads the JUnit reports a report action names from inside a local composite action, its inputs evaluated when it runs (matrix, env, inputs)', async () => {
+    const xml = (name: string, cases: string) => `<testsuite name="${name}">${cases}</testsuite>\n`;
+    const dir = repo({
+      'reports/jest/junit.xml': xml('jest', '<testcase name="a"/>'),
+      'reports/pytest/results.xml': xml('pytest', '<testcase name="a"/><testcase name="b"><failure message="no"/></testcase><testcase name="c"><skipped/></testcase>'),
+      'reports/other.trx': '<TestRun/>\n',
+      // percebus/github-actions-testing's wrappers: the report actions' inputs come from the composite's inputs.
+      '.github/actions/summary/action.yml': `inputs:
+  files_pattern: { default: nothing.xml }
+runs:
+  using: composite
+  steps:
+    - uses: pmeier/pytest-results-action@v0.7.2
+      if: always()
+      with:
+        path: \${{ inputs.files_pattern }}
+`,
+      '.github/actions/reporter/action.yml': `inputs:
+  reporter: { required: true }
+  files_pattern: { required: true }
+  publish: { default: 'true' }
+runs:
+  using: composite
+  steps:
+    - uses: dorny/test-reporter@v2.5.0
+      if: \${{ inputs.publish == 'true' }}
+      with:
+        reporter: \${{ inputs.reporter }}
+        path: \${{ inputs.files_pattern }}
+`,
+      '.github/workflows/reports.yml': `on: push
+env:
+  JEST: reports/jest/junit.xml
+jobs:
+  summary:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        files: [reports/pytest/results.xml, 'reports/**/*.xml']
+    steps:
+      - run: exit 1
+      - uses: ./.github/actions/summary
+        if: always()
+        with:
+          files_pattern: \${{ matrix.files }}
+  reporter:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        include:
+          - { reporter: jest-junit, publish: 'true' }
+          - { reporter: dotnet-trx, publish: 'true' }
+          - { reporter: python-xunit, publish: 'false' }
+    steps:
+      - uses: ./.github/actions/reporter
+        with:
+          reporter: \${{ matrix.reporter }}
+          files_pattern: \${{ env.JEST }}
+          publish: \${{ matrix.publish }}
+`,
+    });
+    const run = await runLocal(dir, 'reports');
+    const tests = Object.fromEntries(run.jobs.filter((j) => j.steps.length > 0).map((j) => [j.id, j.tests ?? null]));
+    assert.deepEqual(tests, {
+      'summary (reports/pytest/results.xml)': { total: 3, failed: 1, errors: 0, skipped: 1 },
+      'summary (reports/**/*.xml)': { total: 4, failed: 1, errors: 0, skipped: 1 },
+      'reporter (jest-junit, true)': { total: 1, failed: 0, errors: 0, skipped: 0 },
+      // Not JUnit, or not published: no reports.
+      'reporter (dotnet-trx, true)': null,
+      'reporter (python-xunit, false)': null,
+    }, summary(run));
+    assert.equal(job(run, 'summary (reports/pytest/results.xml)').status, 'failed', 'the job failed; its report step ran after (if: always())');
+  });
+
   it('evaluates expressions from the local repository, runs python steps and computes hashFiles()', async () => {
     const dir = repo(null, 'feature/x');
     const run = await runLocal(dir, 'expressions');

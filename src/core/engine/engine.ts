@@ -470,6 +470,8 @@ class Run {
     const outputs: Record<string, string> = {};
     this.outputs.set(job.id, outputs);
     const maxAttempts = job.retries + 1;
+    // The job's report globs and those its last attempt's steps named (StepContext.reports).
+    let junit = job.junit;
     const workspace = await this.makeWorkspace(job, rec, log, runSignal);
     for (let attempt = 1; attempt <= maxAttempts && workspace.ok; attempt++) {
       rec.attempts = attempt;
@@ -515,6 +517,7 @@ class Run {
       if (timer) this.opts.clock.clearTimer(timer);
       runSignal.removeEventListener('abort', onRunAbort);
       exitCode = result.exitCode;
+      junit = [...new Set([...job.junit, ...result.reports])];
       if (attemptCtl.signal.aborted && attemptCtl.signal.reason === 'timeout') {
         status = 'failed';
         reason = `timed out after ${formatMs(job.timeoutMs ?? 0)}`;
@@ -534,12 +537,12 @@ class Run {
       reason = runSignal.aborted ? 'run cancelled' : workspace.reason;
       rec.steps = rec.steps.map((s) => ({ ...s, status: 'skipped', reason: 'the job did not start' }));
     }
-    if (job.junit.length > 0 && this.opts.files) {
+    if (junit.length > 0 && this.opts.files) {
       try {
-        const files = await this.opts.files.glob(job.cwd, job.junit, (why) => this.line(rec, log, 'system', `JUnit reports: ${why}`), job.workspace?.path);
+        const files = await this.opts.files.glob(job.cwd, junit, (why) => this.line(rec, log, 'system', `JUnit reports: ${why}`), job.workspace?.path);
         const reports = (await Promise.all(files.map(async (f) => parseJunitReport(await this.opts.files!.readText(f, job.workspace?.path))))).filter((r) => r !== null);
         rec.tests = sumCounts(reports.map(testCounts));
-        if (files.length === 0) this.line(rec, log, 'system', `no JUnit report matched ${job.junit.join(', ')}`);
+        if (files.length === 0) this.line(rec, log, 'system', `no JUnit report matched ${junit.join(', ')}`);
         const suites = reports.flatMap((r) => r.suites);
         if (suites.length > 0 && this.opts.store.saveTests) {
           // Their texts come from the job like its output does: masked the same way before they are kept.
@@ -646,8 +649,9 @@ class Run {
     attempt: number,
     session: JobSession,
     ended: (() => void)[],
-  ): Promise<{ failed: boolean; exitCode: number | null; reason: string | null; unsupported?: boolean }> {
-    const ctx: StepContext = { failed: false, cancelled: false, deps: this.depStates(job), outputs, attempt, post: [] };
+  ): Promise<{ failed: boolean; exitCode: number | null; reason: string | null; unsupported?: boolean; reports: string[] }> {
+    const ctx: StepContext = { failed: false, cancelled: false, deps: this.depStates(job), outputs, attempt, post: [], reports: [] };
+    const reports = ctx.reports!;
     const st: StepsState = { rec, log, signal, ctx, exitCode: 0, reason: null, unsupported: [], session, stopped: null };
     let opened: Awaited<ReturnType<RunRuntime['openJob']>>;
     try {
@@ -657,7 +661,7 @@ class Run {
       this.line(rec, log, 'system', why);
       rec.steps = rec.steps.map((s) => ({ ...s, status: 'skipped', reason: 'the job did not start' }));
       this.setJob(rec, {});
-      return { failed: true, exitCode: null, reason: why };
+      return { failed: true, exitCode: null, reason: why, reports };
     }
     ended.push(opened.close);
     const list = opened.steps.map((step, i) => ({ step, sr: rec.steps[i] }));
@@ -679,11 +683,11 @@ class Run {
       this.setJob(rec, {});
       await this.runStepList(subs, st);
     }
-    if (!ctx.failed && st.stopped) return { failed: false, exitCode: null, reason: st.stopped, unsupported: true };
+    if (!ctx.failed && st.stopped) return { failed: false, exitCode: null, reason: st.stopped, unsupported: true, reports };
     if (!ctx.failed && st.unsupported.length > 0) {
       st.reason = `${st.unsupported.length} step${st.unsupported.length === 1 ? '' : 's'} unsupported locally: ${st.unsupported.join(', ')}`;
     }
-    return { failed: ctx.failed, exitCode: ctx.failed ? st.exitCode : 0, reason: st.reason };
+    return { failed: ctx.failed, exitCode: ctx.failed ? st.exitCode : 0, reason: st.reason, reports };
   }
 
   /** Runs steps in order; true when one of them failed (without continue-on-error). */

@@ -24,6 +24,11 @@ export interface StepContext {
    * own conditions decide, by default they run after a failure too). A step adds to it while it runs.
    */
   post?: LiveStep[];
+  /**
+   * JUnit report globs the steps named while they ran (a GitHub report action inside a composite action, or with
+   * its path in an expression): read with the job's own `junit` when it ends.
+   */
+  reports?: string[];
 }
 
 /**

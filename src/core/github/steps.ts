@@ -22,6 +22,7 @@ import { evalCondition, message, newScope, type Scope, type StepResult } from '.
 import { decideSetup, setupActionOf, versionFromFile, type SetupAction, type SetupDecision } from './toolchains';
 import { chooseShell, scriptCommand, substituteScript } from './script';
 import { readAction, stepLabel, type ActionDef, type WorkflowStep } from './workflow';
+import { stepJunitReports } from './testReports';
 
 type ActionSourceRef = { kind: 'local'; path: string } | { kind: 'remote'; ref: RemoteActionRef };
 
@@ -43,6 +44,13 @@ type ActionResolution =
 
 /** Actions that use actions that use…: deeper than this is a loop. */
 const MAX_ACTION_DEPTH = 10;
+
+/** A step's `with:` inputs, evaluated in its scope now. */
+function stepInputs(jr: JobRun, ws: WorkflowStep, scope: Scope, ctx: StepContext): Record<string, string> {
+  const env = jr.envContext(scope, ctx, ws);
+  const es = jr.scope(scope, ctx, () => env);
+  return Object.fromEntries(Object.entries(ws.with).map(([k, v]) => [k, toText(evaluateTemplate(v, es).value)]));
+}
 
 /** A step of a job that does not run here: listed for the record. */
 export function listedStep(ws: WorkflowStep): PlannedStep {
@@ -192,9 +200,7 @@ export function openStep(jr: JobRun, planned: GithubPlannedStep, scopeOf: (ctx: 
           if (why) return unsupportedStep(ctx, `uses a Docker action ${ws.uses} (${why})`);
           const scope = scopeOf(ctx);
           try {
-            const env = jr.envContext(scope, ctx, ws);
-            const es = jr.scope(scope, ctx, () => env);
-            const withValues = Object.fromEntries(Object.entries(ws.with).map(([k, v]) => [k, toText(evaluateTemplate(v, es).value)]));
+            const withValues = stepInputs(jr, ws, scope, ctx);
             const key = (k: string) => Object.keys(withValues).find((x) => x.toLowerCase() === k);
             const argsKey = key('args');
             const entryKey = key('entrypoint');
@@ -223,6 +229,16 @@ export function openStep(jr: JobRun, planned: GithubPlannedStep, scopeOf: (ctx: 
     }
     if (kind.kind === 'github-inert') {
       const unsupported = kind.unsupported;
+      // A report action names the job's JUnit reports with its inputs as they are now (a composite action's
+      // inputs, env, the matrix): read when the job ends (StepContext.reports).
+      const names = (ctx: StepContext) => {
+        if (unsupported) return;
+        try {
+          ctx.reports?.push(...(stepJunitReports(ws.uses, stepInputs(jr, ws, scopeOf(ctx), ctx)) ?? []));
+        } catch {
+          // An input that cannot be evaluated names no report here (as on GitHub, the step would fail there).
+        }
+      };
       return {
         ...base,
         command: null,
@@ -230,7 +246,10 @@ export function openStep(jr: JobRun, planned: GithubPlannedStep, scopeOf: (ctx: 
         noop: kind.noop,
         // A condition that cannot be evaluated is shown as the reason the step did not run.
         condition: (ctx) => {
-          const c = condition(ctx, () => record(ctx, unsupported ? { unsupported } : { outputs: {}, outcome: 'success', conclusion: 'success' }));
+          const c = condition(ctx, () => {
+            record(ctx, unsupported ? { unsupported } : { outputs: {}, outcome: 'success', conclusion: 'success' });
+            names(ctx);
+          });
           return conditionError ?? c;
         },
       };

@@ -6,10 +6,11 @@ import type { WorkflowStep } from './workflow';
 /** Report actions by `owner/repo` (lower case): the report files a step names (globs), or null when not JUnit. */
 const JUNIT_REPORT_ACTIONS: Record<string, (input: (name: string) => string | undefined) => string[] | null> = {
   'mikepenz/action-junit-report': (input) => globs(input('report_paths') ?? '**/junit-reports/TEST-*.xml'),
-  // Its other reporters read JSON or TRX files.
-  'dorny/test-reporter': (input) => (/^(java|jest)-junit$/.test(input('reporter')?.trim() ?? '') ? globs(input('path') ?? '') : null),
+  // Its other reporters read JSON, TRX or NUnit files; a reporter in an expression is known when the step runs.
+  'dorny/test-reporter': (input) => (/^((java|jest|phpunit)-junit|(python|swift)-xunit)$|\$\{\{/.test(input('reporter')?.trim() ?? '') ? globs(input('path') ?? '') : null),
   'enricomi/publish-unit-test-result-action': (input) => globs(input('files') ?? input('junit_files') ?? ''),
   'test-summary/action': (input) => globs(input('paths') ?? ''),
+  'pmeier/pytest-results-action': (input) => globs(input('path') ?? ''),
 };
 
 /** The JUnit report globs a step publishes (null: the step is not a known report action). */
