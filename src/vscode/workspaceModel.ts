@@ -43,8 +43,21 @@ export class WorkspaceModel implements vscode.Disposable {
     // A file written right after its new folder (a first workflow: mkdir -p .github/workflows, then the file) can be
     // missed: the watcher has no watch on the folder yet. The folder's creation is heard, and what is in it read.
     // And a removed folder may be heard as that folder alone, not as each of its files: everything is read again.
+    // Only a folder's own .github counts (workflows are read there), not one deep in node_modules.
     const folders = vscode.workspace.createFileSystemWatcher('**/.github{,/workflows}', false, true, false);
-    this.disposables.push(folders, folders.onDidCreate((uri) => void this.queueFolder(uri.fsPath, 2)), folders.onDidDelete(() => void this.reloadAll()));
+    this.disposables.push(
+      folders,
+      folders.onDidCreate((uri) => this.workflowsFolder(uri) && void this.queueFolder(uri.fsPath, 2)),
+      folders.onDidDelete((uri) => this.workflowsFolder(uri) && void this.reloadAll()),
+    );
+  }
+
+  /** Whether `uri` is `.github` or `.github/workflows` of a workspace folder this model reads. */
+  private workflowsFolder(uri: vscode.Uri): boolean {
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    if (!folder || !this.states.has(folder.uri.fsPath)) return false;
+    const rel = path.relative(folder.uri.fsPath, uri.fsPath).split(path.sep).join('/');
+    return rel === '.github' || rel === '.github/workflows';
   }
 
   /** Queues the YAML files of a newly created folder (and of its sub-folders, `depth` levels down). */
